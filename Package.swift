@@ -1,0 +1,27 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "rmi-check",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "rmi-check", targets: ["rmi-check"]),
+        .library(name: "RMISpec", targets: ["RMISpec"]),
+        .library(name: "SMT", targets: ["SMT"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CZ3", path: "Sources/CZ3", pkgConfig: "z3",
+                       providers: [.apt(["libz3-dev"])]),
+        .target(name: "SMT", dependencies: ["CZ3"]),
+        .target(name: "RMISpec", dependencies: ["SMT"]),
+        .executableTarget(name: "rmi-check", dependencies: [
+            "RMISpec",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "SMTTests", dependencies: ["SMT"]),
+        .testTarget(name: "RMISpecTests", dependencies: ["RMISpec"]),
+    ]
+)
