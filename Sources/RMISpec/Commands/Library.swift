@@ -1,0 +1,137 @@
+// Spec functions shared by several commands (B3 of the spec), written once against
+// `Machine`. Levels are two's complement words: LPA2 Realms have level -1.
+
+/// The result of `RttWalk(rd, addr, level)` (B3.78): where the walk stopped.
+public struct Walk<D: Domain> {
+    public var level: Word<D>
+    public var rtt: Word<D>
+    public var index: Word<D>
+    public var entry: RttEntry<D>
+}
+
+extension Machine {
+    public static var granule: Word<D> { Word(Layout.granuleSize) }
+
+    /// `AddrIsGranuleAligned(addr)`.
+    public func aligned(_ a: Word<D>) -> Bit<D> { (a & 0xFFF) == 0 }
+
+    /// log2 of `Size(level)`: 12 + 9 * (3 - level).
+    public func levelShift(_ l: Word<D>) -> Word<D> { 39 - 9 * l }
+    /// `RttLevelSize(level)`.
+    public func levelSize(_ l: Word<D>) -> Word<D> { Word(1) << levelShift(l) }
+    /// `RttEntryIndex(addr, level)`.
+    public func entryIndex(_ ipa: Word<D>, _ l: Word<D>) -> Word<D> { (ipa >> levelShift(l)) & 511 }
+    /// `AddrIsRttLevelAligned(addr, level)`.
+    public func levelAligned(_ a: Word<D>, _ l: Word<D>) -> Bit<D> { a.isAligned(to: levelSize(l)) }
+
+    // MARK: Realm views
+
+    public func sl(_ rd: Word<D>) -> Word<D> { realm(rd, .levelStart) }
+    public func ipaWidth(_ rd: Word<D>) -> Word<D> { realm(rd, .ipaWidth) }
+    public func realmIs(_ rd: Word<D>, _ s: RealmState) -> Bit<D> { realm(rd, .state) == Word(s.rawValue) }
+    /// `ipa < 2^w`: the IPA is inside the Realm's IPA space.
+    public func ipaInRange(_ rd: Word<D>, _ ipa: Word<D>) -> Bit<D> { ipa < (Word(1) << ipaWidth(rd)) }
+    /// `AddrIsProtected(ipa, realm)`: `ipa < 2^(w-1)`.
+    public func isProtected(_ rd: Word<D>, _ ipa: Word<D>) -> Bit<D> {
+        ipa < (Word(1) << (ipaWidth(rd) - 1))
+    }
+    /// `RttLevelIsValid(rd, level)`: SL <= level <= 3.
+    public func levelValid(_ rd: Word<D>, _ l: Word<D>) -> Bit<D> { sl(rd).sle(l) && l.sle(3) }
+    /// `RttLevelIsBlockOrPage(rd, level)`, read as max(1, SL) <= level <= 3 (reference section 9).
+    public func levelIsBlockOrPage(_ rd: Word<D>, _ l: Word<D>) -> Bit<D> {
+        levelValid(rd, l) && Word(1).sle(l)
+    }
+    /// `RttLevelIsValid(level) && !RttLevelIsStarting(level)`: SL < level <= 3, the levels of
+    /// a non-starting RTT, as RTT_CREATE, RTT_DESTROY and RTT_FOLD take them.
+    public func levelIsNonStarting(_ rd: Word<D>, _ l: Word<D>) -> Bit<D> { sl(rd).slt(l) && l.sle(3) }
+
+    /// The starting-level RTT that covers `ipa` (tables are concatenated).
+    public func startingRtt(_ rd: Word<D>, _ ipa: Word<D>) -> Word<D> {
+        let k = ipa >> (levelShift(sl(rd)) + 9)
+        return realm(rd, .rttBase) + k * Self.granule
+    }
+
+    /// `RttWalk(rd, ipa, level)`: descend from the starting RTT while the entry is TABLE and
+    /// the target level is not reached. At most four steps (SL >= -1).
+    public func walk(_ rd: Word<D>, _ ipa: Word<D>, to target: Word<D>) -> Walk<D> {
+        var level = sl(rd)
+        var rtt = startingRtt(rd, ipa)
+        var index = entryIndex(ipa, level)
+        var e = entry(rtt, index)
+        for _ in 0..<4 {
+            let descend = level.slt(target) && e.is(.table)
+            if descend.isFalse { break }
+            rtt = ite(descend, e.addr, rtt)
+            level = ite(descend, level + 1, level)
+            index = entryIndex(ipa, level)
+            e = RttEntry.select(descend, entry(rtt, index), e)
+        }
+        return Walk(level: level, rtt: rtt, index: index, entry: e)
+    }
+
+    /// The IPA of entry `i` of the RTT the walk stopped in, counted from `ipa`'s entry.
+    func ipaOfEntry(_ w: Walk<D>, from ipa: Word<D>, _ i: Word<D>) -> Word<D> {
+        let size = levelSize(w.level)
+        return ipa.alignedDown(to: size) + (i - w.index) * size
+    }
+
+    /// `RttSkipNonLiveEntries(rtt, level, ipa)`: `ipa` itself if its entry is live, else the
+    /// IPA of the next live entry of the RTT, or of the first entry past the RTT.
+    public func skipNonLiveEntries(_ w: Walk<D>, _ ipa: Word<D>) -> Word<D> {
+        let own = entry(w.rtt, w.index)
+        let next = firstEntry(w.rtt, from: w.index + 1) { _, e in e.isLive }
+        return ite(own.isLive, ipa, ipaOfEntry(w, from: ipa, next))
+    }
+
+    /// `RttSkipEntriesWithRipas`: the end of the run of entries from `base` that a RIPAS
+    /// command may change: the first entry that `stops` (at most the end of the RTT), capped
+    /// at `top`, aligned down to the walk level.
+    public func skipEntriesWithRipas(_ w: Walk<D>, base: Word<D>, top: Word<D>,
+                                                stops: (RttEntry<D>) -> Bit<D>) -> Word<D> {
+        let stop = firstEntry(w.rtt, from: w.index) { _, e in stops(e) }
+        let end = ipaOfEntry(w, from: base, stop)
+        return Word.min(end, top).alignedDown(to: levelSize(w.level))
+    }
+
+    // MARK: Measurement
+
+    /// A 64-bit stand-in for the RIM hash: FNV-1a over 64-bit words. The spec leaves the
+    /// hash to the algorithm; a checker only needs equal inputs to give equal values.
+    public func measure(_ seed: Word<D>, _ words: [Word<D>]) -> Word<D> {
+        var h = seed ^ 0xCBF2_9CE4_8422_2325
+        for w in words { h = (h ^ w) * 0x0000_0100_0000_01B3 }
+        return h
+    }
+
+    // MARK: REC views
+
+    /// `RecIndex(mpidr)`: aff0 + 16*aff1 + 4096*aff2 + 2^20*aff3 (aff0 is 4 bits).
+    public func recIndex(_ mpidr: Word<D>) -> Word<D> {
+        mpidr.bits(3, 0) + mpidr.bits(15, 8) * 16 + mpidr.bits(23, 16) * 4096 + mpidr.bits(31, 24) * 0x10_0000
+    }
+    /// RmiRecMpidr bits 7:4 and 63:32 are reserved (SBZ).
+    public func mpidrIsValid(_ mpidr: Word<D>) -> Bit<D> { (mpidr & 0xFFFF_FFFF_0000_00F0) == 0 }
+}
+
+extension Machine {
+    /// `RttIsLive(rtt)` (A5.5.8): some entry is ASSIGNED or TABLE (ASSIGNED_NS does not count).
+    public func rttIsLive(_ t: Word<D>) -> Bit<D> {
+        !allEntries(t) { _, e in !(e.is(.assigned) || e.is(.table)) }
+    }
+
+    /// Calls `body(i, inRange)` for each of the at most 16 starting RTTs of a Realm with
+    /// `n` of them; `inRange` says whether table `i` exists.
+    public static func forEachStartingRtt(_ n: Word<D>, _ body: (Int, Bit<D>) -> Void) {
+        for i in 0..<16 { body(i, Word(UInt64(i)) < n) }
+    }
+
+    /// `RealmIsLive(rd)` (A2.1.4).
+    public func realmIsLive(_ rd: Word<D>) -> Bit<D> {
+        var live = realm(rd, .numRecs) != 0
+        let base = realm(rd, .rttBase)
+        Self.forEachStartingRtt(realm(rd, .numStart)) { i, exists in
+            live = live || (exists && rttIsLive(base + Word(UInt64(i)) * Self.granule))
+        }
+        return live
+    }
+}

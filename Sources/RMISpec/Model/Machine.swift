@@ -1,0 +1,108 @@
+/// Fields of a Realm (A2.1, C1.16), held in its RD Granule.
+public enum RealmField: Int, CaseIterable, Sendable {
+    case state, ipaWidth, levelStart, numStart, rttBase, lpa2, hashAlgo, vmid, rpv, rim, recIndex, numRecs
+}
+
+/// Fields of a REC (A2.3, C1.19), held in its REC Granule.
+public enum RecField: Hashable, Sendable {
+    case owner, state, runnable, mpidr, pc
+    case gpr(Int)            // X0..X30 of the Realm
+    case aux(Int)            // aux Granule addresses, the first RecAuxCount valid
+    case psciPending, emulatableAbort
+    case ripasAddr, ripasTop, ripasValue, ripasDestroyed, ripasResponse
+    case hostCallPending
+    /// RmiRecExitReason of the last exit, plus one; 0 before the first entry.
+    case lastExit
+
+    public static let gprCount = 31
+    public static let auxMax = 16
+}
+
+/// Ghost fields of an RTT Granule: what TF-RMM keeps implicitly by position in the tree.
+public enum RttField: Int, CaseIterable, Sendable {
+    case level, owner, ipaBase
+}
+
+/// One RTT entry (C1.29): state, RIPAS, output address and the Host-controlled attributes
+/// of an ASSIGNED_NS entry (descriptor bits MemAttr[4:2] and S2AP[7:6]).
+public struct RttEntry<D: Domain> {
+    public var state: Word<D>
+    public var ripas: Word<D>
+    public var addr: Word<D>
+    public var attrs: Word<D>
+    public init(state: Word<D>, ripas: Word<D> = 0, addr: Word<D> = 0, attrs: Word<D> = 0) {
+        self.state = state; self.ripas = ripas; self.addr = addr; self.attrs = attrs
+    }
+    public func `is`(_ s: RttEntryState) -> Bit<D> { state == Word(s.rawValue) }
+    /// Live entries (A5.5.8): ASSIGNED, ASSIGNED_NS or TABLE.
+    public var isLive: Bit<D> { self.is(.assigned) || self.is(.assignedNS) || self.is(.table) }
+    public static func select(_ c: Bit<D>, _ a: RttEntry<D>, _ b: RttEntry<D>) -> RttEntry<D> {
+        RttEntry(state: ite(c, a.state, b.state), ripas: ite(c, a.ripas, b.ripas),
+                 addr: ite(c, a.addr, b.addr), attrs: ite(c, a.attrs, b.attrs))
+    }
+}
+
+/// The state-access interface the specification is written against.
+///
+/// The concrete state (`SpecState`) and the symbolic scope state implement it. Reads of an
+/// object field at an address that holds no such object return 0; writes are guarded by
+/// `when` so that the same code serves both readings. Entry-range operations take a
+/// predicate or a transformer closure, which the concrete back-end runs per entry.
+public protocol Machine {
+    associatedtype D: Domain
+    var platform: Platform { get }
+    var options: SpecOptions { get }
+
+    func granuleState(_ a: Word<D>) -> Word<D>
+    func granuleGPT(_ a: Word<D>) -> Word<D>
+    /// A digest of the Granule's contents; 0 is all-zero memory.
+    func granuleContent(_ a: Word<D>) -> Word<D>
+    mutating func setGranuleState(_ a: Word<D>, _ s: Word<D>, when: Bit<D>)
+    mutating func setGranuleGPT(_ a: Word<D>, _ g: Word<D>, when: Bit<D>)
+    mutating func setGranuleContent(_ a: Word<D>, _ c: Word<D>, when: Bit<D>)
+
+    func realm(_ rd: Word<D>, _ f: RealmField) -> Word<D>
+    mutating func setRealm(_ rd: Word<D>, _ f: RealmField, _ v: Word<D>, when: Bit<D>)
+    func rec(_ r: Word<D>, _ f: RecField) -> Word<D>
+    mutating func setRec(_ r: Word<D>, _ f: RecField, _ v: Word<D>, when: Bit<D>)
+    func rtt(_ t: Word<D>, _ f: RttField) -> Word<D>
+    mutating func setRtt(_ t: Word<D>, _ f: RttField, _ v: Word<D>, when: Bit<D>)
+
+    func entry(_ t: Word<D>, _ i: Word<D>) -> RttEntry<D>
+    mutating func setEntry(_ t: Word<D>, _ i: Word<D>, _ e: RttEntry<D>, when: Bit<D>)
+    /// Replaces every entry `i` in `[from, to)` of RTT `t` by `f(i, entry)`.
+    mutating func updateEntries(_ t: Word<D>, from: Word<D>, to: Word<D>, when: Bit<D>,
+                                _ f: (Word<D>, RttEntry<D>) -> RttEntry<D>)
+    /// The first index `i >= from` of RTT `t` whose entry satisfies `p`, or 512.
+    func firstEntry(_ t: Word<D>, from: Word<D>, where p: (Word<D>, RttEntry<D>) -> Bit<D>) -> Word<D>
+    /// Whether every entry of RTT `t` satisfies `p`.
+    func allEntries(_ t: Word<D>, _ p: (Word<D>, RttEntry<D>) -> Bit<D>) -> Bit<D>
+
+    /// Whether some Granule in state RD satisfies `p` (given its address).
+    func existsRealm(where p: (Word<D>) -> Bit<D>) -> Bit<D>
+    /// Whether some Granule in state REC satisfies `p` (given its address).
+    func existsRec(where p: (Word<D>) -> Bit<D>) -> Bit<D>
+
+    /// Non-secure memory the Host writes and commands read (parameter blocks, REC run).
+    func nsRead(_ a: Word<D>) -> Word<D>
+    mutating func nsWrite(_ a: Word<D>, _ v: Word<D>, when: Bit<D>)
+}
+
+extension Machine {
+    public typealias W = Word<D>
+    public typealias B = Bit<D>
+
+    /// `PaIsDelegable(addr)`.
+    public func isDelegable(_ a: Word<D>) -> Bit<D> {
+        any(platform.delegable.map { r in a >= Word(r.base) && (a - Word(r.base)) < Word(r.size) })
+    }
+    public func granuleIs(_ a: Word<D>, _ s: GranuleState) -> Bit<D> { granuleState(a) == Word(s.rawValue) }
+    public mutating func setGranuleState(_ a: Word<D>, _ s: GranuleState, when: Bit<D>) {
+        setGranuleState(a, Word(s.rawValue), when: when)
+    }
+    /// `GranuleAccessPermitted(addr, PAS_NS)`: GPT_NS or GPT_AAP.
+    public func nsAccessible(_ a: Word<D>) -> Bit<D> {
+        let g = granuleGPT(a)
+        return g == Word(GPT.ns.rawValue) || g == Word(GPT.aap.rawValue)
+    }
+}

@@ -1,0 +1,225 @@
+/// The abstract state of section 3 of the reference, on real 64-bit addresses.
+///
+/// Only Granules that differ from their initial state are stored, so a state is small and
+/// two states are equal exactly when they agree on every Granule.
+public struct SpecState: Hashable, Sendable {
+    public struct Granule: Hashable, Sendable {
+        public var state: GranuleState
+        public var gpt: GPT
+        public var content: UInt64
+    }
+
+    public struct Realm: Hashable, Sendable {
+        public var fields = [UInt64](repeating: 0, count: RealmField.allCases.count)
+    }
+
+    public struct Rec: Hashable, Sendable {
+        public var owner: UInt64 = 0, state: UInt64 = 0, runnable: UInt64 = 0, mpidr: UInt64 = 0, pc: UInt64 = 0
+        public var gprs = [UInt64](repeating: 0, count: RecField.gprCount)
+        public var aux = [UInt64](repeating: 0, count: RecField.auxMax)
+        public var psciPending: UInt64 = 0, emulatableAbort: UInt64 = 0
+        public var ripasAddr: UInt64 = 0, ripasTop: UInt64 = 0, ripasValue: UInt64 = 0
+        public var ripasDestroyed: UInt64 = 0, ripasResponse: UInt64 = 0
+        public var hostCallPending: UInt64 = 0, lastExit: UInt64 = 0
+
+        subscript(f: RecField) -> UInt64 {
+            get {
+                switch f {
+                case .owner: owner
+                case .state: state
+                case .runnable: runnable
+                case .mpidr: mpidr
+                case .pc: pc
+                case .gpr(let i): gprs[i]
+                case .aux(let i): aux[i]
+                case .psciPending: psciPending
+                case .emulatableAbort: emulatableAbort
+                case .ripasAddr: ripasAddr
+                case .ripasTop: ripasTop
+                case .ripasValue: ripasValue
+                case .ripasDestroyed: ripasDestroyed
+                case .ripasResponse: ripasResponse
+                case .hostCallPending: hostCallPending
+                case .lastExit: lastExit
+                }
+            }
+            set {
+                switch f {
+                case .owner: owner = newValue
+                case .state: state = newValue
+                case .runnable: runnable = newValue
+                case .mpidr: mpidr = newValue
+                case .pc: pc = newValue
+                case .gpr(let i): gprs[i] = newValue
+                case .aux(let i): aux[i] = newValue
+                case .psciPending: psciPending = newValue
+                case .emulatableAbort: emulatableAbort = newValue
+                case .ripasAddr: ripasAddr = newValue
+                case .ripasTop: ripasTop = newValue
+                case .ripasValue: ripasValue = newValue
+                case .ripasDestroyed: ripasDestroyed = newValue
+                case .ripasResponse: ripasResponse = newValue
+                case .hostCallPending: hostCallPending = newValue
+                case .lastExit: lastExit = newValue
+                }
+            }
+        }
+    }
+
+    /// One RTT entry, stored compactly.
+    public struct Entry: Hashable, Sendable {
+        public var state: UInt8
+        public var ripas: UInt8
+        public var attrs: UInt8
+        public var addr: UInt64
+        public static let zero = Entry(state: 0, ripas: 0, attrs: 0, addr: 0)
+        public var entryState: RttEntryState { RttEntryState(rawValue: UInt64(state)) ?? .unassigned }
+        public var ripasValue: Ripas { Ripas(rawValue: UInt64(ripas)) ?? .empty }
+    }
+
+    public struct Rtt: Hashable, Sendable {
+        public var level: UInt64 = 0, owner: UInt64 = 0, ipaBase: UInt64 = 0
+        public var entries = [Entry](repeating: .zero, count: Int(Layout.entriesPerRtt))
+    }
+
+    public let platform: Platform
+    public let options: SpecOptions
+    public private(set) var granules: [UInt64: Granule] = [:]
+    public private(set) var realms: [UInt64: Realm] = [:]
+    public private(set) var recs: [UInt64: Rec] = [:]
+    public private(set) var rtts: [UInt64: Rtt] = [:]
+    public private(set) var ns: [UInt64: UInt64] = [:]
+
+    /// All Granules UNDELEGATED, no Realm.
+    public init(platform: Platform = .standard, options: SpecOptions = []) {
+        self.platform = platform
+        self.options = options
+    }
+
+    public func granule(_ a: UInt64) -> Granule {
+        granules[a] ?? Granule(state: .undelegated, gpt: platform.initialGPT(a), content: 0)
+    }
+
+    private mutating func updateGranule(_ a: UInt64, _ f: (inout Granule) -> Void) {
+        var g = granule(a)
+        f(&g)
+        if g.state == .undelegated && g.gpt == platform.initialGPT(a) && g.content == 0 {
+            granules[a] = nil
+        } else {
+            granules[a] = g
+        }
+    }
+
+    /// The Granules that are not UNDELEGATED, in address order.
+    public var delegatedGranules: [(UInt64, Granule)] {
+        granules.filter { $0.value.state != .undelegated }.sorted { $0.key < $1.key }
+    }
+}
+
+extension SpecState: Machine {
+    public typealias D = Concrete
+
+    public func granuleState(_ a: CWord) -> CWord { CWord(granule(a.raw).state.rawValue) }
+    public func granuleGPT(_ a: CWord) -> CWord { CWord(granule(a.raw).gpt.rawValue) }
+    public func granuleContent(_ a: CWord) -> CWord { CWord(granule(a.raw).content) }
+
+    public mutating func setGranuleState(_ a: CWord, _ s: CWord, when: CBit) {
+        guard when.raw, let new = GranuleState(rawValue: s.raw) else { return }
+        updateGranule(a.raw) { $0.state = new }
+        // An object lives in its Granule only while the Granule is in the object's state.
+        if new != .rd { realms[a.raw] = nil }
+        if new != .rec { recs[a.raw] = nil }
+        if new != .rtt { rtts[a.raw] = nil }
+    }
+    public mutating func setGranuleGPT(_ a: CWord, _ g: CWord, when: CBit) {
+        guard when.raw, let new = GPT(rawValue: g.raw) else { return }
+        updateGranule(a.raw) { $0.gpt = new }
+    }
+    public mutating func setGranuleContent(_ a: CWord, _ c: CWord, when: CBit) {
+        guard when.raw else { return }
+        updateGranule(a.raw) { $0.content = c.raw }
+    }
+
+    public func realm(_ rd: CWord, _ f: RealmField) -> CWord { CWord(realms[rd.raw]?.fields[f.rawValue] ?? 0) }
+    public mutating func setRealm(_ rd: CWord, _ f: RealmField, _ v: CWord, when: CBit) {
+        guard when.raw else { return }
+        realms[rd.raw, default: Realm()].fields[f.rawValue] = v.raw
+    }
+    public func rec(_ r: CWord, _ f: RecField) -> CWord { CWord(recs[r.raw]?[f] ?? 0) }
+    public mutating func setRec(_ r: CWord, _ f: RecField, _ v: CWord, when: CBit) {
+        guard when.raw else { return }
+        recs[r.raw, default: Rec()][f] = v.raw
+    }
+    public func rtt(_ t: CWord, _ f: RttField) -> CWord {
+        guard let r = rtts[t.raw] else { return 0 }
+        switch f {
+        case .level: return CWord(r.level)
+        case .owner: return CWord(r.owner)
+        case .ipaBase: return CWord(r.ipaBase)
+        }
+    }
+    public mutating func setRtt(_ t: CWord, _ f: RttField, _ v: CWord, when: CBit) {
+        guard when.raw else { return }
+        switch f {
+        case .level: rtts[t.raw, default: Rtt()].level = v.raw
+        case .owner: rtts[t.raw, default: Rtt()].owner = v.raw
+        case .ipaBase: rtts[t.raw, default: Rtt()].ipaBase = v.raw
+        }
+    }
+
+    static func word(_ e: Entry) -> RttEntry<Concrete> {
+        RttEntry(state: CWord(UInt64(e.state)), ripas: CWord(UInt64(e.ripas)), addr: CWord(e.addr), attrs: CWord(UInt64(e.attrs)))
+    }
+    static func stored(_ e: RttEntry<Concrete>) -> Entry {
+        Entry(state: UInt8(truncatingIfNeeded: e.state.raw), ripas: UInt8(truncatingIfNeeded: e.ripas.raw),
+              attrs: UInt8(truncatingIfNeeded: e.attrs.raw), addr: e.addr.raw)
+    }
+
+    public func entry(_ t: CWord, _ i: CWord) -> RttEntry<Concrete> {
+        guard let r = rtts[t.raw], i.raw < Layout.entriesPerRtt else { return SpecState.word(.zero) }
+        return SpecState.word(r.entries[Int(i.raw)])
+    }
+    public mutating func setEntry(_ t: CWord, _ i: CWord, _ e: RttEntry<Concrete>, when: CBit) {
+        guard when.raw, i.raw < Layout.entriesPerRtt else { return }
+        rtts[t.raw, default: Rtt()].entries[Int(i.raw)] = SpecState.stored(e)
+    }
+    public mutating func updateEntries(_ t: CWord, from: CWord, to: CWord, when: CBit,
+                                       _ f: (CWord, RttEntry<Concrete>) -> RttEntry<Concrete>) {
+        guard when.raw else { return }
+        let lo = min(from.raw, Layout.entriesPerRtt), hi = min(to.raw, Layout.entriesPerRtt)
+        guard lo < hi else { return }
+        var r = rtts[t.raw] ?? Rtt()
+        for i in Int(lo)..<Int(hi) {
+            r.entries[i] = SpecState.stored(f(CWord(UInt64(i)), SpecState.word(r.entries[i])))
+        }
+        rtts[t.raw] = r
+    }
+    public func firstEntry(_ t: CWord, from: CWord, where p: (CWord, RttEntry<Concrete>) -> CBit) -> CWord {
+        guard from.raw < Layout.entriesPerRtt else { return CWord(Layout.entriesPerRtt) }
+        let r = rtts[t.raw] ?? Rtt()
+        for i in Int(from.raw)..<Int(Layout.entriesPerRtt) where p(CWord(UInt64(i)), SpecState.word(r.entries[i])).raw {
+            return CWord(UInt64(i))
+        }
+        return CWord(Layout.entriesPerRtt)
+    }
+    public func allEntries(_ t: CWord, _ p: (CWord, RttEntry<Concrete>) -> CBit) -> CBit {
+        let r = rtts[t.raw] ?? Rtt()
+        for i in 0..<Int(Layout.entriesPerRtt) where !p(CWord(UInt64(i)), SpecState.word(r.entries[i])).raw {
+            return false
+        }
+        return true
+    }
+
+    public func existsRealm(where p: (CWord) -> CBit) -> CBit {
+        CBit(realms.keys.contains { p(CWord($0)).raw })
+    }
+    public func existsRec(where p: (CWord) -> CBit) -> CBit {
+        CBit(recs.keys.contains { p(CWord($0)).raw })
+    }
+
+    public func nsRead(_ a: CWord) -> CWord { CWord(ns[a.raw] ?? 0) }
+    public mutating func nsWrite(_ a: CWord, _ v: CWord, when: CBit) {
+        guard when.raw else { return }
+        ns[a.raw] = v.raw == 0 ? nil : v.raw
+    }
+}
