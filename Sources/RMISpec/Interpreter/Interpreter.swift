@@ -28,6 +28,8 @@ public struct StepResult: Sendable {
     public var failing: [String]
     /// The state after the call (unchanged when a condition fails).
     public var next: SpecState
+    /// For REC_ENTER and REC exits: the RmiRecRun block the exit record is written to.
+    public var runPtr: UInt64? = nil
     public var canonical: Outcome { allowed[0] }
     public var succeeded: Bool { failing.isEmpty }
 
@@ -74,7 +76,9 @@ public enum RMISpec {
                             realm: RealmAction<Concrete> = RealmAction(kind: 0)) -> StepResult {
         var m = s
         let e = evaluate(cmd, &m, Call(x.map { CWord($0) }, realm: realm))
-        return result(cmd, e, next: m, options: s.options)
+        var r = result(cmd, e, next: m, options: s.options)
+        if cmd == .recEnter { r.runPtr = x.count > 1 ? x[1] : 0 }
+        return r
     }
 
     /// Turns an evaluation into the set of allowed outcomes (B1.6): the results of the

@@ -13,6 +13,8 @@ public enum RecField: Hashable, Sendable {
     case hostCallPending
     /// RmiRecExitReason of the last exit, plus one; 0 before the first entry.
     case lastExit
+    /// Ghost: the `run_ptr` of the REC_ENTER that is running this REC.
+    case runPtr
 
     public static let gprCount = 31
     public static let auxMax = 16

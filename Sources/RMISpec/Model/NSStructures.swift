@@ -87,3 +87,23 @@ public struct RecEnterValues: Hashable, Sendable, Codable {
         return w
     }
 }
+
+/// Named fields of RmiRecExit, for expectations in traces.
+public enum ExitRecord {
+    public static func offset(of name: String) -> UInt64? {
+        typealias L = RecRunLayout
+        switch name {
+        case "exit_reason": return L.exitReason
+        case "esr": return L.exitEsr
+        case "far": return L.exitFar
+        case "hpfar": return L.exitHpfar
+        case "ripas_base": return L.exitRipasBase
+        case "ripas_top": return L.exitRipasTop
+        case "ripas_value": return L.exitRipasValue
+        case "imm": return L.exitImm
+        default:
+            if name.hasPrefix("gprs"), let i = UInt64(name.dropFirst(4)), i < 31 { return L.exitGprs + 8 * i }
+            return nil
+        }
+    }
+}

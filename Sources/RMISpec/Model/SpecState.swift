@@ -20,7 +20,7 @@ public struct SpecState: Hashable, Sendable {
         public var psciPending: UInt64 = 0, emulatableAbort: UInt64 = 0
         public var ripasAddr: UInt64 = 0, ripasTop: UInt64 = 0, ripasValue: UInt64 = 0
         public var ripasDestroyed: UInt64 = 0, ripasResponse: UInt64 = 0
-        public var hostCallPending: UInt64 = 0, lastExit: UInt64 = 0
+        public var hostCallPending: UInt64 = 0, lastExit: UInt64 = 0, runPtr: UInt64 = 0
 
         subscript(f: RecField) -> UInt64 {
             get {
@@ -41,6 +41,7 @@ public struct SpecState: Hashable, Sendable {
                 case .ripasResponse: ripasResponse
                 case .hostCallPending: hostCallPending
                 case .lastExit: lastExit
+                case .runPtr: runPtr
                 }
             }
             set {
@@ -61,6 +62,7 @@ public struct SpecState: Hashable, Sendable {
                 case .ripasResponse: ripasResponse = newValue
                 case .hostCallPending: hostCallPending = newValue
                 case .lastExit: lastExit = newValue
+                case .runPtr: runPtr = newValue
                 }
             }
         }

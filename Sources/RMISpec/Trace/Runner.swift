@@ -1,0 +1,92 @@
+/// Runs trace steps on the spec's concrete face and compares them with their expectations.
+public struct TraceRunner: Sendable {
+    public private(set) var state: SpecState
+
+    public init(platform: Platform = .standard, options: SpecOptions = []) {
+        state = SpecState(platform: platform, options: options)
+    }
+    public init(state: SpecState) { self.state = state }
+
+    /// A difference between what a step expected and what the spec allows.
+    public struct Mismatch: Error, Sendable, CustomStringConvertible {
+        public var step: Int
+        public var field: String
+        public var expected: String
+        public var actual: String
+        public var description: String { "step \(step): \(field): expected \(expected), spec gives \(actual)" }
+    }
+
+    /// Applies one Host write to NS memory.
+    public mutating func apply(_ w: HostWrite) {
+        func put(_ base: UInt64, _ words: [(offset: UInt64, value: UInt64)]) {
+            for (o, v) in words { state.nsWrite(CWord(base &+ o), CWord(v), when: true) }
+        }
+        switch w {
+        case .realmParams(let a, let p): put(a, p.words)
+        case .recParams(let a, let p): put(a, p.words)
+        case .recRun(let a, let e): put(a, e.words)
+        case .data(let a, let content): state.setGranuleContent(CWord(a), CWord(content), when: true)
+        case .words(let a, let ws): put(a, ws.enumerated().map { (UInt64($0.offset) * 8, $0.element) })
+        }
+    }
+
+    /// Runs one step; returns the spec's result for calls and REC exits (nil otherwise).
+    /// The state advances as the spec says; with several allowed failures it is unchanged.
+    @discardableResult
+    public mutating func run(_ step: TraceStep) -> StepResult? {
+        switch step {
+        case .write(let w):
+            apply(w)
+            return nil
+        case .setGPT(let addr, let gpt):
+            state.setGranuleGPT(CWord(addr), CWord(gpt.rawValue), when: true)
+            return nil
+        case .call(let c):
+            for w in c.writes { apply(w) }
+            let r = RMISpec.step(state, c.command, c.args, realm: (c.realm ?? RealmActionValue(.irq)).action)
+            state = r.next
+            return r
+        case .recExit(let rec, let realm, _):
+            let r = RMISpec.recExit(state, rec: rec, realm: realm.action)
+            state = r.next
+            return r
+        }
+    }
+
+    /// Checks a result against a step's expectation; nil when they agree.
+    public func check(_ r: StepResult, against e: Expectation, command: RMICommand?, step: Int) -> Mismatch? {
+        let want = "\(e.status.specName)\(e.status == .success ? "" : ",\(Int64(bitPattern: e.index))")"
+        guard let o = r.allows(status: e.status, index: e.index) else {
+            return Mismatch(step: step, field: "result", expected: want,
+                            actual: r.allowed.map(\.description).joined(separator: " or "))
+        }
+        if let label = e.label, !r.allowed.contains(where: { $0.label == label }) {
+            return Mismatch(step: step, field: "label", expected: label,
+                            actual: r.failing.isEmpty ? "success" : r.allowed.compactMap(\.label).joined(separator: " or "))
+        }
+        if let command {
+            for (name, v) in e.outputs.sorted(by: { $0.key < $1.key }) {
+                guard let i = command.outputs.firstIndex(of: name) else {
+                    return Mismatch(step: step, field: "outputs.\(name)", expected: hex(v), actual: "no such output")
+                }
+                let got = i < o.outputs.count ? o.outputs[i] : nil
+                guard let g = got else {
+                    return Mismatch(step: step, field: "outputs.\(name)", expected: hex(v), actual: "undefined")
+                }
+                if g != v { return Mismatch(step: step, field: "outputs.\(name)", expected: hex(v), actual: hex(g)) }
+            }
+        }
+        if !e.exit.isEmpty, case let runPtr? = r.runPtr {
+            for (name, v) in e.exit.sorted(by: { $0.key < $1.key }) {
+                guard let off = ExitRecord.offset(of: name) else {
+                    return Mismatch(step: step, field: "exit.\(name)", expected: hex(v), actual: "no such exit field")
+                }
+                let g = r.next.nsRead(CWord(runPtr &+ off)).raw
+                if g != v { return Mismatch(step: step, field: "exit.\(name)", expected: hex(v), actual: hex(g)) }
+            }
+        }
+        return nil
+    }
+}
+
+public func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
