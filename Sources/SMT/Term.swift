@@ -1,0 +1,198 @@
+internal import CZ3
+
+/// A Z3 term (expression) of any sort: Bool, bit-vector, array, ...
+///
+/// Terms are hash-consed by Z3, so `Equatable`/`Hashable` are *structural
+/// identity* (same term in the same context) and return a Swift `Bool`.
+/// To build the logical equation use `context.eq(a, b)`.
+///
+/// Operators are provided where they are unambiguous: `!`, `&&`, `||` for
+/// Booleans; `+ - * & | ~ <<` and unary `-` for bit-vectors (both operands
+/// of the same width; a `UInt64` operand is converted to the other operand's
+/// width); `^` is `xor` for Booleans and `bvxor` for bit-vectors. There are
+/// no comparison operators (signed vs. unsigned would be ambiguous): use
+/// `ult`, `sle`, ... on the `Context`.
+public final class Term: CustomStringConvertible, Hashable {
+    /// The context that owns this term.
+    public let context: Context
+    let raw: OpaquePointer
+
+    init(_ context: Context, _ raw: OpaquePointer) {
+        self.context = context
+        self.raw = raw
+        Z3_inc_ref(context.raw, raw)
+    }
+
+    deinit {
+        Z3_dec_ref(context.raw, raw)
+    }
+
+    /// The sort of this term.
+    public var sort: Sort {
+        context.sort(Z3_get_sort(context.raw, raw), "Term.sort")
+    }
+
+    /// The width if this is a bit-vector term, otherwise nil.
+    public var width: Int? { sort.bvWidth }
+
+    /// True if this is a Boolean term.
+    public var isBool: Bool { sort.isBool }
+
+    /// True if this is an array term.
+    public var isArray: Bool { sort.isArray }
+
+    /// SMT-LIB-like text of the term.
+    public var description: String {
+        guard let s = Z3_ast_to_string(context.raw, raw) else { return "<term>" }
+        let str = String(cString: s)
+        _ = context.takeError()
+        return str
+    }
+
+    public static func == (lhs: Term, rhs: Term) -> Bool {
+        lhs.context === rhs.context && lhs.raw == rhs.raw
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(raw)
+    }
+}
+
+@available(*, unavailable)
+extension Term: Sendable {}
+
+/// A Z3 sort (Bool, bit-vector of some width, array, ...).
+public final class Sort: CustomStringConvertible, Hashable {
+    public let context: Context
+    let raw: OpaquePointer
+
+    init(_ context: Context, _ raw: OpaquePointer) {
+        self.context = context
+        self.raw = raw
+        Z3_inc_ref(context.raw, Z3_sort_to_ast(context.raw, raw))
+    }
+
+    deinit {
+        Z3_dec_ref(context.raw, Z3_sort_to_ast(context.raw, raw))
+    }
+
+    private var kind: Z3_sort_kind { Z3_get_sort_kind(context.raw, raw) }
+
+    public var isBool: Bool { kind == Z3_BOOL_SORT }
+    public var isArray: Bool { kind == Z3_ARRAY_SORT }
+
+    /// The width of a bit-vector sort, nil for other sorts.
+    public var bvWidth: Int? {
+        guard kind == Z3_BV_SORT else { return nil }
+        return Int(Z3_get_bv_sort_size(context.raw, raw))
+    }
+
+    /// The index sort of an array sort, nil for other sorts.
+    public var arrayDomain: Sort? {
+        guard isArray else { return nil }
+        return context.sort(Z3_get_array_sort_domain(context.raw, raw), "arrayDomain")
+    }
+
+    /// The value sort of an array sort, nil for other sorts.
+    public var arrayRange: Sort? {
+        guard isArray else { return nil }
+        return context.sort(Z3_get_array_sort_range(context.raw, raw), "arrayRange")
+    }
+
+    public var description: String {
+        guard let s = Z3_sort_to_string(context.raw, raw) else { return "<sort>" }
+        return String(cString: s)
+    }
+
+    public static func == (lhs: Sort, rhs: Sort) -> Bool {
+        lhs.context === rhs.context && lhs.raw == rhs.raw
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(raw)
+    }
+}
+
+@available(*, unavailable)
+extension Sort: Sendable {}
+
+/// A function or relation declaration, made with `Context.function`.
+public final class FuncDecl: CustomStringConvertible, Hashable {
+    public let context: Context
+    let raw: OpaquePointer
+
+    init(_ context: Context, _ raw: OpaquePointer) {
+        self.context = context
+        self.raw = raw
+        Z3_inc_ref(context.raw, Z3_func_decl_to_ast(context.raw, raw))
+    }
+
+    deinit {
+        Z3_dec_ref(context.raw, Z3_func_decl_to_ast(context.raw, raw))
+    }
+
+    /// The application `self(args...)`. A sort or arity mismatch is a
+    /// programming error (`preconditionFailure`).
+    public func apply(_ args: [Term]) -> Term {
+        for a in args { context.ownedBy(a, "apply") }
+        let raws: [Z3_ast?] = args.map { $0.raw }
+        let p = raws.withUnsafeBufferPointer {
+            Z3_mk_app(context.raw, raw, UInt32($0.count), $0.baseAddress)
+        }
+        return withExtendedLifetime(args) { context.term(p, "apply(\(self))") }
+    }
+
+    /// Same as `apply`: `inv(x, y)`.
+    public func callAsFunction(_ args: Term...) -> Term { apply(args) }
+
+    public var description: String {
+        guard let s = Z3_func_decl_to_string(context.raw, raw) else { return "<decl>" }
+        return String(cString: s)
+    }
+
+    public static func == (lhs: FuncDecl, rhs: FuncDecl) -> Bool {
+        lhs.context === rhs.context && lhs.raw == rhs.raw
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(raw)
+    }
+}
+
+@available(*, unavailable)
+extension FuncDecl: Sendable {}
+
+// MARK: - Operators
+
+extension Term {
+    public static prefix func ! (a: Term) -> Term { a.context.not(a) }
+    public static func && (lhs: Term, rhs: Term) -> Term { lhs.context.and([lhs, rhs]) }
+    public static func || (lhs: Term, rhs: Term) -> Term { lhs.context.or([lhs, rhs]) }
+
+    /// `xor` for Booleans, `bvxor` for bit-vectors.
+    public static func ^ (lhs: Term, rhs: Term) -> Term {
+        lhs.isBool ? lhs.context.xor(lhs, rhs) : lhs.context.bvxor(lhs, rhs)
+    }
+
+    public static func + (lhs: Term, rhs: Term) -> Term { lhs.context.bvadd(lhs, rhs) }
+    public static func - (lhs: Term, rhs: Term) -> Term { lhs.context.bvsub(lhs, rhs) }
+    public static func * (lhs: Term, rhs: Term) -> Term { lhs.context.bvmul(lhs, rhs) }
+    public static func & (lhs: Term, rhs: Term) -> Term { lhs.context.bvand(lhs, rhs) }
+    public static func | (lhs: Term, rhs: Term) -> Term { lhs.context.bvor(lhs, rhs) }
+    public static func << (lhs: Term, rhs: Term) -> Term { lhs.context.bvshl(lhs, rhs) }
+    public static prefix func ~ (a: Term) -> Term { a.context.bvnot(a) }
+    public static prefix func - (a: Term) -> Term { a.context.bvneg(a) }
+
+    public static func + (lhs: Term, rhs: UInt64) -> Term { lhs + lhs.literal(rhs) }
+    public static func - (lhs: Term, rhs: UInt64) -> Term { lhs - lhs.literal(rhs) }
+    public static func * (lhs: Term, rhs: UInt64) -> Term { lhs * lhs.literal(rhs) }
+    public static func & (lhs: Term, rhs: UInt64) -> Term { lhs & lhs.literal(rhs) }
+    public static func | (lhs: Term, rhs: UInt64) -> Term { lhs | lhs.literal(rhs) }
+    public static func ^ (lhs: Term, rhs: UInt64) -> Term { lhs ^ lhs.literal(rhs) }
+
+    /// A literal of this bit-vector term's width.
+    private func literal(_ v: UInt64) -> Term {
+        guard let w = width else { preconditionFailure("bit-vector operator applied to non-bit-vector term \(self)") }
+        return context.bv(v, width: w)
+    }
+}
