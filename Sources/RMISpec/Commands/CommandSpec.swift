@@ -174,12 +174,19 @@ public struct Condition<D: Domain> {
     /// False for a result rule that the spec states outside the command's failure
     /// conditions (RMI_VERSION's compatibility rule).
     public let listed: Bool
+    /// Where the condition is written, for reports that point at the rule.
+    public let file: String
     public let line: UInt
 
     public init(_ label: String, _ status: Status, _ fails: Bit<D>, index: Word<D> = 0,
-                           outputs: [Word<D>?] = [], listed: Bool = true, line: UInt = #line) {
+                outputs: [Word<D>?] = [], listed: Bool = true, file: String = #filePath, line: UInt = #line) {
         self.label = label; self.status = status; self.fails = fails
-        self.index = index; self.outputs = outputs; self.listed = listed; self.line = line
+        self.index = index; self.outputs = outputs; self.listed = listed; self.file = file; self.line = line
+    }
+    /// The source location relative to the package root (`Sources/RMISpec/...`).
+    public var source: String {
+        let path = file.range(of: "Sources/").map { String(file[$0.lowerBound...]) } ?? file
+        return "\(path):\(line)"
     }
 }
 

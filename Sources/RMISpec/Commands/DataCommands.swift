@@ -1,10 +1,99 @@
-// TODO: not yet written.
+/// RMI_DATA_CREATE (B4.3.1).
 enum DataCreate {
-    static func evaluate<M: Machine>(_ m: inout M, _ c: Call<M.D>) -> Evaluation<M.D> { Evaluation([]) }
+    static func evaluate<M: Machine>(_ m: inout M, _ c: Call<M.D>) -> Evaluation<M.D> {
+        let rd = c.x[0], data = c.x[1], ipa = c.x[2], src = c.x[3], flags = c.x[4]
+        let walk = m.walk(rd, ipa, to: 3)
+        let noLpa2 = m.realm(rd, .lpa2) == 0
+        let conditions: [Condition<M.D>] = [
+            Condition("src_align", .errorInput, !m.aligned(src)),
+            Condition("src_bound", .errorInput, !m.isDelegable(src)),
+            Condition("src_pas", .errorInput, !m.nsAccessible(src)),
+            Condition("data_align", .errorInput, !m.aligned(data)),
+            Condition("data_bound", .errorInput, !m.isDelegable(data)),
+            Condition("data_state", .errorInput, !m.granuleIs(data, .delegated)),
+            Condition("data_bound2", .errorInput, noLpa2 && data >= Word(1 << 48)),
+            Condition("rd_align", .errorInput, !m.aligned(rd)),
+            Condition("rd_bound", .errorInput, !m.isDelegable(rd)),
+            Condition("rd_state", .errorInput, !m.granuleIs(rd, .rd)),
+            Condition("ipa_align", .errorInput, !m.aligned(ipa)),
+            Condition("ipa_bound", .errorInput, !m.isProtected(rd, ipa)),
+            Condition("realm_state", .errorRealm, !m.realmIs(rd, .new)),
+            Condition("rtt_walk", .errorRtt, walk.level.slt(3), index: walk.level),
+            Condition("rtte_state", .errorRtt, !walk.entry.is(.unassigned), index: walk.level),
+        ]
+        let ok = Evaluation.succeeds(conditions)
+        if ok.isFalse { return Evaluation(conditions) }
+        let content = m.granuleContent(src)
+        m.setGranuleState(data, .data, when: ok)
+        m.setGranuleContent(data, content, when: ok)
+        m.setEntry(walk.rtt, walk.index,
+                   RttEntry(state: Word(RttEntryState.assigned.rawValue), ripas: Word(Ripas.ram.rawValue), addr: data),
+                   when: ok)
+        // RimExtendData: descriptor type 0, the IPA, the flags, and the content digest when
+        // RMI_MEASURE_CONTENT is set (else zero).
+        let measured = ite(flags.bit(0), content, 0)
+        m.setRealm(rd, .rim, m.measure(m.realm(rd, .rim), [0, ipa, flags, measured]), when: ok)
+        return Evaluation(conditions)
+    }
 }
+
+/// RMI_DATA_CREATE_UNKNOWN (B4.3.2). No Realm-state condition: NEW, ACTIVE and SYSTEM_OFF.
 enum DataCreateUnknown {
-    static func evaluate<M: Machine>(_ m: inout M, _ c: Call<M.D>) -> Evaluation<M.D> { Evaluation([]) }
+    static func evaluate<M: Machine>(_ m: inout M, _ c: Call<M.D>) -> Evaluation<M.D> {
+        let rd = c.x[0], data = c.x[1], ipa = c.x[2]
+        let walk = m.walk(rd, ipa, to: 3)
+        let noLpa2 = m.realm(rd, .lpa2) == 0
+        let conditions: [Condition<M.D>] = [
+            Condition("data_align", .errorInput, !m.aligned(data)),
+            Condition("data_bound", .errorInput, !m.isDelegable(data)),
+            Condition("data_state", .errorInput, !m.granuleIs(data, .delegated)),
+            Condition("data_bound2", .errorInput, noLpa2 && data >= Word(1 << 48)),
+            Condition("rd_align", .errorInput, !m.aligned(rd)),
+            Condition("rd_bound", .errorInput, !m.isDelegable(rd)),
+            Condition("rd_state", .errorInput, !m.granuleIs(rd, .rd)),
+            Condition("ipa_align", .errorInput, !m.aligned(ipa)),
+            Condition("ipa_bound", .errorInput, !m.isProtected(rd, ipa)),
+            Condition("rtt_walk", .errorRtt, walk.level.slt(3), index: walk.level),
+            Condition("rtte_state", .errorRtt, !walk.entry.is(.unassigned), index: walk.level),
+        ]
+        let ok = Evaluation.succeeds(conditions)
+        if ok.isFalse { return Evaluation(conditions) }
+        m.setGranuleState(data, .data, when: ok)
+        m.setGranuleContent(data, 0, when: ok)
+        // RIPAS is unchanged: EMPTY stays EMPTY (no mapping), DESTROYED stays DESTROYED.
+        m.setEntry(walk.rtt, walk.index,
+                   RttEntry(state: Word(RttEntryState.assigned.rawValue), ripas: walk.entry.ripas, addr: data),
+                   when: ok)
+        return Evaluation(conditions)
+    }
 }
+
+/// RMI_DATA_DESTROY (B4.3.3). Outputs `data` and `top`; `top` is defined on the RTT
+/// failures (walk_top) and is 0 on the others (outcome table B4.3.3.1.3).
 enum DataDestroy {
-    static func evaluate<M: Machine>(_ m: inout M, _ c: Call<M.D>) -> Evaluation<M.D> { Evaluation([]) }
+    static func evaluate<M: Machine>(_ m: inout M, _ c: Call<M.D>) -> Evaluation<M.D> {
+        let rd = c.x[0], ipa = c.x[1]
+        let walk = m.walk(rd, ipa, to: 3)
+        let walkTop = m.skipNonLiveEntries(walk, ipa)
+        let other: [Word<M.D>?] = [nil, 0]
+        let conditions: [Condition<M.D>] = [
+            Condition("rd_align", .errorInput, !m.aligned(rd), outputs: other),
+            Condition("rd_bound", .errorInput, !m.isDelegable(rd), outputs: other),
+            Condition("rd_state", .errorInput, !m.granuleIs(rd, .rd), outputs: other),
+            Condition("ipa_align", .errorInput, !m.aligned(ipa), outputs: other),
+            Condition("ipa_bound", .errorInput, !m.isProtected(rd, ipa), outputs: other),
+            Condition("rtt_walk", .errorRtt, walk.level.slt(3), index: walk.level, outputs: [nil, walkTop]),
+            Condition("rtte_state", .errorRtt, !walk.entry.is(.assigned), index: walk.level, outputs: [nil, walkTop]),
+        ]
+        let ok = Evaluation.succeeds(conditions)
+        if ok.isFalse { return Evaluation(conditions) }
+        let data = walk.entry.addr
+        m.setGranuleState(data, .delegated, when: ok)
+        m.setGranuleContent(data, 0, when: ok)
+        let ripas = ite(walk.entry.ripas == Word(Ripas.ram.rawValue), Word(Ripas.destroyed.rawValue), walk.entry.ripas)
+        m.setEntry(walk.rtt, walk.index, RttEntry(state: Word(RttEntryState.unassigned.rawValue), ripas: ripas), when: ok)
+        // top is computed after the change, so it skips the entry just made non-live.
+        let top = m.skipNonLiveEntries(walk, ipa)
+        return Evaluation(conditions, outputs: [data, top])
+    }
 }

@@ -110,11 +110,19 @@ public enum RMISpec {
 
     /// The failure conditions of a command in listing order (label, status), read off the
     /// definition itself.
-    public static func conditions(of cmd: RMICommand) -> [(label: String, status: Status, listed: Bool, line: UInt)] {
+    public static func conditions(of cmd: RMICommand) -> [ConditionInfo] {
         var m = SpecState()
         let e = evaluate(cmd, &m, Call([1, 1, 1, 1, 1]))
-        return e.conditions.map { ($0.label, $0.status, $0.listed, $0.line) }
+        return e.conditions.map { ConditionInfo(label: $0.label, status: $0.status, listed: $0.listed, source: $0.source) }
     }
+}
+
+/// A failure condition as data: what `rmi-check spec` lists.
+public struct ConditionInfo: Sendable, Hashable {
+    public var label: String
+    public var status: Status
+    public var listed: Bool
+    public var source: String
 }
 
 /// The transitive closure of a command's ordering constraints.

@@ -7,6 +7,8 @@ public struct Scenario: Sendable {
     private var nextFree: UInt64
 
     public var state: SpecState { runner.state }
+    /// Steps whose result differed from what the scenario's author required (`must`).
+    public private(set) var problems: [String] = []
 
     public init(_ description: String? = nil, platform: Platform = .standard, options: SpecOptions = []) {
         runner = TraceRunner(platform: platform, options: options)
@@ -40,6 +42,24 @@ public struct Scenario: Sendable {
         let r = runner.run(.call(step))!
         step.expect = Scenario.expectation(r, outputs: cmd.outputs)
         trace.steps.append(.call(step))
+        return r
+    }
+
+    /// Runs a call that the scenario's author requires to give `status` (and `index`): the
+    /// recorded expectation is the author's, not the spec's, and a difference is noted in
+    /// `problems`.
+    @discardableResult
+    public mutating func must(_ cmd: RMICommand, _ args: UInt64..., writes: [HostWrite] = [],
+                              realm: RealmActionValue? = nil, give status: Status = .success,
+                              index: UInt64 = 0) -> StepResult {
+        let r = call(cmd, args: args, writes: writes, realm: realm)
+        if case .call(var step) = trace.steps.removeLast() {
+            step.expect = Expectation(status: status, index: index)
+            trace.steps.append(.call(step))
+        }
+        if r.allows(status: status, index: index) == nil {
+            problems.append("step \(trace.steps.count - 1): \(cmd.rawValue) gave \(r.allowed.map(\.description).joined(separator: " or ")), expected \(status.specName)")
+        }
         return r
     }
 

@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import RMISpec
+
+struct Replay: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Replay a trace file against the spec.",
+        discussion: """
+            Runs each step of TRACE (the JSON format of docs/trace-format.md) on the spec's \
+            concrete face and compares each result with the step's `expect`. Stops at the \
+            first step whose result the spec does not allow, and prints the expected and \
+            actual result and what the spec's step changes in the state.
+
+            Exit codes: 0 all steps agree, 1 a step differs, 65 the file is malformed.
+            """)
+
+    @Argument(help: "The trace file (JSON).")
+    var trace: String
+
+    @Option(name: .long, help: "What to replay against: spec (the only one until an implementation exists).")
+    var against: String = "spec"
+
+    @Option(name: .long, help: "Also write the trace with the abstract state after each step as ITF JSON to this file.")
+    var itf: String?
+
+    func validate() throws {
+        guard against == "spec" else { throw ValidationError("--against: unknown target '\(against)' (known: spec)") }
+    }
+
+    func run() throws {
+        let t: Trace
+        do {
+            t = try Trace.load(path: trace)
+        } catch let e as TraceError {
+            note("rmi-check: \(e)")
+            throw Exit.badInput
+        }
+        let report = t.replay()
+        if let itf { try t.itf().write(to: itf) }
+        if let m = report.mismatch {
+            print("DIFFERS at step \(m.step) of \(t.steps.count): \(m.field)")
+            print("  expected: \(m.expected)")
+            print("  spec:     \(m.actual)")
+            if !report.stateChange.isEmpty {
+                print("  the spec's step changes:")
+                for l in report.stateChange.prefix(40) { print("    \(l)") }
+            }
+            throw Exit.violated
+        }
+        print("AGREES: \(report.calls) calls in \(t.steps.count) steps give the results the trace expects")
+    }
+}
