@@ -20,7 +20,7 @@ public struct Outcome: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// The spec's answer to one call on a concrete state.
-public struct StepResult: Sendable {
+public struct StepResult: Sendable, CustomStringConvertible {
     /// Every result the spec allows, in the listing order of the conditions that give them;
     /// a single success outcome when no condition fails.
     public var allowed: [Outcome]
@@ -31,6 +31,7 @@ public struct StepResult: Sendable {
     /// For REC_ENTER and REC exits: the RmiRecRun block the exit record is written to.
     public var runPtr: UInt64? = nil
     public var canonical: Outcome { allowed[0] }
+    public var description: String { allowed.map(\.description).joined(separator: " or ") }
     public var succeeded: Bool { failing.isEmpty }
 
     /// Whether `o` is an allowed result (status and index, and each output the spec defines

@@ -118,6 +118,15 @@ public struct SpecState: Hashable, Sendable {
     }
 }
 
+extension SpecState: CustomStringConvertible {
+    /// A one-line summary; `diff` and the ITF export give the detail.
+    public var description: String {
+        let counts = Dictionary(grouping: granules.values, by: \.state).mapValues(\.count)
+        let parts = GranuleState.allCases.compactMap { st in counts[st].map { "\($0) \(st.specName)" } }
+        return "SpecState(\(parts.isEmpty ? "all UNDELEGATED" : parts.joined(separator: ", ")), \(realms.count) realm(s), \(recs.count) rec(s), \(rtts.count) rtt(s))"
+    }
+}
+
 extension SpecState: Machine {
     public typealias D = Concrete
 
