@@ -79,6 +79,12 @@ public protocol Machine {
     func firstEntry(_ t: Word<D>, from: Word<D>, where p: (Word<D>, RttEntry<D>) -> Bit<D>) -> Word<D>
     /// Whether every entry of RTT `t` satisfies `p`.
     func allEntries(_ t: Word<D>, _ p: (Word<D>, RttEntry<D>) -> Bit<D>) -> Bit<D>
+    /// How many entries of RTT `t` satisfy `p`.
+    func countEntries(_ t: Word<D>, _ p: (Word<D>, RttEntry<D>) -> Bit<D>) -> Word<D>
+
+    /// Every address whose Granule may differ from its initial state (the concrete state:
+    /// the Granules it stores; a bounded scope: its slots). Properties quantify over these.
+    var addresses: [Word<D>] { get }
 
     /// Whether some Granule in state RD satisfies `p` (given its address).
     func existsRealm(where p: (Word<D>) -> Bit<D>) -> Bit<D>

@@ -221,6 +221,15 @@ extension SpecState: Machine {
         return true
     }
 
+    public func countEntries(_ t: CWord, _ p: (CWord, RttEntry<Concrete>) -> CBit) -> CWord {
+        let r = rtts[t.raw] ?? Rtt()
+        var n: UInt64 = 0
+        for i in 0..<Int(Layout.entriesPerRtt) where p(CWord(UInt64(i)), SpecState.word(r.entries[i])).raw { n += 1 }
+        return CWord(n)
+    }
+
+    public var addresses: [CWord] { granules.keys.sorted().map { CWord($0) } }
+
     public func existsRealm(where p: (CWord) -> CBit) -> CBit {
         CBit(realms.keys.contains { p(CWord($0)).raw })
     }

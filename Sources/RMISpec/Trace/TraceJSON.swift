@@ -387,14 +387,10 @@ public func atomicWrite(_ data: Data, to path: String) throws {
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).\(UInt32.random(in: 0...UInt32.max)).tmp")
     try data.write(to: tmp)
-    do {
-        if FileManager.default.fileExists(atPath: path) {
-            _ = try FileManager.default.replaceItemAt(url, withItemAt: tmp)
-        } else {
-            try FileManager.default.moveItem(at: tmp, to: url)
-        }
-    } catch {
+    // rename(2) replaces the target atomically.
+    if rename(tmp.path, path) != 0 {
+        let err = errno
         try? FileManager.default.removeItem(at: tmp)
-        throw error
+        throw TraceError(file: path, step: nil, field: "", reason: "cannot write: \(String(cString: strerror(err)))")
     }
 }

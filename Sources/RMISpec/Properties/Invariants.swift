@@ -1,0 +1,304 @@
+/// The invariants of section 7 of the reference, as named properties.
+///
+/// A state invariant is a predicate on one state; a step invariant relates the state
+/// before a call, the call's outcome and the state after it. Each comes with a cover
+/// target: a state (or step) in which its premise holds non-trivially, so that a check
+/// that finds the invariant true also shows it was not true for want of examples.
+/// Both are written once against `Machine`, so the concrete and the symbolic engines
+/// read the same definitions.
+public enum Invariant: String, CaseIterable, Sendable {
+    case g1 = "INV-G1", g2 = "INV-G2", g3 = "INV-G3", g4 = "INV-G4", g5 = "INV-G5"
+    case r1 = "INV-R1", r2 = "INV-R2", r3 = "INV-R3", r4 = "INV-R4", r5 = "INV-R5", r6 = "INV-R6", r7 = "INV-R7"
+    case c1 = "INV-C1", c2 = "INV-C2", c3 = "INV-C3", c4 = "INV-C4", c5 = "INV-C5"
+    case t1 = "INV-T1", t2 = "INV-T2", t3 = "INV-T3", t4 = "INV-T4", t5 = "INV-T5", t6 = "INV-T6", t7 = "INV-T7", t8 = "INV-T8"
+    case l1 = "INV-L1", l2 = "INV-L2", l3 = "INV-L3", l4 = "INV-L4", l5 = "INV-L5"
+
+    public enum Kind: String, Sendable {
+        /// Holds in every reachable state.
+        case always
+        /// Relates every step's pre-state, outcome and post-state.
+        case step
+        /// Some reachable state satisfies it (a reachability property, Stateright's "sometimes").
+        case sometimes
+        /// About implementation state the abstract spec does not have (TF-RMM refcounts,
+        /// determinism of an implementation): checked on implementations through the
+        /// abstraction function, not on the spec.
+        case implementation
+    }
+
+    public var kind: Kind {
+        switch self {
+        case .r6, .r7, .l1, .l2, .l3, .l4: .step
+        case .t8: .sometimes
+        case .t6, .l5: .implementation
+        default: .always
+        }
+    }
+
+    public var summary: String {
+        switch self {
+        case .g1: "a delegable Granule is not UNDELEGATED exactly when its GPT entry is GPT_REALM"
+        case .g2: "non-delegable memory never leaves UNDELEGATED"
+        case .g3: "every RD, REC, REC_AUX, DATA and RTT Granule has an owning RD in state RD"
+        case .g4: "a DELEGATED Granule is referenced by nothing (no aux list, no TABLE or ASSIGNED entry, no starting-RTT range)"
+        case .g5: "a DELEGATED Granule is zero-filled"
+        case .r1: "num_recs of a Realm equals the number of its RECs"
+        case .r2: "num_recs <= rec_index; the REC indices of a Realm's RECs are distinct and below rec_index"
+        case .r3: "the starting RTTs of a Realm are RTTs of the starting level owned by it, targets of no TABLE entry, and the RD is not among them"
+        case .r4: "(ipa_width, rtt_level_start, rtt_num_start, lpa2) of every Realm is a valid combination"
+        case .r5: "live Realms have distinct VMIDs"
+        case .r6: "a Realm's state only moves NEW -> ACTIVE -> SYSTEM_OFF, and an RD is destroyed only by REALM_DESTROY"
+        case .r7: "the RIM of a Realm that is not NEW never changes"
+        case .c1: "a REC's owner is an RD; its aux Granules are REC_AUX, pairwise distinct and not the REC"
+        case .c2: "every REC_AUX Granule is in the aux list of exactly one REC"
+        case .c3: "a running REC is runnable, has no PSCI request pending, and its Realm is not NEW"
+        case .c4: "a pending PSCI request is CPU_ON or AFFINITY_INFO for another REC of the Realm with index < rec_index"
+        case .c5: "a pending RIPAS request is an aligned range inside the protected half, in a Realm that is ACTIVE or SYSTEM_OFF"
+        case .t1: "RTTs form a tree per Realm: each non-starting RTT is the target of exactly one TABLE entry, on its walk path"
+        case .t2: "a TABLE entry is at level <= 2 and points to an RTT of the next level, same owner, covering the entry's IPA range"
+        case .t3: "protected entries are UNASSIGNED, ASSIGNED or TABLE; unprotected ones UNASSIGNED_NS, ASSIGNED_NS or TABLE"
+        case .t4: "ASSIGNED and ASSIGNED_NS entries are at levels 1-3 with addresses aligned to the level's size"
+        case .t5: "each ASSIGNED entry covers only DATA Granules, and each DATA Granule is covered by exactly one ASSIGNED entry"
+        case .t6: "(TF-RMM) an RTT's refcount equals its number of TABLE and ASSIGNED entries"
+        case .t7: "protected non-TABLE entries have RIPAS EMPTY, RAM or DESTROYED; other entries carry none"
+        case .t8: "ASSIGNED_NS addresses are unconstrained: an ASSIGNED_NS entry can point at a delegated Granule"
+        case .l1: "a successful REALM_DESTROY leaves no REC or RTT owned by the destroyed RD"
+        case .l2: "GRANULE_UNDELEGATE succeeds only on a DELEGATED Granule"
+        case .l3: "RIPAS changes only through the commands the spec allows, in the Realm states it allows them"
+        case .l4: "a failed command changes no abstract state"
+        case .l5: "(implementation) the same command with the same inputs in the same state gives the same result"
+        }
+    }
+
+    /// The properties the spec face checks.
+    public static var specProperties: [Invariant] { allCases.filter { $0.kind != .implementation } }
+}
+
+extension Machine {
+    typealias WD = Word<D>
+
+    func isState(_ a: WD, _ s: GranuleState) -> Bit<D> { granuleIs(a, s) }
+    /// The aux Granules of REC `c` (the first RecAuxCount).
+    func recAux(_ c: WD) -> [WD] { (0..<Int(platform.recAuxCount)).map { rec(c, .aux($0)) } }
+    /// The IPA of entry `i` of RTT `t`.
+    func entryIPA(_ t: WD, _ i: WD) -> WD { rtt(t, .ipaBase) + i * levelSize(rtt(t, .level)) }
+    func sum(_ xs: [Bit<D>]) -> WD { xs.reduce(WD(0)) { $0 + $1.word } }
+    var rttAddresses: [WD] { addresses }
+    /// RTT `t` is starting RTT of its owner.
+    func isStartingRtt(_ t: WD) -> Bit<D> {
+        let r = rtt(t, .owner)
+        let base = realm(r, .rttBase)
+        return t >= base && (t - base) < realm(r, .numStart) * Self.granule
+    }
+}
+
+extension Invariant {
+    /// The invariant on one state (for `.always`); true for other kinds.
+    public func holds<M: Machine>(in m: M) -> Bit<M.D> {
+        typealias W = Word<M.D>
+        let addrs = m.addresses
+        switch self {
+        case .g1:
+            return all(addrs.map { a in
+                implies(m.isDelegable(a), !m.isState(a, .undelegated) == (m.granuleGPT(a) == W(GPT.realm.rawValue)))
+            })
+        case .g2:
+            return all(addrs.map { a in implies(!m.isState(a, .undelegated), m.isDelegable(a)) })
+        case .g3:
+            return all(addrs.map { a in
+                let rdOK = implies(m.isState(a, .rec), m.isState(m.rec(a, .owner), .rd))
+                let rttOK = implies(m.isState(a, .rtt), m.isState(m.rtt(a, .owner), .rd))
+                let auxOwned = any(addrs.map { c in
+                    m.isState(c, .rec) && m.isState(m.rec(c, .owner), .rd) && any(m.recAux(c).map { $0 == a })
+                })
+                let auxOK = implies(m.isState(a, .recAux), auxOwned)
+                let dataOwned = any(addrs.map { t in
+                    m.isState(t, .rtt) && m.isState(m.rtt(t, .owner), .rd) && m.countEntries(t) { _, e in
+                        e.is(.assigned) && e.addr <= a && a - e.addr < m.levelSize(m.rtt(t, .level))
+                    } != 0
+                })
+                let dataOK = implies(m.isState(a, .data), dataOwned)
+                return rdOK && rttOK && auxOK && dataOK
+            })
+        case .g4:
+            return all(addrs.map { a in
+                let inAux = any(addrs.map { c in m.isState(c, .rec) && any(m.recAux(c).map { $0 == a }) })
+                let target = any(addrs.map { t in
+                    m.isState(t, .rtt) && m.countEntries(t) { _, e in (e.is(.table) || e.is(.assigned)) && e.addr == a } != 0
+                })
+                let inStart = any(addrs.map { r in
+                    m.isState(r, .rd) && a >= m.realm(r, .rttBase) && (a - m.realm(r, .rttBase)) < m.realm(r, .numStart) * M.granule
+                })
+                return implies(m.isState(a, .delegated), !inAux && !target && !inStart)
+            })
+        case .g5:
+            return all(addrs.map { a in implies(m.isState(a, .delegated), m.granuleContent(a) == 0) })
+        case .r1:
+            return all(addrs.map { r in
+                implies(m.isState(r, .rd), m.realm(r, .numRecs) == m.sum(addrs.map { c in m.isState(c, .rec) && m.rec(c, .owner) == r }))
+            })
+        case .r2:
+            return all(addrs.map { r in
+                let own = { (c: W) in m.isState(c, .rec) && m.rec(c, .owner) == r }
+                let below = all(addrs.map { c in implies(own(c), m.recIndex(m.rec(c, .mpidr)) < m.realm(r, .recIndex)) })
+                var distinct = Bit<M.D>(true)
+                for (i, c) in addrs.enumerated() {
+                    for d in addrs[(i + 1)...] {
+                        distinct = distinct && implies(own(c) && own(d), m.recIndex(m.rec(c, .mpidr)) != m.recIndex(m.rec(d, .mpidr)))
+                    }
+                }
+                return implies(m.isState(r, .rd), m.realm(r, .numRecs) <= m.realm(r, .recIndex) && below && distinct)
+            })
+        case .r3:
+            return all(addrs.map { r in
+                let base = m.realm(r, .rttBase), n = m.realm(r, .numStart)
+                var ok = Bit<M.D>(true)
+                M.forEachStartingRtt(n) { i, exists in
+                    let t = base + W(UInt64(i)) * M.granule
+                    let shape = m.isState(t, .rtt) && m.rtt(t, .level) == m.sl(r) && m.rtt(t, .owner) == r
+                    let notTarget = all(addrs.map { u in
+                        implies(m.isState(u, .rtt), m.countEntries(u) { _, e in e.is(.table) && e.addr == t } == 0)
+                    })
+                    ok = ok && implies(exists, shape && notTarget && t != r)
+                }
+                return implies(m.isState(r, .rd), ok)
+            })
+        case .r4:
+            return all(addrs.map { r in
+                implies(m.isState(r, .rd), m.rttConfigIsValid(w: m.ipaWidth(r), sl: m.sl(r), n: m.realm(r, .numStart),
+                                                               lpa2: m.realm(r, .lpa2) != 0))
+            })
+        case .r5:
+            var ok = Bit<M.D>(true)
+            for (i, r) in addrs.enumerated() {
+                for q in addrs[(i + 1)...] {
+                    ok = ok && implies(m.isState(r, .rd) && m.isState(q, .rd), m.realm(r, .vmid) != m.realm(q, .vmid))
+                }
+            }
+            return ok
+        case .c1:
+            return all(addrs.map { c in
+                let aux = m.recAux(c)
+                var ok = m.isState(m.rec(c, .owner), .rd)
+                for (i, a) in aux.enumerated() {
+                    ok = ok && m.isState(a, .recAux) && a != c
+                    for b in aux[(i + 1)...] { ok = ok && a != b }
+                }
+                return implies(m.isState(c, .rec), ok)
+            })
+        case .c2:
+            return all(addrs.map { a in
+                let holders = m.sum(addrs.flatMap { c in m.recAux(c).map { m.isState(c, .rec) && $0 == a } })
+                return implies(m.isState(a, .recAux), holders == 1)
+            })
+        case .c3:
+            return all(addrs.map { c in
+                implies(m.isState(c, .rec) && m.rec(c, .state) == W(RecState.running.rawValue),
+                        m.rec(c, .runnable) == 1 && m.rec(c, .psciPending) == 0 && !m.realmIs(m.rec(c, .owner), .new))
+            })
+        case .c4:
+            return all(addrs.map { c in
+                let fid = m.rec(c, .gpr(0)), target = m.recIndex(m.rec(c, .gpr(1)))
+                let ok = (fid == W(PSCI.cpuOn) || fid == W(PSCI.affinityInfo))
+                    && target < m.realm(m.rec(c, .owner), .recIndex) && target != m.recIndex(m.rec(c, .mpidr))
+                return implies(m.isState(c, .rec) && m.rec(c, .psciPending) != 0, ok)
+            })
+        case .c5:
+            return all(addrs.map { c in
+                let lo = m.rec(c, .ripasAddr), hi = m.rec(c, .ripasTop), r = m.rec(c, .owner)
+                let ok = lo <= hi && m.aligned(lo) && m.aligned(hi) && hi <= (W(1) << (m.ipaWidth(r) - 1))
+                    && (m.realmIs(r, .active) || m.realmIs(r, .systemOff))
+                return implies(m.isState(c, .rec) && hi != 0, ok)
+            })
+        case .t1:
+            return all(addrs.map { t in
+                let owner = m.rtt(t, .owner), level = m.rtt(t, .level), base = m.rtt(t, .ipaBase)
+                let w = m.walk(owner, base, to: level - 1)
+                let onPath = w.level == level - 1 && w.entry.is(.table) && w.entry.addr == t
+                let unique = all(addrs.map { u in
+                    implies(m.isState(u, .rtt), m.allEntries(u) { i, e in
+                        implies(e.is(.table) && e.addr == t, u == w.rtt && i == w.index)
+                    })
+                })
+                return implies(m.isState(t, .rtt) && !m.isStartingRtt(t), onPath && unique)
+            })
+        case .t2:
+            return all(addrs.map { u in
+                implies(m.isState(u, .rtt), m.allEntries(u) { i, e in
+                    let lu = m.rtt(u, .level)
+                    return implies(e.is(.table), lu.sle(2) && m.isState(e.addr, .rtt) && m.rtt(e.addr, .level) == lu + 1
+                                   && m.rtt(e.addr, .owner) == m.rtt(u, .owner) && m.rtt(e.addr, .ipaBase) == m.entryIPA(u, i))
+                })
+            })
+        case .t3:
+            return all(addrs.map { u in
+                implies(m.isState(u, .rtt), m.allEntries(u) { i, e in
+                    let prot = m.isProtected(m.rtt(u, .owner), m.entryIPA(u, i))
+                    return ite(prot, e.is(.unassigned) || e.is(.assigned) || e.is(.table),
+                               e.is(.unassignedNS) || e.is(.assignedNS) || e.is(.table))
+                })
+            })
+        case .t4:
+            return all(addrs.map { u in
+                implies(m.isState(u, .rtt), m.allEntries(u) { _, e in
+                    let lu = m.rtt(u, .level)
+                    return implies(e.is(.assigned) || e.is(.assignedNS),
+                                   Word(1).sle(lu) && lu.sle(3) && e.addr.isAligned(to: m.levelSize(lu)))
+                })
+            })
+        case .t5:
+            let covers = { (t: W, a: W) -> W in
+                m.countEntries(t) { _, e in e.is(.assigned) && e.addr <= a && a - e.addr < m.levelSize(m.rtt(t, .level)) }
+            }
+            let dataCovered = all(addrs.map { a in
+                let n = addrs.reduce(W(0)) { acc, t in acc + ite(m.isState(t, .rtt), covers(t, a), 0) }
+                return implies(m.isState(a, .data), n == 1)
+            })
+            // Each ASSIGNED entry covers only DATA: the number of DATA Granules in its range
+            // equals the range's size in Granules.
+            let entriesOK = all(addrs.map { t in
+                implies(m.isState(t, .rtt), m.allEntries(t) { _, e in
+                    let size = m.levelSize(m.rtt(t, .level))
+                    let data = m.sum(addrs.map { a in m.isState(a, .data) && e.addr <= a && a - e.addr < size })
+                    return implies(e.is(.assigned), data == size >> 12)
+                })
+            })
+            return dataCovered && entriesOK
+        case .t7:
+            return all(addrs.map { u in
+                implies(m.isState(u, .rtt), m.allEntries(u) { _, e in
+                    ite(e.is(.unassigned) || e.is(.assigned), e.ripas <= W(Ripas.destroyed.rawValue), e.ripas == 0)
+                })
+            })
+        case .t8, .r6, .r7, .l1, .l2, .l3, .l4, .t6, .l5:
+            return Bit(true)
+        }
+    }
+
+    /// The cover target: a state in which the invariant's premise holds non-trivially.
+    public func cover<M: Machine>(in m: M) -> Bit<M.D> {
+        typealias W = Word<M.D>
+        let addrs = m.addresses
+        let someState = { (s: GranuleState) in any(addrs.map { m.isState($0, s) }) }
+        switch self {
+        case .g1, .g2: return someState(.delegated) || someState(.rd)
+        case .g3: return someState(.rec) && someState(.data) && someState(.recAux)
+        case .g4, .g5: return someState(.delegated) && someState(.rd)
+        case .r1, .r2: return any(addrs.map { r in m.isState(r, .rd) && m.realm(r, .numRecs) >= 2 })
+        case .r3, .r4: return someState(.rd)
+        case .r5: return m.sum(addrs.map { m.isState($0, .rd) }) >= 2
+        case .c1, .c2: return someState(.rec)
+        case .c3: return any(addrs.map { c in m.isState(c, .rec) && m.rec(c, .state) == W(RecState.running.rawValue) })
+        case .c4: return any(addrs.map { c in m.isState(c, .rec) && m.rec(c, .psciPending) != 0 })
+        case .c5: return any(addrs.map { c in m.isState(c, .rec) && m.rec(c, .ripasTop) != 0 })
+        case .t1, .t2: return any(addrs.map { t in m.isState(t, .rtt) && !m.isStartingRtt(t) && m.rtt(t, .level) == 3 })
+        case .t3, .t7: return any(addrs.map { t in m.isState(t, .rtt) && m.countEntries(t) { _, e in e.is(.assignedNS) } != 0 })
+        case .t4, .t5: return someState(.data)
+        case .t8:
+            return any(addrs.map { t in
+                m.isState(t, .rtt) && m.countEntries(t) { _, e in e.is(.assignedNS) && !m.isState(e.addr, .undelegated) } != 0
+            })
+        case .r6, .r7, .l1, .l2, .l3, .l4, .t6, .l5: return Bit(true)
+        }
+    }
+}
