@@ -22,15 +22,18 @@ struct Run: ParsableCommand {
             let data = scenario.trace.encoded()
             let trace = try Trace.decode(data, file: "<scenario \(i)>")
             let report = trace.replay()
+            let properties = trace.checkProperties()
             let leftover = report.finalState.delegatedGranules
             var problems = scenario.problems
             if let m = report.mismatch { problems.append(m.description) }
+            problems += properties.violations.map(\.description)
             if !leftover.isEmpty {
                 problems.append("\(leftover.count) Granule(s) not UNDELEGATED at the end: "
                                 + leftover.prefix(4).map { "\(hex($0.0)) \($0.1.state.specName)" }.joined(separator: ", "))
             }
             let verdict = problems.isEmpty ? "PASS" : "FAIL"
-            print("\(verdict)  \(name): \(report.calls) calls, \(trace.steps.count) steps")
+            print("\(verdict)  \(name): \(report.calls) calls, \(trace.steps.count) steps, "
+                  + "\(Invariant.specProperties.count) properties checked in \(properties.statesChecked) states")
             for p in problems { print("      \(p)") }
             if !problems.isEmpty { failed += 1 }
             if let out {

@@ -49,8 +49,11 @@ struct Spec: ParsableCommand {
                     "ordering": c.ordering.map { ["before": $0.before, "after": $0.after] },
                 ])
             }
-            let root: [String: Any] = ["spec": "DEN0137 1.0-rel0", "commands": list,
-                                       "counts": ["commands": commands.count, "failure_conditions": total]]
+            let props = Invariant.allCases.map { p in ["name": p.rawValue, "kind": p.kind.rawValue, "summary": p.summary] }
+            let root: [String: Any] = ["spec": "DEN0137 1.0-rel0", "commands": list, "properties": props,
+                                       "options": SpecOptions.named.map(\.0),
+                                       "counts": ["commands": commands.count, "failure_conditions": total,
+                                                  "properties": props.count]]
             let data = try JSONSerialization.data(withJSONObject: root, options: [.prettyPrinted, .sortedKeys])
             print(String(decoding: data, as: UTF8.self))
             return
@@ -64,7 +67,14 @@ struct Spec: ParsableCommand {
             }
             for o in c.ordering { print("  order: [\(o.before.joined(separator: ", "))] < [\(o.after.joined(separator: ", "))]") }
         }
-        print("\(commands.count) commands, \(total) failure conditions")
+        print("")
+        print("Properties (each with a cover target):")
+        for p in Invariant.allCases {
+            print("  \(p.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0)) \(p.kind.rawValue.padding(toLength: 14, withPad: " ", startingAt: 0)) \(p.summary)")
+        }
+        print("")
+        print("Options (departures from DEN0137 1.0-rel0, off by default): \(SpecOptions.named.map(\.0).joined(separator: ", "))")
+        print("\(commands.count) commands, \(total) failure conditions, \(Invariant.allCases.count) properties")
     }
 }
 
