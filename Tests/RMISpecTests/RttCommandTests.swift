@@ -347,6 +347,38 @@ private func entry(_ st: SpecState, _ t: UInt64, _ i: UInt64) -> SpecState.Entry
         #expect(outputs(r, "rtt_live") == [nil, 0])
     }
 
+    @Test func outOfRangeIpaIsNotWalkedIntoOtherRtts() {
+        // The starting RTT "covering" an IPA >= 2^w would be rtt_base + k * 4K for some k >= 1,
+        // here the level-1 RTT the Realm allocated after its RD and parameter page. rtt_live /
+        // rtt_homo are not ordered after ipa_bound, so they must not look at that Granule.
+        var s = Scenario()
+        let h = realm(&s)
+        let rtts = s.createRtts(h, ipa: 0, to: 3)
+        #expect(rtts[1]! == h.startingRtts[0] + 3 * GS)
+        let ipa: UInt64 = 3 << 48
+        let r = hit(&s, .rttDestroy, [h.rd, ipa, 1], "ipa_bound", .errorInput, only: false, sole: true)
+        #expect(!r.failing.contains("rtt_live"))
+        let f = hit(&s, .rttFold, [h.rd, ipa, 1], "ipa_bound", .errorInput, only: false, sole: true)
+        #expect(!f.failing.contains("rtt_homo"))
+    }
+
+    @Test func nsMappingOfALiveRttIsNotAChild() {
+        // The Host maps NS memory at the PA of a live RTT (MAP_UNPROTECTED does not check the
+        // PA). RTT_DESTROY / RTT_FOLD under that block: rtte_state only, not rtt_live/rtt_homo.
+        var s = Scenario()
+        let h = realm(&s)
+        s.createRtts(h, ipa: 0, to: 1)
+        let t2 = s.granules(1, alignment: L2S)[0]
+        s.delegate(t2)
+        expectSuccess(s.call(.rttCreate, h.rd, t2, 0, 2))
+        s.createRtts(h, ipa: 0, to: 3)
+        s.createRtts(h, ipa: NS, to: 2)
+        expectSuccess(s.call(.rttMapUnprotected, h.rd, NS, 2, t2))
+        let r = hit(&s, .rttDestroy, [h.rd, NS, 3], "rtte_state", .errorRtt, index: 2)
+        #expect(outputs(r, "rtte_state") == [nil, NS])
+        hit(&s, .rttFold, [h.rd, NS, 3], "rtte_state", .errorRtt, index: 2)
+    }
+
     @Test func destroyLevels3To1() {
         var s = Scenario()
         let h = realm(&s)

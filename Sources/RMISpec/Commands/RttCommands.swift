@@ -14,6 +14,19 @@ extension RttEntry {
 }
 
 extension Machine {
+    /// Whether the walk of RTT_DESTROY / RTT_FOLD reached the child RTT: a TABLE entry at
+    /// level - 1, for an IPA inside the Realm's IPA space.
+    ///
+    /// Decision: rtt_live and rtt_homo are ordered only after rd_bound / rd_state, not after
+    /// level_bound, ipa_bound, rtt_walk or rtte_state, so read literally they could also fire
+    /// (a) on Rtt(walk.rtte.addr) of an entry that is not TABLE, e.g. an ASSIGNED_NS entry
+    /// whose Host-chosen PA is a live RTT, and (b) for an IPA >= 2^w, which the spec never
+    /// walks (A5.5.10) but `Machine.walk` would start in the Granule at rtt_base + k * 4K
+    /// for some k >= rtt_num_start, possibly another RTT. Both are read as "no child RTT".
+    fileprivate func reachedChild(_ walk: Walk<D>, rd: W, ipa: W, level: W) -> B {
+        walk.level == level - 1 && walk.entry.is(.table) && ipaInRange(rd, ipa)
+    }
+
     /// `RttIsHomogeneous` / `RttFold` (A5.5.6) of RTT `t` at level `level`: whether the
     /// RTT folds, and the parent entry it folds into.
     fileprivate func rttFold(_ t: W, level: W) -> (homogeneous: B, folded: RttEntry<D>) {
@@ -104,15 +117,13 @@ enum RttDestroy {
         let child = walk.entry.addr
         // `rtt` is undefined on every failure; `top` is 0 when the walk was not performed.
         var conditions = structureInputConditions(m, rd: rd, ipa: ipa, level: level, outputs: [nil, W(0)])
-        let reached = walk.level == level - 1 && walk.entry.is(.table)
         conditions += [
             Condition("rtt_walk", .errorRtt, walk.level.slt(level - 1), index: walk.level, outputs: [nil, walkTop]),
             Condition("rtte_state", .errorRtt, !walk.entry.is(.table), index: walk.level, outputs: [nil, walkTop]),
             // Decision: "the child RTT" exists only when the walk reached a TABLE entry at
-            // level - 1. Read literally, Rtt(walk.rtte.addr) of an ASSIGNED_NS entry whose
-            // Host-chosen PA is some live RTT would also make rtt_live hold, and rtt_live is
-            // not ordered after rtt_walk / rtte_state / level_bound.
-            Condition("rtt_live", .errorRtt, reached && m.rttIsLive(child), index: level, outputs: [nil, ipa]),
+            // level - 1 for an IPA inside the Realm (see reachedChild).
+            Condition("rtt_live", .errorRtt, m.reachedChild(walk, rd: rd, ipa: ipa, level: level) && m.rttIsLive(child),
+                      index: level, outputs: [nil, ipa]),
         ]
         let ok = Evaluation.succeeds(conditions)
         if ok.isFalse { return Evaluation(conditions, outputs: [0, 0]) }
@@ -140,14 +151,13 @@ enum RttFold {
         let walk = m.walk(rd, ipa, to: level - 1)
         let child = walk.entry.addr
         let fold = m.rttFold(child, level: level)
-        let reached = walk.level == level - 1 && walk.entry.is(.table)
+        let reached = m.reachedChild(walk, rd: rd, ipa: ipa, level: level)
         var conditions = structureInputConditions(m, rd: rd, ipa: ipa, level: level)
         conditions += [
             Condition("rtt_walk", .errorRtt, walk.level.slt(level - 1), index: walk.level),
             Condition("rtte_state", .errorRtt, !walk.entry.is(.table), index: walk.level),
             // The spec's index (RTT, level), not TF-RMM's (RTT, level - 1) for some level-1
-            // children (reference 9.7). Guarded as rtt_live of RTT_DESTROY: only a child the
-            // walk reached is tested.
+            // children (reference 9.7). Only a child the walk reached is tested (reachedChild).
             Condition("rtt_homo", .errorRtt, reached && !fold.homogeneous, index: level),
         ]
         let ok = Evaluation.succeeds(conditions)
