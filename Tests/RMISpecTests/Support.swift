@@ -42,3 +42,9 @@ func expectHit(_ r: StepResult, _ label: String, _ status: Status, index: UInt64
 func expectSuccess(_ r: StepResult, sourceLocation: SourceLocation = #_sourceLocation) {
     #expect(r.succeeded, "expected success, got \(r.allowed)", sourceLocation: sourceLocation)
 }
+
+/// The same check with the result first: `expectHit(r, .errorRec, 0, label: "rec_state")`.
+func expectHit(_ r: StepResult, _ status: Status, _ index: UInt64 = 0, label: String,
+               sourceLocation: SourceLocation = #_sourceLocation) {
+    expectHit(r, label, status, index: index, sourceLocation: sourceLocation)
+}
