@@ -73,11 +73,20 @@ extension Bit: ExpressibleByBooleanLiteral {
 @inlinable public func ite<D>(_ c: Bit<D>, _ a: Word<D>, _ b: Word<D>) -> Word<D> {
     Word(raw: D.ite(c.raw, a.raw, b.raw))
 }
+/// `ite(c, a(), b)`, where `a` is evaluated only when `c` is not known to be false.
+@inlinable public func ite<D>(_ c: Bit<D>, then a: () -> Word<D>, else b: Word<D>) -> Word<D> {
+    c.isFalse ? b : ite(c, a(), b)
+}
 @inlinable public func ite<D>(_ c: Bit<D>, _ a: Bit<D>, _ b: Bit<D>) -> Bit<D> {
     Bit(raw: D.ite(c.raw, a.raw, b.raw))
 }
 /// `a => b`.
 @inlinable public func implies<D>(_ a: Bit<D>, _ b: Bit<D>) -> Bit<D> { !a || b }
+/// `premise => body()`, where `body` is evaluated only when the premise is not known to
+/// be false: the same value as `implies`, without the work when it cannot matter.
+@inlinable public func given<D>(_ premise: Bit<D>, _ body: () -> Bit<D>) -> Bit<D> {
+    premise.isFalse ? Bit(true) : implies(premise, body())
+}
 @inlinable public func all<D>(_ bits: [Bit<D>]) -> Bit<D> { bits.reduce(Bit(true)) { $0 && $1 } }
 @inlinable public func any<D>(_ bits: [Bit<D>]) -> Bit<D> { bits.reduce(Bit(false)) { $0 || $1 } }
 

@@ -108,28 +108,36 @@ extension Invariant {
             return all(addrs.map { a in
                 let rdOK = implies(m.isState(a, .rec), m.isState(m.rec(a, .owner), .rd))
                 let rttOK = implies(m.isState(a, .rtt), m.isState(m.rtt(a, .owner), .rd))
-                let auxOwned = any(addrs.map { c in
-                    m.isState(c, .rec) && m.isState(m.rec(c, .owner), .rd) && any(m.recAux(c).map { $0 == a })
-                })
-                let auxOK = implies(m.isState(a, .recAux), auxOwned)
-                let dataOwned = any(addrs.map { t in
-                    m.isState(t, .rtt) && m.isState(m.rtt(t, .owner), .rd) && m.countEntries(t) { _, e in
-                        e.is(.assigned) && e.addr <= a && a - e.addr < m.levelSize(m.rtt(t, .level))
-                    } != 0
-                })
-                let dataOK = implies(m.isState(a, .data), dataOwned)
+                let auxOK = given(m.isState(a, .recAux)) {
+                    any(addrs.map { c in
+                        m.isState(c, .rec) && m.isState(m.rec(c, .owner), .rd) && any(m.recAux(c).map { $0 == a })
+                    })
+                }
+                let dataOK = given(m.isState(a, .data)) {
+                    any(addrs.map { t in
+                        given(m.isState(t, .rtt)) {
+                            m.isState(m.rtt(t, .owner), .rd) && m.countEntries(t) { _, e in
+                                e.is(.assigned) && e.addr <= a && a - e.addr < m.levelSize(m.rtt(t, .level))
+                            } != 0
+                        } && m.isState(t, .rtt)
+                    })
+                }
                 return rdOK && rttOK && auxOK && dataOK
             })
         case .g4:
             return all(addrs.map { a in
-                let inAux = any(addrs.map { c in m.isState(c, .rec) && any(m.recAux(c).map { $0 == a }) })
-                let target = any(addrs.map { t in
-                    m.isState(t, .rtt) && m.countEntries(t) { _, e in (e.is(.table) || e.is(.assigned)) && e.addr == a } != 0
-                })
-                let inStart = any(addrs.map { r in
-                    m.isState(r, .rd) && a >= m.realm(r, .rttBase) && (a - m.realm(r, .rttBase)) < m.realm(r, .numStart) * M.granule
-                })
-                return implies(m.isState(a, .delegated), !inAux && !target && !inStart)
+                given(m.isState(a, .delegated)) {
+                    let inAux = any(addrs.map { c in m.isState(c, .rec) && any(m.recAux(c).map { $0 == a }) })
+                    let target = any(addrs.map { t in
+                        !given(m.isState(t, .rtt)) {
+                            m.countEntries(t) { _, e in (e.is(.table) || e.is(.assigned)) && e.addr == a } == 0
+                        }
+                    })
+                    let inStart = any(addrs.map { r in
+                        m.isState(r, .rd) && a >= m.realm(r, .rttBase) && (a - m.realm(r, .rttBase)) < m.realm(r, .numStart) * M.granule
+                    })
+                    return !inAux && !target && !inStart
+                }
             })
         case .g5:
             return all(addrs.map { a in implies(m.isState(a, .delegated), m.granuleContent(a) == 0) })
@@ -150,19 +158,21 @@ extension Invariant {
                 return implies(m.isState(r, .rd), m.realm(r, .numRecs) <= m.realm(r, .recIndex) && below && distinct)
             })
         case .r3:
-            return all(addrs.map { r in
+            return all(addrs.map { r in given(m.isState(r, .rd)) {
                 let base = m.realm(r, .rttBase), n = m.realm(r, .numStart)
                 var ok = Bit<M.D>(true)
                 M.forEachStartingRtt(n) { i, exists in
                     let t = base + W(UInt64(i)) * M.granule
                     let shape = m.isState(t, .rtt) && m.rtt(t, .level) == m.sl(r) && m.rtt(t, .owner) == r
-                    let notTarget = all(addrs.map { u in
-                        implies(m.isState(u, .rtt), m.countEntries(u) { _, e in e.is(.table) && e.addr == t } == 0)
-                    })
-                    ok = ok && implies(exists, shape && notTarget && t != r)
+                    ok = ok && given(exists) {
+                        let notTarget = all(addrs.map { u in
+                            given(m.isState(u, .rtt)) { m.countEntries(u) { _, e in e.is(.table) && e.addr == t } == 0 }
+                        })
+                        return shape && notTarget && t != r
+                    }
                 }
-                return implies(m.isState(r, .rd), ok)
-            })
+                return ok
+            } })
         case .r4:
             return all(addrs.map { r in
                 implies(m.isState(r, .rd), m.rttConfigIsValid(w: m.ipaWidth(r), sl: m.sl(r), n: m.realm(r, .numStart),
@@ -212,63 +222,67 @@ extension Invariant {
             })
         case .t1:
             return all(addrs.map { t in
-                let owner = m.rtt(t, .owner), level = m.rtt(t, .level), base = m.rtt(t, .ipaBase)
-                let w = m.walk(owner, base, to: level - 1)
-                let onPath = w.level == level - 1 && w.entry.is(.table) && w.entry.addr == t
-                let unique = all(addrs.map { u in
-                    implies(m.isState(u, .rtt), m.allEntries(u) { i, e in
-                        implies(e.is(.table) && e.addr == t, u == w.rtt && i == w.index)
+                given(m.isState(t, .rtt) && !m.isStartingRtt(t)) {
+                    let owner = m.rtt(t, .owner), level = m.rtt(t, .level), base = m.rtt(t, .ipaBase)
+                    let w = m.walk(owner, base, to: level - 1)
+                    let onPath = w.level == level - 1 && w.entry.is(.table) && w.entry.addr == t
+                    let unique = all(addrs.map { u in
+                        given(m.isState(u, .rtt)) {
+                            m.allEntries(u) { i, e in implies(e.is(.table) && e.addr == t, u == w.rtt && i == w.index) }
+                        }
                     })
-                })
-                return implies(m.isState(t, .rtt) && !m.isStartingRtt(t), onPath && unique)
+                    return onPath && unique
+                }
             })
         case .t2:
             return all(addrs.map { u in
-                implies(m.isState(u, .rtt), m.allEntries(u) { i, e in
+                given(m.isState(u, .rtt)) { m.allEntries(u) { i, e in
                     let lu = m.rtt(u, .level)
                     return implies(e.is(.table), lu.sle(2) && m.isState(e.addr, .rtt) && m.rtt(e.addr, .level) == lu + 1
                                    && m.rtt(e.addr, .owner) == m.rtt(u, .owner) && m.rtt(e.addr, .ipaBase) == m.entryIPA(u, i))
-                })
+                } }
             })
         case .t3:
             return all(addrs.map { u in
-                implies(m.isState(u, .rtt), m.allEntries(u) { i, e in
+                given(m.isState(u, .rtt)) { m.allEntries(u) { i, e in
                     let prot = m.isProtected(m.rtt(u, .owner), m.entryIPA(u, i))
                     return ite(prot, e.is(.unassigned) || e.is(.assigned) || e.is(.table),
                                e.is(.unassignedNS) || e.is(.assignedNS) || e.is(.table))
-                })
+                } }
             })
         case .t4:
             return all(addrs.map { u in
-                implies(m.isState(u, .rtt), m.allEntries(u) { _, e in
+                given(m.isState(u, .rtt)) { m.allEntries(u) { _, e in
                     let lu = m.rtt(u, .level)
                     return implies(e.is(.assigned) || e.is(.assignedNS),
                                    Word(1).sle(lu) && lu.sle(3) && e.addr.isAligned(to: m.levelSize(lu)))
-                })
+                } }
             })
         case .t5:
             let covers = { (t: W, a: W) -> W in
                 m.countEntries(t) { _, e in e.is(.assigned) && e.addr <= a && a - e.addr < m.levelSize(m.rtt(t, .level)) }
             }
             let dataCovered = all(addrs.map { a in
-                let n = addrs.reduce(W(0)) { acc, t in acc + ite(m.isState(t, .rtt), covers(t, a), 0) }
-                return implies(m.isState(a, .data), n == 1)
+                given(m.isState(a, .data)) {
+                    addrs.reduce(W(0)) { acc, t in acc + ite(m.isState(t, .rtt), then: { covers(t, a) }, else: 0) } == 1
+                }
             })
             // Each ASSIGNED entry covers only DATA: the number of DATA Granules in its range
             // equals the range's size in Granules.
             let entriesOK = all(addrs.map { t in
-                implies(m.isState(t, .rtt), m.allEntries(t) { _, e in
-                    let size = m.levelSize(m.rtt(t, .level))
-                    let data = m.sum(addrs.map { a in m.isState(a, .data) && e.addr <= a && a - e.addr < size })
-                    return implies(e.is(.assigned), data == size >> 12)
-                })
+                given(m.isState(t, .rtt)) { m.allEntries(t) { _, e in
+                    given(e.is(.assigned)) {
+                        let size = m.levelSize(m.rtt(t, .level))
+                        return m.sum(addrs.map { a in m.isState(a, .data) && e.addr <= a && a - e.addr < size }) == size >> 12
+                    }
+                } }
             })
             return dataCovered && entriesOK
         case .t7:
             return all(addrs.map { u in
-                implies(m.isState(u, .rtt), m.allEntries(u) { _, e in
+                given(m.isState(u, .rtt)) { m.allEntries(u) { _, e in
                     ite(e.is(.unassigned) || e.is(.assigned), e.ripas <= W(Ripas.destroyed.rawValue), e.ripas == 0)
-                })
+                } }
             })
         case .t8, .r6, .r7, .l1, .l2, .l3, .l4, .t6, .l5:
             return Bit(true)

@@ -23,7 +23,13 @@ extension Trace {
         var report = PropertyReport()
         var runner = TraceRunner(platform: platform, options: options)
         report.check(properties, state: runner.state, step: -1)
-        for (i, step) in steps.enumerated() {
+        for (i, var step) in steps.enumerated() {
+            // The Host's writes happen before the call: the call's pre-state includes them.
+            if case .call(var c) = step, !c.writes.isEmpty {
+                for w in c.writes { runner.apply(w) }
+                c.writes = []
+                step = .call(c)
+            }
             let pre = runner.state
             let r = runner.run(step)
             report.check(properties, state: runner.state, step: i)

@@ -1,7 +1,7 @@
 /// The built-in scenarios: the canonical call sequences of section 8 of the reference,
 /// each requiring SUCCESS at every step and ending with every Granule UNDELEGATED.
 public enum CanonicalScenarios {
-    public static var all: [Scenario] { [buildAndTeardown(), concatenatedStart()] }
+    public static var all: [Scenario] { [buildAndTeardown(), concatenatedStart(), twoRealmsRunning()] }
 
     /// 8.1 and 8.2: build a Realm (w = 40, SL = 0), populate, run, tear down.
     public static func buildAndTeardown() -> Scenario {
@@ -77,6 +77,67 @@ public enum CanonicalScenarios {
         s.must(.rttDestroy, rd, ipa, 2)
         s.must(.realmDestroy, rd)
         for g in [t, rd] + rtts { s.must(.granuleUndelegate, g) }
+        return s
+    }
+
+    /// Two Realms side by side: a RIPAS change completed by RTT_SET_RIPAS, a REC left
+    /// running while the Host calls on another CPU, and an NS mapping of a Granule the
+    /// Host has delegated (the RMM holds no reference on NS memory); then teardown.
+    public static func twoRealmsRunning() -> Scenario {
+        var s = Scenario("two Realms: RIPAS change, a running REC, an NS mapping of delegated memory")
+        // Realm A: w = 40, SL = 0.
+        let rttA = s.granule(), rdA = s.granule(), paramsA = s.granule()
+        for g in [rttA, rdA] { s.must(.granuleDelegate, g) }
+        s.must(.realmCreate, rdA, paramsA,
+               writes: [.realmParams(at: paramsA, RealmParamsValues(rttBase: rttA, s2sz: 40, rttLevelStart: 0, rttNumStart: 1, vmid: 1))])
+        var tablesA: [(UInt64, UInt64, UInt64)] = []
+        for level in UInt64(1)...3 {
+            let t = s.granule()
+            s.must(.granuleDelegate, t)
+            s.must(.rttCreate, rdA, t, 0, level)
+            tablesA.append((0, level, t))
+        }
+        s.must(.rttInitRipas, rdA, 0, 0x4000)
+        let aux = (0..<s.state.platform.recAuxCount).map { _ in s.granule() }
+        let rec = s.granule(), recParams = s.granule(), run = s.granule()
+        for g in aux + [rec] { s.must(.granuleDelegate, g) }
+        s.must(.recCreate, rdA, rec, recParams, writes: [.recParams(at: recParams, RecParamsValues(mpidr: 0, aux: aux, pc: 0x1000))])
+        s.must(.realmActivate, rdA)
+
+        // The Realm asks for [0x1000, 0x3000) to become EMPTY; the Host completes it.
+        s.must(.recEnter, rec, run, writes: [.recRun(at: run, RecEnterValues())],
+               realm: RealmActionValue(.ripasChange, [0x1000, 0x3000, Ripas.empty.rawValue, 0]))
+        s.must(.rttSetRipas, rdA, rec, 0x1000, 0x3000)
+        s.must(.recEnter, rec, run, realm: RealmActionValue(.irq))
+
+        // The REC keeps running; another CPU cannot destroy it meanwhile.
+        s.must(.recEnter, rec, run, realm: RealmActionValue(.stayRunning))
+        s.must(.recDestroy, rec, give: .errorRec)
+        s.recExit(rec: rec, realm: RealmActionValue(.irq))
+
+        // Realm B: w = 32, SL = 1; its unprotected half starts at 2 GB.
+        let rttB = s.granule(), rdB = s.granule(), paramsB = s.granule()
+        for g in [rttB, rdB] { s.must(.granuleDelegate, g) }
+        s.must(.realmCreate, rdB, paramsB,
+               writes: [.realmParams(at: paramsB, RealmParamsValues(rttBase: rttB, s2sz: 32, rttLevelStart: 1, rttNumStart: 1, vmid: 2))])
+        let ns: UInt64 = 0x8000_0000
+        var tablesB: [(UInt64, UInt64, UInt64)] = []
+        for level in UInt64(2)...3 {
+            let t = s.granule()
+            s.must(.granuleDelegate, t)
+            s.must(.rttCreate, rdB, t, ns, level)
+            tablesB.append((ns, level, t))
+        }
+        // Map Realm A's RD into Realm B's unprotected half: allowed, the GPT protects it.
+        s.must(.rttMapUnprotected, rdB, ns, 3, rdA | 0b111 << 2 | 0b11 << 6)
+
+        // Teardown. ASSIGNED_NS does not make an RTT live, so no unmap is needed.
+        s.must(.recDestroy, rec)
+        for t in tablesA.reversed() { s.must(.rttDestroy, rdA, t.0, t.1) }
+        for t in tablesB.reversed() { s.must(.rttDestroy, rdB, t.0, t.1) }
+        s.must(.realmDestroy, rdA)
+        s.must(.realmDestroy, rdB)
+        for g in aux + [rec] + tablesA.map(\.2) + tablesB.map(\.2) + [rdA, rttA, rdB, rttB] { s.must(.granuleUndelegate, g) }
         return s
     }
 }

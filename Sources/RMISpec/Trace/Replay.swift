@@ -68,6 +68,9 @@ extension SpecState {
                 out.append("rtt \(hex(a))[\(i)]: \(e0.entryState.specName)/\(e0.ripasValue.specName)@\(hex(e0.addr)) -> \(e1.entryState.specName)/\(e1.ripasValue.specName)@\(hex(e1.addr))")
             }
         }
+        for a in Set(ns.keys).union(other.ns.keys).sorted() where ns[a] != other.ns[a] {
+            out.append("ns \(hex(a)): \(hex(ns[a] ?? 0)) -> \(hex(other.ns[a] ?? 0))")
+        }
         return out
     }
 }
