@@ -4,11 +4,12 @@ import Testing
 
 @Suite struct CancellationTests {
     /// Runs a hard (minutes-long) check in `runZ3`, cancels the task once the
-    /// check is about to start, and expects a prompt `.unknown`.
+    /// check is about to start, and expects `.unknown` from the interrupted check (not
+    /// the before-start answer). No wall-clock bound: under a loaded test run the
+    /// cancelling task itself may wait for a thread; the pigeonhole query would take
+    /// minutes if the interrupt were lost.
     @Test func taskCancellationInterruptsARunningCheck() async throws {
         let (started, startedCont) = AsyncStream<Void>.makeStream()
-        let clock = ContinuousClock()
-        let t0 = clock.now
         let task = Task {
             try await runZ3 { token -> CheckResult in
                 let c = Context(cancellation: token)
@@ -22,10 +23,8 @@ import Testing
         try await Task.sleep(for: .milliseconds(150))
         task.cancel()
         let r = try await task.value
-        let elapsed = clock.now - t0
         #expect(r.isUnknown)
         #expect(r != .unknown(reason: "canceled (before start)"))
-        #expect(elapsed < .seconds(2))
     }
 
     @Test func cancellationBeforeTheCheckIsSticky() async throws {
