@@ -23,5 +23,6 @@ let package = Package(
         ]),
         .testTarget(name: "SMTTests", dependencies: ["SMT"]),
         .testTarget(name: "RMISpecTests", dependencies: ["RMISpec"]),
+        .testTarget(name: "CLITests", dependencies: ["rmi-check"]),
     ]
 )

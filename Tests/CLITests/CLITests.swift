@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+
+/// Runs the built `rmi-check` next to the test bundle and returns (exit code, stdout, stderr).
+func rmiCheck(_ args: [String], file: StaticString = #filePath) throws -> (Int32, String, String) {
+    let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    var dir = here
+    // The test binary lives in <build>/debug/<name>.xctest (Linux) or inside a bundle.
+    while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("rmi-check").path), dir.pathComponents.count > 1 {
+        dir.deleteLastPathComponent()
+    }
+    let p = Process()
+    p.executableURL = dir.appendingPathComponent("rmi-check")
+    p.arguments = args
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out
+    p.standardError = err
+    try p.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+}
+
+func tempFile(_ name: String, _ contents: String) throws -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rmi-check-cli-\(UInt32.random(in: 0...UInt32.max))")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let path = dir.appendingPathComponent(name).path
+    try contents.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+}
+
+@Suite struct CLITests {
+    @Test func specJSONListsAllCommandsAndConditions() throws {
+        let (code, out, _) = try rmiCheck(["spec", "--json"])
+        #expect(code == 0)
+        let json = try JSONSerialization.jsonObject(with: Data(out.utf8)) as! [String: Any]
+        let counts = json["counts"] as! [String: Int]
+        #expect(counts["commands"] == 23)
+        #expect(counts["failure_conditions"] == 187)
+        let commands = json["commands"] as! [[String: Any]]
+        let labels = commands.flatMap { ($0["failure_conditions"] as! [[String: Any]]).map { $0["label"] as! String } }
+        #expect(labels.count == 187)
+        let delegate = commands.first { $0["name"] as? String == "RMI_GRANULE_DELEGATE" }!
+        #expect((delegate["failure_conditions"] as! [[String: Any]]).map { $0["label"] as! String }
+                == ["gran_align", "gran_bound", "gran_state", "gran_gpt"])
+        #expect(delegate["fid"] as? String == "0xc4000151")
+    }
+
+    @Test func defaultJobPassesTheCanonicalScenarios() throws {
+        let (code, out, _) = try rmiCheck([])
+        #expect(code == 0)
+        #expect(out.contains("3 passed, 0 failed"))
+    }
+
+    @Test func replayExitCodes() throws {
+        let good = try tempFile("good.json", #"""
+        {"steps": [{"call": "RMI_GRANULE_DELEGATE", "args": {"addr": "0x80000000"}, "expect": {"status": "RMI_SUCCESS"}}]}
+        """#)
+        #expect(try rmiCheck(["replay", good]).0 == 0)
+
+        let differs = try tempFile("differs.json", #"""
+        {"steps": [{"call": "RMI_GRANULE_DELEGATE", "args": {"addr": "0x80000008"}, "expect": {"status": "RMI_SUCCESS"}}]}
+        """#)
+        let (code, out, _) = try rmiCheck(["replay", differs])
+        #expect(code == 1)
+        #expect(out.contains("DIFFERS at step 0"))
+        #expect(out.contains("gran_align"))
+
+        let malformed = try tempFile("bad.json", #"""
+        {"steps": [{"call": "RMI_GRANULE_DELEGATE", "args": {"adr": "0x80000000"}}]}
+        """#)
+        let (bad, _, err) = try rmiCheck(["replay", malformed])
+        #expect(bad == 65)
+        #expect(err.contains("bad.json: step 0: field 'args.addr'"))
+        #expect(err.split(separator: "\n").count == 1, "a one-line error")
+
+        let (missing, _, _) = try rmiCheck(["replay", "/nonexistent/trace.json"])
+        #expect(missing == 65)
+    }
+
+    @Test func badUsageIsAUsageError() throws {
+        let (code, _, err) = try rmiCheck(["spec", "--diagram", "nope"])
+        #expect(code == 64)
+        #expect(err.contains("granule, realm, rec, rtt"))
+    }
+
+    @Test func diagramsAreDOT() throws {
+        for kind in ["granule", "realm", "rec", "rtt"] {
+            let (code, out, _) = try rmiCheck(["spec", "--diagram", kind])
+            #expect(code == 0)
+            #expect(out.hasPrefix("digraph \(kind) {"))
+            #expect(out.contains("->"))
+        }
+        let (_, granule, _) = try rmiCheck(["spec", "--diagram", "granule"])
+        #expect(granule.contains(#""UNDELEGATED" -> "DELEGATED""#))
+        #expect(granule.contains(#""DELEGATED" -> "RTT""#))
+    }
+}
