@@ -4,17 +4,9 @@ enum DataCreate {
         let rd = c.x[0], data = c.x[1], ipa = c.x[2], src = c.x[3], flags = c.x[4]
         let walk = m.walk(rd, ipa, to: 3)
         let noLpa2 = m.realm(rd, .lpa2) == 0
-        let conditions: [Condition<M.D>] = [
-            Condition("src_align", .errorInput, !m.aligned(src)),
-            Condition("src_bound", .errorInput, !m.isDelegable(src)),
-            Condition("src_pas", .errorInput, !m.nsAccessible(src)),
-            Condition("data_align", .errorInput, !m.aligned(data)),
-            Condition("data_bound", .errorInput, !m.isDelegable(data)),
-            Condition("data_state", .errorInput, !m.granuleIs(data, .delegated)),
+        let conditions: [Condition<M.D>] = m.nsArgument("src", src) + m.granuleArgument("data", data, is: .delegated) + [
             Condition("data_bound2", .errorInput, noLpa2 && data >= Word(1 << 48)),
-            Condition("rd_align", .errorInput, !m.aligned(rd)),
-            Condition("rd_bound", .errorInput, !m.isDelegable(rd)),
-            Condition("rd_state", .errorInput, !m.granuleIs(rd, .rd)),
+        ] + m.granuleArgument("rd", rd, is: .rd) + [
             Condition("ipa_align", .errorInput, !m.aligned(ipa)),
             Condition("ipa_bound", .errorInput, !m.isProtected(rd, ipa)),
             Condition("realm_state", .errorRealm, !m.realmIs(rd, .new)),
@@ -43,14 +35,9 @@ enum DataCreateUnknown {
         let rd = c.x[0], data = c.x[1], ipa = c.x[2]
         let walk = m.walk(rd, ipa, to: 3)
         let noLpa2 = m.realm(rd, .lpa2) == 0
-        let conditions: [Condition<M.D>] = [
-            Condition("data_align", .errorInput, !m.aligned(data)),
-            Condition("data_bound", .errorInput, !m.isDelegable(data)),
-            Condition("data_state", .errorInput, !m.granuleIs(data, .delegated)),
+        let conditions: [Condition<M.D>] = m.granuleArgument("data", data, is: .delegated) + [
             Condition("data_bound2", .errorInput, noLpa2 && data >= Word(1 << 48)),
-            Condition("rd_align", .errorInput, !m.aligned(rd)),
-            Condition("rd_bound", .errorInput, !m.isDelegable(rd)),
-            Condition("rd_state", .errorInput, !m.granuleIs(rd, .rd)),
+        ] + m.granuleArgument("rd", rd, is: .rd) + [
             Condition("ipa_align", .errorInput, !m.aligned(ipa)),
             Condition("ipa_bound", .errorInput, !m.isProtected(rd, ipa)),
             Condition("rtt_walk", .errorRtt, walk.level.slt(3), index: walk.level),
@@ -76,10 +63,7 @@ enum DataDestroy {
         let walk = m.walk(rd, ipa, to: 3)
         let walkTop = m.skipNonLiveEntries(walk, ipa)
         let other: [Word<M.D>?] = [nil, 0]
-        let conditions: [Condition<M.D>] = [
-            Condition("rd_align", .errorInput, !m.aligned(rd), outputs: other),
-            Condition("rd_bound", .errorInput, !m.isDelegable(rd), outputs: other),
-            Condition("rd_state", .errorInput, !m.granuleIs(rd, .rd), outputs: other),
+        let conditions: [Condition<M.D>] = m.granuleArgument("rd", rd, is: .rd, outputs: other) + [
             Condition("ipa_align", .errorInput, !m.aligned(ipa), outputs: other),
             Condition("ipa_bound", .errorInput, !m.isProtected(rd, ipa), outputs: other),
             Condition("rtt_walk", .errorRtt, walk.level.slt(3), index: walk.level, outputs: [nil, walkTop]),

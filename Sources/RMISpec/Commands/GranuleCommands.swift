@@ -20,10 +20,7 @@ enum Features {
 enum GranuleDelegate {
     static func evaluate<M: Machine>(_ m: inout M, _ c: Call<M.D>) -> Evaluation<M.D> {
         let addr = c.x[0]
-        let conditions: [Condition<M.D>] = [
-            Condition("gran_align", .errorInput, !m.aligned(addr)),
-            Condition("gran_bound", .errorInput, !m.isDelegable(addr)),
-            Condition("gran_state", .errorInput, !m.granuleIs(addr, .undelegated)),
+        let conditions: [Condition<M.D>] = m.granuleArgument("gran", addr, is: .undelegated) + [
             Condition("gran_gpt", .errorInput, m.granuleGPT(addr) != Word(GPT.ns.rawValue)),
         ]
         let ok = Evaluation.succeeds(conditions)
@@ -38,11 +35,7 @@ enum GranuleDelegate {
 enum GranuleUndelegate {
     static func evaluate<M: Machine>(_ m: inout M, _ c: Call<M.D>) -> Evaluation<M.D> {
         let addr = c.x[0]
-        let conditions: [Condition<M.D>] = [
-            Condition("gran_align", .errorInput, !m.aligned(addr)),
-            Condition("gran_bound", .errorInput, !m.isDelegable(addr)),
-            Condition("gran_state", .errorInput, !m.granuleIs(addr, .delegated)),
-        ]
+        let conditions: [Condition<M.D>] = m.granuleArgument("gran", addr, is: .delegated)
         let ok = Evaluation.succeeds(conditions)
         m.setGranuleState(addr, .undelegated, when: ok)
         m.setGranuleGPT(addr, Word(GPT.ns.rawValue), when: ok)

@@ -18,12 +18,7 @@ enum PsciComplete {
         let permitted = status == W(PSCI.success) || (status == W(PSCI.denied) && isCpuOn && !targetRunnable)
         let conditions: [Condition<M.D>] = [
             Condition("alias", .errorInput, calling == target),
-            Condition("calling_align", .errorInput, !m.aligned(calling)),
-            Condition("calling_bound", .errorInput, !m.isDelegable(calling)),
-            Condition("calling_state", .errorInput, !m.granuleIs(calling, .rec)),
-            Condition("target_align", .errorInput, !m.aligned(target)),
-            Condition("target_bound", .errorInput, !m.isDelegable(target)),
-            Condition("target_state", .errorInput, !m.granuleIs(target, .rec)),
+        ] + m.granuleArgument("calling", calling, is: .rec) + m.granuleArgument("target", target, is: .rec) + [
             Condition("pending", .errorInput, m.rec(calling, .psciPending) == 0),
             Condition("owner", .errorInput, m.rec(target, .owner) != m.rec(calling, .owner)),
             // The spec compares the MPIDR values (TF-RMM compares REC indices; it has already

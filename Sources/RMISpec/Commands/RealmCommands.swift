@@ -68,17 +68,12 @@ enum RealmCreate {
             rttsDelegated = rttsDelegated && implies(exists, m.isDelegable(t) && m.granuleIs(t, .delegated))
         }
         let vmidUsed = m.existsRealm { other in m.realm(other, .vmid) == p.vmid }
-        let conditions: [Condition<M.D>] = [
-            Condition("params_align", .errorInput, !m.aligned(ptr)),
-            Condition("params_bound", .errorInput, !m.isDelegable(ptr)),
-            Condition("params_pas", .errorInput, !m.nsAccessible(ptr)),
+        let conditions: [Condition<M.D>] = m.nsArgument("params", ptr) + [
             // Reserved encodings; SBZ flag bits are not checked (as TF-RMM).
             Condition("params_valid", .errorInput, p.hashAlgo > 1),
             Condition("params_supp", .errorInput, !m.realmParamsSupported(p)),
             Condition("alias", .errorInput, n != 0 && rd >= p.rttBase && (rd - p.rttBase) <= (n - 1) * M.granule),
-            Condition("rd_align", .errorInput, !m.aligned(rd)),
-            Condition("rd_bound", .errorInput, !m.isDelegable(rd)),
-            Condition("rd_state", .errorInput, !m.granuleIs(rd, .delegated)),
+        ] + m.granuleArgument("rd", rd, is: .delegated) + [
             Condition("rtt_align", .errorInput, !p.rttBase.isAligned(to: n * M.granule) || !m.aligned(p.rttBase)),
             Condition("rtt_num_level", .errorInput,
                       !m.rttConfigIsValid(w: p.s2sz, sl: p.rttLevelStart, n: n, lpa2: p.lpa2)),
@@ -122,10 +117,7 @@ enum RealmCreate {
 enum RealmActivate {
     static func evaluate<M: Machine>(_ m: inout M, _ c: Call<M.D>) -> Evaluation<M.D> {
         let rd = c.x[0]
-        let conditions: [Condition<M.D>] = [
-            Condition("rd_align", .errorInput, !m.aligned(rd)),
-            Condition("rd_bound", .errorInput, !m.isDelegable(rd)),
-            Condition("rd_state", .errorInput, !m.granuleIs(rd, .rd)),
+        let conditions: [Condition<M.D>] = m.granuleArgument("rd", rd, is: .rd) + [
             Condition("realm_state", .errorRealm, !m.realmIs(rd, .new)),
         ]
         m.setRealm(rd, .state, Word(RealmState.active.rawValue), when: Evaluation.succeeds(conditions))
@@ -137,10 +129,7 @@ enum RealmActivate {
 enum RealmDestroy {
     static func evaluate<M: Machine>(_ m: inout M, _ c: Call<M.D>) -> Evaluation<M.D> {
         let rd = c.x[0]
-        let conditions: [Condition<M.D>] = [
-            Condition("rd_align", .errorInput, !m.aligned(rd)),
-            Condition("rd_bound", .errorInput, !m.isDelegable(rd)),
-            Condition("rd_state", .errorInput, !m.granuleIs(rd, .rd)),
+        let conditions: [Condition<M.D>] = m.granuleArgument("rd", rd, is: .rd) + [
             Condition("realm_live", .errorRealm, m.realmIsLive(rd)),
         ]
         let ok = Evaluation.succeeds(conditions)
@@ -161,11 +150,7 @@ enum RealmDestroy {
 enum RecAuxCount {
     static func evaluate<M: Machine>(_ m: inout M, _ c: Call<M.D>) -> Evaluation<M.D> {
         let rd = c.x[0]
-        let conditions: [Condition<M.D>] = [
-            Condition("rd_align", .errorInput, !m.aligned(rd)),
-            Condition("rd_bound", .errorInput, !m.isDelegable(rd)),
-            Condition("rd_state", .errorInput, !m.granuleIs(rd, .rd)),
-        ]
+        let conditions: [Condition<M.D>] = m.granuleArgument("rd", rd, is: .rd)
         return Evaluation(conditions, outputs: [Word(m.platform.recAuxCount)])
     }
 }

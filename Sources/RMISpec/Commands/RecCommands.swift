@@ -56,16 +56,7 @@ enum RecCreate {
             auxState = auxState || !m.isDelegable(a) || !m.granuleIs(a, .delegated)
         }
 
-        let conditions: [Condition<M.D>] = [
-            Condition("params_align", .errorInput, !m.aligned(ptr)),
-            Condition("params_bound", .errorInput, !m.isDelegable(ptr)),
-            Condition("params_pas", .errorInput, !m.nsAccessible(ptr)),
-            Condition("rec_align", .errorInput, !m.aligned(rec)),
-            Condition("rec_bound", .errorInput, !m.isDelegable(rec)),
-            Condition("rec_state", .errorInput, !m.granuleIs(rec, .delegated)),
-            Condition("rd_align", .errorInput, !m.aligned(rd)),
-            Condition("rd_bound", .errorInput, !m.isDelegable(rd)),
-            Condition("rd_state", .errorInput, !m.granuleIs(rd, .rd)),
+        let conditions: [Condition<M.D>] = m.nsArgument("params", ptr) + m.granuleArgument("rec", rec, is: .delegated) + m.granuleArgument("rd", rd, is: .rd) + [
             Condition("realm_state", .errorRealm, !m.realmIs(rd, .new)),
             Condition("num_recs", .errorRealm, m.realm(rd, .numRecs) == W(maxRecs)),
             // The spec compares RecIndex only; the reserved MPIDR bits (7:4, 63:32) are not a
@@ -109,10 +100,7 @@ enum RecCreate {
 enum RecDestroy {
     static func evaluate<M: Machine>(_ m: inout M, _ c: Call<M.D>) -> Evaluation<M.D> {
         let rec = c.x[0]
-        let conditions: [Condition<M.D>] = [
-            Condition("rec_align", .errorInput, !m.aligned(rec)),
-            Condition("rec_bound", .errorInput, !m.isDelegable(rec)),
-            Condition("rec_gran_state", .errorInput, !m.granuleIs(rec, .rec)),
+        let conditions: [Condition<M.D>] = m.granuleArgument("rec", rec, is: .rec, stateLabel: "rec_gran_state") + [
             Condition("rec_state", .errorRec, m.recIs(rec, .running)),
         ]
         let ok = Evaluation.succeeds(conditions)

@@ -90,13 +90,7 @@ enum RecEnter {
         let rec = c.x[0], runPtr = c.x[1]
         let rd = m.rec(rec, .owner)
         let enter = RecEnterBlock(m, at: runPtr)
-        let conditions: [Condition<M.D>] = [
-            Condition("run_align", .errorInput, !m.aligned(runPtr)),
-            Condition("run_bound", .errorInput, !m.isDelegable(runPtr)),
-            Condition("run_pas", .errorInput, !m.nsAccessible(runPtr)),
-            Condition("rec_align", .errorInput, !m.aligned(rec)),
-            Condition("rec_bound", .errorInput, !m.isDelegable(rec)),
-            Condition("rec_gran_state", .errorInput, !m.granuleIs(rec, .rec)),
+        let conditions: [Condition<M.D>] = m.nsArgument("run", runPtr) + m.granuleArgument("rec", rec, is: .rec, stateLabel: "rec_gran_state") + [
             Condition("realm_new", .errorRealm, m.realmIs(rd, .new), index: 0),
             Condition("system_off", .errorRealm, m.realmIs(rd, .systemOff), index: 1),
             Condition("rec_state", .errorRec, m.recIs(rec, .running)),

@@ -35,10 +35,7 @@ enum RttInitRipas {
         let walkTop = m.skipEntriesWithRipas(walk, base: base, top: top) { e in
             !e.is(.unassigned) || (stopAtDestroyed && e.ripas == destroyed)
         }
-        let conditions: [Condition<M.D>] = [
-            Condition("rd_align", .errorInput, !m.aligned(rd)),
-            Condition("rd_bound", .errorInput, !m.isDelegable(rd)),
-            Condition("rd_state", .errorInput, !m.granuleIs(rd, .rd)),
+        let conditions: [Condition<M.D>] = m.granuleArgument("rd", rd, is: .rd) + [
             Condition("size_valid", .errorInput, top <= base),
             // AddrIsProtected(top - 4K) with 64-bit arithmetic: a top below 4K (top == 0 also
             // fails size_valid) wraps to the top of the address space and fails here too.
@@ -97,13 +94,7 @@ enum RttSetRipas {
         // TF-RMM has none (reference 9.10, tfrmmSetRipasNoExemption).
         let exempt = walk.entry.carriesRipas && walk.entry.ripas == value
             && !Bit<M.D>(m.options.contains(.tfrmmSetRipasNoExemption))
-        let conditions: [Condition<M.D>] = [
-            Condition("rd_align", .errorInput, !m.aligned(rd)),
-            Condition("rd_bound", .errorInput, !m.isDelegable(rd)),
-            Condition("rd_state", .errorInput, !m.granuleIs(rd, .rd)),
-            Condition("rec_align", .errorInput, !m.aligned(recPtr)),
-            Condition("rec_bound", .errorInput, !m.isDelegable(recPtr)),
-            Condition("rec_gran_state", .errorInput, !m.granuleIs(recPtr, .rec)),
+        let conditions: [Condition<M.D>] = m.granuleArgument("rd", rd, is: .rd) + m.granuleArgument("rec", recPtr, is: .rec, stateLabel: "rec_gran_state") + [
             Condition("rec_state", .errorRec, m.rec(recPtr, .state) == W(RecState.running.rawValue)),
             Condition("rec_owner", .errorRec, m.rec(recPtr, .owner) != rd),
             Condition("size_valid", .errorInput, top <= base),

@@ -57,10 +57,7 @@ extension Machine {
 /// Realm's IPA space. `outputs` are the failure outputs the command defines for them.
 private func structureInputConditions<M: Machine>(_ m: M, rd: Word<M.D>, ipa: Word<M.D>, level: Word<M.D>,
                                                   outputs: [Word<M.D>?] = []) -> [Condition<M.D>] {
-    [
-        Condition("rd_align", .errorInput, !m.aligned(rd), outputs: outputs),
-        Condition("rd_bound", .errorInput, !m.isDelegable(rd), outputs: outputs),
-        Condition("rd_state", .errorInput, !m.granuleIs(rd, .rd), outputs: outputs),
+    m.granuleArgument("rd", rd, is: .rd, outputs: outputs) + [
         Condition("level_bound", .errorInput, !m.levelIsNonStarting(rd, level), outputs: outputs),
         Condition("ipa_align", .errorInput, !m.levelAligned(ipa, level - 1), outputs: outputs),
         Condition("ipa_bound", .errorInput, !m.ipaInRange(rd, ipa), outputs: outputs),
@@ -76,10 +73,7 @@ enum RttCreate {
         let unfold = walk.entry
         let lpa2 = m.realm(rd, .lpa2) != 0
         var conditions = structureInputConditions(m, rd: rd, ipa: ipa, level: level)
-        conditions += [
-            Condition("rtt_align", .errorInput, !m.aligned(rtt)),
-            Condition("rtt_bound", .errorInput, !m.isDelegable(rtt)),
-            Condition("rtt_state", .errorInput, !m.granuleIs(rtt, .delegated)),
+        conditions += m.granuleArgument("rtt", rtt, is: .delegated) + [
             Condition("rtt_bound2", .errorInput, !lpa2 && rtt >= W(1 << 48)),
             Condition("rtt_walk", .errorRtt, walk.level.slt(level - 1), index: walk.level),
             Condition("rtte_state", .errorRtt, unfold.is(.table), index: walk.level),
@@ -201,11 +195,7 @@ private func unprotectedIpaConditions<M: Machine>(_ m: M, rd: Word<M.D>, ipa: Wo
 }
 
 private func rdConditions<M: Machine>(_ m: M, _ rd: Word<M.D>, outputs: [Word<M.D>?] = []) -> [Condition<M.D>] {
-    [
-        Condition("rd_align", .errorInput, !m.aligned(rd), outputs: outputs),
-        Condition("rd_bound", .errorInput, !m.isDelegable(rd), outputs: outputs),
-        Condition("rd_state", .errorInput, !m.granuleIs(rd, .rd), outputs: outputs),
-    ]
+    m.granuleArgument("rd", rd, is: .rd, outputs: outputs)
 }
 
 /// RMI_RTT_MAP_UNPROTECTED (B4.3.19).
