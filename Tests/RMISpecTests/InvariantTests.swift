@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import RMISpec
 
@@ -7,16 +8,30 @@ import Testing
         CanonicalScenarios.all.map(\.trace) + LabelCoverageTests.all.map { $0.build().trace }
     }
 
+    /// The properties checked along every test trace: once for both tests, the traces in
+    /// parallel.
+    static let report: PropertyReport = {
+        final class Merged: @unchecked Sendable {
+            let lock = NSLock()
+            var report = PropertyReport()
+        }
+        let traces = InvariantTests.traces
+        let merged = Merged()
+        DispatchQueue.concurrentPerform(iterations: traces.count) { i in
+            let r = traces[i].checkProperties()
+            merged.lock.withLock { merged.report.merge(r) }
+        }
+        return merged.report
+    }()
+
     @Test func invariantsHoldAlongEveryTestTrace() {
-        var report = PropertyReport()
-        for t in InvariantTests.traces { report.merge(t.checkProperties()) }
+        let report = InvariantTests.report
         #expect(report.violations.isEmpty, "\(report.violations.prefix(5))")
         #expect(report.statesChecked > 500)
     }
 
     @Test func everyCoverTargetIsReached() {
-        var report = PropertyReport()
-        for t in InvariantTests.traces { report.merge(t.checkProperties()) }
+        let report = InvariantTests.report
         let missing = Invariant.specProperties.filter { !report.covered.contains($0) }
         #expect(missing.isEmpty, "not covered: \(missing.map(\.rawValue))")
     }
