@@ -16,7 +16,8 @@ let package = Package(
         .systemLibrary(name: "CZ3", path: "Sources/CZ3", pkgConfig: "z3",
                        providers: [.apt(["libz3-dev"])]),
         .target(name: "SMT", dependencies: ["CZ3"]),
-        .target(name: "RMISpec", dependencies: ["SMT"]),
+        // Optimised even in debug builds: the test suite runs the spec millions of times.
+        .target(name: "RMISpec", dependencies: ["SMT"], swiftSettings: [.unsafeFlags(["-O"])]),
         .executableTarget(name: "rmi-check", dependencies: [
             "RMISpec",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
