@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "rmi-check", targets: ["rmi-check"]),
         .library(name: "RMISpec", targets: ["RMISpec"]),
         .library(name: "SMT", targets: ["SMT"]),
+        .library(name: "RMMImpl", targets: ["RMMImpl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -17,11 +18,14 @@ let package = Package(
                        providers: [.apt(["libz3-dev"])]),
         .target(name: "SMT", dependencies: ["CZ3"]),
         .target(name: "RMISpec", dependencies: ["SMT"]),
+        // The implementation under test. It must not depend on RMISpec or SMT.
+        .target(name: "RMMImpl"),
         .executableTarget(name: "rmi-check", dependencies: [
             "RMISpec",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "SMTTests", dependencies: ["SMT"]),
         .testTarget(name: "RMISpecTests", dependencies: ["RMISpec"]),
+        .testTarget(name: "RMMImplTests", dependencies: ["RMMImpl"]),
     ]
 )

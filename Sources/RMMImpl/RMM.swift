@@ -1,0 +1,169 @@
+// RMMImpl: an implementation of the Realm Management Monitor for DEN0137 1.0-rel0, written
+// the way a firmware RMM is written (TF-RMM style): a physical granule array with state,
+// refcount and lock; Realm Descriptors, RECs and RTTs stored in their granules; RTTs as
+// 512-entry tables of 64-bit stage-2 descriptors walked level by level; results encoded as
+// `status | index << 8` in X0. It is independent of the specification model (RMISpec) and
+// must never import it.
+//
+// The model is single-threaded, but the lock discipline of a multi-core RMM is kept visible:
+// every command locks the granules it works on (two granules in address order; RTTs hand over
+// hand from the RD down the walk) and unlocks them before it returns.
+
+/// An RMM instance: its memory, its objects and its SMC entry point (`handle`).
+public final class RMM {
+    // MARK: Configuration
+
+    /// The memory map and feature values this RMM runs with.
+    public let platform: RMMPlatform
+    /// Named deviations compiled into this instance (empty: the correct RMM).
+    public let bugs: RMMBugs
+    /// What the Realm does when one of its RECs runs (REC_ENTER).
+    public var guest: any RealmGuest
+    /// If set, the next REC_ENTER that gets as far as running the Realm uses this behaviour
+    /// instead of asking `guest`. Every REC_ENTER clears it, whether it ran the Realm or not.
+    public var nextBehaviour: RealmBehaviour?
+    /// Record the inputs of every measurement extension in the RD (`RealmDescriptor.rimLog`),
+    /// so that an abstraction can recompute the RIM with another hash. Off by default.
+    public var recordsMeasurementLog = false
+
+    // MARK: Physical memory
+
+    let features: Features0
+    let banks: [Bank]
+    /// One entry per 4 KB granule of every DRAM bank, banks in `platform.delegable` order.
+    var granules: [Granule]
+    /// Granules changed since the last reset (for a cheap `reset()`).
+    var touched: [Int32] = []
+    /// The contents of granules, 512 words per page slot; a granule with `page < 0` reads 0.
+    var pageMem: [UInt64] = []
+    /// Page slots not in use (all words zero).
+    var freePages: [Int32] = []
+    /// Device memory words the Host wrote (NS-accessible, not delegable).
+    var deviceMem: [UInt64: UInt64] = [:]
+
+    // MARK: Objects living in granules
+
+    /// Realm Descriptors, one slot per RD granule (`Granule.obj`).
+    var rds: [RealmDescriptor] = []
+    var freeRds: [Int32] = []
+    /// RECs, one slot per REC granule (`Granule.obj`).
+    var recs: [RecInfo] = []
+    var freeRecs: [Int32] = []
+    /// VMIDs in use, one bit each.
+    var vmidBitmap: [UInt64]
+
+    // MARK: Diagnostics
+
+    /// Times a granule was locked that was already locked (a deadlock on a real multi-core
+    /// RMM), or unlocked that was not locked. Always 0 unless a named deviation corrupted
+    /// the state.
+    public internal(set) var lockViolations = 0
+    /// Times a refcount would have gone below 0 or above its maximum. Always 0 unless a named
+    /// deviation corrupted the state.
+    public internal(set) var refcountViolations = 0
+    /// Granules locked at the moment (0 between calls).
+    public internal(set) var locksHeld = 0
+
+    // MARK: Life cycle
+
+    /// A freshly booted RMM: every granule UNDELEGATED, GPT NS (Secure in `platform.secure`),
+    /// no Realms.
+    public init(platform: RMMPlatform = .standard, bugs: RMMBugs = [], guest: any RealmGuest = IdleGuest()) {
+        self.platform = platform
+        self.bugs = bugs
+        self.guest = guest
+        self.features = Features0(raw: platform.features0)
+        var banks: [Bank] = []
+        var count = 0
+        for r in platform.delegable {
+            precondition(r.base & 0xFFF == 0 && r.size & 0xFFF == 0, "DRAM banks must be 4 KB aligned")
+            banks.append(Bank(base: r.base, end: r.end, offset: count))
+            count += Int(r.size >> 12)
+        }
+        self.banks = banks
+        self.granules = []
+        self.granules.reserveCapacity(count)
+        for r in platform.delegable {
+            var pa = r.base
+            while pa < r.end {
+                self.granules.append(Granule(gpt: platform.startsSecure(pa) ? .secure : .ns))
+                pa += 0x1000
+            }
+        }
+        self.vmidBitmap = [UInt64](repeating: 0, count: (1 << 16) / 64)
+    }
+
+    /// Back to the state right after boot (the configuration is kept).
+    public func reset() {
+        for g in touched {
+            let i = Int(g)
+            granules[i] = Granule(gpt: platform.startsSecure(granuleAddress(i)) ? .secure : .ns)
+        }
+        touched.removeAll(keepingCapacity: true)
+        pageMem.removeAll(keepingCapacity: true)
+        freePages.removeAll(keepingCapacity: true)
+        deviceMem.removeAll()
+        rds.removeAll(keepingCapacity: true)
+        freeRds.removeAll(keepingCapacity: true)
+        recs.removeAll(keepingCapacity: true)
+        freeRecs.removeAll(keepingCapacity: true)
+        for i in vmidBitmap.indices { vmidBitmap[i] = 0 }
+        nextBehaviour = nil
+        lockViolations = 0
+        refcountViolations = 0
+        locksHeld = 0
+    }
+}
+
+// MARK: - Result encoding
+
+extension RMM {
+    /// RmiStatusCode (B4.4.25).
+    public enum Status: UInt8, Sendable, CaseIterable {
+        case success = 0, errorInput, errorRealm, errorRec, errorRtt
+    }
+
+    /// The X0 value of a result: `status | index << 8` (RmiCommandReturnCode, B4.4.1).
+    @inline(__always)
+    public static func returnCode(_ s: Status, index: UInt8 = 0) -> UInt64 {
+        UInt64(s.rawValue) | UInt64(index) << 8
+    }
+
+    /// `(RMI_ERROR_RTT, level)`, the level cast to 8 bits (level -1 gives 0xFF, as TF-RMM).
+    @inline(__always)
+    static func rttError(_ level: Int) -> UInt64 {
+        4 | UInt64(UInt8(truncatingIfNeeded: level)) << 8
+    }
+
+    static let success: UInt64 = 0
+    static let errInput: UInt64 = 1
+    static let errRealm: UInt64 = 2
+    static let errRec: UInt64 = 3
+
+    /// The SMCCC answer to a function ID the RMM does not implement.
+    public static let notSupported: UInt64 = 0xFFFF_FFFF_FFFF_FFFF
+
+    /// The RMI interface revision this RMM implements (1.0).
+    public static let interfaceVersion: UInt64 = 0x1_0000
+
+    /// Decodes X0 into (status, index); nil for a value that is not an RMI return code
+    /// (such as `notSupported`).
+    public static func decode(_ x0: UInt64) -> (status: Status, index: UInt8)? {
+        guard x0 >> 16 == 0, let s = Status(rawValue: UInt8(x0 & 0xFF)) else { return nil }
+        return (s, UInt8(x0 >> 8 & 0xFF))
+    }
+}
+
+/// The registers an RMI call returns.
+public struct RMIResult: Sendable, Hashable, CustomStringConvertible {
+    public var x0: UInt64, x1: UInt64, x2: UInt64, x3: UInt64, x4: UInt64
+    public init(x0: UInt64, x1: UInt64 = 0, x2: UInt64 = 0, x3: UInt64 = 0, x4: UInt64 = 0) {
+        self.x0 = x0; self.x1 = x1; self.x2 = x2; self.x3 = x3; self.x4 = x4
+    }
+    public var status: RMM.Status? { RMM.decode(x0)?.status }
+    public var index: UInt8? { RMM.decode(x0)?.index }
+    public var description: String {
+        func h(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
+        return "x0=\(h(x0)) x1=\(h(x1)) x2=\(h(x2)) x3=\(h(x3)) x4=\(h(x4))"
+    }
+}
