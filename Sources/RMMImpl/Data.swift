@@ -1,9 +1,9 @@
 // DATA granules: RMI_DATA_CREATE, RMI_DATA_CREATE_UNKNOWN and RMI_DATA_DESTROY (TF-RMM
 // runtime/rmi/rtt.c, `data_create`, `smc_data_destroy`).
 
-extension RMM {
+extension Core {
     /// RMI_DATA_CREATE (B4.3.1): `src` given. RMI_DATA_CREATE_UNKNOWN (B4.3.2): `src` nil.
-    func dataCreate(_ rdAddr: UInt64, _ dataAddr: UInt64, _ ipa: UInt64, src gSrc: Int?, flags: UInt64) -> UInt64 {
+    mutating func dataCreate(_ rdAddr: UInt64, _ dataAddr: UInt64, _ ipa: UInt64, src gSrc: Int?, flags: UInt64) -> UInt64 {
         // data_align/bound/state and rd_align/bound/state, locked in address order.
         guard let (gData, gRd) = findLockTwoGranules(dataAddr, .delegated, rdAddr, .rd) else { return RMM.errInput }
         func done(_ code: UInt64) -> UInt64 {
@@ -58,7 +58,7 @@ extension RMM {
     }
 
     /// RMI_DATA_CREATE (B4.3.1).
-    func smcDataCreate(_ rd: UInt64, _ data: UInt64, _ ipa: UInt64, _ src: UInt64, _ flags: UInt64) -> UInt64 {
+    mutating func smcDataCreate(_ rd: UInt64, _ data: UInt64, _ ipa: UInt64, _ src: UInt64, _ flags: UInt64) -> UInt64 {
         // src_align, src_bound, src_pas (state UNDELEGATED, and the read must not fault).
         let gSrc = findNSGranule(src)
         if gSrc < 0 || !nsAccessible(gSrc) { return RMM.errInput }
@@ -66,7 +66,7 @@ extension RMM {
     }
 
     /// RMI_DATA_DESTROY (B4.3.3). Outputs X1 `data`, X2 `top`.
-    func smcDataDestroy(_ rdAddr: UInt64, _ ipa: UInt64, _ out: inout Regs) {
+    mutating func smcDataDestroy(_ rdAddr: UInt64, _ ipa: UInt64, _ out: inout Regs) {
         let gRd = findLockGranule(rdAddr, .rd)
         if gRd < 0 { out.x0 = RMM.errInput; return }
         let rd = rds[rdSlot(gRd)]

@@ -36,13 +36,13 @@ struct Granule {
     init(gpt: RMM.GPT) { self.gpt = gpt }
 }
 
-extension RMM {
+extension Core {
     // MARK: Lookup
 
     /// `find_granule`: the index of the granule at `pa`, or -1 if `pa` is not 4 KB aligned
     /// (gran_align) or not in a DRAM bank the RMM manages (gran_bound).
     @inline(__always)
-    func granuleIndex(_ pa: UInt64) -> Int {
+    mutating func granuleIndex(_ pa: UInt64) -> Int {
         if pa & 0xFFF != 0 { return -1 }
         for b in banks where pa >= b.base && pa < b.end {
             return b.offset + Int(truncatingIfNeeded: (pa - b.base) >> 12)
@@ -51,7 +51,7 @@ extension RMM {
     }
 
     /// The physical address of granule `g`.
-    func granuleAddress(_ g: Int) -> UInt64 {
+    mutating func granuleAddress(_ g: Int) -> UInt64 {
         for b in banks where g >= b.offset && g < b.offset + Int((b.end - b.base) >> 12) {
             return b.base + UInt64(g - b.offset) << 12
         }
@@ -59,7 +59,7 @@ extension RMM {
     }
 
     @inline(__always)
-    func touch(_ g: Int) {
+    mutating func touch(_ g: Int) {
         if !granules[g].touched {
             granules[g].touched = true
             touched.append(Int32(g))
@@ -69,14 +69,14 @@ extension RMM {
     // MARK: Locks
 
     @inline(__always)
-    func lock(_ g: Int) {
+    mutating func lock(_ g: Int) {
         if granules[g].locked { lockViolations += 1 }
         granules[g].locked = true
         locksHeld += 1
     }
 
     @inline(__always)
-    func unlock(_ g: Int) {
+    mutating func unlock(_ g: Int) {
         if !granules[g].locked { lockViolations += 1 }
         granules[g].locked = false
         locksHeld -= 1
@@ -84,7 +84,7 @@ extension RMM {
 
     /// `granule_unlock_transition`: set the new state, then unlock.
     @inline(__always)
-    func unlockTransition(_ g: Int, to s: GranuleState) {
+    mutating func unlockTransition(_ g: Int, to s: GranuleState) {
         touch(g)
         granules[g].state = s
         unlock(g)
@@ -93,7 +93,7 @@ extension RMM {
     /// `find_lock_granule`: look up `pa`, lock it, and keep it locked only if it is in
     /// state `s`. Returns the index, or -1 (unaligned, not delegable, or another state).
     @inline(__always)
-    func findLockGranule(_ pa: UInt64, _ s: GranuleState) -> Int {
+    mutating func findLockGranule(_ pa: UInt64, _ s: GranuleState) -> Int {
         let g = granuleIndex(pa)
         if g < 0 { return -1 }
         lock(g)
@@ -115,7 +115,7 @@ extension RMM {
 
     /// `find_lock_unused_granule`: as `findLockGranule`, and the refcount must be 0.
     @inline(__always)
-    func findLockUnusedGranule(_ pa: UInt64, _ s: GranuleState) -> UnusedLookup {
+    mutating func findLockUnusedGranule(_ pa: UInt64, _ s: GranuleState) -> UnusedLookup {
         let g = findLockGranule(pa, s)
         if g < 0 { return .invalid }
         if granules[g].refcount != 0 {
@@ -129,7 +129,7 @@ extension RMM {
     /// and different), lock them in address order, and check their states. Returns both
     /// indices locked, or nil with nothing locked.
     @inline(__always)
-    func findLockTwoGranules(_ pa1: UInt64, _ s1: GranuleState,
+    mutating func findLockTwoGranules(_ pa1: UInt64, _ s1: GranuleState,
                              _ pa2: UInt64, _ s2: GranuleState) -> (Int, Int)? {
         let g1 = granuleIndex(pa1), g2 = granuleIndex(pa2)
         if g1 < 0 || g2 < 0 || g1 == g2 { return nil }
@@ -152,7 +152,7 @@ extension RMM {
     // MARK: Reference counts
 
     @inline(__always)
-    func refcountGet(_ g: Int, _ n: UInt16 = 1) {
+    mutating func refcountGet(_ g: Int, _ n: UInt16 = 1) {
         touch(g)
         if granules[g].refcount > UInt16.max - n { refcountViolations += 1; return }
         granules[g].refcount += n
@@ -160,7 +160,7 @@ extension RMM {
     }
 
     @inline(__always)
-    func refcountPut(_ g: Int, _ n: UInt16 = 1) {
+    mutating func refcountPut(_ g: Int, _ n: UInt16 = 1) {
         touch(g)
         if granules[g].refcount < n { refcountViolations += 1; granules[g].refcount = 0; return }
         granules[g].refcount -= n
@@ -170,7 +170,7 @@ extension RMM {
 
     /// The page slot of granule `g`, allocating a zero page if it has none.
     @inline(__always)
-    func pageBase(_ g: Int) -> Int {
+    mutating func pageBase(_ g: Int) -> Int {
         let p = granules[g].page
         if p >= 0 { return Int(p) << 9 }
         touch(g)
@@ -187,13 +187,13 @@ extension RMM {
 
     /// Word `i` (0..<512) of granule `g`.
     @inline(__always)
-    func word(_ g: Int, _ i: Int) -> UInt64 {
+    mutating func word(_ g: Int, _ i: Int) -> UInt64 {
         let p = granules[g].page
         return p < 0 ? 0 : pageMem[Int(p) << 9 | i]
     }
 
     @inline(__always)
-    func setWord(_ g: Int, _ i: Int, _ v: UInt64) {
+    mutating func setWord(_ g: Int, _ i: Int, _ v: UInt64) {
         let p = granules[g].page
         if p < 0 && v == 0 { return }
         pageMem[pageBase(g) | i] = v
@@ -201,7 +201,7 @@ extension RMM {
 
     /// Erase the contents of granule `g` (`granule_memzero`).
     @inline(__always)
-    func scrub(_ g: Int) {
+    mutating func scrub(_ g: Int) {
         let p = granules[g].page
         if p < 0 { return }
         let base = Int(p) << 9
@@ -211,7 +211,7 @@ extension RMM {
     }
 
     /// Copy the contents of granule `src` to granule `dst`.
-    func copyPage(from src: Int, to dst: Int) {
+    mutating func copyPage(from src: Int, to dst: Int) {
         let sp = granules[src].page
         if sp < 0 { scrub(dst); return }
         let d = pageBase(dst), s = Int(granules[src].page) << 9
@@ -220,7 +220,7 @@ extension RMM {
 
     /// The digest of granule `g`'s contents: 0 for an all-zero granule, else a hash of its
     /// 512 words. Used for RMI_MEASURE_CONTENT and by `contentDigest(at:)`.
-    func digest(_ g: Int) -> UInt64 {
+    mutating func digest(_ g: Int) -> UInt64 {
         let p = granules[g].page
         if p < 0 { return 0 }
         let base = Int(p) << 9
@@ -238,7 +238,7 @@ extension RMM {
 
     /// `GranuleAccessPermitted(pa, PAS_NS)`: GPT_NS or GPT_AAP.
     @inline(__always)
-    func nsAccessible(_ g: Int) -> Bool {
+    mutating func nsAccessible(_ g: Int) -> Bool {
         let t = granules[g].gpt
         return t == .ns || t == .any
     }
@@ -247,7 +247,7 @@ extension RMM {
     /// address is a granule of managed DRAM (-1 otherwise), in state UNDELEGATED. The read
     /// itself can still fault (`nsAccessible`).
     @inline(__always)
-    func findNSGranule(_ pa: UInt64) -> Int {
+    mutating func findNSGranule(_ pa: UInt64) -> Int {
         let g = granuleIndex(pa)
         if g < 0 || granules[g].state != .undelegated { return -1 }
         return g

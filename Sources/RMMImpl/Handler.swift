@@ -50,6 +50,23 @@ extension RMM {
     /// says), arguments in X1..X5. Returns X0..X4.
     public func handle(fid: UInt64, _ x1: UInt64 = 0, _ x2: UInt64 = 0, _ x3: UInt64 = 0, _ x4: UInt64 = 0,
                        _ x5: UInt64 = 0) -> (x0: UInt64, x1: UInt64, x2: UInt64, x3: UInt64, x4: UInt64) {
+        let out = core.dispatch(fid, x1, x2, x3, x4, x5)
+        return (out.x0, out.x1, out.x2, out.x3, out.x4)
+    }
+
+    /// `handle` with the result as a value.
+    public func call(_ fid: UInt64, _ x1: UInt64 = 0, _ x2: UInt64 = 0, _ x3: UInt64 = 0, _ x4: UInt64 = 0,
+                     _ x5: UInt64 = 0) -> RMIResult {
+        let r = core.dispatch(fid, x1, x2, x3, x4, x5)
+        return RMIResult(x0: r.x0, x1: r.x1, x2: r.x2, x3: r.x3, x4: r.x4)
+    }
+}
+
+extension Core {
+    typealias FID = RMM.FID
+
+    /// `handle_ns_smc`.
+    mutating func dispatch(_ fid: UInt64, _ x1: UInt64, _ x2: UInt64, _ x3: UInt64, _ x4: UInt64, _ x5: UInt64) -> Regs {
         var out = Regs(x4: x4)
         let id = fid & 0xFFFF_FFFF & ~FID.sveHint
         switch id {
@@ -82,18 +99,11 @@ extension RMM {
         default: out.x0 = RMM.notSupported
         }
         assert(locksHeld == 0, "a command returned with granules locked")
-        return (out.x0, out.x1, out.x2, out.x3, out.x4)
-    }
-
-    /// `handle` with the result as a value.
-    public func call(_ fid: UInt64, _ x1: UInt64 = 0, _ x2: UInt64 = 0, _ x3: UInt64 = 0, _ x4: UInt64 = 0,
-                     _ x5: UInt64 = 0) -> RMIResult {
-        let r = handle(fid: fid, x1, x2, x3, x4, x5)
-        return RMIResult(x0: r.x0, x1: r.x1, x2: r.x2, x3: r.x3, x4: r.x4)
+        return out
     }
 
     /// RMI_GRANULE_DELEGATE (B4.3.6).
-    func smcGranuleDelegate(_ addr: UInt64) -> UInt64 {
+    mutating func smcGranuleDelegate(_ addr: UInt64) -> UInt64 {
         // gran_align, gran_bound, gran_state.
         let g = findLockGranule(addr, .undelegated)
         if g < 0 { return RMM.errInput }
@@ -110,7 +120,7 @@ extension RMM {
     }
 
     /// RMI_GRANULE_UNDELEGATE (B4.3.7).
-    func smcGranuleUndelegate(_ addr: UInt64) -> UInt64 {
+    mutating func smcGranuleUndelegate(_ addr: UInt64) -> UInt64 {
         // gran_align, gran_bound, gran_state.
         let g: Int
         if bugs.contains(.undelegateAnyState) {

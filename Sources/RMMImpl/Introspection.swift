@@ -52,6 +52,9 @@ public struct RttNode: Sendable, Hashable {
 }
 
 extension RMM {
+    /// Whether `vmid` is in use by some Realm.
+    public func vmidInUse(_ vmid: UInt64) -> Bool { core.vmidInUse(vmid) }
+
     // MARK: Environment
 
     /// The Host writes a 64-bit word at `pa` (8-byte aligned). Allowed for NS-accessible
@@ -60,27 +63,27 @@ extension RMM {
     @discardableResult
     public func hostWrite(_ pa: UInt64, _ value: UInt64) -> Bool {
         if pa & 7 != 0 { return false }
-        let g = granuleIndex(pa & ~0xFFF)
+        let g = core.granuleIndex(pa & ~0xFFF)
         if g < 0 {
-            guard platform.isDevice(pa) else { return false }
-            deviceMem[pa] = value == 0 ? nil : value
+            guard core.platform.isDevice(pa) else { return false }
+            core.deviceMem[pa] = value == 0 ? nil : value
             return true
         }
-        guard granules[g].state == .undelegated && nsAccessible(g) else { return false }
-        setWord(g, Int(pa & 0xFFF) >> 3, value)
+        guard core.granules[g].state == .undelegated && core.nsAccessible(g) else { return false }
+        core.setWord(g, Int(pa & 0xFFF) >> 3, value)
         return true
     }
 
     /// The Host reads the 64-bit word at `pa`; nil if the access faults (see `hostWrite`).
     public func hostRead(_ pa: UInt64) -> UInt64? {
         if pa & 7 != 0 { return nil }
-        let g = granuleIndex(pa & ~0xFFF)
+        let g = core.granuleIndex(pa & ~0xFFF)
         if g < 0 {
-            guard platform.isDevice(pa) else { return nil }
-            return deviceMem[pa] ?? 0
+            guard core.platform.isDevice(pa) else { return nil }
+            return core.deviceMem[pa] ?? 0
         }
-        guard granules[g].state == .undelegated && nsAccessible(g) else { return nil }
-        return word(g, Int(pa & 0xFFF) >> 3)
+        guard core.granules[g].state == .undelegated && core.nsAccessible(g) else { return nil }
+        return core.word(g, Int(pa & 0xFFF) >> 3)
     }
 
     /// Another agent (EL3 on behalf of the Secure world, Root) changes the GPT entry of an
@@ -88,10 +91,10 @@ extension RMM {
     /// (A2.2.3.1); returns false for any other request.
     @discardableResult
     public func setGPT(_ pa: UInt64, _ gpt: GPT) -> Bool {
-        let g = granuleIndex(pa)
-        guard g >= 0, gpt != .realm, granules[g].state == .undelegated else { return false }
-        touch(g)
-        granules[g].gpt = gpt
+        let g = core.granuleIndex(pa)
+        guard g >= 0, gpt != .realm, core.granules[g].state == .undelegated else { return false }
+        core.touch(g)
+        core.granules[g].gpt = gpt
         return true
     }
 
@@ -99,45 +102,45 @@ extension RMM {
 
     /// The granule at `pa`, or nil if `pa` is not a granule of managed DRAM.
     public func inspectGranule(_ pa: UInt64) -> GranuleInfo? {
-        let g = granuleIndex(pa)
+        let g = core.granuleIndex(pa)
         guard g >= 0 else { return nil }
-        let x = granules[g]
-        return GranuleInfo(address: pa, state: x.state, gpt: x.gpt, refcount: Int(x.refcount), contentDigest: digest(g))
+        let x = core.granules[g]
+        return GranuleInfo(address: pa, state: x.state, gpt: x.gpt, refcount: Int(x.refcount), contentDigest: core.digest(g))
     }
 
     /// The content digest of the granule at `pa` (see `GranuleInfo.contentDigest`).
     public func contentDigest(at pa: UInt64) -> UInt64? {
-        let g = granuleIndex(pa)
-        return g < 0 ? nil : digest(g)
+        let g = core.granuleIndex(pa)
+        return g < 0 ? nil : core.digest(g)
     }
 
     /// Addresses of every granule that may differ from its state at boot (state, GPT,
     /// refcount or contents); all others are UNDELEGATED with their boot GPT and zero.
-    public var touchedGranules: [UInt64] { touched.map { granuleAddress(Int($0)) } }
+    public var touchedGranules: [UInt64] { core.touched.map { core.granuleAddress(Int($0)) } }
 
     /// The Realm Descriptor in the RD granule at `pa`.
     public func rd(at pa: UInt64) -> RealmDescriptor? {
-        let g = granuleIndex(pa)
-        guard g >= 0, granules[g].state == .rd, granules[g].obj >= 0 else { return nil }
-        var d = rds[rdSlot(g)]
-        d.numRecs = UInt64(granules[g].refcount)
+        let g = core.granuleIndex(pa)
+        guard g >= 0, core.granules[g].state == .rd, core.granules[g].obj >= 0 else { return nil }
+        var d = core.rds[core.rdSlot(g)]
+        d.numRecs = UInt64(core.granules[g].refcount)
         return d
     }
 
     /// The REC in the REC granule at `pa`.
     public func rec(at pa: UInt64) -> RecInfo? {
-        let g = granuleIndex(pa)
-        guard g >= 0, granules[g].state == .rec, granules[g].obj >= 0 else { return nil }
-        var r = recs[recSlot(g)]
-        r.running = granules[g].refcount != 0
+        let g = core.granuleIndex(pa)
+        guard g >= 0, core.granules[g].state == .rec, core.granules[g].obj >= 0 else { return nil }
+        var r = core.recs[core.recSlot(g)]
+        r.running = core.granules[g].refcount != 0
         return r
     }
 
     /// The 512 descriptors of the RTT granule at `pa`.
     public func rttEntries(at pa: UInt64) -> [UInt64]? {
-        let g = granuleIndex(pa)
-        guard g >= 0, granules[g].state == .rtt else { return nil }
-        return (0 ..< 512).map { word(g, $0) }
+        let g = core.granuleIndex(pa)
+        guard g >= 0, core.granules[g].state == .rtt else { return nil }
+        return (0 ..< 512).map { core.word(g, $0) }
     }
 
     /// Decodes a descriptor of an RTT at `level`.
@@ -166,9 +169,9 @@ extension RMM {
         var out: [RttNode] = []
         var visited = Set<Int>()
         func visit(_ tpa: UInt64, level: Int, ipaBase: UInt64) {
-            let g = granuleIndex(tpa)
+            let g = core.granuleIndex(tpa)
             guard g >= 0, level <= S2TT.pageLevel, visited.insert(g).inserted else { return }
-            let entries = (0 ..< 512).map { word(g, $0) }
+            let entries = (0 ..< 512).map { core.word(g, $0) }
             out.append(RttNode(address: tpa, level: level, ipaBase: ipaBase, entries: entries))
             guard level < S2TT.pageLevel else { return }
             for (i, e) in entries.enumerated() where S2TTE.isTable(e, level) {
@@ -186,9 +189,9 @@ extension RMM {
     /// where the walk stopped (nil if `rd` is not an RD or `ipa` is outside the IPA space).
     public func readEntry(rd pa: UInt64, ipa: UInt64, level: Int = 3) -> (level: Int, entry: RttEntryView)? {
         guard let d = rd(at: pa), ipa < d.ipaSize else { return nil }
-        let w = walk(d, ipa, to: level)
-        let e = entry(w)
-        unlock(w.table)
+        let w = core.walk(d, ipa, to: level)
+        let e = core.entry(w)
+        core.unlock(w.table)
         return (w.level, RMM.decodeEntry(e, level: w.level))
     }
 }

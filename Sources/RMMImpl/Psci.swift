@@ -22,12 +22,12 @@ enum PSCI {
     static let invalidAddress = UInt64(bitPattern: -9)
 }
 
-extension RMM {
+extension Core {
     /// A PSCI call from the Realm on REC slot `rs`. The REC's X0..X3 hold the call (FID and
     /// arguments); X0 is replaced by the result where the RMM answers at once. Calls that
     /// need the Host (CPU_ON, AFFINITY_INFO of another REC) become pending; CPU_OFF,
     /// CPU_SUSPEND, SYSTEM_OFF and SYSTEM_RESET exit to notify the Host.
-    func handlePsci(_ rs: Int, _ b: RealmBehaviour, _ exit: inout ExitRecord) {
+    mutating func handlePsci(_ rs: Int, _ b: RealmBehaviour, _ exit: inout ExitRecord) {
         let fid: UInt64
         var a: (UInt64, UInt64, UInt64) = (0, 0, 0)
         switch b {
@@ -93,7 +93,7 @@ extension RMM {
     }
 
     /// RMI_PSCI_COMPLETE (B4.3.15).
-    func smcPsciComplete(_ callingAddr: UInt64, _ targetAddr: UInt64, _ status: UInt64) -> UInt64 {
+    mutating func smcPsciComplete(_ callingAddr: UInt64, _ targetAddr: UInt64, _ status: UInt64) -> UInt64 {
         // calling_align, target_align.
         if callingAddr & 0xFFF != 0 || targetAddr & 0xFFF != 0 { return RMM.errInput }
         // alias, calling_bound/state, target_bound/state: both RECs, locked in address order.

@@ -10,26 +10,82 @@
 // hand from the RD down the walk) and unlocks them before it returns.
 
 /// An RMM instance: its memory, its objects and its SMC entry point (`handle`).
+///
+/// The state lives in a value (`Core`); this class is the handle callers share. (Keeping the
+/// state in a struct lets the compiler check exclusive access statically: a class's stored
+/// properties are checked at run time on every access, which cost two thirds of the time.)
 public final class RMM {
-    // MARK: Configuration
+    var core: Core
+
+    /// A freshly booted RMM: every granule UNDELEGATED, GPT NS (Secure in `platform.secure`),
+    /// no Realms.
+    public init(platform: RMMPlatform = .standard, bugs: RMMBugs = [], guest: any RealmGuest = IdleGuest()) {
+        core = Core(platform: platform, bugs: bugs, guest: guest)
+    }
 
     /// The memory map and feature values this RMM runs with.
-    public let platform: RMMPlatform
+    public var platform: RMMPlatform { core.platform }
     /// Named deviations compiled into this instance (empty: the correct RMM).
-    public let bugs: RMMBugs
+    public var bugs: RMMBugs { core.bugs }
     /// What the Realm does when one of its RECs runs (REC_ENTER).
-    public var guest: any RealmGuest
+    public var guest: any RealmGuest {
+        get { core.guest }
+        set { core.guest = newValue }
+    }
     /// If set, the next REC_ENTER that gets as far as running the Realm uses this behaviour
     /// instead of asking `guest`. Every REC_ENTER clears it, whether it ran the Realm or not.
-    public var nextBehaviour: RealmBehaviour?
+    public var nextBehaviour: RealmBehaviour? {
+        get { core.nextBehaviour }
+        set { core.nextBehaviour = newValue }
+    }
     /// Record the inputs of every measurement extension in the RD (`RealmDescriptor.rimLog`),
     /// so that an abstraction can recompute the RIM with another hash. Off by default.
-    public var recordsMeasurementLog = false
+    public var recordsMeasurementLog: Bool {
+        get { core.recordsMeasurementLog }
+        set { core.recordsMeasurementLog = newValue }
+    }
+    /// Times a granule was locked that was already locked (a deadlock on a real multi-core
+    /// RMM), or unlocked that was not locked. Always 0 unless a named deviation corrupted
+    /// the state.
+    public var lockViolations: Int { core.lockViolations }
+    /// Times a refcount would have gone below 0 or above its maximum. Always 0 unless a named
+    /// deviation corrupted the state.
+    public var refcountViolations: Int { core.refcountViolations }
+    /// Granules locked at the moment (0 between calls).
+    public var locksHeld: Int { core.locksHeld }
+
+    /// Back to the state right after boot (the configuration and the guest are kept).
+    public func reset() { core.reset() }
+
+    /// Ends the run of a REC that a REC_ENTER left running (`RealmBehaviour.stayRunning`):
+    /// the Realm does `behaviour`, the REC exits and the exit record is written to that
+    /// REC_ENTER's run granule. Returns X0 of the REC_ENTER: SUCCESS, or RMI_ERROR_INPUT if
+    /// writing the exit record faults (the Realm's effects stay) or if `rec` is not a running
+    /// REC or `behaviour` is `stayRunning` (then nothing changes).
+    public func completeRun(rec: UInt64, _ behaviour: RealmBehaviour) -> UInt64 {
+        core.completeRun(rec: rec, behaviour)
+    }
+}
+
+/// The RMM's state and all the code that works on it.
+struct Core {
+    typealias GranuleState = RMM.GranuleState
+    typealias GPT = RMM.GPT
+    typealias RealmState = RMM.RealmState
+    typealias ExitReason = RMM.ExitReason
+
+    // MARK: Configuration
+
+    let platform: RMMPlatform
+    let bugs: RMMBugs
+    var guest: any RealmGuest
+    var nextBehaviour: RealmBehaviour?
+    var recordsMeasurementLog = false
+    let features: Features0
+    let banks: [Bank]
 
     // MARK: Physical memory
 
-    let features: Features0
-    let banks: [Bank]
     /// One entry per 4 KB granule of every DRAM bank, banks in `platform.delegable` order.
     var granules: [Granule]
     /// Granules changed since the last reset (for a cheap `reset()`).
@@ -54,21 +110,11 @@ public final class RMM {
 
     // MARK: Diagnostics
 
-    /// Times a granule was locked that was already locked (a deadlock on a real multi-core
-    /// RMM), or unlocked that was not locked. Always 0 unless a named deviation corrupted
-    /// the state.
-    public internal(set) var lockViolations = 0
-    /// Times a refcount would have gone below 0 or above its maximum. Always 0 unless a named
-    /// deviation corrupted the state.
-    public internal(set) var refcountViolations = 0
-    /// Granules locked at the moment (0 between calls).
-    public internal(set) var locksHeld = 0
+    var lockViolations = 0
+    var refcountViolations = 0
+    var locksHeld = 0
 
-    // MARK: Life cycle
-
-    /// A freshly booted RMM: every granule UNDELEGATED, GPT NS (Secure in `platform.secure`),
-    /// no Realms.
-    public init(platform: RMMPlatform = .standard, bugs: RMMBugs = [], guest: any RealmGuest = IdleGuest()) {
+    init(platform: RMMPlatform, bugs: RMMBugs, guest: any RealmGuest) {
         self.platform = platform
         self.bugs = bugs
         self.guest = guest
@@ -81,20 +127,20 @@ public final class RMM {
             count += Int(r.size >> 12)
         }
         self.banks = banks
-        self.granules = []
-        self.granules.reserveCapacity(count)
+        var granules: [Granule] = []
+        granules.reserveCapacity(count)
         for r in platform.delegable {
             var pa = r.base
             while pa < r.end {
-                self.granules.append(Granule(gpt: platform.startsSecure(pa) ? .secure : .ns))
+                granules.append(Granule(gpt: platform.startsSecure(pa) ? .secure : .ns))
                 pa += 0x1000
             }
         }
+        self.granules = granules
         self.vmidBitmap = [UInt64](repeating: 0, count: (1 << 16) / 64)
     }
 
-    /// Back to the state right after boot (the configuration is kept).
-    public func reset() {
+    mutating func reset() {
         for g in touched {
             let i = Int(g)
             granules[i] = Granule(gpt: platform.startsSecure(granuleAddress(i)) ? .secure : .ns)

@@ -80,8 +80,8 @@ struct RealmParams {
     var pmu: Bool { flags & 4 != 0 }
 }
 
-extension RMM {
-    func readRealmParams(_ g: Int) -> RealmParams {
+extension Core {
+    mutating func readRealmParams(_ g: Int) -> RealmParams {
         func w(_ off: Int) -> UInt64 { word(g, off >> 3) }
         return RealmParams(
             flags: w(RealmParams.flags), s2sz: w(RealmParams.s2sz) & 0xFF, sveVL: w(RealmParams.sveVL) & 0xFF,
@@ -95,7 +95,7 @@ extension RMM {
 
     /// `validate_ipa_bits_and_sl` + `s2_inconsistent_sl`: is (w, SL) a valid stage-2
     /// configuration for a Realm with or without LPA2 on this platform?
-    func validIpaBitsAndSL(_ w: UInt64, _ sl: Int64, lpa2: Bool) -> Bool {
+    mutating func validIpaBitsAndSL(_ w: UInt64, _ sl: Int64, lpa2: Bool) -> Bool {
         if w < 32 || w > (lpa2 ? 52 : 48) { return false }
         if sl < (lpa2 ? -1 : 0) || sl > 3 { return false }
         // SL 0 (and -1) resolve more IPA bits than a PA width below 44 allows.
@@ -109,13 +109,13 @@ extension RMM {
     }
 
     /// `s2_num_root_rtts`: concatenated starting RTTs needed for w bits at SL.
-    func numRootRtts(_ w: UInt64, _ sl: Int64) -> UInt64 {
+    mutating func numRootRtts(_ w: UInt64, _ sl: Int64) -> UInt64 {
         let bits = UInt64(3 - sl) * 9 + 12 + 9
         return w > bits ? 1 << (w - bits) : 1
     }
 
     /// `validate_realm_params`, in TF-RMM's order; reserves the VMID as its last step.
-    func validateRealmParams(_ p: RealmParams) -> Bool {
+    mutating func validateRealmParams(_ p: RealmParams) -> Bool {
         let f = features
         if p.lpa2 && !f.lpa2 { return false }
         if p.s2sz < 32 || p.s2sz > f.s2sz || (p.s2sz > 48 && !p.lpa2) { return false }
@@ -136,7 +136,7 @@ extension RMM {
 
     // MARK: VMIDs
 
-    func vmidReserve(_ v: UInt64) -> Bool {
+    mutating func vmidReserve(_ v: UInt64) -> Bool {
         if v >= 1 << UInt64(platform.vmidBits) { return false }
         let i = Int(v >> 6), bit: UInt64 = 1 << (v & 63)
         if vmidBitmap[i] & bit != 0 { return false }
@@ -144,21 +144,21 @@ extension RMM {
         return true
     }
 
-    func vmidFree(_ v: UInt64) {
+    mutating func vmidFree(_ v: UInt64) {
         let i = Int(v >> 6), bit: UInt64 = 1 << (v & 63)
         vmidBitmap[i] &= ~bit
     }
 
     /// Whether `vmid` is in use by some Realm.
-    public func vmidInUse(_ vmid: UInt64) -> Bool {
+    mutating func vmidInUse(_ vmid: UInt64) -> Bool {
         vmid < 1 << 16 && vmidBitmap[Int(vmid >> 6)] & (1 << (vmid & 63)) != 0
     }
 
     // MARK: Object slots
 
-    @inline(__always) func rdSlot(_ g: Int) -> Int { Int(granules[g].obj) }
+    @inline(__always) mutating func rdSlot(_ g: Int) -> Int { Int(granules[g].obj) }
 
-    func allocRd(_ d: RealmDescriptor) -> Int32 {
+    mutating func allocRd(_ d: RealmDescriptor) -> Int32 {
         if let s = freeRds.popLast() { rds[Int(s)] = d; return s }
         rds.append(d)
         return Int32(rds.count - 1)
@@ -167,7 +167,7 @@ extension RMM {
     // MARK: Commands
 
     /// RMI_REALM_CREATE (B4.3.10).
-    func smcRealmCreate(_ rdAddr: UInt64, _ paramsAddr: UInt64) -> UInt64 {
+    mutating func smcRealmCreate(_ rdAddr: UInt64, _ paramsAddr: UInt64) -> UInt64 {
         // params_align, params_bound, params_pas (state), then the read (GPF: params_pas).
         let gp = findNSGranule(paramsAddr)
         if gp < 0 || !nsAccessible(gp) { return RMM.errInput }
@@ -248,7 +248,7 @@ extension RMM {
     }
 
     /// RMI_REALM_ACTIVATE (B4.3.9).
-    func smcRealmActivate(_ rdAddr: UInt64) -> UInt64 {
+    mutating func smcRealmActivate(_ rdAddr: UInt64) -> UInt64 {
         let g = findLockGranule(rdAddr, .rd)
         if g < 0 { return RMM.errInput }
         let s = rdSlot(g)
@@ -264,7 +264,7 @@ extension RMM {
     }
 
     /// RMI_REALM_DESTROY (B4.3.11).
-    func smcRealmDestroy(_ rdAddr: UInt64) -> UInt64 {
+    mutating func smcRealmDestroy(_ rdAddr: UInt64) -> UInt64 {
         let g = findLockGranule(rdAddr, .rd)
         if g < 0 { return RMM.errInput }
         // realm_live (RECs): the RD's refcount counts the Realm's RECs.
@@ -301,7 +301,7 @@ extension RMM {
     }
 
     /// RMI_REC_AUX_COUNT (B4.3.14).
-    func smcRecAuxCount(_ rdAddr: UInt64, _ out: inout Regs) {
+    mutating func smcRecAuxCount(_ rdAddr: UInt64, _ out: inout Regs) {
         let g = findLockGranule(rdAddr, .rd)
         if g < 0 { out.x0 = RMM.errInput; return }
         out.x1 = UInt64(rds[rdSlot(g)].numRecAux)

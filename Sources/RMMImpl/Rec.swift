@@ -76,16 +76,19 @@ extension RMM {
         (i & 0xF) | ((i >> 4) & 0xFF) << 8 | ((i >> 12) & 0xFF) << 16 | ((i >> 20) & 0xFF) << 24
     }
 
-    @inline(__always) func recSlot(_ g: Int) -> Int { Int(granules[g].obj) }
+}
 
-    func allocRec(_ r: RecInfo) -> Int32 {
+extension Core {
+    @inline(__always) mutating func recSlot(_ g: Int) -> Int { Int(granules[g].obj) }
+
+    mutating func allocRec(_ r: RecInfo) -> Int32 {
         if let s = freeRecs.popLast() { recs[Int(s)] = r; return s }
         recs.append(r)
         return Int32(recs.count - 1)
     }
 
     /// RMI_REC_CREATE (B4.3.12).
-    func smcRecCreate(_ rdAddr: UInt64, _ recAddr: UInt64, _ paramsAddr: UInt64) -> UInt64 {
+    mutating func smcRecCreate(_ rdAddr: UInt64, _ recAddr: UInt64, _ paramsAddr: UInt64) -> UInt64 {
         // params_align, params_bound, params_pas, then the read.
         let gp = findNSGranule(paramsAddr)
         if gp < 0 || !nsAccessible(gp) { return RMM.errInput }
@@ -172,7 +175,7 @@ extension RMM {
     }
 
     /// RMI_REC_DESTROY (B4.3.13).
-    func smcRecDestroy(_ recAddr: UInt64) -> UInt64 {
+    mutating func smcRecDestroy(_ recAddr: UInt64) -> UInt64 {
         let g: Int
         switch findLockUnusedGranule(recAddr, .rec) {
         case .invalid: return RMM.errInput

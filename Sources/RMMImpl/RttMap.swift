@@ -7,17 +7,20 @@ extension RMM {
         case unassigned = 0, assigned = 1, table = 2
     }
 
+}
+
+extension Core {
     /// `RttLevelIsBlockOrPage`: max(1, SL) <= level <= 3. (TF-RMM compares with 1 only,
     /// reference 9.8.)
     @inline(__always)
-    func levelIsBlockOrPage(_ rd: RealmDescriptor, _ level: Int) -> Bool {
+    mutating func levelIsBlockOrPage(_ rd: RealmDescriptor, _ level: Int) -> Bool {
         level >= max(S2TT.minBlockLevel, rd.startLevel) && level <= S2TT.pageLevel
     }
 
     /// `host_ns_s2tte_is_valid`: only the output address (aligned to `level`, below 2^48
     /// without LPA2), MemAttr and S2AP may be set, and MemAttr is not the reserved value.
     /// Covers attr_valid, addr_align and addr_bound.
-    func hostNSDescriptorValid(_ desc: UInt64, _ level: Int, lpa2: Bool) -> Bool {
+    mutating func hostNSDescriptorValid(_ desc: UInt64, _ level: Int, lpa2: Bool) -> Bool {
         let oaTop: UInt64 = lpa2 ? 52 : 48
         let oa = ((1 << oaTop) - 1) & ~(S2TT.size(level) - 1)
         if desc & ~(oa | S2TTE.memAttrMask | S2TTE.apMask) != 0 { return false }
@@ -25,8 +28,8 @@ extension RMM {
     }
 
     /// RMI_RTT_MAP_UNPROTECTED (B4.3.19).
-    func smcRttMapUnprotected(_ rdAddr: UInt64, _ ipa: UInt64, _ levelArg: UInt64, _ desc: UInt64) -> UInt64 {
-        let level = RMM.levelArg(levelArg)
+    mutating func smcRttMapUnprotected(_ rdAddr: UInt64, _ ipa: UInt64, _ levelArg: UInt64, _ desc: UInt64) -> UInt64 {
+        let level = Core.levelArg(levelArg)
         // level_bound (block or page level; compared with SL once the RD is read).
         if level < S2TT.minBlockLevel || level > S2TT.pageLevel { return RMM.errInput }
         let gRd = findLockGranule(rdAddr, .rd)
@@ -53,8 +56,8 @@ extension RMM {
     }
 
     /// RMI_RTT_UNMAP_UNPROTECTED (B4.3.22). Output X1 `top`.
-    func smcRttUnmapUnprotected(_ rdAddr: UInt64, _ ipa: UInt64, _ levelArg: UInt64, _ out: inout Regs) {
-        let level = RMM.levelArg(levelArg)
+    mutating func smcRttUnmapUnprotected(_ rdAddr: UInt64, _ ipa: UInt64, _ levelArg: UInt64, _ out: inout Regs) {
+        let level = Core.levelArg(levelArg)
         if level < S2TT.minBlockLevel || level > S2TT.pageLevel { out.x0 = RMM.errInput; return }
         let gRd = findLockGranule(rdAddr, .rd)
         if gRd < 0 { out.x0 = RMM.errInput; return }
@@ -80,8 +83,8 @@ extension RMM {
     }
 
     /// RMI_RTT_READ_ENTRY (B4.3.20). Outputs X1 `walk_level`, X2 `state`, X3 `desc`, X4 `ripas`.
-    func smcRttReadEntry(_ rdAddr: UInt64, _ ipa: UInt64, _ levelArg: UInt64, _ out: inout Regs) {
-        let level = RMM.levelArg(levelArg)
+    mutating func smcRttReadEntry(_ rdAddr: UInt64, _ ipa: UInt64, _ levelArg: UInt64, _ out: inout Regs) {
+        let level = Core.levelArg(levelArg)
         let gRd = findLockGranule(rdAddr, .rd)
         if gRd < 0 { out.x0 = RMM.errInput; return }
         let rd = rds[rdSlot(gRd)]

@@ -2,12 +2,12 @@
 // Both act on a run of entries of the one RTT where the walk of `base` to level 3 stopped,
 // from `base`'s entry up to `walk_top` (exclusive), and return `out_top` = walk_top.
 
-extension RMM {
+extension Core {
     /// The end of the run of entries of walk `w`'s RTT starting at `base`'s entry for which
     /// `takes` holds: the IPA of the first entry that does not qualify, capped at `top` and at
     /// the end of the RTT, aligned down to the level (`RttSkipEntriesWithRipas`).
     @inline(__always)
-    func runTop(_ w: Walk, base: UInt64, top: UInt64, _ takes: (UInt64) -> Bool) -> UInt64 {
+    mutating func runTop(_ w: Walk, base: UInt64, top: UInt64, _ takes: (UInt64) -> Bool) -> UInt64 {
         let size = S2TT.size(w.level)
         let n = S2TT.entries(w.level)
         var addr = base & ~(size - 1)
@@ -20,7 +20,7 @@ extension RMM {
     }
 
     /// RMI_RTT_INIT_RIPAS (B4.3.18). Output X1 `out_top`.
-    func smcRttInitRipas(_ rdAddr: UInt64, _ base: UInt64, _ top: UInt64, _ out: inout Regs) {
+    mutating func smcRttInitRipas(_ rdAddr: UInt64, _ base: UInt64, _ top: UInt64, _ out: inout Regs) {
         // size_valid.
         if top <= base { out.x0 = RMM.errInput; return }
         let gRd = findLockGranule(rdAddr, .rd)
@@ -63,7 +63,7 @@ extension RMM {
     }
 
     /// RMI_RTT_SET_RIPAS (B4.3.21). Output X1 `out_top`.
-    func smcRttSetRipas(_ rdAddr: UInt64, _ recAddr: UInt64, _ base: UInt64, _ top: UInt64, _ out: inout Regs) {
+    mutating func smcRttSetRipas(_ rdAddr: UInt64, _ recAddr: UInt64, _ base: UInt64, _ top: UInt64, _ out: inout Regs) {
         // size_valid.
         if top <= base { out.x0 = RMM.errInput; return }
         // rd_* and rec_align/bound/gran_state, locked in address order.

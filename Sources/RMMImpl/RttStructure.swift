@@ -2,10 +2,10 @@
 // runtime/rmi/rtt.c). Each takes the level of the child RTT: SL < level <= 3, with `ipa`
 // aligned to what the parent entry covers, Size(level - 1).
 
-extension RMM {
+extension Core {
     /// `validate_rtt_structure_cmds`: level_bound, ipa_align, ipa_bound.
     @inline(__always)
-    func validStructureArgs(_ rd: RealmDescriptor, _ ipa: UInt64, _ level: Int) -> Bool {
+    mutating func validStructureArgs(_ rd: RealmDescriptor, _ ipa: UInt64, _ level: Int) -> Bool {
         level > rd.startLevel && level <= S2TT.pageLevel && rd.validMapAddr(ipa, level - 1)
     }
 
@@ -18,8 +18,8 @@ extension RMM {
     }
 
     /// RMI_RTT_CREATE (B4.3.15).
-    func smcRttCreate(_ rdAddr: UInt64, _ rttAddr: UInt64, _ ipa: UInt64, _ levelArg: UInt64) -> UInt64 {
-        let level = RMM.levelArg(levelArg)
+    mutating func smcRttCreate(_ rdAddr: UInt64, _ rttAddr: UInt64, _ ipa: UInt64, _ levelArg: UInt64) -> UInt64 {
+        let level = Core.levelArg(levelArg)
         // rtt_align/bound/state and rd_align/bound/state, locked in address order.
         guard let (gRtt, gRd) = findLockTwoGranules(rttAddr, .delegated, rdAddr, .rd) else { return RMM.errInput }
         let rd = rds[rdSlot(gRd)]
@@ -57,8 +57,8 @@ extension RMM {
     }
 
     /// RMI_RTT_DESTROY (B4.3.16). Outputs X1 `rtt`, X2 `top`.
-    func smcRttDestroy(_ rdAddr: UInt64, _ ipa: UInt64, _ levelArg: UInt64, _ out: inout Regs) {
-        let level = RMM.levelArg(levelArg)
+    mutating func smcRttDestroy(_ rdAddr: UInt64, _ ipa: UInt64, _ levelArg: UInt64, _ out: inout Regs) {
+        let level = Core.levelArg(levelArg)
         let gRd = findLockGranule(rdAddr, .rd)
         if gRd < 0 { out.x0 = RMM.errInput; return }
         let rd = rds[rdSlot(gRd)]
@@ -103,8 +103,8 @@ extension RMM {
     }
 
     /// RMI_RTT_FOLD (B4.3.17). Output X1 `rtt`.
-    func smcRttFold(_ rdAddr: UInt64, _ ipa: UInt64, _ levelArg: UInt64, _ out: inout Regs) {
-        let level = RMM.levelArg(levelArg)
+    mutating func smcRttFold(_ rdAddr: UInt64, _ ipa: UInt64, _ levelArg: UInt64, _ out: inout Regs) {
+        let level = Core.levelArg(levelArg)
         let gRd = findLockGranule(rdAddr, .rd)
         if gRd < 0 { out.x0 = RMM.errInput; return }
         let rd = rds[rdSlot(gRd)]

@@ -133,9 +133,9 @@ struct ExitRecord {
     var imm: UInt64 = 0
 }
 
-extension RMM {
+extension Core {
     /// `gic_validate_state`: `Gicv3ConfigIsValid(enter.gicv3_hcr, enter.gicv3_lrs)`.
-    func gicStateValid(_ gRun: Int) -> Bool {
+    mutating func gicStateValid(_ gRun: Int) -> Bool {
         let hcr = word(gRun, RecRun.enterGicv3Hcr)
         if hcr & ~Arch.ichHcrHostMask != 0 { return false }
         let nrLrs = min(Int(features.gicv3NumLRs) + 1, 16)
@@ -159,7 +159,7 @@ extension RMM {
     }
 
     /// RMI_REC_ENTER (B4.3.14).
-    func smcRecEnter(_ recAddr: UInt64, _ runAddr: UInt64) -> UInt64 {
+    mutating func smcRecEnter(_ recAddr: UInt64, _ runAddr: UInt64) -> UInt64 {
         let override = nextBehaviour
         nextBehaviour = nil
         // run_align, run_bound, run_pas (state).
@@ -238,7 +238,7 @@ extension RMM {
     /// REC_ENTER's run granule. Returns X0 of the REC_ENTER: SUCCESS, or RMI_ERROR_INPUT if
     /// writing the exit record faults (the Realm's effects stay) or if `rec` is not a running
     /// REC or `behaviour` is `stayRunning` (then nothing changes).
-    public func completeRun(rec recAddr: UInt64, _ behaviour: RealmBehaviour) -> UInt64 {
+    mutating func completeRun(rec recAddr: UInt64, _ behaviour: RealmBehaviour) -> UInt64 {
         if case .stayRunning = behaviour { return RMM.errInput }
         let g = granuleIndex(recAddr)
         guard g >= 0, granules[g].state == .rec, granules[g].refcount != 0, granules[g].obj >= 0 else {
@@ -251,7 +251,7 @@ extension RMM {
     }
 
     /// The REC exit: perform `b`, write the exit record, drop the running reference.
-    func finishRun(_ gRec: Int, _ rs: Int, _ gRun: Int, _ b: RealmBehaviour) -> UInt64 {
+    mutating func finishRun(_ gRec: Int, _ rs: Int, _ gRun: Int, _ b: RealmBehaviour) -> UInt64 {
         let exit = realmRun(rs, b)
         recs[rs].runPtr = 0
         refcountPut(gRec)
@@ -274,7 +274,7 @@ extension RMM {
     }
 
     /// The Realm performs `b` on REC slot `rs` until the REC exits to the Host.
-    func realmRun(_ rs: Int, _ b: RealmBehaviour) -> ExitRecord {
+    mutating func realmRun(_ rs: Int, _ b: RealmBehaviour) -> ExitRecord {
         var exit = ExitRecord()
         var emulatable = false
         var ripasRequest = false
@@ -335,7 +335,7 @@ extension RMM {
 
     /// RSI_IPA_STATE_SET (`handle_rsi_ipa_state_set`). Returns whether the request is valid
     /// (and the REC exits with RMI_EXIT_RIPAS_CHANGE).
-    func handleIpaStateSet(_ rs: Int, _ base: UInt64, _ top: UInt64, _ ripas: UInt64, _ flags: UInt64,
+    mutating func handleIpaStateSet(_ rs: Int, _ base: UInt64, _ top: UInt64, _ ripas: UInt64, _ flags: UInt64,
                            _ exit: inout ExitRecord) -> Bool {
         recs[rs].gprs[0] = Arch.rsiIpaStateSet
         recs[rs].gprs[1] = base

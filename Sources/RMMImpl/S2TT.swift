@@ -125,14 +125,14 @@ struct Walk {
     var index: Int
 }
 
-extension RMM {
-    @inline(__always) func entry(_ w: Walk) -> UInt64 { word(w.table, w.index) }
-    @inline(__always) func setEntry(_ w: Walk, _ d: UInt64) { setWord(w.table, w.index, d) }
+extension Core {
+    @inline(__always) mutating func entry(_ w: Walk) -> UInt64 { word(w.table, w.index) }
+    @inline(__always) mutating func setEntry(_ w: Walk, _ d: UInt64) { setWord(w.table, w.index, d) }
 
     /// `s2tt_walk_lock_unlock`: from the starting RTT that covers `ipa`, descend while the
     /// entry is a TABLE and `target` is not reached, locking each child before unlocking its
     /// parent. The RTT where the walk stops is returned locked. `ipa` must be below 2^w.
-    func walk(_ rd: RealmDescriptor, _ ipa: UInt64, to target: Int) -> Walk {
+    mutating func walk(_ rd: RealmDescriptor, _ ipa: UInt64, to target: Int) -> Walk {
         var level = rd.startLevel
         let k = ipa >> (S2TT.shift(level) + 9)
         var g = granuleIndex(rd.rttBase &+ (k << 12))
@@ -155,7 +155,7 @@ extension RMM {
 
     /// `s2tt_skip_non_live_entries`: if the walked entry is live, `ipa`; else the IPA of the
     /// next live entry of the same RTT, or the IPA just past the RTT, aligned to the level.
-    func skipNonLive(_ w: Walk, _ ipa: UInt64) -> UInt64 {
+    mutating func skipNonLive(_ w: Walk, _ ipa: UInt64) -> UInt64 {
         if S2TTE.isLive(entry(w), w.level) { return ipa }
         let size = S2TT.size(w.level)
         let n = S2TT.entries(w.level)
@@ -167,7 +167,7 @@ extension RMM {
     /// Fill RTT `child` at `level` by unfolding `parent`, an entry one level up
     /// (`s2tt_init_*`): every entry copies the parent's state and RIPAS; a block parent
     /// becomes contiguous entries of Size(level) with its attributes.
-    func unfold(_ parent: UInt64, into child: Int, level: Int) {
+    mutating func unfold(_ parent: UInt64, into child: Int, level: Int) {
         let base = pageBase(child)
         let parentLevel = level - 1
         if S2TTE.isAssigned(parent, parentLevel) {
@@ -193,7 +193,7 @@ extension RMM {
 
     /// `RttFold` (A5.5.6) of RTT `child` at `level` with refcount `rc`, decided by refcount
     /// first as TF-RMM does: the parent entry it folds into, or nil if it is not homogeneous.
-    func foldedEntry(_ child: Int, level: Int, refcount rc: UInt16) -> UInt64? {
+    mutating func foldedEntry(_ child: Int, level: Int, refcount rc: UInt16) -> UInt64? {
         let first = word(child, 0)
         let parentLevel = level - 1
         if rc == 0 {

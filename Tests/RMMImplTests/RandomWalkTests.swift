@@ -30,7 +30,7 @@ import Testing
         let g = { (r: inout SplitMix) in r.pick(RandomWalk.pool) }
         // Mostly a granule in the state the argument wants, to go deep.
         func of(_ s: RMM.GranuleState, _ r: inout SplitMix) -> UInt64 {
-            let c = RandomWalk.pool.filter { rmm.granules[rmm.granuleIndex($0)].state == s }
+            let c = RandomWalk.pool.filter { rmm.core.granules[rmm.core.granuleIndex($0)].state == s }
             return c.isEmpty || r.chance(15) ? r.pick(RandomWalk.pool) : r.pick(c)
         }
         let rdArg = { (r: inout SplitMix) in of(.rd, &r) }
