@@ -42,7 +42,7 @@ extension Core {
     /// `find_granule`: the index of the granule at `pa`, or -1 if `pa` is not 4 KB aligned
     /// (gran_align) or not in a DRAM bank the RMM manages (gran_bound).
     @inline(__always)
-    mutating func granuleIndex(_ pa: UInt64) -> Int {
+    func granuleIndex(_ pa: UInt64) -> Int {
         if pa & 0xFFF != 0 { return -1 }
         for b in banks where pa >= b.base && pa < b.end {
             return b.offset + Int(truncatingIfNeeded: (pa - b.base) >> 12)
@@ -51,7 +51,7 @@ extension Core {
     }
 
     /// The physical address of granule `g`.
-    mutating func granuleAddress(_ g: Int) -> UInt64 {
+    func granuleAddress(_ g: Int) -> UInt64 {
         for b in banks where g >= b.offset && g < b.offset + Int((b.end - b.base) >> 12) {
             return b.base + UInt64(g - b.offset) << 12
         }
@@ -187,7 +187,7 @@ extension Core {
 
     /// Word `i` (0..<512) of granule `g`.
     @inline(__always)
-    mutating func word(_ g: Int, _ i: Int) -> UInt64 {
+    func word(_ g: Int, _ i: Int) -> UInt64 {
         let p = granules[g].page
         return p < 0 ? 0 : pageMem[Int(p) << 9 | i]
     }
@@ -212,33 +212,38 @@ extension Core {
 
     /// Copy the contents of granule `src` to granule `dst`.
     mutating func copyPage(from src: Int, to dst: Int) {
-        let sp = granules[src].page
-        if sp < 0 { scrub(dst); return }
+        if granules[src].page < 0 { scrub(dst); return }
         let d = pageBase(dst), s = Int(granules[src].page) << 9
-        for i in 0 ..< 512 { pageMem[d + i] = pageMem[s + i] }
+        pageMem.withUnsafeMutableBufferPointer { m in
+            for i in 0 ..< 512 { m[d + i] = m[s + i] }
+        }
     }
 
     /// The digest of granule `g`'s contents: 0 for an all-zero granule, else a hash of its
-    /// 512 words. Used for RMI_MEASURE_CONTENT and by `contentDigest(at:)`.
-    mutating func digest(_ g: Int) -> UInt64 {
+    /// 512 words (FNV-1a over 64-bit words, then a final mix). Used for RMI_MEASURE_CONTENT
+    /// and by `contentDigest(at:)`.
+    @inline(__always)
+    func digest(_ g: Int) -> UInt64 {
         let p = granules[g].page
         if p < 0 { return 0 }
         let base = Int(p) << 9
-        var h: UInt64 = 0x6A09_E667_F3BC_C908
-        var nonzero = false
-        for i in 0 ..< 512 {
-            let w = pageMem[base + i]
-            if w != 0 { nonzero = true }
-            h = Measurement.mix(h ^ w &+ UInt64(i))
+        return pageMem.withUnsafeBufferPointer { m in
+            var h: UInt64 = 0xCBF2_9CE4_8422_2325
+            var any: UInt64 = 0
+            for i in base ..< base + 512 {
+                let w = m[i]
+                any |= w
+                h = (h ^ w) &* 0x0000_0100_0000_01B3
+            }
+            return any == 0 ? 0 : Measurement.mix(h) | 1
         }
-        return nonzero ? h : 0
     }
 
     // MARK: Granule Protection Table
 
     /// `GranuleAccessPermitted(pa, PAS_NS)`: GPT_NS or GPT_AAP.
     @inline(__always)
-    mutating func nsAccessible(_ g: Int) -> Bool {
+    func nsAccessible(_ g: Int) -> Bool {
         let t = granules[g].gpt
         return t == .ns || t == .any
     }
@@ -247,7 +252,7 @@ extension Core {
     /// address is a granule of managed DRAM (-1 otherwise), in state UNDELEGATED. The read
     /// itself can still fault (`nsAccessible`).
     @inline(__always)
-    mutating func findNSGranule(_ pa: UInt64) -> Int {
+    func findNSGranule(_ pa: UInt64) -> Int {
         let g = granuleIndex(pa)
         if g < 0 || granules[g].state != .undelegated { return -1 }
         return g

@@ -81,7 +81,7 @@ struct RealmParams {
 }
 
 extension Core {
-    mutating func readRealmParams(_ g: Int) -> RealmParams {
+    func readRealmParams(_ g: Int) -> RealmParams {
         func w(_ off: Int) -> UInt64 { word(g, off >> 3) }
         return RealmParams(
             flags: w(RealmParams.flags), s2sz: w(RealmParams.s2sz) & 0xFF, sveVL: w(RealmParams.sveVL) & 0xFF,
@@ -95,7 +95,7 @@ extension Core {
 
     /// `validate_ipa_bits_and_sl` + `s2_inconsistent_sl`: is (w, SL) a valid stage-2
     /// configuration for a Realm with or without LPA2 on this platform?
-    mutating func validIpaBitsAndSL(_ w: UInt64, _ sl: Int64, lpa2: Bool) -> Bool {
+    func validIpaBitsAndSL(_ w: UInt64, _ sl: Int64, lpa2: Bool) -> Bool {
         if w < 32 || w > (lpa2 ? 52 : 48) { return false }
         if sl < (lpa2 ? -1 : 0) || sl > 3 { return false }
         // SL 0 (and -1) resolve more IPA bits than a PA width below 44 allows.
@@ -109,7 +109,7 @@ extension Core {
     }
 
     /// `s2_num_root_rtts`: concatenated starting RTTs needed for w bits at SL.
-    mutating func numRootRtts(_ w: UInt64, _ sl: Int64) -> UInt64 {
+    func numRootRtts(_ w: UInt64, _ sl: Int64) -> UInt64 {
         let bits = UInt64(3 - sl) * 9 + 12 + 9
         return w > bits ? 1 << (w - bits) : 1
     }
@@ -150,13 +150,13 @@ extension Core {
     }
 
     /// Whether `vmid` is in use by some Realm.
-    mutating func vmidInUse(_ vmid: UInt64) -> Bool {
+    func vmidInUse(_ vmid: UInt64) -> Bool {
         vmid < 1 << 16 && vmidBitmap[Int(vmid >> 6)] & (1 << (vmid & 63)) != 0
     }
 
     // MARK: Object slots
 
-    @inline(__always) mutating func rdSlot(_ g: Int) -> Int { Int(granules[g].obj) }
+    @inline(__always) func rdSlot(_ g: Int) -> Int { Int(granules[g].obj) }
 
     mutating func allocRd(_ d: RealmDescriptor) -> Int32 {
         if let s = freeRds.popLast() { rds[Int(s)] = d; return s }

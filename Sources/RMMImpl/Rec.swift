@@ -79,7 +79,7 @@ extension RMM {
 }
 
 extension Core {
-    @inline(__always) mutating func recSlot(_ g: Int) -> Int { Int(granules[g].obj) }
+    @inline(__always) func recSlot(_ g: Int) -> Int { Int(granules[g].obj) }
 
     mutating func allocRec(_ r: RecInfo) -> Int32 {
         if let s = freeRecs.popLast() { recs[Int(s)] = r; return s }

@@ -13,14 +13,14 @@ extension Core {
     /// `RttLevelIsBlockOrPage`: max(1, SL) <= level <= 3. (TF-RMM compares with 1 only,
     /// reference 9.8.)
     @inline(__always)
-    mutating func levelIsBlockOrPage(_ rd: RealmDescriptor, _ level: Int) -> Bool {
+    func levelIsBlockOrPage(_ rd: RealmDescriptor, _ level: Int) -> Bool {
         level >= max(S2TT.minBlockLevel, rd.startLevel) && level <= S2TT.pageLevel
     }
 
     /// `host_ns_s2tte_is_valid`: only the output address (aligned to `level`, below 2^48
     /// without LPA2), MemAttr and S2AP may be set, and MemAttr is not the reserved value.
     /// Covers attr_valid, addr_align and addr_bound.
-    mutating func hostNSDescriptorValid(_ desc: UInt64, _ level: Int, lpa2: Bool) -> Bool {
+    func hostNSDescriptorValid(_ desc: UInt64, _ level: Int, lpa2: Bool) -> Bool {
         let oaTop: UInt64 = lpa2 ? 52 : 48
         let oa = ((1 << oaTop) - 1) & ~(S2TT.size(level) - 1)
         if desc & ~(oa | S2TTE.memAttrMask | S2TTE.apMask) != 0 { return false }

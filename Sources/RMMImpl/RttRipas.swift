@@ -7,7 +7,7 @@ extension Core {
     /// `takes` holds: the IPA of the first entry that does not qualify, capped at `top` and at
     /// the end of the RTT, aligned down to the level (`RttSkipEntriesWithRipas`).
     @inline(__always)
-    mutating func runTop(_ w: Walk, base: UInt64, top: UInt64, _ takes: (UInt64) -> Bool) -> UInt64 {
+    func runTop(_ w: Walk, base: UInt64, top: UInt64, _ takes: (UInt64) -> Bool) -> UInt64 {
         let size = S2TT.size(w.level)
         let n = S2TT.entries(w.level)
         var addr = base & ~(size - 1)

@@ -5,7 +5,7 @@
 extension Core {
     /// `validate_rtt_structure_cmds`: level_bound, ipa_align, ipa_bound.
     @inline(__always)
-    mutating func validStructureArgs(_ rd: RealmDescriptor, _ ipa: UInt64, _ level: Int) -> Bool {
+    func validStructureArgs(_ rd: RealmDescriptor, _ ipa: UInt64, _ level: Int) -> Bool {
         level > rd.startLevel && level <= S2TT.pageLevel && rd.validMapAddr(ipa, level - 1)
     }
 

@@ -135,7 +135,7 @@ struct ExitRecord {
 
 extension Core {
     /// `gic_validate_state`: `Gicv3ConfigIsValid(enter.gicv3_hcr, enter.gicv3_lrs)`.
-    mutating func gicStateValid(_ gRun: Int) -> Bool {
+    func gicStateValid(_ gRun: Int) -> Bool {
         let hcr = word(gRun, RecRun.enterGicv3Hcr)
         if hcr & ~Arch.ichHcrHostMask != 0 { return false }
         let nrLrs = min(Int(features.gicv3NumLRs) + 1, 16)

@@ -126,7 +126,7 @@ struct Walk {
 }
 
 extension Core {
-    @inline(__always) mutating func entry(_ w: Walk) -> UInt64 { word(w.table, w.index) }
+    @inline(__always) func entry(_ w: Walk) -> UInt64 { word(w.table, w.index) }
     @inline(__always) mutating func setEntry(_ w: Walk, _ d: UInt64) { setWord(w.table, w.index, d) }
 
     /// `s2tt_walk_lock_unlock`: from the starting RTT that covers `ipa`, descend while the
@@ -155,7 +155,7 @@ extension Core {
 
     /// `s2tt_skip_non_live_entries`: if the walked entry is live, `ipa`; else the IPA of the
     /// next live entry of the same RTT, or the IPA just past the RTT, aligned to the level.
-    mutating func skipNonLive(_ w: Walk, _ ipa: UInt64) -> UInt64 {
+    func skipNonLive(_ w: Walk, _ ipa: UInt64) -> UInt64 {
         if S2TTE.isLive(entry(w), w.level) { return ipa }
         let size = S2TT.size(w.level)
         let n = S2TT.entries(w.level)
@@ -193,7 +193,7 @@ extension Core {
 
     /// `RttFold` (A5.5.6) of RTT `child` at `level` with refcount `rc`, decided by refcount
     /// first as TF-RMM does: the parent entry it folds into, or nil if it is not homogeneous.
-    mutating func foldedEntry(_ child: Int, level: Int, refcount rc: UInt16) -> UInt64? {
+    func foldedEntry(_ child: Int, level: Int, refcount rc: UInt16) -> UInt64? {
         let first = word(child, 0)
         let parentLevel = level - 1
         if rc == 0 {
