@@ -259,3 +259,34 @@ import Testing
         #expect(h.call(FID.rttReadEntry, rd, 0x8000, 3) == RMIResult(x0: 0, x1: 3, x2: 1, x3: d2, x4: 2))
     }
 }
+
+/// LPA2 Realms: 52-bit IPAs, starting level -1 (a 16-entry table), level -1 in results.
+@Suite struct Lpa2 {
+    @Test func levelMinusOne() {
+        var p = RMMPlatform.standard
+        p.paWidth = 52
+        p.features0 = RMMPlatform.encodeFeatures0(s2sz: 52, lpa2: true, sve: false, sveVL: 0, numBPs: 5, numWPs: 3,
+                                                  pmu: true, pmuNumCtrs: 8, sha256: true, sha512: true,
+                                                  gicv3NumLRs: 15, maxRecsOrder: 10)
+        let h = Host(platform: p)
+        let (rd, rtt) = h.createRealm { $0.flags = 1; $0.s2sz = 52; $0.rttLevelStart = -1 }
+        let d = h.rmm.rd(at: rd)!
+        #expect(d.lpa2 && d.startLevel == -1 && d.numStartRtts == 1)
+        // Entries 0-7 of the level -1 table are protected (2^51 = 8 * 2^48).
+        let e = h.rmm.rttEntries(at: rtt)!.map { RMM.decodeEntry($0, level: -1) }
+        #expect(e[7].state == .unassigned && e[8].state == .unassignedNS)
+        let minus1 = UInt64(bitPattern: -1)
+        #expect(h.call(FID.rttReadEntry, rd, 1 << 48, 3) == RMIResult(x0: 0, x1: minus1, x2: 0, x3: 0, x4: 0))
+        #expect(h.call(FID.dataCreateUnknown, rd, h.delegated(), 1 << 48).x0 == 0xFF04)
+        #expect(h.call(FID.rttDestroy, rd, 1 << 48, 0) == RMIResult(x0: 0xFF04, x2: 1 << 52))
+        #expect(h.call(FID.rttCreate, rd, h.delegated(), 0, UInt64(bitPattern: -1)).x0 == RC.input)
+        #expect(h.call(FID.rttCreate, rd, h.delegated(), 0, 0).x0 == RC.success)
+        h.createRtts(rd, 0)
+        #expect(h.call(FID.dataCreate, rd, h.delegated(), 0x5000, h.nsPage(), 1).x0 == RC.success)
+        #expect(h.call(FID.rttReadEntry, rd, 0x5000, 3).x2 == 1)
+        // SL = -1 needs LPA2; without the flag the configuration is invalid.
+        let rd2 = h.delegated(), t2 = h.delegated()
+        #expect(h.call(FID.realmCreate, rd2, h.realmParams(.init(s2sz: 52, vmid: 2, rttBase: t2, rttLevelStart: -1))).x0
+            == RC.input)
+    }
+}
