@@ -195,3 +195,27 @@ extension RMM {
         return (w.level, RMM.decodeEntry(e, level: w.level))
     }
 }
+
+extension RMM {
+    /// The 512 words of the NS-accessible granule at `pa` (as `hostRead` would read them),
+    /// or nil if the Host cannot access it.
+    public func hostPage(_ pa: UInt64) -> [UInt64]? {
+        let g = core.granuleIndex(pa)
+        guard g >= 0, core.granules[g].state == .undelegated, core.nsAccessible(g) else { return nil }
+        return (0 ..< 512).map { core.word(g, $0) }
+    }
+
+    /// A copy of the whole RMM state (memory, objects, diagnostics, guest, pending behaviour).
+    /// Cheap to take: the storage is shared until one side changes.
+    public struct Snapshot {
+        let core: Core
+    }
+
+    public func snapshot() -> Snapshot { Snapshot(core: core) }
+
+    /// Go back to a state taken with `snapshot()` of an RMM with the same platform and bugs.
+    public func restore(_ s: Snapshot) {
+        precondition(s.core.platform == core.platform && s.core.bugs == core.bugs, "snapshot of another RMM")
+        core = s.core
+    }
+}

@@ -170,3 +170,22 @@ import Testing
         #expect(h.state(rd) == .rd)
     }
 }
+
+@Suite struct Snapshots {
+    @Test func snapshotAndRestore() {
+        let h = Host()
+        let (rd, rtts, data) = h.populatedRealm()
+        let s = h.rmm.snapshot()
+        #expect(h.call(FID.dataDestroy, rd, 0).x0 == RC.success)
+        #expect(h.call(FID.granuleUndelegate, data[0]).x0 == RC.success)
+        #expect(h.rmm.hostWrite(data[0], 7))
+        h.rmm.restore(s)
+        #expect(h.state(data[0]) == .data && h.refcount(rtts[2]) == 2 && h.rmm.hostRead(data[0]) == nil)
+        #expect(h.call(FID.rttReadEntry, rd, 0, 3).x3 == data[0])
+        // The snapshot itself is unaffected by what happens after a restore.
+        #expect(h.call(FID.dataDestroy, rd, 0).x0 == RC.success)
+        h.rmm.restore(s)
+        #expect(h.call(FID.dataDestroy, rd, 0).x0 == RC.success)
+        #expect(h.rmm.hostPage(data[0]) == nil && h.rmm.hostPage(0xA000_0000)?.count == 512)
+    }
+}
