@@ -8,6 +8,27 @@
 // The model is single-threaded, but the lock discipline of a multi-core RMM is kept visible:
 // every command locks the granules it works on (two granules in address order; RTTs hand over
 // hand from the RD down the walk) and unlocks them before it returns.
+//
+// Where TF-RMM at tag rmm-spec-v1.0-rel0 departs from the spec (reference section 9),
+// RMMImpl does what the spec says: RTT_SET_RIPAS checks top_gran_align and applies the
+// "already has that RIPAS" exemption; RTT_INIT_RIPAS turns UNASSIGNED/DESTROYED into RAM;
+// RTT_READ_ENTRY reports the address of an ASSIGNED/DESTROYED entry; REALM_CREATE checks
+// rtt_align; MAP/UNMAP_UNPROTECTED compare the level with SL; RTT_FOLD reports (RTT, level)
+// for every non-homogeneous child; REC_CREATE compares the full 64-bit num_aux;
+// PSCI_COMPLETE has no side effects when it fails; REC_ENTER has no inject_sea failure and
+// a Protected-IPA abort is never emulatable. Where the spec leaves the order of two failure
+// conditions open, RMMImpl checks them in TF-RMM's order.
+//
+// Contents of granules: a granule's words are scrubbed when it is delegated, when it leaves
+// the Realm PAS (GRANULE_UNDELEGATE) and when it is handed to a new owner with unknown
+// contents (DATA_CREATE_UNKNOWN); DATA_CREATE and RTT creation overwrite them. A granule
+// going back to DELEGATED keeps its words until then (nobody can see them), which is what
+// makes `RMMBugs.undelegateNoWipe` observable.
+//
+// Files: RMM.swift (the facade and the state), Handler.swift (SMC dispatch), Granule.swift,
+// MemoryMap.swift, S2TT.swift, Realm.swift, Rec.swift, Run.swift, Psci.swift, Data.swift,
+// RttStructure.swift, RttMap.swift, RttRipas.swift, Measurement.swift, Introspection.swift,
+// Bugs.swift.
 
 /// An RMM instance: its memory, its objects and its SMC entry point (`handle`).
 ///

@@ -54,7 +54,9 @@ public struct RecRunContext: Sendable, Hashable {
     public var gprs: [UInt64]
 }
 
-/// The Realm's behaviour, supplied by tests and the checker.
+/// The Realm's behaviour, supplied by tests and the checker. `run` is called while the RMM
+/// is in the middle of REC_ENTER: it must not call back into the RMM (everything it may need
+/// is in the `RecRunContext`).
 public protocol RealmGuest {
     /// What the Realm does during this run of `rec`.
     mutating func run(_ rec: RecRunContext) -> RealmBehaviour
