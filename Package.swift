@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "rmi-check", targets: ["rmi-check"]),
         .library(name: "RMISpec", targets: ["RMISpec"]),
         .library(name: "SMT", targets: ["SMT"]),
+        .library(name: "RMMImpl", targets: ["RMMImpl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -18,12 +19,15 @@ let package = Package(
         .target(name: "SMT", dependencies: ["CZ3"]),
         // Optimised even in debug builds: the test suite runs the spec millions of times.
         .target(name: "RMISpec", dependencies: ["SMT"], swiftSettings: [.unsafeFlags(["-O"])]),
+        // The implementation under test. It must not depend on RMISpec or SMT.
+        .target(name: "RMMImpl", swiftSettings: [.unsafeFlags(["-O"])]),
         .executableTarget(name: "rmi-check", dependencies: [
             "RMISpec",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "SMTTests", dependencies: ["SMT"]),
         .testTarget(name: "RMISpecTests", dependencies: ["RMISpec"]),
+        .testTarget(name: "RMMImplTests", dependencies: ["RMMImpl"]),
         .testTarget(name: "CLITests", dependencies: ["rmi-check"]),
     ]
 )
