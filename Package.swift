@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "RMISpec", targets: ["RMISpec"]),
         .library(name: "SMT", targets: ["SMT"]),
         .library(name: "RMMImpl", targets: ["RMMImpl"]),
+        .library(name: "RMICheck", targets: ["RMICheck"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -21,13 +22,16 @@ let package = Package(
         .target(name: "RMISpec", dependencies: ["SMT"], swiftSettings: [.unsafeFlags(["-O"])]),
         // The implementation under test. It must not depend on RMISpec or SMT.
         .target(name: "RMMImpl", swiftSettings: [.unsafeFlags(["-O"])]),
+        // The engines: conformance (spec against an implementation), and later the symbolic ones.
+        .target(name: "RMICheck", dependencies: ["RMISpec", "RMMImpl"], swiftSettings: [.unsafeFlags(["-O"])]),
         .executableTarget(name: "rmi-check", dependencies: [
-            "RMISpec",
+            "RMISpec", "RMICheck",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "SMTTests", dependencies: ["SMT"]),
         .testTarget(name: "RMISpecTests", dependencies: ["RMISpec"]),
         .testTarget(name: "RMMImplTests", dependencies: ["RMMImpl"]),
+        .testTarget(name: "RMICheckTests", dependencies: ["RMICheck"]),
         .testTarget(name: "CLITests", dependencies: ["rmi-check"]),
     ]
 )

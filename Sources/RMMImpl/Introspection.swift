@@ -108,6 +108,14 @@ extension RMM {
         return GranuleInfo(address: pa, state: x.state, gpt: x.gpt, refcount: Int(x.refcount), contentDigest: core.digest(g))
     }
 
+    /// The 64-bit word at `pa` in memory, whatever the granule's state: a view for an
+    /// abstraction function, not an access the Host could make (use `hostRead` for that).
+    /// nil if `pa` is not in managed DRAM.
+    public func inspectWord(_ pa: UInt64) -> UInt64? {
+        let g = core.granuleIndex(pa & ~0xFFF)
+        return g < 0 ? nil : core.word(g, Int(pa & 0xFFF) >> 3)
+    }
+
     /// The content digest of the granule at `pa` (see `GranuleInfo.contentDigest`).
     public func contentDigest(at pa: UInt64) -> UInt64? {
         let g = core.granuleIndex(pa)

@@ -18,6 +18,20 @@ public enum RecField: Hashable, Sendable {
 
     public static let gprCount = 31
     public static let auxMax = 16
+
+    /// Every field, in a fixed order.
+    public static let all: [RecField] = [.owner, .state, .runnable, .mpidr, .pc]
+        + (0..<gprCount).map { .gpr($0) } + (0..<auxMax).map { .aux($0) }
+        + [.psciPending, .emulatableAbort, .ripasAddr, .ripasTop, .ripasValue, .ripasDestroyed, .ripasResponse,
+           .hostCallPending, .lastExit, .runPtr]
+
+    public var name: String {
+        switch self {
+        case .gpr(let i): "gprs[\(i)]"
+        case .aux(let i): "aux[\(i)]"
+        default: "\(self)"
+        }
+    }
 }
 
 /// Ghost fields of an RTT Granule: what TF-RMM keeps implicitly by position in the tree.

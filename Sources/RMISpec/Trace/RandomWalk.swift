@@ -225,7 +225,10 @@ public struct RandomWalk: Sendable {
         guard let caller = rng.pick(recs.filter { state.recs[$0]?.psciPending == 1 }) ?? rng.pick(recs) else { return recEnter() }
         let owner = state.recs[caller]?.owner ?? 0
         let want = state.recs[caller]?.gprs[1] ?? 0
-        let target = recs.first { state.recs[$0]?.owner == owner && state.recs[$0]?.mpidr == want } ?? rng.pick(recs)!
+        // Usually the REC the request names; sometimes a REC of another Realm with the same MPIDR.
+        let named = recs.filter { state.recs[$0]?.mpidr == want }
+        let own = named.first { state.recs[$0]?.owner == owner }
+        let target = (rng.chance(0.3) ? rng.pick(named) : own) ?? own ?? rng.pick(recs)!
         call(.psciComplete, [caller, maybeBad(target), rng.chance(0.8) ? PSCI.success : PSCI.denied])
     }
 
@@ -237,7 +240,8 @@ public struct RandomWalk: Sendable {
 
     mutating func mapOrUnmap() {
         guard let rd = rng.pick(realms) else { return realmCreate() }
-        let ipa = rng.pick(RandomWalk.ipas.filter { $0 >= 1 << 39 })!
+        // Unprotected IPAs, or now and then any IPA (a protected one must be refused).
+        let ipa = rng.pick(RandomWalk.ipas.filter { $0 >= 1 << 39 || rng.chance(noise) })!
         if rng.chance(0.6) {
             call(.rttMapUnprotected, [maybeBad(rd), ipa, 3, (0x9000_0000 + (rng.next() % 16) << 12) | 0b111 << 2 | 0b11 << 6])
         } else {

@@ -16,16 +16,27 @@ public struct TraceRunner: Sendable {
         public var description: String { "step \(step): \(field): expected \(expected), spec gives \(actual)" }
     }
 
-    /// Applies one Host write to NS memory.
+    /// Whether the Host can write `pa`: memory outside the delegable ranges (device memory),
+    /// or a Granule that is UNDELEGATED with a GPT entry that grants the NS PAS access. Any
+    /// other write faults (a Granule Protection Fault) and changes nothing.
+    public func hostCanAccess(_ pa: UInt64) -> Bool {
+        let g = pa & ~(Layout.granuleSize - 1)
+        guard state.platform.isDelegable(g) else { return true }
+        let x = state.granule(g)
+        return x.state == .undelegated && (x.gpt == .ns || x.gpt == .aap)
+    }
+
+    /// Applies one Host write to NS memory; words the Host cannot access are not written.
     public mutating func apply(_ w: HostWrite) {
         func put(_ base: UInt64, _ words: [(offset: UInt64, value: UInt64)]) {
-            for (o, v) in words { state.nsWrite(CWord(base &+ o), CWord(v), when: true) }
+            for (o, v) in words where hostCanAccess(base &+ o) { state.nsWrite(CWord(base &+ o), CWord(v), when: true) }
         }
         switch w {
         case .realmParams(let a, let p): put(a, p.words)
         case .recParams(let a, let p): put(a, p.words)
         case .recRun(let a, let e): put(a, e.words)
-        case .data(let a, let content): state.setGranuleContent(CWord(a), CWord(content), when: true)
+        case .data(let a, let content):
+            state.setGranuleContent(CWord(a), CWord(content), when: CBit(hostCanAccess(a) && a & (Layout.granuleSize - 1) == 0))
         case .words(let a, let ws): put(a, ws.enumerated().map { (UInt64($0.offset) * 8, $0.element) })
         }
     }

@@ -7,6 +7,8 @@ public struct Scenario: Sendable {
     private var nextFree: UInt64
 
     public var state: SpecState { runner.state }
+    /// The spec's result of the last call or REC exit.
+    public private(set) var lastResult: StepResult?
     /// Steps whose result differed from what the scenario's author required (`must`).
     public private(set) var problems: [String] = []
 
@@ -40,6 +42,7 @@ public struct Scenario: Sendable {
                               realm: RealmActionValue? = nil) -> StepResult {
         var step = CallStep(command: cmd, args: args, writes: writes, realm: realm)
         let r = runner.run(.call(step))!
+        lastResult = r
         step.expect = Scenario.expectation(r, outputs: cmd.outputs)
         trace.steps.append(.call(step))
         return r
@@ -64,11 +67,13 @@ public struct Scenario: Sendable {
     }
 
     public mutating func write(_ w: HostWrite) {
+        lastResult = nil
         runner.run(.write(w))
         trace.steps.append(.write(w))
     }
 
     public mutating func setGPT(_ addr: UInt64, _ gpt: GPT) {
+        lastResult = nil
         runner.run(.setGPT(addr: addr, gpt: gpt))
         trace.steps.append(.setGPT(addr: addr, gpt: gpt))
     }
@@ -76,6 +81,7 @@ public struct Scenario: Sendable {
     @discardableResult
     public mutating func recExit(rec: UInt64, realm: RealmActionValue) -> StepResult {
         let r = runner.run(.recExit(rec: rec, realm: realm, expect: nil))!
+        lastResult = r
         trace.steps.append(.recExit(rec: rec, realm: realm, expect: Scenario.expectation(r, outputs: [])))
         return r
     }

@@ -1,0 +1,100 @@
+import RMISpec
+import RMMImpl
+
+/// RMMImpl, the implementation RMM in this repository, driven in process.
+public struct BuiltinRMM: RMMUnderTest {
+    public let rmm: RMM
+    public let platform: Platform
+    public var name: String { bugs.isEmpty ? "builtin" : "builtin+" + RMMBugs.named.filter { bugs.contains($0.bug) }.map(\.name).joined(separator: "+") }
+    public var bugs: RMMBugs { rmm.bugs }
+
+    /// Offset, in every page, of the word that holds the page's content token: the `data`
+    /// Host write puts its token there, and the abstraction reads it back. No field of an
+    /// RMI parameter block is there (it is reserved space in RmiRecEnter; the RMM writes
+    /// RmiRecExit from 0x800 on).
+    public static let contentWord: UInt64 = 0x7F8
+
+    public init(platform: Platform = .standard, bugs: RMMBugs = []) {
+        self.platform = platform
+        rmm = RMM(platform: BuiltinRMM.implPlatform(platform), bugs: bugs)
+    }
+
+    static func implPlatform(_ p: Platform) -> RMMPlatform {
+        RMMPlatform(delegable: p.delegable.map { .init(base: $0.base, size: $0.size) }, device: [],
+                    secure: p.secure.map { .init(base: $0.base, size: $0.size) }, features0: p.features0,
+                    recAuxCount: Int(p.recAuxCount), vmidBits: Int(p.vmidBits), paWidth: Int(p.paWidth))
+    }
+
+    public mutating func reset() throws { rmm.reset() }
+
+    public mutating func write(_ w: HostWrite) throws {
+        let words: [(UInt64, UInt64)]
+        switch w {
+        case .realmParams(let a, let p): words = p.words.map { (a &+ $0.offset, $0.value) }
+        case .recParams(let a, let p): words = p.words.map { (a &+ $0.offset, $0.value) }
+        case .recRun(let a, let e): words = e.words.map { (a &+ $0.offset, $0.value) }
+        case .data(let a, let c): words = [(a &+ BuiltinRMM.contentWord, c)]
+        case .words(let a, let vs): words = vs.enumerated().map { (a &+ 8 * UInt64($0.offset), $0.element) }
+        }
+        // A write the hardware refuses (a GPF) is the Host's problem, not the RMM's: the
+        // spec face does not model it either, so it is dropped.
+        for (pa, v) in words { rmm.hostWrite(pa, v) }
+    }
+
+    public mutating func setGPT(_ addr: UInt64, _ gpt: GPT) throws {
+        let g: RMM.GPT = switch gpt {
+        case .ns: .ns
+        case .realm: .realm
+        case .secure: .secure
+        case .root: .root
+        case .aap: .any
+        }
+        rmm.setGPT(addr, g)
+    }
+
+    public mutating func call(_ cmd: RMICommand, _ args: [UInt64], realm: RealmActionValue?) throws -> ImplResult {
+        let a = args + Array(repeating: 0, count: max(0, 5 - args.count))
+        if cmd == .recEnter { rmm.nextBehaviour = BuiltinRMM.behaviour(realm ?? RealmActionValue(.irq)) }
+        let r = rmm.handle(fid: cmd.fid, a[0], a[1], a[2], a[3], a[4])
+        var result = ImplResult(x: [r.x0, r.x1, r.x2, r.x3, r.x4])
+        if cmd == .recEnter, realm?.kind != .stayRunning { result.exit = exitRecord(run: a[1]) }
+        return result
+    }
+
+    public mutating func recExit(rec: UInt64, realm: RealmActionValue) throws -> ImplResult {
+        let runPtr = rmm.rec(at: rec)?.runPtr ?? 0
+        let x0 = rmm.completeRun(rec: rec, BuiltinRMM.behaviour(realm))
+        return ImplResult(x: [x0], exit: exitRecord(run: runPtr))
+    }
+
+    func exitRecord(run: UInt64) -> [String: UInt64] {
+        var e: [String: UInt64] = [:]
+        for f in comparedExitFields {
+            if let off = ExitRecord.offset(of: f), let v = rmm.hostRead(run &+ off) { e[f] = v }
+        }
+        return e
+    }
+
+    static func behaviour(_ r: RealmActionValue) -> RealmBehaviour {
+        let a = r.args + Array(repeating: 0, count: max(0, 4 - r.args.count))
+        switch r.kind {
+        case .irq: return .irq
+        case .fiq: return .fiq
+        case .serror: return .serror
+        case .wfi: return .wfi
+        case .hostCall: return .hostCall(imm: a[0])
+        case .psciCpuOn: return .psciCpuOn(target: a[0], entry: a[1], context: a[2])
+        case .psciAffinityInfo: return .psciAffinityInfo(target: a[0], lowestLevel: a[1])
+        case .psciCpuOff: return .psciCpuOff
+        case .psciCpuSuspend: return .psciCpuSuspend
+        case .psciSystemOff: return .psciSystemOff
+        case .psciSystemReset: return .psciSystemReset
+        case .ripasChange: return .ripasChange(base: a[0], top: a[1], ripas: a[2], flags: a[3])
+        case .mmioAbort: return .mmioAbort(ipa: a[0], isv: a[1] & 1 == 1)
+        case .protectedAbort: return .protectedAbort(ipa: a[0])
+        case .stayRunning: return .stayRunning
+        }
+    }
+
+    public func abstractState() -> SpecState? { Abstraction.abstractState(of: rmm, platform: platform) }
+}
