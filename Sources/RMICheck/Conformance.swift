@@ -13,7 +13,8 @@ public struct ConformanceViolation: Sendable, CustomStringConvertible {
     /// `rmi-check replay` against the spec shows the disagreement.
     public var trace: Trace
     public var description: String {
-        "step \(step): \(field): spec \(expected), implementation \(actual)"
+        field == "state" ? "step \(step): state differs (spec -> implementation): \(actual)"
+            : "step \(step): \(field): spec \(expected), implementation \(actual)"
     }
 }
 
@@ -129,7 +130,7 @@ public struct Conformance {
         }
         if compareState, let a = impl.abstractState() {
             if let d = state.differences(a, comparing: Abstraction.comparison, limit: 1).first {
-                return violation("state", "-> implementation", d)
+                return violation("state", "", d)
             }
         }
         return nil

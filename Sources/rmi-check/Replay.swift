@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RMICheck
 import RMISpec
 
 struct Replay: ParsableCommand {
@@ -17,14 +18,18 @@ struct Replay: ParsableCommand {
     @Argument(help: "The trace file (JSON).")
     var trace: String
 
-    @Option(name: .long, help: "What to replay against: spec (the only one until an implementation exists).")
+    @Option(name: .long, help: "What to replay against: spec, or impl (the implementation chosen by --impl-cmd / --deviation, compared with the spec step by step).")
     var against: String = "spec"
+
+    @OptionGroup var implementation: ImplOptions
 
     @Option(name: .long, help: "Also write the trace with the abstract state after each step as ITF JSON to this file.")
     var itf: String?
 
     func validate() throws {
-        guard against == "spec" else { throw ValidationError("--against: unknown target '\(against)' (known: spec)") }
+        guard against == "spec" || against == "impl" else {
+            throw ValidationError("--against: unknown target '\(against)' (known: spec, impl)")
+        }
     }
 
     func run() throws {
@@ -35,8 +40,29 @@ struct Replay: ParsableCommand {
             note("rmi-check: \(e)")
             throw Exit.badInput
         }
-        let report = t.replay()
         if let itf { try t.itf().write(to: itf) }
+        if against == "impl" {
+            do {
+                var engine = Conformance(impl: try implementation.make())
+                if let v = try engine.check(t) {
+                    if v.field == "state" {
+                        print("DIFFERS at step \(v.step) of \(t.steps.count): state (spec -> implementation)")
+                        print("  \(v.actual)")
+                    } else {
+                        print("DIFFERS at step \(v.step) of \(t.steps.count): \(v.field)")
+                        print("  spec:           \(v.expected)")
+                        print("  implementation: \(v.actual)")
+                    }
+                    throw Exit.violated
+                }
+            } catch let e as ImplError {
+                print("DIFFERS: \(e)")
+                throw Exit.violated
+            }
+            print("AGREES: the implementation and the spec agree on all \(t.steps.count) steps")
+            return
+        }
+        let report = t.replay()
         if let m = report.mismatch {
             print("DIFFERS at step \(m.step) of \(t.steps.count): \(m.field)")
             print("  expected: \(m.expected)")
