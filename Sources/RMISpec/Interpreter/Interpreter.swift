@@ -76,8 +76,15 @@ public enum RMISpec {
     public static func step(_ s: SpecState, _ cmd: RMICommand, _ x: [UInt64],
                             realm: RealmAction<Concrete> = RealmAction(kind: 0)) -> StepResult {
         var m = s
-        let e = evaluate(cmd, &m, Call(x.map { CWord($0) }, realm: realm))
-        var r = result(cmd, e, next: m, options: s.options)
+        return apply(cmd, to: &m, x, realm: realm)
+    }
+
+    /// Runs one call on `state` in place (no copy of the state when it is uniquely held);
+    /// the result's `next` is the new state.
+    public static func apply(_ cmd: RMICommand, to state: inout SpecState, _ x: [UInt64],
+                             realm: RealmAction<Concrete> = RealmAction(kind: 0)) -> StepResult {
+        let e = evaluate(cmd, &state, Call(x.map { CWord($0) }, realm: realm))
+        var r = result(cmd, e, next: state, options: state.options)
         if cmd == .recEnter { r.runPtr = x.count > 1 ? x[1] : 0 }
         return r
     }
@@ -91,11 +98,11 @@ public enum RMISpec {
             return StepResult(allowed: [Outcome(status: .success, outputs: e.outputs.map { $0.raw })],
                               failing: [], next: next)
         }
-        let order = Ordering.of(cmd)
         let minimal: [Int]
-        if options.contains(.strictListingOrder) {
+        if options.contains(.strictListingOrder) || failingIdx.count == 1 {
             minimal = [failingIdx[0]]
         } else {
+            let order = Ordering.of(cmd)
             minimal = failingIdx.filter { c in !failingIdx.contains { order.precedes(e.conditions[$0].label, e.conditions[c].label) } }
         }
         var allowed: [Outcome] = []

@@ -116,7 +116,7 @@ extension Machine {
 
     /// `PaIsDelegable(addr)`.
     public func isDelegable(_ a: Word<D>) -> Bit<D> {
-        any(platform.delegable.map { r in a >= Word(r.base) && (a - Word(r.base)) < Word(r.size) })
+        platform.delegable.reduce(Bit(false)) { acc, r in acc || (a >= Word(r.base) && (a - Word(r.base)) < Word(r.size)) }
     }
     public func granuleIs(_ a: Word<D>, _ s: GranuleState) -> Bit<D> { granuleState(a) == Word(s.rawValue) }
     public mutating func setGranuleState(_ a: Word<D>, _ s: GranuleState, when: Bit<D>) {

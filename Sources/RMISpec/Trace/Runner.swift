@@ -54,9 +54,7 @@ public struct TraceRunner: Sendable {
             return nil
         case .call(let c):
             for w in c.writes { apply(w) }
-            let r = RMISpec.step(state, c.command, c.args, realm: (c.realm ?? RealmActionValue(.irq)).action)
-            state = r.next
-            return r
+            return RMISpec.apply(c.command, to: &state, c.args, realm: (c.realm ?? RealmActionValue(.irq)).action)
         case .recExit(let rec, let realm, _):
             let r = RMISpec.recExit(state, rec: rec, realm: realm.action)
             state = r.next

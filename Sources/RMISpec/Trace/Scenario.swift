@@ -41,6 +41,7 @@ public struct Scenario: Sendable {
     public mutating func call(_ cmd: RMICommand, args: [UInt64], writes: [HostWrite] = [],
                               realm: RealmActionValue? = nil) -> StepResult {
         var step = CallStep(command: cmd, args: args, writes: writes, realm: realm)
+        lastResult = nil   // so that the runner holds its state alone and updates it in place
         let r = runner.run(.call(step))!
         lastResult = r
         step.expect = Scenario.expectation(r, outputs: cmd.outputs)
