@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "rmi-check", targets: ["rmi-check"]),
+        .executable(name: "rmi-check-adapter", targets: ["rmi-check-adapter"]),
         .library(name: "RMISpec", targets: ["RMISpec"]),
         .library(name: "SMT", targets: ["SMT"]),
         .library(name: "RMMImpl", targets: ["RMMImpl"]),
@@ -28,10 +29,12 @@ let package = Package(
             "RMISpec", "RMICheck",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // An example adapter: RMMImpl served over the line protocol of docs/impl-protocol.md.
+        .executableTarget(name: "rmi-check-adapter", dependencies: ["RMMImpl"]),
         .testTarget(name: "SMTTests", dependencies: ["SMT"]),
         .testTarget(name: "RMISpecTests", dependencies: ["RMISpec"]),
         .testTarget(name: "RMMImplTests", dependencies: ["RMMImpl"]),
-        .testTarget(name: "RMICheckTests", dependencies: ["RMICheck"]),
+        .testTarget(name: "RMICheckTests", dependencies: ["RMICheck", "rmi-check-adapter"]),
         .testTarget(name: "CLITests", dependencies: ["rmi-check"]),
     ]
 )

@@ -28,17 +28,9 @@ public struct BuiltinRMM: RMMUnderTest {
     public mutating func reset() throws { rmm.reset() }
 
     public mutating func write(_ w: HostWrite) throws {
-        let words: [(UInt64, UInt64)]
-        switch w {
-        case .realmParams(let a, let p): words = p.words.map { (a &+ $0.offset, $0.value) }
-        case .recParams(let a, let p): words = p.words.map { (a &+ $0.offset, $0.value) }
-        case .recRun(let a, let e): words = e.words.map { (a &+ $0.offset, $0.value) }
-        case .data(let a, let c): words = [(a &+ BuiltinRMM.contentWord, c)]
-        case .words(let a, let vs): words = vs.enumerated().map { (a &+ 8 * UInt64($0.offset), $0.element) }
-        }
         // A write the hardware refuses (a GPF) is the Host's problem, not the RMM's: the
         // spec face does not model it either, so it is dropped.
-        for (pa, v) in words { rmm.hostWrite(pa, v) }
+        for (pa, v) in w.wordWrites { rmm.hostWrite(pa, v) }
     }
 
     public mutating func setGPT(_ addr: UInt64, _ gpt: GPT) throws {
@@ -75,7 +67,7 @@ public struct BuiltinRMM: RMMUnderTest {
         return e
     }
 
-    static func behaviour(_ r: RealmActionValue) -> RealmBehaviour {
+    public static func behaviour(_ r: RealmActionValue) -> RealmBehaviour {
         let a = r.args + Array(repeating: 0, count: max(0, 4 - r.args.count))
         switch r.kind {
         case .irq: return .irq
