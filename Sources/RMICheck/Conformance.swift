@@ -32,6 +32,9 @@ public struct Conformance {
 
     /// Runs `trace` from the initial state; nil when every step agrees.
     public mutating func check(_ trace: Trace) throws -> ConformanceViolation? {
+        guard trace.platform == impl.platform else {
+            throw ImplError(.refused, "the trace's platform is not the one \(impl.name) announced; its addresses would mean other things there")
+        }
         try impl.reset()
         var runner = TraceRunner(platform: trace.platform, options: trace.options)
         var done: [TraceStep] = []

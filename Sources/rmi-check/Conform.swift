@@ -63,6 +63,9 @@ struct Conform: ParsableCommand {
                     note("rmi-check: \(e)")
                     throw Exit.badInput
                 }
+                if implementation.implCmd == nil && t.platform != engine.impl.platform {
+                    engine.impl = try implementation.make(platform: t.platform)
+                }
                 if let v = try engine.check(t) { try report(v, source: path) }
                 checkedTraces += 1
             }

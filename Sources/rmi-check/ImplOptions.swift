@@ -31,11 +31,12 @@ struct ImplOptions: ParsableArguments {
         if timeout <= 0 { throw ValidationError("--timeout must be positive") }
     }
 
-    func make() throws -> any RMMUnderTest {
-        if let cmd = implCmd { throw ImplError(.refused, "--impl-cmd \(cmd): external implementations are not wired yet") }
+    /// The implementation; the built-in RMM runs on `platform`, an external one announces its own.
+    func make(platform: Platform = .standard) throws -> any RMMUnderTest {
+        if let cmd = implCmd { return try ProcessRMM(command: cmd, timeout: timeout) }
         var bugs: RMMBugs = []
         for d in deviation { bugs.insert(RMMBugs(name: d)!) }
-        return BuiltinRMM(bugs: bugs)
+        return BuiltinRMM(platform: platform, bugs: bugs)
     }
 
     /// The flags that select this implementation again, for the replay command we print.

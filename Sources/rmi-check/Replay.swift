@@ -43,7 +43,7 @@ struct Replay: ParsableCommand {
         if let itf { try t.itf().write(to: itf) }
         if against == "impl" {
             do {
-                var engine = Conformance(impl: try implementation.make())
+                var engine = Conformance(impl: try implementation.make(platform: t.platform))
                 if let v = try engine.check(t) {
                     if v.field == "state" {
                         print("DIFFERS at step \(v.step) of \(t.steps.count): state (spec -> implementation)")

@@ -129,3 +129,31 @@ func tempFile(_ name: String, _ contents: String) throws -> String {
         #expect(try rmiCheck(["conform", "--random", "10", "--deviation", "no-such-bug"]).0 == 64)
     }
 }
+
+@Suite struct ExternalImplCLITests {
+    /// The example adapter, built next to rmi-check.
+    func adapter() -> String {
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("rmi-check-adapter").path), dir.pathComponents.count > 1 {
+            dir.deleteLastPathComponent()
+        }
+        return dir.appendingPathComponent("rmi-check-adapter").path
+    }
+
+    @Test func conformDrivesAnExternalAdapter() throws {
+        let (ok, text, _) = try rmiCheck(["conform", "--impl-cmd", adapter(), "--random", "2000", "--seed", "2"])
+        #expect(ok == 0, "\(text)")
+        #expect(text.contains("CONFORMS"))
+        let (bad, badText, _) = try rmiCheck(["conform", "--impl-cmd", "\(adapter()) --bugs realm-destroy-with-recs",
+                                              "--random", "20000", "--seed", "1", "--out",
+                                              FileManager.default.temporaryDirectory.appendingPathComponent("rmi-ext-\(UInt32.random(in: 0...UInt32.max))").path])
+        #expect(bad == 1)
+        #expect(badText.contains("realm_live"))
+    }
+
+    @Test func aCrashingAdapterIsAViolationNotAPass() throws {
+        let (code, text, _) = try rmiCheck(["conform", "--impl-cmd", "\(adapter()) --crash-after 3", "--random", "100"])
+        #expect(code == 1)
+        #expect(text.contains("crashed"))
+    }
+}

@@ -1,0 +1,145 @@
+import ArgumentParser
+import Foundation
+import RMICheck
+import RMISpec
+import RMMImpl
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure throughput: the implementation RMM, the spec, and conformance.",
+        discussion: """
+            Runs each workload for about --seconds seconds on one core and prints a table and, \
+            with --json, a JSON record with the machine and the commit. Build in release mode \
+            for meaningful figures: swift run -c release rmi-check bench.
+
+            Workloads: RMMImpl calls/s on the canonical build, populate, run and teardown \
+            sequence (each round ends with every Granule UNDELEGATED again, so rounds repeat \
+            without a reset); the spec's concrete face on the same calls; conformance steps/s \
+            on seeded random walks, without and with state comparison.
+            """)
+
+    @Option(name: .long, help: "Seconds per workload.")
+    var seconds: Double = 3
+
+    @Option(name: .long, help: "Also write the figures as JSON to this file.")
+    var json: String?
+
+    struct Figure: Codable { var name: String; var value: Double; var unit: String }
+
+    func run() throws {
+        var figures: [Figure] = []
+        let scenario = CanonicalScenarios.buildAndTeardown()
+        let calls: [(RMICommand, [UInt64], RealmActionValue?)] = scenario.trace.steps.compactMap {
+            if case .call(let c) = $0 { return (c.command, c.args, c.realm) }
+            return nil
+        }
+        let writes: [HostWrite] = scenario.trace.steps.flatMap { step -> [HostWrite] in
+            if case .call(let c) = step { return c.writes }
+            if case .write(let w) = step { return [w] }
+            return []
+        }
+
+        // RMMImpl: the Host writes once (they persist in NS memory), then rounds of calls.
+        var impl = BuiltinRMM()
+        for w in writes { try impl.write(w) }
+        let rmm = impl.rmm
+        let raw = calls.map { c -> (UInt64, [UInt64], RealmBehaviour?) in
+            let a = c.1 + Array(repeating: 0, count: 5 - c.1.count)
+            return (c.0.fid, a, c.0 == .recEnter ? BuiltinRMM.behaviour(c.2 ?? RealmActionValue(.irq)) : nil)
+        }
+        var n = 0
+        var failures = 0
+        let implRate = measure {
+            for (fid, a, b) in raw {
+                if let b { rmm.nextBehaviour = b }
+                let r = rmm.handle(fid: fid, a[0], a[1], a[2], a[3], a[4])
+                if r.x0 & 0xFF != 0 { failures += 1 }
+            }
+            n += raw.count
+            return raw.count
+        }
+        guard failures == 1 * (n / raw.count) else {
+            print("internal error: the canonical sequence did not run as required on RMMImpl (\(failures) failures)")
+            throw Exit.internalError
+        }
+        figures.append(Figure(name: "RMMImpl calls (canonical build/run/teardown mix)", value: implRate, unit: "calls/s"))
+
+        // The spec's concrete face on the same calls, state updated in place.
+        var runner = TraceRunner()
+        for w in writes { runner.apply(w) }
+        let specSteps = calls.map { TraceStep.call(CallStep(command: $0.0, args: $0.1, realm: $0.2)) }
+        let specRate = measure {
+            for s in specSteps { runner.run(s) }
+            return specSteps.count
+        }
+        figures.append(Figure(name: "spec calls (same mix)", value: specRate, unit: "calls/s"))
+
+        // Conformance replay of the canonical trace (spec and RMMImpl in lockstep).
+        var replay = Conformance(impl: BuiltinRMM(), compareState: false)
+        let replayRate = try measureThrowing {
+            if let v = try replay.check(scenario.trace) {
+                print("internal error: the built-in RMM differs from the spec: \(v)"); throw Exit.internalError
+            }
+            return scenario.trace.steps.count
+        }
+        figures.append(Figure(name: "conformance replay steps (canonical trace), without state comparison",
+                              value: replayRate, unit: "steps/s"))
+
+        for compareState in [false, true] {
+            var engine = Conformance(impl: BuiltinRMM(), compareState: compareState)
+            var seed: UInt64 = 1
+            let rate = try measureThrowing {
+                let (k, v) = try engine.random(steps: 2_000, seed: seed)
+                seed += 1
+                if let v { print("internal error: the built-in RMM differs from the spec: \(v)"); throw Exit.internalError }
+                return k
+            }
+            figures.append(Figure(name: "conformance steps, random walks, \(compareState ? "with" : "without") state comparison",
+                                  value: rate, unit: "steps/s"))
+        }
+
+        let machine = machineDescription()
+        print("rmi-check bench (\(machine), commit \(commit()), \(seconds) s per workload)")
+        for f in figures { print("  \(f.name.padding(toLength: 64, withPad: " ", startingAt: 0)) \(String(format: "%12.0f", f.value)) \(f.unit)") }
+        print("  ratio spec/RMMImpl: \(String(format: "%.3f", specRate / implRate))")
+        if let json {
+            let record: [String: Any] = ["machine": machine, "commit": commit(), "seconds": seconds,
+                                         "figures": figures.map { ["name": $0.name, "value": $0.value, "unit": $0.unit] }]
+            try atomicWrite(try JSONSerialization.data(withJSONObject: record, options: [.prettyPrinted, .sortedKeys]), to: json)
+        }
+    }
+
+    /// Runs `body` (which returns how many units it did) until `seconds` pass; units per second.
+    func measure(_ body: () -> Int) -> Double {
+        let start = Date()
+        var units = 0
+        repeat { units += body() } while Date().timeIntervalSince(start) < seconds
+        return Double(units) / Date().timeIntervalSince(start)
+    }
+    func measureThrowing(_ body: () throws -> Int) throws -> Double {
+        let start = Date()
+        var units = 0
+        repeat { units += try body() } while Date().timeIntervalSince(start) < seconds
+        return Double(units) / Date().timeIntervalSince(start)
+    }
+
+    func machineDescription() -> String {
+        let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
+            .split(separator: "\n").first { $0.hasPrefix("model name") }?
+            .split(separator: ":").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown CPU"
+        return "\(cpu), \(ProcessInfo.processInfo.activeProcessorCount) cores"
+    }
+
+    func commit() -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["git", "rev-parse", "--short", "HEAD"]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = FileHandle.nullDevice
+        guard (try? p.run()) != nil else { return "unknown" }
+        p.waitUntilExit()
+        return String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
