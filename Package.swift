@@ -32,7 +32,8 @@ let package = Package(
         // An example adapter: RMMImpl served over the line protocol of docs/impl-protocol.md.
         .executableTarget(name: "rmi-check-adapter", dependencies: ["RMMImpl"]),
         .testTarget(name: "SMTTests", dependencies: ["SMT"]),
-        .testTarget(name: "RMISpecTests", dependencies: ["RMISpec"]),
+        // Also RMICheck: the spec's label traces double as a conformance suite for RMMImpl.
+        .testTarget(name: "RMISpecTests", dependencies: ["RMISpec", "RMICheck"]),
         .testTarget(name: "RMMImplTests", dependencies: ["RMMImpl"]),
         .testTarget(name: "RMICheckTests", dependencies: ["RMICheck", "rmi-check-adapter"]),
         .testTarget(name: "CLITests", dependencies: ["rmi-check"]),
