@@ -398,3 +398,258 @@ enum Agreement {
         #expect(report.compared >= 300, "seed \(hex(seed)): only \(report.compared) pairs compared")
     }
 }
+
+/// Edge-biased 64-bit values for operation tests.
+private func edgeValue(_ rng: inout SplitMix64) -> UInt64 {
+    switch rng.below(6) {
+    case 0: return rng.pick([0, 1, 2, 3, 63, 64, 65, 127, 0xFFF, 0x1000, 1 << 63, (1 << 63) - 1, ~0, ~0 - 1])
+    case 1: return UInt64(rng.below(130))
+    case 2: return UInt64(bitPattern: -Int64(rng.below(10)))
+    default: return rng.next() >> UInt64(rng.below(64))
+    }
+}
+
+@Suite struct SymbolicDomainTests {
+    /// Every Domain operation, folded in Swift and built as a Z3 term, agrees with Concrete.
+    @Test func operationsAgreeWithConcrete() async throws {
+        let failures = try await runZ3 { _ -> [String] in
+            let ctx = Context()
+            var rng = SplitMix64(seed: 0xD0_3A17)
+            var failures: [String] = []
+            let solver = Solver(ctx)
+            _ = try solver.check()
+            let model = try solver.model()
+            typealias C = Concrete
+            typealias S = Symbolic
+            let wordOps: [(String, (UInt64, UInt64) -> UInt64, (Term, Term) -> Term)] = [
+                ("add", C.add, S.add), ("sub", C.sub, S.sub), ("mul", C.mul, S.mul), ("and", C.and, S.and),
+                ("or", C.or, S.or), ("xor", C.xor, S.xor), ("shl", C.shl, S.shl), ("lshr", C.lshr, S.lshr),
+                ("not", { a, _ in C.not(a) }, { a, _ in S.not(a) }),
+                ("ite", { a, b in C.ite(a & 1 == 1, a, b) }, { a, b in S.ite(S.eq(S.and(a, S.lit(1)), S.lit(1)), a, b) }),
+            ]
+            let boolOps: [(String, (UInt64, UInt64) -> Bool, (Term, Term) -> Term)] = [
+                ("eq", C.eq, S.eq), ("ult", C.ult, S.ult), ("slt", C.slt, S.slt),
+                ("bool", { a, b in C.or(C.and(a & 1 == 1, C.not(b & 1 == 1)), C.ite(a > b, true, false)) },
+                 { a, b in S.or(S.and(S.eq(S.and(a, S.lit(1)), S.lit(1)), S.not(S.eq(S.and(b, S.lit(1)), S.lit(1)))),
+                                S.ite(S.ult(b, a), S.lit(true), S.lit(false))) }),
+            ]
+            for folding in [true, false] {
+                try Symbolic.withContext(ctx, folding: folding) {
+                    for _ in 0..<1500 {
+                        let a = edgeValue(&rng), b = edgeValue(&rng)
+                        // A variable constrained to nothing would not do: use literals, and with
+                        // folding off Z3 evaluates the built term.
+                        for (name, c, s) in wordOps {
+                            let t = s(S.lit(a), S.lit(b))
+                            let v = try S.known(t) ?? model.bvValue(t)
+                            if v != c(a, b) { failures.append("\(name)(\(hex(a)), \(hex(b))) folding \(folding): \(hex(v)) vs \(hex(c(a, b)))") }
+                        }
+                        for (name, c, s) in boolOps {
+                            let t = s(S.lit(a), S.lit(b))
+                            let v = try S.known(t) ?? model.boolValue(t)
+                            if v != c(a, b) { failures.append("\(name)(\(hex(a)), \(hex(b))) folding \(folding): \(v) vs \(c(a, b))") }
+                        }
+                    }
+                }
+            }
+            // Folding identities with one symbolic operand keep the meaning: x op k == k' for
+            // all x is checked by Z3 (unsat of the negation).
+            try Symbolic.withContext(ctx) {
+                let x = S.variable("x")
+                let ids: [(String, Term, Term)] = [
+                    ("x+0", S.add(x, S.lit(0)), x), ("x*1", S.mul(x, S.lit(1)), x), ("x*0", S.mul(x, S.lit(0)), S.lit(0)),
+                    ("x&~0", S.and(x, S.lit(~0)), x), ("x|~0", S.or(x, S.lit(~0)), S.lit(~0)), ("x^x", S.xor(x, x), S.lit(0)),
+                    ("x<<64", S.shl(x, S.lit(64)), S.lit(0)), ("x>>70", S.lshr(x, S.lit(70)), S.lit(0)),
+                    ("x-x", S.sub(x, x), S.lit(0)),
+                ]
+                for (name, lhs, rhs) in ids {
+                    let s = Solver(ctx)
+                    try s.assert(!ctx.eq(lhs, rhs))
+                    if try s.check() != .unsat { failures.append("identity \(name) does not hold") }
+                    let s2 = Solver(ctx)
+                    try s2.assert(!ctx.eq(ctx.simplify(lhs), ctx.simplify(Symbolic.withContext(ctx, folding: false) { rhs })))
+                    if try s2.check() != .unsat { failures.append("identity \(name) (simplified) does not hold") }
+                }
+                let slt = Solver(ctx)
+                try slt.assert(S.slt(S.lit(UInt64(bitPattern: -1)), S.lit(0)))
+                if try slt.check() != .sat { failures.append("slt(-1, 0) is not true in Z3") }
+            }
+            return failures
+        }
+        #expect(failures.isEmpty, "\(failures.prefix(10).joined(separator: "\n"))")
+    }
+}
+
+// MARK: - The Machine back-ends agree, with closures the commands do not use yet
+
+/// Entry transformers for `updateEntries`, written once over any Domain: uniform ones, ones
+/// that depend on the index (thresholds, affine and non-affine addresses, parity) and ones
+/// whose values need the 8-bit truncation.
+struct EntryFn: CustomStringConvertible {
+    let id: Int, k: UInt64, v: UInt64
+    static let count = 9
+    func apply<D: Domain>(_ i: Word<D>, _ e: RttEntry<D>) -> RttEntry<D> {
+        switch id {
+        case 0: return e
+        case 1: return RttEntry(state: e.state, ripas: Word(k & 3), addr: e.addr, attrs: e.attrs)
+        case 2: return RttEntry(state: ite(i < Word(k), Word(1), Word(2)), ripas: e.ripas, addr: e.addr, attrs: e.attrs)
+        case 3: return RttEntry(state: Word(3), ripas: e.ripas, addr: Word(v) + i * Word(0x1000), attrs: Word(k & 0x1FF))
+        case 4: return RttEntry(state: Word(k % 5), ripas: 0, addr: Word(v), attrs: 0)
+        case 5: return RttEntry(state: ite(e.state == Word(k % 5), Word(1), e.state), ripas: e.ripas, addr: e.addr, attrs: e.attrs)
+        case 6: return RttEntry(state: e.state, ripas: e.ripas, addr: i * i, attrs: e.attrs)
+        case 7: return RttEntry(state: (i & 1) + Word(0x100), ripas: e.ripas, addr: e.addr, attrs: e.attrs)
+        default: return RttEntry(state: e.state, ripas: e.ripas, addr: e.addr + Word(v), attrs: e.attrs)
+        }
+    }
+    var description: String { "f\(id)(k: \(hex(k)), v: \(hex(v)))" }
+}
+
+/// Entry predicates for `firstEntry` / `allEntries`.
+struct EntryPred: CustomStringConvertible {
+    let id: Int, k: UInt64, v: UInt64
+    static let count = 6
+    func test<D: Domain>(_ i: Word<D>, _ e: RttEntry<D>) -> Bit<D> {
+        switch id {
+        case 0: return e.isLive
+        case 1: return e.state == Word(k % 5)
+        case 2: return i >= Word(k)
+        case 3: return e.addr == Word(v) + i * Word(0x1000)
+        case 4: return (i & 1) == 0 || e.ripas == Word(k & 3)
+        default: return !(e.state == Word(k % 5)) || e.attrs == Word(v & 0xFF)
+        }
+    }
+    var description: String { "p\(id)(k: \(hex(k)), v: \(hex(v)))" }
+}
+
+enum MachineAgreement {
+    /// Random sequences of Machine operations on both back-ends.
+    static func run(seed: UInt64, sequences: Int, folding: Bool) throws -> (compared: Int, ops: Int, leftScope: Int, failures: [String]) {
+        var gen = AgreementGenerator(seed: seed, scope: .default)
+        let scope = Scope.default
+        let e = UInt64(scope.entries)
+        var failures: [String] = []
+        var compared = 0, ops = 0, leftScope = 0
+        let ctx = Context()
+        try Symbolic.withContext(ctx, folding: folding) {
+            let solver = Solver(ctx)
+            _ = try solver.check()
+            let model = try solver.model()
+            func bv(_ t: Term) throws -> UInt64 { try Symbolic.env.value(t) ?? model.bvValue(t) }
+            func bool(_ t: Term) throws -> Bool { try Symbolic.env.bool(t) ?? model.boolValue(t) }
+            func index(_ rng: inout SplitMix64) -> UInt64 {
+                rng.pick([0, 1, e - 1, e, e + 1, e + 2, 100, 510, 511, 512, 513, 1000, UInt64(rng.below(512)), rng.next()])
+            }
+            func fn(_ rng: inout SplitMix64) -> EntryFn {
+                EntryFn(id: rng.below(EntryFn.count), k: rng.chance(50) ? index(&rng) : UInt64(rng.below(8)),
+                        v: rng.pick([0, 0x8000_0000, rng.next() & ~0xFFF]))
+            }
+            func pred(_ rng: inout SplitMix64) -> EntryPred {
+                EntryPred(id: rng.below(EntryPred.count), k: rng.chance(50) ? index(&rng) : UInt64(rng.below(8)),
+                          v: rng.pick([0, 0x8000_0000, rng.next() & ~0xFFF]))
+            }
+            while compared < sequences && failures.count < 10 {
+                var (c, _) = gen.walk(options: [])
+                // A few RTT objects made directly, with index-dependent contents.
+                for _ in 0..<gen.rng.below(3) {
+                    let t = CWord(gen.slot())
+                    c.setGranuleState(t, CWord(GranuleState.rtt.rawValue), when: true)
+                    c.setRtt(t, .level, CWord(UInt64(gen.rng.below(4))), when: true)
+                    let f = fn(&gen.rng)
+                    c.updateEntries(t, from: 0, to: 512, when: true, f.apply)
+                }
+                guard var s = try? SymbolicState.constant(from: c, scope: scope) else { continue }
+                compared += 1
+                var log: [String] = []
+                for _ in 0..<12 {
+                    ops += 1
+                    let t: UInt64 = gen.rng.chance(90) ? gen.slot() : gen.addr(c)
+                    let when = gen.rng.chance(85)
+                    var query: (UInt64, UInt64)? = nil
+                    switch gen.rng.below(9) {
+                    case 0, 1:
+                        let i = index(&gen.rng)
+                        let cur = c.entry(CWord(t), CWord(i))
+                        let x: RttEntry<Concrete> = gen.rng.chance(40) ? cur
+                            : RttEntry(state: CWord(UInt64(gen.rng.below(6)) | (gen.rng.chance(10) ? 0x300 : 0)),
+                                       ripas: CWord(UInt64(gen.rng.below(3))), addr: CWord(gen.rng.pick([0, t, gen.rng.next()])),
+                                       attrs: CWord(UInt64(gen.rng.below(4)) << 2))
+                        log.append("setEntry(\(hex(t)), \(i), \(x.state.raw)/\(x.ripas.raw)/\(hex(x.addr.raw))/\(x.attrs.raw), \(when))")
+                        c.setEntry(CWord(t), CWord(i), x, when: CBit(when))
+                        s.setEntry(.lit(t), .lit(i), RttEntry(state: .lit(x.state.raw), ripas: .lit(x.ripas.raw),
+                                                               addr: .lit(x.addr.raw), attrs: .lit(x.attrs.raw)), when: SBit(raw: Symbolic.lit(when)))
+                    case 2, 3:
+                        let from = index(&gen.rng), to = gen.rng.chance(30) ? 512 : index(&gen.rng)
+                        let f = fn(&gen.rng)
+                        log.append("updateEntries(\(hex(t)), \(from)..<\(to), \(when), \(f))")
+                        c.updateEntries(CWord(t), from: CWord(from), to: CWord(to), when: CBit(when), f.apply)
+                        s.updateEntries(.lit(t), from: .lit(from), to: .lit(to), when: SBit(raw: Symbolic.lit(when)), f.apply)
+                    case 4:
+                        let from = index(&gen.rng), p = pred(&gen.rng)
+                        log.append("firstEntry(\(hex(t)), from: \(from), \(p))")
+                        query = (c.firstEntry(CWord(t), from: CWord(from), where: p.test).raw,
+                                 try bv(s.firstEntry(.lit(t), from: .lit(from), where: p.test).raw))
+                    case 5:
+                        let p = pred(&gen.rng)
+                        log.append("allEntries(\(hex(t)), \(p))")
+                        query = (c.allEntries(CWord(t), p.test).raw ? 1 : 0,
+                                 try bool(s.allEntries(.lit(t), p.test).raw) ? 1 : 0)
+                    case 6:
+                        let i = index(&gen.rng)
+                        let ce = c.entry(CWord(t), CWord(i)), se = s.entry(.lit(t), .lit(i))
+                        log.append("entry(\(hex(t)), \(i))")
+                        let cv = [ce.state.raw, ce.ripas.raw, ce.addr.raw, ce.attrs.raw]
+                        let sv = try [se.state.raw, se.ripas.raw, se.addr.raw, se.attrs.raw].map(bv)
+                        if cv != sv { failures.append("seed \(hex(seed)): entry \(cv.map(hex)) vs \(sv.map(hex)) after \(log.joined(separator: "; "))") }
+                    case 7:
+                        let st = UInt64(gen.rng.below(8))
+                        log.append("setGranuleState(\(hex(t)), \(st), \(when))")
+                        c.setGranuleState(CWord(t), CWord(st), when: CBit(when))
+                        s.setGranuleState(.lit(t), .lit(st), when: SBit(raw: Symbolic.lit(when)))
+                    default:
+                        let f = RttField.allCases[gen.rng.below(3)], v = index(&gen.rng)
+                        log.append("setRtt(\(hex(t)), \(f), \(v), \(when))")
+                        c.setRtt(CWord(t), f, CWord(v), when: CBit(when))
+                        s.setRtt(.lit(t), f, .lit(v), when: SBit(raw: Symbolic.lit(when)))
+                    }
+                    if let (cv, sv) = query, cv != sv {
+                        failures.append("seed \(hex(seed)): \(log.last!) = \(cv) concretely, \(sv) symbolically; after \(log.dropLast().joined(separator: "; "))")
+                        break
+                    }
+                    let fits = (try? SymbolicState.constant(from: c, scope: scope)) != nil
+                    let out = try bool(s.outOfScope)
+                    if out == fits {
+                        failures.append("seed \(hex(seed)): outOfScope \(out) but the concrete state \(fits ? "fits" : "does not fit"); \(log.joined(separator: "; "))")
+                        break
+                    }
+                    if !fits { leftScope += 1; break }
+                    let same: Bool
+                    if let sc = s.concretizeLiterals() { same = sc == c } else { same = try bool(s.equal(SymbolicState.constant(from: c, scope: scope))) }
+                    if !same {
+                        let sc = try s.concretize(model)
+                        failures.append("seed \(hex(seed)): states differ (\(Agreement.diff(sc, c))) after \(log.joined(separator: "; "))")
+                        break
+                    }
+                }
+            }
+        }
+        return (compared, ops, leftScope, failures)
+    }
+}
+
+@Suite struct SymbolicMachineTests {
+    @Test func machineOperationsAgree() async throws {
+        let start = Date()
+        let r = try await runZ3 { _ in try MachineAgreement.run(seed: 0x3AC1_17E5, sequences: 1500, folding: true) }
+        print("machine agreement (folding): \(r.compared) sequences, \(r.ops) operations, \(r.leftScope) left the scope, \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
+        for f in r.failures { Issue.record(Comment(rawValue: f)) }
+        #expect(r.compared >= 1500)
+    }
+
+    @Test func machineOperationsAgreeWithoutFolding() async throws {
+        let start = Date()
+        let r = try await runZ3 { _ in try MachineAgreement.run(seed: 0x3AC1_17E6, sequences: 60, folding: false) }
+        print("machine agreement (no folding): \(r.compared) sequences, \(r.ops) operations, \(r.leftScope) left the scope, \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
+        for f in r.failures { Issue.record(Comment(rawValue: f)) }
+        #expect(r.compared >= 60)
+    }
+}
