@@ -137,8 +137,16 @@ struct AgreementGenerator {
 
     /// Runs a random walk of `0..<31` steps from the initial state; returns the state and a log.
     mutating func walk(options: SpecOptions) -> (SpecState, [String]) {
+        let all = walkStates(options: options)
+        return (all.last!.state, all.last!.log)
+    }
+
+    /// A random walk of `0..<31` steps from the initial state: the state after each step (the
+    /// initial state first), each with the log of the steps that led to it.
+    mutating func walkStates(options: SpecOptions) -> [(state: SpecState, log: [String])] {
         var runner = TraceRunner(platform: scope.platform, options: options)
         var log: [String] = []
+        var states: [(state: SpecState, log: [String])] = [(runner.state, [])]
         func call(_ cmd: RMICommand, _ args: [UInt64], realm: RealmActionValue? = nil, writes: [HostWrite] = []) {
             runner.run(.call(CallStep(command: cmd, args: args, writes: writes, realm: realm)))
             log.append("\(cmd.rawValue)(\(args.map(hex).joined(separator: ", ")))\(writes.isEmpty ? "" : " +writes")")
@@ -188,8 +196,9 @@ struct AgreementGenerator {
                 let cmd = rng.pick(RMICommand.allCases)
                 call(cmd, args(cmd, s), realm: cmd == .recEnter ? realmAction() : nil)
             }
+            states.append((runner.state, log))
         }
-        return (runner.state, log)
+        return states
     }
 }
 
@@ -206,6 +215,8 @@ struct AgreementReport: Sendable {
     /// How often each `COMMAND.label` failed in a compared pair.
     var labelHits: [String: Int] = [:]
     var failures: [String] = []
+    /// Seconds spent generating states, and in the symbolic step plus the comparison.
+    var generating = 0.0, comparing = 0.0
 }
 
 enum Agreement {
@@ -215,6 +226,7 @@ enum Agreement {
         var gen = AgreementGenerator(seed: seed, scope: .default)
         var report = AgreementReport()
         var attempt = 0
+        var pending: [(state: SpecState, log: [String])] = []
         while report.compared < pairs && report.failures.count < maxFailures {
             let ctx = Context()
             try Symbolic.withContext(ctx, folding: folding) {
@@ -224,8 +236,16 @@ enum Agreement {
                 var inBatch = 0
                 while inBatch < batch && report.compared < pairs && report.failures.count < maxFailures {
                     attempt += 1
-                    let options: SpecOptions = gen.rng.chance(20) ? [.strictListingOrder] : []
-                    var (pre, log) = gen.walk(options: options)
+                    let t0 = Date()
+                    defer { report.comparing += Date().timeIntervalSince(t0) }
+                    if pending.isEmpty {
+                        // Up to three states of one walk (walks are the expensive part).
+                        let options: SpecOptions = gen.rng.chance(20) ? [.strictListingOrder] : []
+                        let states = gen.walkStates(options: options)
+                        pending = (0..<min(3, states.count)).map { _ in states[gen.rng.below(states.count)] }
+                    }
+                    var (pre, log) = pending.removeLast()
+                    let options = pre.options
                     let cmd = gen.rng.pick(RMICommand.allCases)
                     var args = gen.args(cmd, pre)
                     if cmd == .realmCreate && gen.rng.chance(40) {
@@ -237,6 +257,8 @@ enum Agreement {
                         log.append("realm setup (\(setup.count) steps)")
                     }
                     let action = gen.realmAction()
+                    report.generating += Date().timeIntervalSince(t0)
+                    report.comparing -= Date().timeIntervalSince(t0)
                     guard let symPre = try? SymbolicState.constant(from: pre, scope: .default) else {
                         report.skipped += 1
                         continue
@@ -379,7 +401,7 @@ enum Agreement {
         let start = Date()
         let report = try await runZ3 { _ in try Agreement.run(seed: seed, pairs: 10_000, folding: true) }
         let secs = Date().timeIntervalSince(start)
-        print("symbolic agreement (folding): seed \(hex(seed)), \(report.compared) pairs compared, \(report.skipped) skipped (out of scope), \(report.successes) successes, \(report.nonLiteral) non-literal terms, \(String(format: "%.1f", secs)) s")
+        print("symbolic agreement (folding): seed \(hex(seed)), \(report.compared) pairs compared, \(report.skipped) skipped (out of scope), \(report.successes) successes, \(report.nonLiteral) non-literal terms, \(String(format: "%.1f", secs)) s (generating states \(String(format: "%.1f", report.generating)) s, symbolic step and comparison \(String(format: "%.1f", report.comparing)) s)")
         print("  per command (compared/succeeded): \(RMICommand.allCases.map { "\($0.rawValue.dropFirst(4))=\(report.byCommand[$0] ?? 0)/\(report.successByCommand[$0] ?? 0)" }.joined(separator: " "))")
         print("  pre-states with a Realm: \(report.withRealm); failing labels: \(report.labelHits.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")
         for f in report.failures { Issue.record(Comment(rawValue: f)) }
@@ -391,11 +413,11 @@ enum Agreement {
     @Test func agreementWithoutFolding() async throws {
         let seed = Self.seed ^ 0xF01D
         let start = Date()
-        let report = try await runZ3 { _ in try Agreement.run(seed: seed, pairs: 300, folding: false, batch: 50) }
+        let report = try await runZ3 { _ in try Agreement.run(seed: seed, pairs: 150, folding: false, batch: 50) }
         let secs = Date().timeIntervalSince(start)
         print("symbolic agreement (no folding): seed \(hex(seed)), \(report.compared) pairs, \(report.skipped) skipped, \(report.successes) successes, \(report.nonLiteral) Z3 evaluations, \(String(format: "%.1f", secs)) s")
         for f in report.failures { Issue.record(Comment(rawValue: f)) }
-        #expect(report.compared >= 300, "seed \(hex(seed)): only \(report.compared) pairs compared")
+        #expect(report.compared >= 150, "seed \(hex(seed)): only \(report.compared) pairs compared")
     }
 }
 
@@ -493,7 +515,7 @@ struct EntryFn: CustomStringConvertible {
         case 0: return e
         case 1: return RttEntry(state: e.state, ripas: Word(k & 3), addr: e.addr, attrs: e.attrs)
         case 2: return RttEntry(state: ite(i < Word(k), Word(1), Word(2)), ripas: e.ripas, addr: e.addr, attrs: e.attrs)
-        case 3: return RttEntry(state: Word(3), ripas: e.ripas, addr: Word(v) + i * Word(0x1000), attrs: Word(k & 0x1FF))
+        case 3: return RttEntry(state: Word(3), ripas: e.ripas, addr: Word(v) + i * Word([0x1000, 0x20_0000, 0x2000][Int(k % 3)]), attrs: Word(k & 0x1FF))
         case 4: return RttEntry(state: Word(k % 5), ripas: 0, addr: Word(v), attrs: 0)
         case 5: return RttEntry(state: ite(e.state == Word(k % 5), Word(1), e.state), ripas: e.ripas, addr: e.addr, attrs: e.attrs)
         case 6: return RttEntry(state: e.state, ripas: e.ripas, addr: i * i, attrs: e.attrs)
@@ -639,17 +661,153 @@ enum MachineAgreement {
 @Suite struct SymbolicMachineTests {
     @Test func machineOperationsAgree() async throws {
         let start = Date()
-        let r = try await runZ3 { _ in try MachineAgreement.run(seed: 0x3AC1_17E5, sequences: 1500, folding: true) }
+        let r = try await runZ3 { _ in try MachineAgreement.run(seed: 0x3AC1_17E5, sequences: 600, folding: true) }
         print("machine agreement (folding): \(r.compared) sequences, \(r.ops) operations, \(r.leftScope) left the scope, \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
         for f in r.failures { Issue.record(Comment(rawValue: f)) }
-        #expect(r.compared >= 1500)
+        #expect(r.compared >= 600)
     }
 
     @Test func machineOperationsAgreeWithoutFolding() async throws {
         let start = Date()
-        let r = try await runZ3 { _ in try MachineAgreement.run(seed: 0x3AC1_17E6, sequences: 60, folding: false) }
+        let r = try await runZ3 { _ in try MachineAgreement.run(seed: 0x3AC1_17E6, sequences: 25, folding: false) }
         print("machine agreement (no folding): \(r.compared) sequences, \(r.ops) operations, \(r.leftScope) left the scope, \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
         for f in r.failures { Issue.record(Comment(rawValue: f)) }
-        #expect(r.compared >= 60)
+        #expect(r.compared >= 25)
     }
+}
+
+// MARK: - Symbolic queries
+
+@Suite struct SymbolicQueryTests {
+    @Test func scopeParsing() throws {
+        #expect(try Scope(parsing: "") == .default)
+        #expect(try Scope(parsing: "granules=6,realms=1,recs=2") == .default)
+        let s = try Scope(parsing: " granules = 8 , entries=2,aux=3 ,secure=1")
+        #expect(s.granules == 8 && s.entries == 2 && s.aux == 3 && s.secure == 1 && s.realms == 1)
+        #expect(try Scope(parsing: s.description) == s)
+        #expect(s.platform.recAuxCount == 3)
+        #expect(s.platform.delegable == [Platform.Range(base: 0x8000_0000, size: 8 * 0x1000)])
+        #expect(s.platform.initialGPT(s.slotAddress(7)) == .secure && s.platform.initialGPT(s.slotAddress(6)) == .ns)
+        func message(_ text: String) -> String {
+            do { _ = try Scope(parsing: text); return "" } catch { return error.message }
+        }
+        #expect(message("granule=6").contains("unknown key \"granule\""))
+        #expect(message("granules=six").contains("\"granules\": value \"six\""))
+        #expect(message("granules=-1").contains("\"granules\""))
+        #expect(message("granules=0").contains("\"granules\": value 0 out of range 1...64"))
+        #expect(message("granules=4,realms=5").contains("\"realms\": value 5 out of range 0...4"))
+        #expect(message("entries=513").contains("\"entries\""))
+        #expect(message("recs").contains("expected key=value"))
+        #expect(message("recs=1,recs=2").contains("\"recs\" given twice"))
+        #expect(message("recs=1,,aux=1").contains("empty item"))
+    }
+
+    /// From the initial state, GRANULE_DELEGATE with a free address: Z3 finds a success
+    /// (at a slot, and every success is at a slot) and a `gran_align` failure; both replay
+    /// concretely.
+    @Test func delegateWithFreeAddress() async throws {
+        let problems = try await runZ3 { _ -> [String] in
+            let ctx = Context()
+            return try Symbolic.withContext(ctx) {
+                var problems: [String] = []
+                let scope = Scope.default
+                let s0 = SymbolicState.initial(scope: scope)
+                let addr = Symbolic.variable("addr")
+                let st = RMISpec.symbolicStep(.granuleDelegate, s0, args: [addr])
+                let spec0 = SpecState(platform: scope.platform)
+
+                let ok = Solver(ctx, logic: "QF_BV")
+                try ok.assert(st.success)
+                try ok.assert(!st.next.outOfScope)
+                if try ok.check() == .sat {
+                    let m = try ok.model()
+                    let a = try m.bvValue(addr)
+                    if scope.slot(at: a) == nil { problems.append("success at \(hex(a)), not a slot") }
+                    let r = RMISpec.step(spec0, .granuleDelegate, [a])
+                    if !r.succeeded { problems.append("success model \(hex(a)) fails concretely: \(r)") }
+                    if try st.next.concretize(m) != r.next { problems.append("success model: next states differ") }
+                    if !(try m.boolValue(st.allowed(status: .success))) { problems.append("success not allowed in its model") }
+                } else { problems.append("no success model") }
+
+                let onlySlots = Solver(ctx, logic: "QF_BV")
+                try onlySlots.assert(st.success)
+                for a in scope.slotAddresses { try onlySlots.assert(!ctx.eq(addr, Symbolic.lit(a))) }
+                if try onlySlots.check() != .unsat { problems.append("a success at a non-slot address is possible") }
+
+                let align = Solver(ctx, logic: "QF_BV")
+                try align.assert(st.fails("gran_align"))
+                if try align.check() == .sat {
+                    let m = try align.model()
+                    let a = try m.bvValue(addr)
+                    if a & 0xFFF == 0 { problems.append("gran_align model \(hex(a)) is aligned") }
+                    let r = RMISpec.step(spec0, .granuleDelegate, [a])
+                    if !r.failing.contains("gran_align") { problems.append("gran_align model \(hex(a)) gives \(r.failing)") }
+                    if !(try m.boolValue(st.allowed(status: .errorInput))) { problems.append("gran_align: RMI_ERROR_INPUT not allowed") }
+                    if try m.boolValue(st.success) { problems.append("gran_align model succeeds") }
+                    if try st.next.concretize(m) != spec0 { problems.append("gran_align model changes the state") }
+                } else { problems.append("no gran_align model") }
+                return problems
+            }
+        }
+        #expect(problems.isEmpty, "\(problems)")
+    }
+
+    /// From an unconstrained well-formed state with free arguments, for every command and
+    /// every condition (and success): when Z3 finds a model, the model's pre-state, arguments
+    /// and next state replay on the concrete interpreter.
+    @Test func modelsOfFreshStatesReplayConcretely() async throws {
+        let start = Date()
+        let report = try await runZ3 { _ -> (checked: Int, sat: Int, unsat: Int, unknown: [String], problems: [String]) in
+            let ctx = Context()
+            var checked = 0, sat = 0, unsat = 0
+            var unknown: [String] = [], problems: [String] = []
+            try Symbolic.withContext(ctx) {
+                let scope = Scope.default
+                // REALM_CREATE from an unconstrained state builds its 16 x 6 x 508-entry rest
+                // updates symbolically; it is covered by the constant-state agreement test.
+                for cmd in RMICommand.allCases where cmd != .realmCreate {
+                    let s0 = SymbolicState.fresh(scope: scope, prefix: "s0")
+                    let args = (0..<5).map { Symbolic.variable("x\($0)") }
+                    let action = RealmAction<Symbolic>(kind: SWord(raw: Symbolic.variable("act")),
+                                                       args: (0..<4).map { SWord(raw: Symbolic.variable("a\($0)")) })
+                    let st = RMISpec.symbolicStep(cmd, s0, args: args, realm: action)
+                    let goals = [("success", st.success)] + st.conditions.map { ($0.label, $0.fails) }
+                    let t0 = Date()
+                    defer { print("  \(cmd.rawValue): \(goals.count) goals, \(String(format: "%.2f", Date().timeIntervalSince(t0))) s") }
+                    for (label, goal) in goals {
+                        checked += 1
+                        let solver = Solver(ctx, logic: "QF_BV")
+                        try solver.setRlimit(2_000_000)
+                        try solver.assert(s0.wellFormed)
+                        try solver.assert(!st.next.outOfScope)
+                        try solver.assert(goal)
+                        switch try solver.check() {
+                        case .unsat: unsat += 1
+                        case .unknown(let why): unknown.append("\(cmd.rawValue) \(label): \(why)")
+                        case .sat:
+                            sat += 1
+                            let m = try solver.model()
+                            let pre = try s0.concretize(m)
+                            let x = try args.map { try m.bvValue($0) }
+                            let act = RealmAction<Concrete>(kind: CWord(try m.bvValue(action.kind.raw)),
+                                                            args: try action.args.map { CWord(try m.bvValue($0.raw)) })
+                            let r = RMISpec.step(pre, cmd, x, realm: act)
+                            let want = label == "success" ? r.succeeded : r.failing.contains(label)
+                            if !want { problems.append("\(cmd.rawValue) \(label): model replays as \(r) (failing \(r.failing))") }
+                            let next = try st.next.concretize(m)
+                            if next != r.next { problems.append("\(cmd.rawValue) \(label): next states differ: \(Agreement.diff(next, r.next))") }
+                        }
+                    }
+                }
+            }
+            return (checked, sat, unsat, unknown, problems)
+        }
+        print("fresh-state models: \(report.checked) goals, \(report.sat) sat (replayed), \(report.unsat) unsat, \(report.unknown.count) unknown, \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
+        for u in report.unknown { print("  unknown: \(u)") }
+        #expect(report.problems.isEmpty, "\(report.problems.prefix(10).joined(separator: "\n"))")
+    }
+}
+
+private extension Error {
+    var message: String { (self as? Scope.ParseError)?.message ?? "\(self)" }
 }
