@@ -545,9 +545,8 @@ struct EntryPred: CustomStringConvertible {
 
 enum MachineAgreement {
     /// Random sequences of Machine operations on both back-ends.
-    static func run(seed: UInt64, sequences: Int, folding: Bool) throws -> (compared: Int, ops: Int, leftScope: Int, failures: [String]) {
-        var gen = AgreementGenerator(seed: seed, scope: .default)
-        let scope = Scope.default
+    static func run(seed: UInt64, sequences: Int, folding: Bool, scope: Scope = .default) throws -> (compared: Int, ops: Int, leftScope: Int, failures: [String]) {
+        var gen = AgreementGenerator(seed: seed, scope: scope)
         let e = UInt64(scope.entries)
         var failures: [String] = []
         var compared = 0, ops = 0, leftScope = 0
@@ -559,7 +558,7 @@ enum MachineAgreement {
             func bv(_ t: Term) throws -> UInt64 { try Symbolic.env.value(t) ?? model.bvValue(t) }
             func bool(_ t: Term) throws -> Bool { try Symbolic.env.bool(t) ?? model.boolValue(t) }
             func index(_ rng: inout SplitMix64) -> UInt64 {
-                rng.pick([0, 1, e - 1, e, e + 1, e + 2, 100, 510, 511, 512, 513, 1000, UInt64(rng.below(512)), rng.next()])
+                rng.pick([0, 1, e &- 1, e, e + 1, e + 2, 100, 510, 511, 512, 513, 1000, UInt64(rng.below(512)), rng.next()])
             }
             func fn(_ rng: inout SplitMix64) -> EntryFn {
                 EntryFn(id: rng.below(EntryFn.count), k: rng.chance(50) ? index(&rng) : UInt64(rng.below(8)),
@@ -587,7 +586,7 @@ enum MachineAgreement {
                     let t: UInt64 = gen.rng.chance(90) ? gen.slot() : gen.addr(c)
                     let when = gen.rng.chance(85)
                     var query: (UInt64, UInt64)? = nil
-                    switch gen.rng.below(9) {
+                    switch gen.rng.below(15) {
                     case 0, 1:
                         let i = index(&gen.rng)
                         let cur = c.entry(CWord(t), CWord(i))
@@ -627,23 +626,66 @@ enum MachineAgreement {
                         log.append("setGranuleState(\(hex(t)), \(st), \(when))")
                         c.setGranuleState(CWord(t), CWord(st), when: CBit(when))
                         s.setGranuleState(.lit(t), .lit(st), when: SBit(raw: Symbolic.lit(when)))
+                    case 9:
+                        // NS memory: a write, then a read at a nearby address.
+                        let a = gen.rng.pick([t, t + 8, 0x1000, gen.rng.next()]), v = gen.rng.chance(20) ? 0 : gen.rng.next()
+                        log.append("nsWrite(\(hex(a)), \(hex(v)), \(when))")
+                        c.nsWrite(CWord(a), CWord(v), when: CBit(when))
+                        s.nsWrite(.lit(a), .lit(v), when: SBit(raw: Symbolic.lit(when)))
+                        let b = gen.rng.pick([a, t, t + 8, 0x1000] + c.ns.keys.sorted().prefix(3))
+                        query = (c.nsRead(CWord(b)).raw, try bv(s.nsRead(.lit(b)).raw))
+                        log.append("nsRead(\(hex(b)))")
+                    case 10:
+                        let f = gen.rng.pick(RealmField.allCases), v = index(&gen.rng)
+                        log.append("setRealm(\(hex(t)), \(f), \(v), \(when)) then realm(\(f))")
+                        c.setRealm(CWord(t), f, CWord(v), when: CBit(when))
+                        s.setRealm(.lit(t), f, .lit(v), when: SBit(raw: Symbolic.lit(when)))
+                        query = (c.realm(CWord(t), f).raw, try bv(s.realm(.lit(t), f).raw))
+                    case 11:
+                        let f = gen.rng.pick(SymbolicState.allRecFields), v = index(&gen.rng)
+                        log.append("setRec(\(hex(t)), \(f), \(v), \(when)) then rec(\(f))")
+                        c.setRec(CWord(t), f, CWord(v), when: CBit(when))
+                        s.setRec(.lit(t), f, .lit(v), when: SBit(raw: Symbolic.lit(when)))
+                        query = (c.rec(CWord(t), f).raw, try bv(s.rec(.lit(t), f).raw))
+                    case 12:
+                        let v = index(&gen.rng), realmSide = gen.rng.chance(50)
+                        log.append("exists\(realmSide ? "Realm" : "Rec")(field == \(v))")
+                        if realmSide {
+                            query = (c.existsRealm { c.realm($0, .vmid) == CWord(v) || $0 == CWord(t) }.raw ? 1 : 0,
+                                     try bool(s.existsRealm { s.realm($0, .vmid) == SWord.lit(v) || $0 == SWord.lit(t) }.raw) ? 1 : 0)
+                        } else {
+                            query = (c.existsRec { c.rec($0, .mpidr) == CWord(v) }.raw ? 1 : 0,
+                                     try bool(s.existsRec { s.rec($0, .mpidr) == SWord.lit(v) }.raw) ? 1 : 0)
+                        }
+                    case 13:
+                        let g = UInt64(gen.rng.below(7)), content = gen.rng.chance(50) ? 0 : gen.rng.next()
+                        log.append("setGranuleGPT(\(hex(t)), \(g)), setGranuleContent(\(hex(content))), \(when)")
+                        c.setGranuleGPT(CWord(t), CWord(g), when: CBit(when))
+                        s.setGranuleGPT(.lit(t), .lit(g), when: SBit(raw: Symbolic.lit(when)))
+                        c.setGranuleContent(CWord(t), CWord(content), when: CBit(when))
+                        s.setGranuleContent(.lit(t), .lit(content), when: SBit(raw: Symbolic.lit(when)))
+                        let q = gen.rng.pick([t, 0xBFFF_0000, 0x1000])
+                        query = (c.granuleGPT(CWord(q)).raw << 32 | c.granuleState(CWord(q)).raw << 16 | c.granuleContent(CWord(q)).raw & 0xFFFF,
+                                 try bv(s.granuleGPT(.lit(q)).raw) << 32 | bv(s.granuleState(.lit(q)).raw) << 16 | bv(s.granuleContent(.lit(q)).raw) & 0xFFFF)
                     default:
                         let f = RttField.allCases[gen.rng.below(3)], v = index(&gen.rng)
                         log.append("setRtt(\(hex(t)), \(f), \(v), \(when))")
                         c.setRtt(CWord(t), f, CWord(v), when: CBit(when))
                         s.setRtt(.lit(t), f, .lit(v), when: SBit(raw: Symbolic.lit(when)))
                     }
-                    if let (cv, sv) = query, cv != sv {
-                        failures.append("seed \(hex(seed)): \(log.last!) = \(cv) concretely, \(sv) symbolically; after \(log.dropLast().joined(separator: "; "))")
-                        break
-                    }
+                    // Out of scope: the write flag, or more Realms/RECs than the bounds (which
+                    // symbolicStep folds into the flag after each step).
                     let fits = (try? SymbolicState.constant(from: c, scope: scope)) != nil
-                    let out = try bool(s.outOfScope)
+                    let out = try bool(Symbolic.or(s.outOfScope, s.boundsExceeded))
                     if out == fits {
                         failures.append("seed \(hex(seed)): outOfScope \(out) but the concrete state \(fits ? "fits" : "does not fit"); \(log.joined(separator: "; "))")
                         break
                     }
                     if !fits { leftScope += 1; break }
+                    if let (cv, sv) = query, cv != sv {
+                        failures.append("seed \(hex(seed)): \(log.last!) = \(cv) concretely, \(sv) symbolically; after \(log.dropLast().joined(separator: "; "))")
+                        break
+                    }
                     let same: Bool
                     if let sc = s.concretizeLiterals() { same = sc == c } else { same = try bool(s.equal(SymbolicState.constant(from: c, scope: scope))) }
                     if !same {
@@ -665,6 +707,49 @@ enum MachineAgreement {
         print("machine agreement (folding): \(r.compared) sequences, \(r.ops) operations, \(r.leftScope) left the scope, \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
         for f in r.failures { Issue.record(Comment(rawValue: f)) }
         #expect(r.compared >= 600)
+    }
+
+    /// Edge scopes: no tracked entry, a one-entry rest, few Granules, Secure slots.
+    @Test(arguments: ["granules=3,entries=0", "granules=4,entries=511,realms=2,recs=3,secure=1", "granules=2,entries=1,aux=0", "granules=3,entries=510"])
+    func machineOperationsAgreeInOtherScopes(_ text: String) async throws {
+        let scope = try Scope(parsing: text)
+        let r = try await runZ3 { _ in try MachineAgreement.run(seed: 0x3AC1_17E7, sequences: 120, folding: true, scope: scope) }
+        print("machine agreement (\(scope)): \(r.compared) sequences, \(r.ops) operations, \(r.leftScope) left the scope")
+        for f in r.failures { Issue.record(Comment(rawValue: f)) }
+        #expect(r.compared >= 120)
+    }
+
+    /// Unconstrained NS memory is a function: equal addresses read equal values, whatever
+    /// the address terms; writes are seen by later reads.
+    @Test func unconstrainedNSMemoryIsConsistent() async throws {
+        let problems = try await runZ3 { _ -> [String] in
+            let ctx = Context()
+            return try Symbolic.withContext(ctx) {
+                var problems: [String] = []
+                var s = SymbolicState.fresh(scope: .default, prefix: "n")
+                let x = SWord(raw: Symbolic.variable("x")), y = SWord(raw: Symbolic.variable("y"))
+                let rx = s.nsRead(x), ry = s.nsRead(y + 8 - 8), r5 = s.nsRead(SWord.lit(5))
+                func unsat(_ t: Term, _ what: String) throws {
+                    let solver = Solver(ctx, logic: "QF_BV")
+                    try solver.assert(t)
+                    if try solver.check() != .unsat { problems.append(what) }
+                }
+                try unsat(ctx.and((x == y).raw, !(rx == ry).raw), "equal addresses read different values")
+                try unsat(ctx.and((x == SWord.lit(5)).raw, !(rx == r5).raw), "a literal and a symbolic address disagree")
+                let v = SWord(raw: Symbolic.variable("v")), w = SWord(raw: Symbolic.boolVariable("w"))
+                s.nsWrite(y, v, when: SBit(raw: w.raw))
+                let after = s.nsRead(x)
+                try unsat(ctx.and(w.raw, (x == y).raw, !(after == v).raw), "a write is not seen")
+                try unsat(ctx.and(!(x == y).raw, !(after == rx).raw), "a write changes another address")
+                try unsat(ctx.and(!w.raw, !(after == rx).raw), "a write that did not happen is seen")
+                // Satisfiable: two different addresses may hold different values.
+                let solver = Solver(ctx, logic: "QF_BV")
+                try solver.assert(ctx.and(!(x == y).raw, !(rx == ry).raw))
+                if try solver.check() != .sat { problems.append("distinct addresses are forced equal") }
+                return problems
+            }
+        }
+        #expect(problems.isEmpty, "\(problems)")
     }
 
     @Test func machineOperationsAgreeWithoutFolding() async throws {

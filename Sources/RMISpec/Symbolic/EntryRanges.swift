@@ -178,10 +178,19 @@ extension SymbolicState {
                 slots[s].entries[k] = select(gk, x, slots[s].entries[k])
             }
             if hasRest {
-                // An untracked index may only be written with the value it already has.
                 let untracked = S.and(g, S.not(S.ult(i.raw, lit(UInt64(tracked)))))
-                if !isKnownFalse(untracked) {
+                if isKnownFalse(untracked) { continue }
+                if Layout.entriesPerRtt - UInt64(tracked) >= 3 {
+                    // With >= 3 untracked indices the others include two consecutive ones,
+                    // which fix the pattern (strides are level sizes): the write must keep
+                    // the value the index already has.
                     flag(S.and(untracked, S.not(equal(x, restStored(slots[s].rest, i.raw)))))
+                } else {
+                    // One or two untracked indices: any value that keeps them uniform with a
+                    // valid stride is in scope; the range update computes exactly that.
+                    let (r, bad) = updatedRest(slots[s].rest, guard: g, from: i.raw, to: S.add(i.raw, lit(1))) { _, _ in e }
+                    slots[s].rest = r
+                    flag(bad)
                 }
             }
         }
