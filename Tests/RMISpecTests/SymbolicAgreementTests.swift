@@ -7,6 +7,10 @@ import SMT
 // the symbolic interpreter (Z3 terms) gives the concrete interpreter's failing conditions,
 // indices, outputs, allowed results and next state.
 
+/// The symbolic face's tests, run one at a time: each is CPU-heavy (Z3 on a dedicated
+/// thread), and on a 2-core machine running them side by side starves the rest of the suite.
+@Suite(.serialized) struct SymbolicFaceTests {}
+
 /// SplitMix64 (Steele, Lea, Flood 2014): a tiny seeded PRNG, so failures reproduce.
 struct SplitMix64 {
     var state: UInt64
@@ -391,6 +395,7 @@ enum Agreement {
     }
 }
 
+extension SymbolicFaceTests {
 @Suite struct SymbolicAgreementTests {
     static let seed: UInt64 = 0x5EED_2024_0137
 
@@ -413,12 +418,14 @@ enum Agreement {
     @Test func agreementWithoutFolding() async throws {
         let seed = Self.seed ^ 0xF01D
         let start = Date()
-        let report = try await runZ3 { _ in try Agreement.run(seed: seed, pairs: 150, folding: false, batch: 50) }
+        let report = try await runZ3 { _ in try Agreement.run(seed: seed, pairs: 100, folding: false, batch: 50) }
         let secs = Date().timeIntervalSince(start)
         print("symbolic agreement (no folding): seed \(hex(seed)), \(report.compared) pairs, \(report.skipped) skipped, \(report.successes) successes, \(report.nonLiteral) Z3 evaluations, \(String(format: "%.1f", secs)) s")
         for f in report.failures { Issue.record(Comment(rawValue: f)) }
-        #expect(report.compared >= 150, "seed \(hex(seed)): only \(report.compared) pairs compared")
+        #expect(report.compared >= 100, "seed \(hex(seed)): only \(report.compared) pairs compared")
     }
+}
+
 }
 
 /// Edge-biased 64-bit values for operation tests.
@@ -431,6 +438,7 @@ private func edgeValue(_ rng: inout SplitMix64) -> UInt64 {
     }
 }
 
+extension SymbolicFaceTests {
 @Suite struct SymbolicDomainTests {
     /// Every Domain operation, folded in Swift and built as a Z3 term, agrees with Concrete.
     @Test func operationsAgreeWithConcrete() async throws {
@@ -500,6 +508,8 @@ private func edgeValue(_ rng: inout SplitMix64) -> UInt64 {
         }
         #expect(failures.isEmpty, "\(failures.prefix(10).joined(separator: "\n"))")
     }
+}
+
 }
 
 // MARK: - The Machine back-ends agree, with closures the commands do not use yet
@@ -700,6 +710,7 @@ enum MachineAgreement {
     }
 }
 
+extension SymbolicFaceTests {
 @Suite struct SymbolicMachineTests {
     @Test func machineOperationsAgree() async throws {
         let start = Date()
@@ -713,10 +724,10 @@ enum MachineAgreement {
     @Test(arguments: ["granules=3,entries=0", "granules=4,entries=511,realms=2,recs=3,secure=1", "granules=2,entries=1,aux=0", "granules=3,entries=510"])
     func machineOperationsAgreeInOtherScopes(_ text: String) async throws {
         let scope = try Scope(parsing: text)
-        let r = try await runZ3 { _ in try MachineAgreement.run(seed: 0x3AC1_17E7, sequences: 120, folding: true, scope: scope) }
+        let r = try await runZ3 { _ in try MachineAgreement.run(seed: 0x3AC1_17E7, sequences: 60, folding: true, scope: scope) }
         print("machine agreement (\(scope)): \(r.compared) sequences, \(r.ops) operations, \(r.leftScope) left the scope")
         for f in r.failures { Issue.record(Comment(rawValue: f)) }
-        #expect(r.compared >= 120)
+        #expect(r.compared >= 60)
     }
 
     /// Unconstrained NS memory is a function: equal addresses read equal values, whatever
@@ -761,8 +772,11 @@ enum MachineAgreement {
     }
 }
 
+}
+
 // MARK: - Symbolic queries
 
+extension SymbolicFaceTests {
 @Suite struct SymbolicQueryTests {
     @Test func scopeParsing() throws {
         #expect(try Scope(parsing: "") == .default)
@@ -837,10 +851,14 @@ enum MachineAgreement {
         #expect(problems.isEmpty, "\(problems)")
     }
 
-    /// From an unconstrained well-formed state with free arguments, for every command and
-    /// every condition (and success): when Z3 finds a model, the model's pre-state, arguments
-    /// and next state replay on the concrete interpreter.
-    @Test func modelsOfFreshStatesReplayConcretely() async throws {
+    /// Symbolic queries whose models must replay on the concrete interpreter: for every
+    /// command and every condition (and success), a model where it holds, from
+    /// * an unconstrained well-formed state with free arguments (symbolic addresses, fresh
+    ///   NS memory), and
+    /// * random concrete states holding a Realm, with free arguments (symbolic IPAs and levels
+    ///   walk the literal tables).
+    /// Each model's pre-state, arguments and next state replay on `RMISpec.step`.
+    @Test func modelsReplayConcretely() async throws {
         let start = Date()
         let report = try await runZ3 { _ -> (checked: Int, sat: Int, unsat: Int, unknown: [String], problems: [String]) in
             let ctx = Context()
@@ -848,49 +866,62 @@ enum MachineAgreement {
             var unknown: [String] = [], problems: [String] = []
             try Symbolic.withContext(ctx) {
                 let scope = Scope.default
-                // REALM_CREATE from an unconstrained state builds its 16 x 6 x 508-entry rest
-                // updates symbolically; it is covered by the constant-state agreement test.
-                for cmd in RMICommand.allCases where cmd != .realmCreate {
-                    let s0 = SymbolicState.fresh(scope: scope, prefix: "s0")
-                    let args = (0..<5).map { Symbolic.variable("x\($0)") }
-                    let action = RealmAction<Symbolic>(kind: SWord(raw: Symbolic.variable("act")),
-                                                       args: (0..<4).map { SWord(raw: Symbolic.variable("a\($0)")) })
-                    let st = RMISpec.symbolicStep(cmd, s0, args: args, realm: action)
-                    let goals = [("success", st.success)] + st.conditions.map { ($0.label, $0.fails) }
-                    let t0 = Date()
-                    defer { print("  \(cmd.rawValue): \(goals.count) goals, \(String(format: "%.2f", Date().timeIntervalSince(t0))) s") }
-                    for (label, goal) in goals {
-                        checked += 1
-                        let solver = Solver(ctx, logic: "QF_BV")
-                        try solver.setRlimit(2_000_000)
-                        try solver.assert(s0.wellFormed)
-                        try solver.assert(!st.next.outOfScope)
-                        try solver.assert(goal)
-                        switch try solver.check() {
-                        case .unsat: unsat += 1
-                        case .unknown(let why): unknown.append("\(cmd.rawValue) \(label): \(why)")
-                        case .sat:
-                            sat += 1
-                            let m = try solver.model()
-                            let pre = try s0.concretize(m)
-                            let x = try args.map { try m.bvValue($0) }
-                            let act = RealmAction<Concrete>(kind: CWord(try m.bvValue(action.kind.raw)),
-                                                            args: try action.args.map { CWord(try m.bvValue($0.raw)) })
-                            let r = RMISpec.step(pre, cmd, x, realm: act)
-                            let want = label == "success" ? r.succeeded : r.failing.contains(label)
-                            if !want { problems.append("\(cmd.rawValue) \(label): model replays as \(r) (failing \(r.failing))") }
-                            let next = try st.next.concretize(m)
-                            if next != r.next { problems.append("\(cmd.rawValue) \(label): next states differ: \(Agreement.diff(next, r.next))") }
+                var gen = AgreementGenerator(seed: 0x90A1_5EED, scope: scope)
+                var starts: [(String, SymbolicState?)] = [("unconstrained", nil)]
+                while starts.count < 4 {
+                    let (c, _) = gen.walk(options: [])
+                    if !c.realms.isEmpty, let s = try? SymbolicState.constant(from: c, scope: scope) { starts.append(("state \(starts.count)", s)) }
+                }
+                for (name, constantStart) in starts {
+                    for cmd in RMICommand.allCases {
+                        // From an unconstrained state, REALM_CREATE builds its 16 x 6 x 508-entry
+                        // rest updates symbolically (about 1.5 s in a debug build, then seconds
+                        // of Z3 per goal) and the DATA commands' walks take Z3 seconds per
+                        // query; the constant starts cover them.
+                        if constantStart == nil && [.realmCreate, .dataCreate, .dataCreateUnknown, .dataDestroy].contains(cmd) { continue }
+                        // REALM_CREATE with free parameters is the same kind of heavy: one start.
+                        if cmd == .realmCreate && name != "state 1" { continue }
+                        let s0 = constantStart ?? SymbolicState.fresh(scope: scope, prefix: "s0")
+                        let args = (0..<5).map { Symbolic.variable("x\($0)") }
+                        let action = RealmAction<Symbolic>(kind: SWord(raw: Symbolic.variable("act")),
+                                                           args: (0..<4).map { SWord(raw: Symbolic.variable("a\($0)")) })
+                        let st = RMISpec.symbolicStep(cmd, s0, args: args, realm: action)
+                        let goals = [("success", st.success)] + st.conditions.map { ($0.label, $0.fails) }
+                        for (label, goal) in goals {
+                            checked += 1
+                            let solver = Solver(ctx, logic: "QF_BV")
+                            try solver.setRlimit(2_000_000)
+                            try solver.assert(s0.wellFormed)
+                            try solver.assert(!st.next.outOfScope)
+                            try solver.assert(goal)
+                            switch try solver.check() {
+                            case .unsat: unsat += 1
+                            case .unknown(let why): unknown.append("\(name) \(cmd.rawValue) \(label): \(why)")
+                            case .sat:
+                                sat += 1
+                                let m = try solver.model()
+                                let pre = try s0.concretize(m)
+                                let x = try args.map { try m.bvValue($0) }
+                                let act = RealmAction<Concrete>(kind: CWord(try m.bvValue(action.kind.raw)),
+                                                                args: try action.args.map { CWord(try m.bvValue($0.raw)) })
+                                let r = RMISpec.step(pre, cmd, x, realm: act)
+                                let want = label == "success" ? r.succeeded : r.failing.contains(label)
+                                if !want { problems.append("\(name) \(cmd.rawValue) \(label): model \(x.map(hex)) replays as \(r) (failing \(r.failing))") }
+                                let next = try st.next.concretize(m)
+                                if next != r.next { problems.append("\(name) \(cmd.rawValue) \(label): next states differ: \(Agreement.diff(next, r.next))") }
+                            }
                         }
                     }
                 }
             }
             return (checked, sat, unsat, unknown, problems)
         }
-        print("fresh-state models: \(report.checked) goals, \(report.sat) sat (replayed), \(report.unsat) unsat, \(report.unknown.count) unknown, \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
+        print("symbolic models: \(report.checked) goals, \(report.sat) sat (replayed), \(report.unsat) unsat, \(report.unknown.count) unknown, \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
         for u in report.unknown { print("  unknown: \(u)") }
         #expect(report.problems.isEmpty, "\(report.problems.prefix(10).joined(separator: "\n"))")
     }
+}
+
 }
 
 private extension Error {
