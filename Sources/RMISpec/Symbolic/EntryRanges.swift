@@ -13,7 +13,8 @@ import SMT
 // Otherwise the closure is evaluated at each of the 512 - E indices (exact, larger terms).
 // Address components are affine in j; an update whose address result is "the input address"
 // or "a constant" keeps the affine form, anything else goes to the per-index path, which
-// recomputes base and stride from j = E, E + 1 and flags any index that does not fit.
+// recomputes base and stride from j = E, E + 1 and flags any index that does not fit (and a
+// stride that is not one of `restStrides`).
 
 extension SymbolicState {
     /// An RTT's entries as the operations see them.
@@ -118,14 +119,14 @@ extension SymbolicState {
                 // Address passed through: the affine form is kept. A partial cover is uniform
                 // iff the closure keeps state, RIPAS and attributes.
                 let r = RestSummary(state: S.ite(c, fE.state, rest.state), ripas: S.ite(c, fE.ripas, rest.ripas),
-                                    attrs: S.ite(c, fE.attrs, rest.attrs), base: rest.base, stride: rest.stride)
+                                    attrs: S.ite(c, fE.attrs, rest.attrs), base: rest.base, strideCode: rest.strideCode)
                 return (r, S.and(S.and(g, partial), S.not(sameFields)))
             }
             if fJ.addr == fE.addr && isKnownFalse(S.and(g, partial)) {
                 // A constant address over the whole rest (or none of it).
                 let r = RestSummary(state: S.ite(c, fE.state, rest.state), ripas: S.ite(c, fE.ripas, rest.ripas),
                                     attrs: S.ite(c, fE.attrs, rest.attrs), base: S.ite(c, fE.addr, rest.base),
-                                    stride: S.ite(c, lit(0), rest.stride))
+                                    strideCode: S.ite(c, strideCode(0), rest.strideCode))
                 return (r, env.fls)
             }
         }
@@ -140,16 +141,18 @@ extension SymbolicState {
             out.append(select(hit, stored(f(SWord(raw: jt), word(old))), old))
         }
         let e0 = out[0]
-        let stride = out.count > 1 ? S.sub(out[1].addr, e0.addr) : rest.stride
+        // A single untracked entry (E = 511) keeps the old stride: any stride fits one point.
+        let stride = out.count > 1 ? S.sub(out[1].addr, e0.addr) : S.sub(restStored(rest, lit(1)).addr, rest.base)
+        let (code, validStride) = out.count > 1 ? strideCode(of: stride) : (rest.strideCode, env.tru)
         let base = S.sub(e0.addr, S.mul(lit(e), stride))
-        var bad = env.fls
+        var bad = S.not(validStride)
         for (k, x) in out.enumerated() where k > 0 {
             let fits = S.and(S.and(env.eqAny(x.state, e0.state), env.eqAny(x.ripas, e0.ripas)),
                              S.and(env.eqAny(x.attrs, e0.attrs),
                                    S.eq(x.addr, S.add(base, S.mul(lit(e + UInt64(k)), stride)))))
             bad = S.or(bad, S.not(fits))
         }
-        return (RestSummary(state: e0.state, ripas: e0.ripas, attrs: e0.attrs, base: base, stride: stride), bad)
+        return (RestSummary(state: e0.state, ripas: e0.ripas, attrs: e0.attrs, base: base, strideCode: code), bad)
     }
 }
 

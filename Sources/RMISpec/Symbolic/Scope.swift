@@ -16,7 +16,8 @@ public struct Scope: Hashable, Sendable, CustomStringConvertible {
     public var recs: Int
     /// `entries=N` (0...512, default 4): the entry indices `0..<N` of every RTT are tracked
     /// one by one; the other indices of a table share one summary (uniform state, RIPAS and
-    /// attributes, address `base + i * stride`). Small IPAs use the tracked entries.
+    /// attributes, address `base + i * stride` with a stride of 0 or an RTT level size).
+    /// Small IPAs use the tracked entries.
     public var entries: Int
     /// `aux=N` (0...16, default 1): the platform's RecAuxCount.
     public var aux: Int

@@ -38,7 +38,7 @@ extension SymbolicState {
                                    ripas: guarded(rttP, bv("\(g).rest.ripas", w8), w8),
                                    attrs: guarded(rttP, bv("\(g).rest.attrs", w8), w8),
                                    base: guarded(rttP, bv("\(g).rest.base")),
-                                   stride: guarded(rttP, bv("\(g).rest.stride")))
+                                   strideCode: guarded(rttP, bv("\(g).rest.stride", strideCodeWidth), strideCodeWidth))
             slots.append(GranuleSlot(address: scope.slotAddress(i), state: bv("\(g).state", stateWidth),
                                      gpt: bv("\(g).gpt", gptWidth), content: bv("\(g).content"),
                                      realmPresent: realmP, realm: realm, recPresent: recP, rec: rec,
@@ -55,21 +55,23 @@ extension SymbolicState {
         try! constant(from: SpecState(platform: scope.platform, options: options), scope: scope)
     }
 
-    /// Whether the state encodes a `SpecState` that fits the scope: valid Granule-state
-    /// and GPT encodings and the Realm/REC bounds. (`outOfScope` is about the run, not the
+    /// Whether the state encodes a `SpecState` that fits the scope: valid Granule-state,
+    /// GPT and stride encodings and the Realm/REC bounds. (`outOfScope` is about the run, not the
     /// state, and is not included.)
     public var wellFormed: Term {
         var ok = Symbolic.not(boundsExceeded)
         for s in slots {
             ok = Symbolic.and(ok, Symbolic.ult(env.zext(s.state, Self.stateWidth), lit(UInt64(GranuleState.allCases.count))))
             ok = Symbolic.and(ok, Symbolic.ult(env.zext(s.gpt, Self.gptWidth), lit(UInt64(GPT.allCases.count))))
+            ok = Symbolic.and(ok, Symbolic.ult(env.zext(s.rest.strideCode, Self.strideCodeWidth), lit(UInt64(Self.restStrides.count))))
         }
         return ok
     }
 
     /// The concrete state `s` as literals. Throws `ScopeMismatch` when `s` does not fit:
     /// another platform, a Granule or object outside the slots, more Realms/RECs than the
-    /// bounds, or an RTT whose untracked entries are not uniform with affine addresses.
+    /// bounds, or an RTT whose untracked entries are not uniform with addresses stepping by
+    /// 0 or an RTT level size.
     /// Call inside `Symbolic.withContext`.
     public static func constant(from s: SpecState, scope: Scope) throws -> SymbolicState {
         let env = Symbolic.env
@@ -99,7 +101,8 @@ extension SymbolicState {
             let realm = s.realms[a]
             let rec = s.recs[a]
             let rtt = s.rtts[a]
-            var rest = RestSummary(state: l8(0), ripas: l8(0), attrs: l8(0), base: env.lit(0), stride: env.lit(0))
+            var rest = RestSummary(state: l8(0), ripas: l8(0), attrs: l8(0), base: env.lit(0),
+                                   strideCode: env.lit(0, width: strideCodeWidth))
             if let rtt, e < n {
                 let x0 = rtt.entries[e]
                 let stride = e + 1 < n ? rtt.entries[e + 1].addr &- x0.addr : 0
@@ -111,8 +114,11 @@ extension SymbolicState {
                         throw ScopeMismatch(message: "RTT \(hex(a)): untracked entry \(j) differs from entry \(e) (entries=\(e) tracks 0..<\(e))")
                     }
                 }
+                guard let code = restStrides.firstIndex(of: stride) else {
+                    throw ScopeMismatch(message: "RTT \(hex(a)): untracked entries step by \(hex(stride)), not 0 or an RTT level size")
+                }
                 rest = RestSummary(state: l8(x0.state), ripas: l8(x0.ripas), attrs: l8(x0.attrs),
-                                   base: env.lit(base), stride: env.lit(stride))
+                                   base: env.lit(base), strideCode: env.lit(UInt64(code), width: strideCodeWidth))
             }
             slots.append(GranuleSlot(
                 address: a,
@@ -175,7 +181,11 @@ extension SymbolicState {
                                     attrs: UInt8(try bv(x.attrs)), addr: try bv(x.addr))
                 }
                 let rs = UInt8(try bv(s.rest.state)), rr = UInt8(try bv(s.rest.ripas)), ra = UInt8(try bv(s.rest.attrs))
-                let base = try bv(s.rest.base), stride = try bv(s.rest.stride)
+                let base = try bv(s.rest.base), code = try bv(s.rest.strideCode)
+                guard code < UInt64(Self.restStrides.count) else {
+                    throw ScopeMismatch(message: "slot \(hex(s.address)): rest stride code \(code)")
+                }
+                let stride = Self.restStrides[Int(code)]
                 st.updateEntries(a, from: 0, to: CWord(n), when: true) { i, _ in
                     let x = i.raw < e ? tracked[Int(i.raw)]
                         : SpecState.Entry(state: rs, ripas: rr, attrs: ra, addr: base &+ i.raw &* stride)

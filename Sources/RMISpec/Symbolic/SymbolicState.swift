@@ -18,7 +18,10 @@ import SMT
 /// * **RTT entries.** Indices `0..<scope.entries` are tracked one by one (8-bit state, RIPAS
 ///   and attributes — `SpecState` stores these as UInt8 — and a 64-bit address). The other
 ///   indices share a *rest summary*: uniform state, RIPAS and attributes and the address
-///   `base + i * stride`. It stays exact: an entry-range update that would make the rest
+///   `base + i * stride`, where the stride is 0 or an RTT level size (`restStrides`: what
+///   REALM_CREATE's zero addresses and a block's split into pages give; a 3-bit code, so an
+///   address read costs a multiplexer of constant shifts, not a 64-bit multiplier — the
+///   multiplier made a DATA_CREATE query from an unconstrained state 3x slower). It stays exact: an entry-range update that would make the rest
 ///   non-uniform, or a single-entry write at an untracked index with a value other than the
 ///   summary's, sets `outOfScope`; predicates over the rest (`firstEntry`, `allEntries`) are
 ///   evaluated once when their result provably does not depend on the index, else at every
@@ -39,10 +42,16 @@ public struct SymbolicState: Machine {
     }
 
     /// The untracked entries `scope.entries..<512` of one RTT: 8-bit state, RIPAS and
-    /// attributes shared by all of them, and entry `i`'s address `base + i * stride`.
+    /// attributes shared by all of them, and entry `i`'s address
+    /// `base + i * restStrides[strideCode]` (`strideCode`: 3 bits, valid values 0...5).
     public struct RestSummary {
-        public var state: Term, ripas: Term, attrs: Term, base: Term, stride: Term
+        public var state: Term, ripas: Term, attrs: Term, base: Term, strideCode: Term
     }
+
+    /// The address strides a rest summary can have: 0 and `RttLevelSize(level)` for levels
+    /// 3, 2, 1, 0, -1. A state whose untracked entries step by anything else does not fit.
+    public static let restStrides: [UInt64] = [0, 1 << 12, 1 << 21, 1 << 30, 1 << 39, 1 << 48]
+    static let strideCodeWidth = 3
 
     /// One Granule slot and the objects it can hold.
     public struct GranuleSlot {
@@ -170,7 +179,7 @@ public struct SymbolicState: Machine {
         StoredEntry(state: lit8(0), ripas: lit8(0), attrs: lit8(0), addr: lit(0))
     }
     func zeroRest() -> RestSummary {
-        RestSummary(state: lit8(0), ripas: lit8(0), attrs: lit8(0), base: lit(0), stride: lit(0))
+        RestSummary(state: lit8(0), ripas: lit8(0), attrs: lit8(0), base: lit(0), strideCode: strideCode(0))
     }
     func word(_ e: StoredEntry) -> RttEntry<Symbolic> {
         let w = Self.entryFieldWidth
@@ -193,9 +202,31 @@ public struct SymbolicState: Machine {
     }
     /// Untracked entry `i` (only meaningful for `tracked <= i < 512`).
     func restStored(_ r: RestSummary, _ i: Term) -> StoredEntry {
-        // `i & 511` is `i` on the range; the mask lets the bit-blaster see a 9-bit multiplier.
-        StoredEntry(state: r.state, ripas: r.ripas, attrs: r.attrs,
-                    addr: S.add(r.base, S.mul(S.and(i, lit(Layout.entriesPerRtt - 1)), r.stride)))
+        // `i & 511` is `i` on the range: `i * stride` is `(i & 511) << log2(stride)`.
+        let i9 = S.and(i, lit(Layout.entriesPerRtt - 1))
+        var offset = lit(0)
+        if env.fold, let code = env.value(r.strideCode) {
+            if code > 0 && Int(code) < Self.restStrides.count {
+                offset = S.shl(i9, lit(UInt64(Self.restStrides[Int(code)].trailingZeroBitCount)))
+            }
+        } else {
+            for code in (1..<Self.restStrides.count).reversed() {
+                let shifted = S.shl(i9, lit(UInt64(Self.restStrides[code].trailingZeroBitCount)))
+                offset = S.ite(env.eqAny(r.strideCode, strideCode(code)), shifted, offset)
+            }
+        }
+        return StoredEntry(state: r.state, ripas: r.ripas, attrs: r.attrs, addr: S.add(r.base, offset))
+    }
+    func strideCode(_ k: Int) -> Term { env.lit(UInt64(k), width: Self.strideCodeWidth) }
+    /// The code of a 64-bit stride term, and whether it is one of `restStrides`.
+    func strideCode(of stride: Term) -> (code: Term, valid: Term) {
+        var code = strideCode(0), valid = S.eq(stride, lit(0))
+        for k in (1..<Self.restStrides.count).reversed() {
+            let hit = S.eq(stride, lit(Self.restStrides[k]))
+            code = S.ite(hit, strideCode(k), code)
+            valid = S.or(valid, hit)
+        }
+        return (code, valid)
     }
 
     // MARK: object deletion (a Granule leaving RD / REC / RTT)
@@ -219,7 +250,7 @@ public struct SymbolicState: Machine {
         let r = slots[i].rest, zr = zeroRest()
         slots[i].rest = RestSummary(state: S.ite(c, zr.state, r.state), ripas: S.ite(c, zr.ripas, r.ripas),
                                     attrs: S.ite(c, zr.attrs, r.attrs), base: S.ite(c, zr.base, r.base),
-                                    stride: S.ite(c, zr.stride, r.stride))
+                                    strideCode: S.ite(c, zr.strideCode, r.strideCode))
     }
 
     // MARK: bounds
