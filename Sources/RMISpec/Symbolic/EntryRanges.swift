@@ -97,9 +97,17 @@ extension SymbolicState {
         return acc
     }
 
+    /// Closure results of one `updateEntries` call by (index, input entry): tables of several
+    /// slots often have equal rests (all zero, say), and the per-index path then evaluates
+    /// the closure once, not once per slot.
+    final class ClosureMemo {
+        struct Key: Hashable { let j: UInt64, state: Term, ripas: Term, attrs: Term, addr: Term }
+        var results: [Key: StoredEntry] = [:]
+    }
+
     /// The rest after `n(j) = g && from <= j < to ? f(j, r(j)) : r(j)`, and the condition
     /// under which that is not uniform (then the state is out of scope).
-    func updatedRest(_ rest: RestSummary, guard g: Term, from: Term, to: Term,
+    func updatedRest(_ rest: RestSummary, guard g: Term, from: Term, to: Term, memo: ClosureMemo = ClosureMemo(),
                      _ f: (SWord, RttEntry<Symbolic>) -> RttEntry<Symbolic>) -> (RestSummary, Term) {
         let n = Layout.entriesPerRtt, e = UInt64(tracked)
         // Some / every untracked index is in [from, to).
@@ -138,7 +146,13 @@ extension SymbolicState {
             let old = restStored(rest, jt)
             let hit = S.and(g, S.and(S.not(S.ult(jt, from)), S.ult(jt, to)))
             if isKnownFalse(hit) { out.append(old); continue }
-            out.append(select(hit, stored(f(SWord(raw: jt), word(old))), old))
+            let key = ClosureMemo.Key(j: j, state: old.state, ripas: old.ripas, attrs: old.attrs, addr: old.addr)
+            let new: StoredEntry
+            if let m = memo.results[key] { new = m } else {
+                new = stored(f(SWord(raw: jt), word(old)))
+                memo.results[key] = new
+            }
+            out.append(select(hit, new, old))
         }
         let e0 = out[0]
         // A single untracked entry (E = 511) keeps the old stride: any stride fits one point.
@@ -206,6 +220,7 @@ extension SymbolicState {
         // SpecState: lo = min(from, 512), hi = min(to, 512); nothing (not even the RTT
         // object) is created unless lo < hi, i.e. from < 512 && from < to.
         let nonEmpty = S.and(S.ult(from.raw, lit(Layout.entriesPerRtt)), S.ult(from.raw, to.raw))
+        let memo = ClosureMemo()
         for (s, m) in matches(t.raw) {
             let g = S.and(when.raw, m)
             if isKnownFalse(S.and(g, nonEmpty)) { continue }
@@ -218,7 +233,7 @@ extension SymbolicState {
                 slots[s].entries[k] = select(gk, stored(f(SWord(raw: kt), word(old))), old)
             }
             if hasRest {
-                let (r, bad) = updatedRest(slots[s].rest, guard: g, from: from.raw, to: to.raw, f)
+                let (r, bad) = updatedRest(slots[s].rest, guard: g, from: from.raw, to: to.raw, memo: memo, f)
                 slots[s].rest = r
                 flag(bad)
             }
