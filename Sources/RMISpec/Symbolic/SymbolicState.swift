@@ -18,14 +18,18 @@ import SMT
 /// * **RTT entries.** Indices `0..<scope.entries` are tracked one by one (8-bit state, RIPAS
 ///   and attributes — `SpecState` stores these as UInt8 — and a 64-bit address). The other
 ///   indices share a *rest summary*: uniform state, RIPAS and attributes and the address
-///   `base + i * stride`, where the stride is 0 or an RTT level size (`restStrides`: what
-///   REALM_CREATE's zero addresses and a block's split into pages give; a 3-bit code, so an
-///   address read costs a multiplexer of constant shifts, not a 64-bit multiplier — the
-///   multiplier made a DATA_CREATE query from an unconstrained state 3x slower). It stays exact: an entry-range update that would make the rest
-///   non-uniform, or a single-entry write at an untracked index with a value other than the
-///   summary's, sets `outOfScope`; predicates over the rest (`firstEntry`, `allEntries`) are
-///   evaluated once when their result provably does not depend on the index, else at every
-///   untracked index (see `EntryRanges.swift`).
+///   `base + i * stride`, the stride 0 or an RTT level size (`restStrides`: REALM_CREATE's
+///   zero addresses, a block split into pages). The stride is a 3-bit code, so an address
+///   read is a multiplexer of constant shifts, not a 64-bit multiplier (which made a
+///   DATA_CREATE query from an unconstrained state 3x slower). The summary stays exact: an
+///   entry-range update that would make the rest non-uniform, or a single-entry write at an
+///   untracked index that breaks the pattern, sets `outOfScope`; predicates over the rest
+///   (`firstEntry`, `allEntries`) are evaluated once when their result provably does not
+///   depend on the index, else at every untracked index (see `EntryRanges.swift`).
+/// * **existsRealm / existsRec** iterate the slots guarded by the present bits — what
+///   `SpecState` iterates (its dictionaries' keys). Every command writes an object's fields
+///   together with the Granule-state change, so present ⇔ Granule state RD / REC in the
+///   states the spec reaches; the bits keep the encoding exact even for states where not.
 /// * **NS memory**: see `NSMemory`.
 /// * **Bounds.** More Realms or RECs than the scope allows is out of scope too;
 ///   `RMISpec.symbolicStep` folds that into `outOfScope` after each step.
