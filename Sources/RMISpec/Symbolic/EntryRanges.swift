@@ -97,6 +97,20 @@ extension SymbolicState {
         return acc
     }
 
+    func count(in v: TableView, _ p: (SWord, RttEntry<Symbolic>) -> SBit) -> Term {
+        var acc = lit(0)
+        for k in 0..<tracked {
+            acc = S.add(acc, S.ite(p(SWord(raw: lit(UInt64(k))), word(v.entries[k])).raw, lit(1), lit(0)))
+        }
+        if hasRest {
+            switch restValues(v.rest, p) {
+            case .uniform(let x): acc = S.add(acc, S.ite(x, lit(Layout.entriesPerRtt - UInt64(tracked)), lit(0)))
+            case .perIndex(let xs): for x in xs { acc = S.add(acc, S.ite(x, lit(1), lit(0))) }
+            }
+        }
+        return acc
+    }
+
     /// Closure results of one `updateEntries` call by (index, input entry): tables of several
     /// slots often have equal rests (all zero, say), and the per-index path then evaluates
     /// the closure once, not once per slot.
@@ -249,6 +263,16 @@ extension SymbolicState {
         }
         r = first(in: zeroView(), from: from.raw, where: p)
         for (k, m) in ms.reversed() { r = S.ite(m, first(in: view(k), from: from.raw, where: p), r) }
+        return SWord(raw: r)
+    }
+
+    public func countEntries(_ t: SWord, _ p: (SWord, RttEntry<Symbolic>) -> SBit) -> SWord {
+        let ms = matches(t.raw)
+        if env.fold, env.value(t.raw) != nil, let (k, _) = ms.first {
+            return SWord(raw: count(in: view(k), p))
+        }
+        var r = count(in: zeroView(), p)
+        for (k, m) in ms.reversed() { r = S.ite(m, count(in: view(k), p), r) }
         return SWord(raw: r)
     }
 

@@ -370,6 +370,9 @@ extension SymbolicState {
         flag(S.and(when.raw, S.not(isSlot(t.raw))))
     }
 
+    /// The slots: every Granule that can differ from its initial state.
+    public var addresses: [SWord] { slots.map { SWord(raw: lit($0.address)) } }
+
     public func existsRealm(where p: (SWord) -> SBit) -> SBit {
         var acc = env.fls
         for s in slots where !isKnownFalse(s.realmPresent) {
