@@ -130,7 +130,7 @@ extension Machine {
         var live = realm(rd, .numRecs) != 0
         let base = realm(rd, .rttBase)
         Self.forEachStartingRtt(realm(rd, .numStart)) { i, exists in
-            live = live || (exists && rttIsLive(base + Word(UInt64(i)) * Self.granule))
+            live = live || both(exists) { rttIsLive(base + Word(UInt64(i)) * Self.granule) }
         }
         return live
     }

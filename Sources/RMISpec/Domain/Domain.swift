@@ -73,6 +73,8 @@ extension Bit: ExpressibleByBooleanLiteral {
 @inlinable public func ite<D>(_ c: Bit<D>, _ a: Word<D>, _ b: Word<D>) -> Word<D> {
     Word(raw: D.ite(c.raw, a.raw, b.raw))
 }
+/// `a && b()`, where `b` is evaluated only when `a` is not known to be false.
+@inlinable public func both<D>(_ a: Bit<D>, _ b: () -> Bit<D>) -> Bit<D> { a.isFalse ? a : a && b() }
 /// `ite(c, a(), b)`, where `a` is evaluated only when `c` is not known to be false.
 @inlinable public func ite<D>(_ c: Bit<D>, then a: () -> Word<D>, else b: Word<D>) -> Word<D> {
     c.isFalse ? b : ite(c, a(), b)

@@ -207,24 +207,24 @@ extension SpecState: Machine {
     }
     public func firstEntry(_ t: CWord, from: CWord, where p: (CWord, RttEntry<Concrete>) -> CBit) -> CWord {
         guard from.raw < Layout.entriesPerRtt else { return CWord(Layout.entriesPerRtt) }
-        let r = rtts[t.raw] ?? Rtt()
-        for i in Int(from.raw)..<Int(Layout.entriesPerRtt) where p(CWord(UInt64(i)), SpecState.word(r.entries[i])).raw {
+        let entries = rtts[t.raw]?.entries
+        for i in Int(from.raw)..<Int(Layout.entriesPerRtt) where p(CWord(UInt64(i)), SpecState.word(entries?[i] ?? .zero)).raw {
             return CWord(UInt64(i))
         }
         return CWord(Layout.entriesPerRtt)
     }
     public func allEntries(_ t: CWord, _ p: (CWord, RttEntry<Concrete>) -> CBit) -> CBit {
-        let r = rtts[t.raw] ?? Rtt()
-        for i in 0..<Int(Layout.entriesPerRtt) where !p(CWord(UInt64(i)), SpecState.word(r.entries[i])).raw {
+        let entries = rtts[t.raw]?.entries
+        for i in 0..<Int(Layout.entriesPerRtt) where !p(CWord(UInt64(i)), SpecState.word(entries?[i] ?? .zero)).raw {
             return false
         }
         return true
     }
 
     public func countEntries(_ t: CWord, _ p: (CWord, RttEntry<Concrete>) -> CBit) -> CWord {
-        let r = rtts[t.raw] ?? Rtt()
+        let entries = rtts[t.raw]?.entries
         var n: UInt64 = 0
-        for i in 0..<Int(Layout.entriesPerRtt) where p(CWord(UInt64(i)), SpecState.word(r.entries[i])).raw { n += 1 }
+        for i in 0..<Int(Layout.entriesPerRtt) where p(CWord(UInt64(i)), SpecState.word(entries?[i] ?? .zero)).raw { n += 1 }
         return CWord(n)
     }
 
