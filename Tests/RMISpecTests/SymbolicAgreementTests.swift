@@ -3,9 +3,10 @@ import Testing
 import SMT
 @testable import RMISpec
 
-// The two faces of the spec agree: on random (state, command) pairs in the default scope,
-// the symbolic interpreter (Z3 terms) gives the concrete interpreter's failing conditions,
-// indices, outputs, allowed results and next state.
+// The two faces of the spec agree: on random (state, command) pairs in the default scope
+// (shallow random walks) and in a larger scope (deep states built by directed prefixes, see
+// `DeepGenerator`), the symbolic interpreter (Z3 terms) gives the concrete interpreter's
+// failing conditions, indices, outputs, allowed results and next state.
 
 /// The symbolic face's tests, run one at a time: each is CPU-heavy (Z3 on a dedicated
 /// thread), and on a 2-core machine running them side by side starves the rest of the suite.
@@ -218,6 +219,11 @@ struct AgreementReport: Sendable {
     var withRealm = 0
     /// How often each `COMMAND.label` failed in a compared pair.
     var labelHits: [String: Int] = [:]
+    /// How often each RTT-error `COMMAND.label@index` failed (the index is the walk level
+    /// for rtt_walk / rtte_state / base_align / no_progress, the level for rtt_live / rtt_homo).
+    var rttLevelHits: [String: Int] = [:]
+    /// Successes whose outputs differ only because the step left the scope (see `compare`).
+    var outputsAfterLeavingScope = 0
     var failures: [String] = []
     /// Seconds spent generating states, and in the symbolic step plus the comparison.
     var generating = 0.0, comparing = 0.0
@@ -319,6 +325,9 @@ enum Agreement {
             }
             let f = try bool(sc.fails)
             if cc.fails.raw { report.labelHits["\(cmd.rawValue.dropFirst(4)).\(cc.label)", default: 0] += 1 }
+            if cc.fails.raw && cc.status == .errorRtt {
+                report.rttLevelHits["\(cmd.rawValue.dropFirst(4)).\(cc.label)@\(Int64(bitPattern: cc.index.raw))", default: 0] += 1
+            }
             if f != cc.fails.raw { problems.append("\(cc.label): fails \(f) symbolically, \(cc.fails.raw) concretely") }
             if cc.fails.raw {
                 let i = try bv(sc.index)
@@ -335,11 +344,24 @@ enum Agreement {
         }
         let success = try bool(st.success)
         if success != r.succeeded { problems.append("success \(success) vs \(r.succeeded)") }
+        // Whether the concrete next state fits the scope (else the symbolic step must say it
+        // left the scope, checked below).
+        let fits = (try? SymbolicState.constant(from: r.next, scope: symPre.scope)) != nil
         if r.succeeded {
             report.successes += 1
             report.successByCommand[cmd, default: 0] += 1
             let outs = try st.outputs.map(bv)
-            if outs != ev.outputs.map(\.raw) { problems.append("outputs \(outs.map(hex)) vs \(ev.outputs.map { hex($0.raw) })") }
+            if outs != ev.outputs.map(\.raw) {
+                // A step that leaves the scope is not a run of SpecState (engines assert
+                // !outOfScope): the symbolic state drops the write it cannot hold, so an
+                // output read after that write (walk_top of RTT_UNMAP_UNPROTECTED after an
+                // untracked entry changed) may differ. Counted, not compared.
+                if fits {
+                    problems.append("outputs \(outs.map(hex)) vs \(ev.outputs.map { hex($0.raw) })")
+                } else {
+                    report.outputsAfterLeavingScope += 1
+                }
+            }
         }
         // Allowed results: every (status, index) a condition or the concrete step names.
         var candidates: [(Status, UInt64)] = [(.success, 0)] + r.allowed.map { ($0.status, $0.index) }
@@ -350,7 +372,6 @@ enum Agreement {
             if s != c { problems.append("allowed(\(status.specName), \(hex(index))): \(s) vs \(c)") }
         }
         // Next state, and whether it fits the scope.
-        let fits = (try? SymbolicState.constant(from: r.next, scope: symPre.scope)) != nil
         let out = try bool(st.next.outOfScope)
         if out == fits { problems.append("outOfScope \(out) but the concrete next state \(fits ? "fits" : "does not fit") the scope") }
         if fits {
@@ -395,34 +416,560 @@ enum Agreement {
     }
 }
 
+// MARK: - Phase 2: deep states inside a larger scope
+
+/// Deep states for the agreement test: directed prefixes inside `scope` (a Realm of
+/// w=40/SL=0, w=32/SL=1 or w=40/SL=1 with two concatenated starting RTTs; RTTs down to
+/// level 3 at small protected IPAs and in the unprotected half, all in the tracked entries;
+/// RTT_INIT_RIPAS ranges; DATA; RECs with the scope's aux count; ACTIVATE; unprotected
+/// mappings; REC_ENTERs with RIPAS changes, PSCI requests and `stay_running`), then random
+/// calls whose arguments are mostly read off the state, so that the success effects and the
+/// deep failure paths (rtt_walk / rtte_state at each level, rtt_live, rtt_homo, no_progress,
+/// running RECs, pending PSCI) are compared.
+struct DeepGenerator {
+    var gen: AgreementGenerator
+    var scope: Scope { gen.scope }
+
+    init(seed: UInt64, scope: Scope) { gen = AgreementGenerator(seed: seed, scope: scope) }
+
+    static func levelSize(_ level: Int64) -> UInt64 { level < 0 ? 1 << 48 : UInt64(1) << UInt64(39 - 9 * level) }
+
+    func field(_ s: SpecState, _ rd: UInt64, _ f: RealmField) -> UInt64 { s.realms[rd]?.fields[f.rawValue] ?? 0 }
+    func width(_ s: SpecState, _ rd: UInt64) -> UInt64 { field(s, rd, .ipaWidth) }
+    func sl(_ s: SpecState, _ rd: UInt64) -> Int64 { Int64(bitPattern: field(s, rd, .levelStart)) }
+    func walkLevel(_ s: SpecState, _ rd: UInt64, _ ipa: UInt64) -> Int64 {
+        Int64(bitPattern: s.walk(CWord(rd), CWord(ipa), to: 3).level.raw)
+    }
+    func unprotectedBase(_ s: SpecState, _ rd: UInt64) -> UInt64 {
+        let w = width(s, rd)
+        return w > 0 && w < 64 ? UInt64(1) << (w - 1) : 1 << 39
+    }
+
+    func inState(_ s: SpecState, _ g: GranuleState) -> [UInt64] { scope.slotAddresses.filter { s.granule($0).state == g } }
+    /// UNDELEGATED slots the Host can write (NS pages).
+    func nsPages(_ s: SpecState) -> [UInt64] { scope.slotAddresses.filter { s.granule($0).state == .undelegated && s.granule($0).gpt == .ns } }
+    mutating func nsPage(_ s: SpecState) -> UInt64 { let p = nsPages(s); return p.isEmpty ? gen.slot() : gen.rng.pick(p) }
+
+    /// The IPAs of the tracked entries of `rd`'s RTTs, with their level and entry.
+    func entries(_ s: SpecState, _ rd: UInt64) -> [(ipa: UInt64, level: Int64, entry: SpecState.Entry)] {
+        var out: [(UInt64, Int64, SpecState.Entry)] = []
+        for (_, t) in s.rtts.sorted(by: { $0.key < $1.key }) where t.owner == rd {
+            let level = Int64(bitPattern: t.level), size = Self.levelSize(level)
+            for i in 0..<min(scope.entries + 1, 512) { out.append((t.ipaBase &+ UInt64(i) &* size, level, t.entries[i])) }
+        }
+        return out
+    }
+
+    /// Small IPAs (the tracked entries of level-3 tables at 0 and at the unprotected base),
+    /// block-aligned ones, and now and then an odd one.
+    mutating func deepIpa(_ s: SpecState, _ rd: UInt64) -> UInt64 {
+        let es = entries(s, rd)
+        if !es.isEmpty, gen.rng.chance(60) { return gen.rng.pick(es).ipa }
+        let u = unprotectedBase(s, rd)
+        switch gen.rng.below(8) {
+        case 0, 1: return UInt64(gen.rng.below(5)) * 0x1000
+        case 2, 3: return u + UInt64(gen.rng.below(5)) * 0x1000
+        case 4: return gen.rng.pick([0x20_0000, 0x4000_0000, u + 0x20_0000, u + 0x4000_0000, 0])
+        case 5: return gen.rng.pick([0, u]) + gen.rng.pick([8, 0x800, 0x1_0000, 0x10_0000])
+        default: return gen.ipa()
+        }
+    }
+
+    mutating func deepLevel(_ s: SpecState, _ rd: UInt64, _ ipa: UInt64, plus: Int64) -> UInt64 {
+        if gen.rng.chance(15) { return gen.level() }
+        return UInt64(bitPattern: walkLevel(s, rd, ipa) + plus - (gen.rng.chance(10) ? 1 : 0))
+    }
+
+    /// A Realm action for REC_ENTER, mostly one that exits with a request.
+    mutating func deepAction(_ s: SpecState, rec: UInt64, kind: Int? = nil) -> RealmActionValue {
+        let owner = s.recs[rec]?.owner ?? 0
+        let others = s.recs.filter { $0.key != rec && $0.value.owner == owner }.map(\.value.mpidr).sorted()
+        let target = others.isEmpty ? UInt64(gen.rng.below(3)) : gen.rng.pick(others)
+        let u = unprotectedBase(s, owner)
+        switch kind ?? gen.rng.below(16) {
+        case 0, 1: return RealmActionValue(.psciCpuOn, [gen.rng.chance(85) ? target : gen.rng.pick([0, 7, s.recs[rec]?.mpidr ?? 0]),
+                                                        gen.rng.chance(90) ? 0x1000 : u, 0x42])
+        case 2: return RealmActionValue(.psciAffinityInfo, [target, gen.rng.chance(85) ? 0 : 1])
+        case 3, 4:
+            let base = UInt64(gen.rng.below(3)) * 0x1000
+            return RealmActionValue(.ripasChange, [base, base + UInt64(1 + gen.rng.below(3)) * 0x1000,
+                                                   UInt64(gen.rng.below(gen.rng.chance(90) ? 2 : 4)), UInt64(gen.rng.below(2))])
+        case 5, 6: return RealmActionValue(.stayRunning)
+        case 7: return RealmActionValue(.hostCall, [UInt64(gen.rng.below(0x20000))])
+        case 8: return RealmActionValue(.mmioAbort, [u + UInt64(gen.rng.below(3)) * 0x1000, UInt64(gen.rng.below(2))])
+        case 9: return RealmActionValue(.protectedAbort, [UInt64(gen.rng.below(4)) * 0x1000, 0])
+        case 10: return RealmActionValue(.psciCpuOff)
+        case 11: return RealmActionValue(gen.rng.chance(50) ? .psciSystemOff : .psciSystemReset)
+        case 12: return RealmActionValue(.psciCpuSuspend)
+        default: return gen.realmAction()
+        }
+    }
+
+    /// Arguments for `cmd` in `s`, mostly taken from the state, with the Host writes and the
+    /// steps (delegations, parameter blocks) to run before the call, and the Realm action.
+    mutating func deepCall(_ cmd: RMICommand, _ s: SpecState) -> (args: [UInt64], setup: [TraceStep], action: RealmActionValue) {
+        var action = gen.realmAction()
+        if gen.rng.chance(20) { return (gen.args(cmd, s), [], action) }
+        let realms = s.realms.keys.sorted(), recs = s.recs.keys.sorted()
+        let delegated = inState(s, .delegated)
+        func pickOr(_ xs: [UInt64]) -> UInt64 { xs.isEmpty ? gen.addr(s) : (gen.rng.chance(95) ? gen.rng.pick(xs) : gen.addr(s, prefer: xs)) }
+        let rd = pickOr(realms)
+        var setup: [TraceStep] = []
+        let args: [UInt64]
+        switch cmd {
+        case .version, .features, .granuleDelegate, .granuleUndelegate:
+            return (gen.args(cmd, s), [], action)
+        case .realmCreate:
+            let (a, st) = gen.realmCreateSetup(s)
+            return (a, st, action)
+        case .realmActivate, .realmDestroy, .recAuxCount:
+            args = [rd]
+        case .dataCreate, .dataCreateUnknown:
+            let unassigned = entries(s, rd).filter { $0.level == 3 && $0.entry.entryState == .unassigned }.map(\.ipa)
+            let ipa = !unassigned.isEmpty && gen.rng.chance(70) ? gen.rng.pick(unassigned) : deepIpa(s, rd)
+            let data = pickOr(delegated)
+            if cmd == .dataCreate {
+                let src = gen.rng.chance(90) ? nsPage(s) : gen.addr(s)
+                setup.append(.write(.data(at: src, content: gen.rng.chance(70) ? UInt64(gen.rng.below(4)) : gen.rng.next())))
+                args = [rd, data, ipa, src, gen.rng.chance(90) ? UInt64(gen.rng.below(2)) : gen.rng.next()]
+            } else {
+                args = [rd, data, ipa]
+            }
+        case .dataDestroy:
+            let assigned = entries(s, rd).filter { $0.entry.entryState == .assigned }.map(\.ipa)
+            args = [rd, !assigned.isEmpty && gen.rng.chance(70) ? gen.rng.pick(assigned) : deepIpa(s, rd)]
+        case .recCreate:
+            let rec = pickOr(delegated)
+            let rest = delegated.filter { $0 != rec }
+            var aux = (0..<scope.aux).map { i in i < rest.count ? rest[i] : gen.slot() }
+            if gen.rng.chance(10) { aux = aux.map { _ in gen.rng.chance(50) ? rec : gen.slot() } }
+            let index = field(s, rd, .recIndex)
+            var mpidr = index % 16 | (index / 16) << 8
+            if gen.rng.chance(8) { mpidr += gen.rng.pick([1, 0x10, 1 << 32]) }
+            let page = nsPage(s)
+            var p = RecParamsValues(mpidr: mpidr, runnable: gen.rng.chance(60), aux: aux, pc: 0x1000)
+            if gen.rng.chance(5) { p.numAux = UInt64(gen.rng.below(4)) }
+            p.gprs[0] = gen.rng.next() & 0xFF
+            setup.append(.write(.recParams(at: page, p)))
+            args = [rd, rec, page]
+        case .recDestroy:
+            args = [pickOr(recs)]
+        case .recEnter:
+            let rec = pickOr(recs)
+            let run = gen.rng.chance(95) ? nsPage(s) : gen.addr(s)
+            var enter = RecEnterValues(flags: gen.rng.chance(80) ? 0 : gen.rng.pick([RecRunLayout.flagEmulMmio, RecRunLayout.flagRipasReject, RecRunLayout.flagInjectSea]))
+            if gen.rng.chance(5) { enter.gicv3Hcr = gen.rng.pick([~0, 1 << 20, 0b10]) }
+            if gen.rng.chance(5) { enter.gicv3Lrs[0] = gen.rng.pick([1 << 62 | 5, 1 << 62 | 1 << 61, 1 << 62 | 2000]) }
+            setup.append(.write(.recRun(at: run, enter)))
+            action = deepAction(s, rec: rec)
+            args = [rec, run]
+        case .rttCreate:
+            // Mostly below an entry that is not TABLE yet (a success when a Granule is free).
+            let open = entries(s, rd).filter { $0.level < 3 && $0.entry.entryState != .table && $0.ipa < 1 << (width(s, rd) & 63) }
+            var ipa = deepIpa(s, rd)
+            if !open.isEmpty, gen.rng.chance(60) { ipa = gen.rng.pick(open).ipa }
+            let level = deepLevel(s, rd, ipa, plus: 1)
+            let l = Int64(bitPattern: level)
+            let aligned = gen.rng.chance(90) && l >= 1 && l <= 4 ? ipa & ~(Self.levelSize(l - 1) - 1) : ipa
+            args = [rd, pickOr(delegated), aligned, level]
+        case .rttDestroy, .rttFold:
+            let base = field(s, rd, .rttBase), n = field(s, rd, .numStart)
+            let tables = s.rtts.filter { $0.value.owner == rd && !($0.key >= base && $0.key - base < n * 0x1000) }
+                .sorted { $0.key < $1.key }.map(\.value)
+            if let t = tables.isEmpty ? nil : gen.rng.pick(tables), gen.rng.chance(85) {
+                var level = Int64(bitPattern: t.level)
+                if gen.rng.chance(10) { level += gen.rng.chance(50) ? 1 : -1 }
+                let ipa = gen.rng.chance(90) ? t.ipaBase : t.ipaBase + gen.rng.pick([0x1000, Self.levelSize(Int64(bitPattern: t.level))])
+                args = [rd, ipa, UInt64(bitPattern: level)]
+            } else {
+                let ipa = deepIpa(s, rd)
+                args = [rd, ipa, deepLevel(s, rd, ipa, plus: 0)]
+            }
+        case .rttMapUnprotected, .rttUnmapUnprotected:
+            let u = unprotectedBase(s, rd)
+            let es = entries(s, rd).filter { $0.ipa >= u && $0.level >= 1 }
+            let want: RttEntryState = cmd == .rttMapUnprotected ? .unassignedNS : .assignedNS
+            let good = es.filter { $0.entry.entryState == want }
+            var ipa: UInt64, level: Int64
+            if !good.isEmpty, gen.rng.chance(75) {
+                let e = gen.rng.pick(good); ipa = e.ipa; level = e.level
+            } else {
+                ipa = deepIpa(s, rd); level = walkLevel(s, rd, ipa)
+            }
+            if gen.rng.chance(10) { level = Int64(gen.rng.below(6)) - 1 }
+            if cmd == .rttMapUnprotected {
+                let size = Self.levelSize(max(level, 0))
+                var addr = (0x9000_0000 + UInt64(gen.rng.below(16)) * 0x1000) & ~(size - 1)
+                if gen.rng.chance(8) { addr = gen.rng.pick([addr | 0x1000, 1 << 48, addr | 0x20_0000]) }
+                var attrs = UInt64(gen.rng.below(4)) << 2 | UInt64(gen.rng.below(4)) << 6
+                if gen.rng.chance(8) { attrs = gen.rng.pick([0b100 << 2, 1, 1 << 60]) }
+                args = [rd, ipa, UInt64(bitPattern: level), addr | attrs]
+            } else {
+                args = [rd, ipa, UInt64(bitPattern: level)]
+            }
+        case .rttReadEntry:
+            let ipa = deepIpa(s, rd)
+            args = [rd, ipa, gen.rng.chance(80) ? UInt64(bitPattern: Int64(gen.rng.below(4))) : gen.level()]
+        case .rttInitRipas:
+            let unassigned = entries(s, rd).filter { $0.entry.entryState == .unassigned && $0.level == 3 }.map(\.ipa)
+            let base = !unassigned.isEmpty && gen.rng.chance(70) ? gen.rng.pick(unassigned) : deepIpa(s, rd)
+            let top = gen.rng.chance(90) ? base + UInt64(1 + gen.rng.below(3)) * 0x1000 : gen.ipa()
+            args = [rd, base, top]
+        case .rttSetRipas:
+            let pending = recs.filter { s.recs[$0]!.ripasTop != 0 }
+            let rec = pending.isEmpty ? pickOr(recs) : (gen.rng.chance(90) ? gen.rng.pick(pending) : pickOr(recs))
+            let r = s.recs[rec]
+            let owner = r?.owner ?? rd
+            let base = r.map { gen.rng.chance(90) ? $0.ripasAddr : $0.ripasAddr + 0x1000 } ?? deepIpa(s, rd)
+            let top = r.map { gen.rng.chance(80) ? $0.ripasTop : $0.ripasAddr + 0x1000 } ?? base + 0x1000
+            args = [gen.rng.chance(95) ? owner : rd, rec, base, top]
+        case .psciComplete:
+            let pending = recs.filter { s.recs[$0]!.psciPending == 1 }
+            let caller = pending.isEmpty ? pickOr(recs) : gen.rng.pick(pending)
+            let want = s.recs[caller]?.gprs[1] ?? 0
+            let named = recs.filter { s.recs[$0]!.mpidr == want && $0 != caller }
+            let target = !named.isEmpty && gen.rng.chance(85) ? gen.rng.pick(named) : pickOr(recs)
+            args = [caller, target, gen.rng.chance(70) ? PSCI.success : gen.rng.pick([PSCI.denied, PSCI.denied, PSCI.alreadyOn, gen.rng.next()])]
+        }
+        return (args, setup, action)
+    }
+
+    /// A directed prefix and a random tail: every state along the way, each with its log.
+    mutating func build() -> [(state: SpecState, log: [String])] {
+        var runner = TraceRunner(platform: scope.platform, options: gen.rng.chance(15) ? [.strictListingOrder] : [])
+        var log: [String] = []
+        var states: [(state: SpecState, log: [String])] = []
+        func record() { states.append((runner.state, log)) }
+        func call(_ cmd: RMICommand, _ args: [UInt64], writes: [HostWrite] = [], realm: RealmActionValue? = nil) {
+            let r = runner.run(.call(CallStep(command: cmd, args: args, writes: writes, realm: realm)))
+            log.append("\(cmd.rawValue.dropFirst(4))(\(args.map(hex).joined(separator: ", ")))\(realm.map { " \($0.kind.name) \($0.args.map(hex))" } ?? "")\(r?.succeeded == true ? "" : " failed")")
+            record()
+        }
+        let page = scope.slotAddress(scope.granules - 1)
+        var free = Array(scope.slotAddresses.dropLast())
+        func take() -> UInt64? {
+            guard !free.isEmpty else { return nil }
+            let g = free.remove(at: gen.rng.chance(70) ? 0 : gen.rng.below(free.count))
+            call(.granuleDelegate, [g])
+            return g
+        }
+        // The Realm.
+        let geometry: (UInt64, Int64, UInt64) = gen.rng.pick([(40, 0, 1), (40, 0, 1), (32, 1, 1), (32, 1, 1), (40, 1, 2)])
+        var starts: [UInt64] = []
+        if geometry.2 == 2 {
+            guard let i = stride(from: 0, to: free.count - 1, by: 1).first(where: { free[$0] % 0x2000 == 0 && free[$0 + 1] == free[$0] + 0x1000 }) else { return states }
+            starts = [free[i], free[i + 1]]
+            free.removeSubrange(i...(i + 1))
+            for g in starts { call(.granuleDelegate, [g]) }
+        } else if let g = take() { starts = [g] }
+        guard let rd = take() else { return states }
+        let params = RealmParamsValues(rttBase: starts[0], s2sz: geometry.0, rttLevelStart: geometry.1,
+                                       rttNumStart: geometry.2, vmid: UInt64(gen.rng.below(3)))
+        call(.realmCreate, [rd, page], writes: [.realmParams(at: page, params)])
+        let sl = geometry.1, u = UInt64(1) << (geometry.0 - 1)
+        // Protected RTTs down to level 3 at IPA 0, sometimes a second branch.
+        var depth3 = false
+        for level in (sl + 1)...3 where gen.rng.chance(93) {
+            guard let t = take() else { break }
+            call(.rttCreate, [rd, t, 0, UInt64(bitPattern: level)])
+            depth3 = level == 3
+        }
+        if gen.rng.chance(35), let t = take() {
+            let (ipa, level): (UInt64, Int64) = gen.rng.chance(50) ? (0x20_0000, 3) : (0x4000_0000, 2)
+            call(.rttCreate, [rd, t, ipa, UInt64(bitPattern: level)])
+        }
+        // RIPAS ranges and DATA (the Realm is NEW).
+        if gen.rng.chance(70) {
+            let base = UInt64(gen.rng.below(2)) * 0x1000
+            call(.rttInitRipas, [rd, base, base + UInt64(1 + gen.rng.below(3)) * 0x1000])
+        }
+        for _ in 0..<gen.rng.below(3) where depth3 {
+            guard let d = take() else { break }
+            let ipa = UInt64(gen.rng.below(4)) * 0x1000
+            if gen.rng.chance(60) {
+                call(.dataCreate, [rd, d, ipa, page, UInt64(gen.rng.below(2))], writes: [.data(at: page, content: UInt64(gen.rng.below(5)))])
+            } else {
+                call(.dataCreateUnknown, [rd, d, ipa])
+            }
+        }
+        // Unprotected RTTs.
+        let unprotectedDepth = Int64(gen.rng.below(4))
+        for level in (sl + 1)...3 where level <= sl + unprotectedDepth {
+            guard let t = take() else { break }
+            call(.rttCreate, [rd, t, u, UInt64(bitPattern: level)])
+        }
+        // RECs.
+        for _ in 0..<(gen.rng.chance(80) ? 2 : gen.rng.below(2)) {
+            guard free.count >= 1 + scope.aux, let rec = take() else { break }
+            let aux = (0..<scope.aux).compactMap { _ in take() }
+            let index = runner.state.realms[rd]?.fields[RealmField.recIndex.rawValue] ?? 0
+            let p = RecParamsValues(mpidr: index % 16 | (index / 16) << 8, runnable: index == 0 || gen.rng.chance(40), aux: aux, pc: 0x1000)
+            call(.recCreate, [rd, rec, page], writes: [.recParams(at: page, p)])
+        }
+        if gen.rng.chance(75) { call(.realmActivate, [rd]) }
+        // Unprotected mappings.
+        for k in 0..<UInt64(gen.rng.below(3)) {
+            let ipa = u + k * 0x1000
+            let level = max(1, walkLevel(runner.state, rd, ipa))
+            let size = Self.levelSize(level)
+            call(.rttMapUnprotected, [rd, ipa & ~(size - 1), UInt64(bitPattern: level), ((0x9000_0000 + k * 0x1000) & ~(size - 1)) | 0b01 << 2 | 0b11 << 6])
+        }
+        // Spare DELEGATED Granules for the calls around these states.
+        for _ in 0..<(1 + gen.rng.below(3)) { _ = take() }
+        // REC_ENTERs (mostly of runnable RECs, mostly with a request for the Host: PSCI_CPU_ON,
+        // RIPAS change, stay running, SYSTEM_OFF), and sometimes the Host's answer.
+        for _ in 0..<(1 + gen.rng.below(4)) {
+            let s = runner.state
+            let recs = s.recs.keys.sorted()
+            guard !recs.isEmpty else { break }
+            let runnable = recs.filter { s.recs[$0]!.runnable != 0 && s.recs[$0]!.state == RecState.ready.rawValue && s.recs[$0]!.psciPending == 0 }
+            let rec = !runnable.isEmpty && gen.rng.chance(90) ? gen.rng.pick(runnable) : gen.rng.pick(recs)
+            let kind = gen.rng.chance(80) ? gen.rng.pick([0, 0, 1, 3, 3, 4, 3, 5, 5, 2, 11, 9, 8]) : nil
+            call(.recEnter, [rec, page], writes: [.recRun(at: page, RecEnterValues(flags: gen.rng.chance(20) ? RecRunLayout.flagRipasReject : 0))],
+                 realm: deepAction(s, rec: rec, kind: kind))
+            let r = runner.state.recs[rec]!
+            if r.psciPending == 1, gen.rng.chance(40) {
+                let target = runner.state.recs.first { $0.key != rec && $0.value.mpidr == r.gprs[1] }?.key ?? rec
+                call(.psciComplete, [rec, target, gen.rng.chance(80) ? PSCI.success : PSCI.denied])
+            }
+            if r.ripasTop != 0, gen.rng.chance(25) {
+                call(.rttSetRipas, [rd, rec, r.ripasAddr, r.ripasTop])
+            }
+        }
+        // A random tail with arguments from the state.
+        for _ in 0..<gen.rng.below(12) {
+            let cmd = gen.rng.pick(RMICommand.allCases)
+            let (args, setup, action) = deepCall(cmd, runner.state)
+            for st in setup { runner.run(st) }
+            call(cmd, args, realm: cmd == .recEnter ? action : nil)
+        }
+        return states
+    }
+}
+
+extension Agreement {
+    /// Phase 2: `pairs` pairs from deep states in `scope` (see `DeepGenerator`).
+    static func runDeep(seed: UInt64, pairs: Int, folding: Bool, scope: Scope, batch: Int = 400, maxFailures: Int = 10) throws -> AgreementReport {
+        var gen = DeepGenerator(seed: seed, scope: scope)
+        var report = AgreementReport()
+        var attempt = 0
+        var pending: [(state: SpecState, log: [String])] = []
+        while report.compared < pairs && report.failures.count < maxFailures {
+            let ctx = Context()
+            try Symbolic.withContext(ctx, folding: folding) {
+                let solver = Solver(ctx)
+                guard try solver.check() == .sat else { throw ScopeMismatch(message: "empty solver not sat") }
+                let model = try solver.model()
+                var inBatch = 0
+                while inBatch < batch && report.compared < pairs && report.failures.count < maxFailures {
+                    attempt += 1
+                    let t0 = Date()
+                    defer { report.comparing += Date().timeIntervalSince(t0) }
+                    if pending.isEmpty {
+                        // Up to 12 states of one build, the later (deeper) ones more often.
+                        let states = gen.build()
+                        if states.isEmpty { continue }
+                        pending = (0..<min(12, states.count)).map { _ in
+                            states[max(gen.gen.rng.below(states.count), gen.gen.rng.below(states.count))]
+                        }
+                    }
+                    var (pre, log) = pending.removeLast()
+                    let options = pre.options
+                    // Mostly any command; sometimes one the state has just enabled (a pending PSCI
+                    // request or RIPAS change, a running REC).
+                    var enabled: [RMICommand] = []
+                    for r in pre.recs.values {
+                        if r.psciPending == 1 { enabled += [.psciComplete, .psciComplete, .recEnter] }
+                        if r.ripasTop != 0 { enabled += [.rttSetRipas, .rttSetRipas, .rttSetRipas] }
+                        if r.state == RecState.running.rawValue { enabled += [.recEnter, .recDestroy, .rttSetRipas] }
+                    }
+                    if pre.realms.values.contains(where: { $0.fields[RealmField.state.rawValue] == RealmState.new.rawValue }),
+                       pre.granules.values.filter({ $0.state == .delegated }).count >= 1 + scope.aux {
+                        enabled += [.recCreate, .dataCreate]
+                    }
+                    let cmd = !enabled.isEmpty && gen.gen.rng.chance(30) ? gen.gen.rng.pick(enabled) : gen.gen.rng.pick(RMICommand.allCases)
+                    let (args, setup, action) = gen.deepCall(cmd, pre)
+                    if !setup.isEmpty {
+                        var runner = TraceRunner(state: pre)
+                        for step in setup { runner.run(step) }
+                        pre = runner.state
+                        log.append("setup (\(setup.count) steps)")
+                    }
+                    report.generating += Date().timeIntervalSince(t0)
+                    report.comparing -= Date().timeIntervalSince(t0)
+                    guard let symPre = try? SymbolicState.constant(from: pre, scope: scope) else {
+                        report.skipped += 1
+                        continue
+                    }
+                    inBatch += 1
+                    report.compared += 1
+                    report.byCommand[cmd, default: 0] += 1
+                    if !pre.realms.isEmpty { report.withRealm += 1 }
+                    let problems = try compare(cmd, pre, args, action, symPre, model: model, report: &report)
+                    if !problems.isEmpty {
+                        report.failures.append("""
+                            deep seed \(hex(seed)) attempt \(attempt) (\(scope), folding \(folding)): \(cmd.rawValue)(\(args.map(hex).joined(separator: ", ")))\
+                            \(cmd == .recEnter ? " realm \(action.kind.name) \(action.args.map(hex))" : "")
+                              options \(options.rawValue); prefix: \(log.joined(separator: "; "))
+                              pre: \(pre)
+                              \(problems.joined(separator: "\n  "))
+                            """)
+                    }
+                }
+            }
+        }
+        return report
+    }
+}
+
+extension AgreementReport {
+    /// The sum of two runs' counts (failures concatenated).
+    static func + (a: AgreementReport, b: AgreementReport) -> AgreementReport {
+        var r = a
+        r.compared += b.compared; r.skipped += b.skipped; r.successes += b.successes
+        r.nonLiteral += b.nonLiteral; r.withRealm += b.withRealm
+        r.outputsAfterLeavingScope += b.outputsAfterLeavingScope
+        r.generating += b.generating; r.comparing += b.comparing
+        r.byCommand.merge(b.byCommand, uniquingKeysWith: +)
+        r.successByCommand.merge(b.successByCommand, uniquingKeysWith: +)
+        r.labelHits.merge(b.labelHits, uniquingKeysWith: +)
+        r.rttLevelHits.merge(b.rttLevelHits, uniquingKeysWith: +)
+        r.failures += b.failures
+        return r
+    }
+}
+
 extension SymbolicFaceTests {
 @Suite struct SymbolicAgreementTests {
     static let seed: UInt64 = 0x5EED_2024_0137
 
-    /// 10,000 pairs with constant folding: the symbolic interpreter, run on literal states,
-    /// folds every term to a literal; states are compared via `concretizeLiterals`.
+    /// The scope of phase 2: room for a Realm with RTTs down to level 3 in both halves of
+    /// its IPA space, DATA, two RECs with their aux Granules and an NS page.
+    static let deepScope = try! Scope(parsing: "granules=16,realms=2,recs=2,entries=4,aux=1")
+    static let phase1Pairs = 6_000, phase2Pairs = 6_000
+    /// Deep pairs in the test without folding (Z3 evaluates every term of a 16-slot state).
+    /// About 1.3 s each in a debug build (a shallow pair: 0.3 s).
+    static let deepPairsWithoutFolding = 10, shallowPairsWithoutFolding = 70
+
+    /// Labels of deep failure paths that phase 2 must reach (`COMMAND.label`).
+    static let requiredLabels = [
+        "RTT_CREATE.rtte_state", "RTT_DESTROY.rtt_live", "RTT_DESTROY.rtte_state", "RTT_FOLD.rtt_homo",
+        "RTT_FOLD.rtte_state", "RTT_MAP_UNPROTECTED.rtte_state", "RTT_UNMAP_UNPROTECTED.rtte_state",
+        "DATA_CREATE.rtte_state", "DATA_CREATE_UNKNOWN.rtte_state", "DATA_DESTROY.rtte_state",
+        "RTT_INIT_RIPAS.rtte_state", "RTT_INIT_RIPAS.no_progress", "RTT_INIT_RIPAS.base_align",
+        "RTT_SET_RIPAS.rec_state", "RTT_SET_RIPAS.base_bound", "RTT_SET_RIPAS.top_bound",
+        "REC_DESTROY.rec_state", "REC_ENTER.rec_state", "REC_ENTER.rec_psci", "REC_ENTER.rec_runnable",
+        "REC_ENTER.system_off", "REC_CREATE.realm_state", "REALM_DESTROY.realm_live",
+        "PSCI_COMPLETE.target", "PSCI_COMPLETE.status", "RTT_READ_ENTRY.level_bound",
+    ]
+
+    /// Phase 1: pairs with constant folding from shallow random walks in the default scope
+    /// (every term folds to a literal; states are compared via `concretizeLiterals`).
+    /// Phase 2: pairs from deep states in `deepScope` (`DeepGenerator`), so that every
+    /// command's success path and the deep failure paths are compared. The test fails if a
+    /// command has fewer than 20 compared successes (VERSION and FEATURES aside: they always
+    /// succeed) or a deep label or an RTT level is not reached.
     @Test func agreementOnRandomPairs() async throws {
-        let seed = Self.seed
+        let seed = Self.seed, scope = Self.deepScope
         let start = Date()
-        let report = try await runZ3 { _ in try Agreement.run(seed: seed, pairs: 10_000, folding: true) }
-        let secs = Date().timeIntervalSince(start)
-        print("symbolic agreement (folding): seed \(hex(seed)), \(report.compared) pairs compared, \(report.skipped) skipped (out of scope), \(report.successes) successes, \(report.nonLiteral) non-literal terms, \(String(format: "%.1f", secs)) s (generating states \(String(format: "%.1f", report.generating)) s, symbolic step and comparison \(String(format: "%.1f", report.comparing)) s)")
-        print("  per command (compared/succeeded): \(RMICommand.allCases.map { "\($0.rawValue.dropFirst(4))=\(report.byCommand[$0] ?? 0)/\(report.successByCommand[$0] ?? 0)" }.joined(separator: " "))")
+        let shallow = try await runZ3 { _ in try Agreement.run(seed: seed, pairs: Self.phase1Pairs, folding: true) }
+        let mid = Date()
+        let deep = try await runZ3 { _ in try Agreement.runDeep(seed: seed ^ 0xDEE9, pairs: Self.phase2Pairs, folding: true, scope: scope) }
+        let end = Date()
+        let report = shallow + deep
+        func secs(_ a: Date, _ b: Date) -> String { String(format: "%.1f", b.timeIntervalSince(a)) }
+        func perCommand(_ r: AgreementReport) -> String {
+            RMICommand.allCases.map { "\($0.rawValue.dropFirst(4))=\(r.byCommand[$0] ?? 0)/\(r.successByCommand[$0] ?? 0)" }.joined(separator: " ")
+        }
+        print("symbolic agreement (folding): seed \(hex(seed)), \(report.compared) pairs compared (phase 1: \(shallow.compared) in \(Scope.default), \(secs(start, mid)) s; phase 2: \(deep.compared) deep in \(scope), \(secs(mid, end)) s), \(report.skipped) skipped (out of scope), \(report.successes) successes, \(report.nonLiteral) non-literal terms, \(report.outputsAfterLeavingScope) successes leaving the scope with other outputs, \(secs(start, end)) s (generating states \(String(format: "%.1f", report.generating)) s, symbolic step and comparison \(String(format: "%.1f", report.comparing)) s)")
+        print("  phase 1 per command (compared/succeeded): \(perCommand(shallow))")
+        print("  phase 2 per command (compared/succeeded): \(perCommand(deep))")
+        print("  total per command (compared/succeeded): \(perCommand(report))")
         print("  pre-states with a Realm: \(report.withRealm); failing labels: \(report.labelHits.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")
+        print("  RTT errors by index: \(report.rttLevelHits.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")
         for f in report.failures { Issue.record(Comment(rawValue: f)) }
         #expect(report.compared >= 10_000, "seed \(hex(seed)): only \(report.compared) pairs compared")
+        for cmd in RMICommand.allCases where ![.version, .features].contains(cmd) {
+            #expect((report.successByCommand[cmd] ?? 0) >= 20, "\(cmd.rawValue): only \(report.successByCommand[cmd] ?? 0) successes compared")
+        }
+        for label in Self.requiredLabels {
+            #expect((report.labelHits[label] ?? 0) >= 5, "\(label): failed in only \(report.labelHits[label] ?? 0) compared pairs")
+        }
+        for key in Self.requiredRttLevels {
+            #expect((report.rttLevelHits[key] ?? 0) >= 1, "\(key): not reached in any compared pair")
+        }
     }
 
+    /// A success that leaves the scope: RTT_UNMAP_UNPROTECTED of entry 4 (untracked with
+    /// entries=4) of a level-2 RTT unfolded from an ASSIGNED_NS block. The concrete next state
+    /// does not fit (entry 4 differs from entries 5...511), the symbolic step says it left the
+    /// scope, and its `top` output (walk_top, read after the dropped write) is the IPA itself,
+    /// not the next live entry's: `compare` counts it and reports no problem. (Found by the
+    /// deep phase, deep seed 0xdeeb before 6740421.)
+    @Test func outputsOfAStepThatLeavesTheScope() async throws {
+        let scope = Self.deepScope
+        var runner = TraceRunner(platform: scope.platform)
+        let rd: UInt64 = 0x8000_1000, page: UInt64 = 0x8000_F000
+        var ok = true
+        func call(_ c: RMICommand, _ a: [UInt64], _ w: [HostWrite] = []) { ok = runner.run(.call(CallStep(command: c, args: a, writes: w)))?.succeeded == true && ok }
+        call(.granuleDelegate, [0x8000_0000]); call(.granuleDelegate, [rd]); call(.granuleDelegate, [0x8000_9000])
+        call(.realmCreate, [rd, page], [.realmParams(at: page, RealmParamsValues(rttBase: 0x8000_0000, s2sz: 32, rttLevelStart: 1, rttNumStart: 1, vmid: 1))])
+        call(.rttMapUnprotected, [rd, 0x8000_0000, 1, 0x8000_00C4])
+        call(.rttCreate, [rd, 0x8000_9000, 0x8000_0000, 2])
+        #expect(ok)
+        let pre = runner.state
+        let args: [UInt64] = [rd, 0x8080_0000, 2]
+        let r = RMISpec.step(pre, .rttUnmapUnprotected, args)
+        #expect(r.succeeded && r.allowed.first?.outputs == [0x80A0_0000])
+        let (problems, left, out, fits) = try await runZ3 { _ -> ([String], Int, Bool?, Bool) in
+            let ctx = Context()
+            return try Symbolic.withContext(ctx, folding: true) {
+                let solver = Solver(ctx)
+                _ = try solver.check()
+                let model = try solver.model()
+                let sym = try SymbolicState.constant(from: pre, scope: scope)
+                let st = RMISpec.symbolicStep(.rttUnmapUnprotected, sym, args: args.map { Symbolic.lit($0) })
+                var report = AgreementReport()
+                let problems = try Agreement.compare(.rttUnmapUnprotected, pre, args, RealmActionValue(.irq), sym, model: model, report: &report)
+                let fits = (try? SymbolicState.constant(from: r.next, scope: scope)) != nil
+                return (problems, report.outputsAfterLeavingScope, Symbolic.env.bool(st.next.outOfScope), fits)
+            }
+        }
+        #expect(!fits)
+        #expect(out == true)
+        #expect(problems.isEmpty, "\(problems)")
+        #expect(left == 1)
+    }
+
+    /// RTT errors at each level of the walk (`COMMAND.label@index`).
+    static let requiredRttLevels: [String] = ["RTT_CREATE.rtt_walk@0", "RTT_CREATE.rtt_walk@1"]
+        + (0...2).map { "RTT_CREATE.rtte_state@\($0)" }
+        + ["DATA_CREATE", "DATA_CREATE_UNKNOWN", "DATA_DESTROY"].flatMap { c in
+            (0...2).map { "\(c).rtt_walk@\($0)" } + (0...3).map { "\(c).rtte_state@\($0)" } }
+        + ["RTT_MAP_UNPROTECTED", "RTT_UNMAP_UNPROTECTED"].flatMap { c in
+            (0...1).map { "\(c).rtt_walk@\($0)" } + (0...3).map { "\(c).rtte_state@\($0)" } }
+        // (rtte_state@3 of RTT_DESTROY / RTT_FOLD needs level 4, which fails level_bound.)
+        + ["RTT_DESTROY", "RTT_FOLD"].flatMap { c in (0...1).map { "\(c).rtt_walk@\($0)" } + (0...2).map { "\(c).rtte_state@\($0)" } }
+        + (1...3).flatMap { ["RTT_DESTROY.rtt_live@\($0)", "RTT_FOLD.rtt_homo@\($0)", "RTT_INIT_RIPAS.no_progress@\($0)",
+                             "RTT_INIT_RIPAS.rtte_state@\($0)", "RTT_SET_RIPAS.no_progress@\($0)"] }
+        + (0...2).map { "RTT_INIT_RIPAS.base_align@\($0)" }
+
     /// The same comparison with folding off, so Z3 (not Swift) evaluates the encoding: every
-    /// result is a ground term that Z3's model evaluation reduces.
+    /// result is a ground term that Z3's model evaluation reduces. Shallow pairs (phase 1's
+    /// generator) and a few deep ones (phase 2's).
     @Test func agreementWithoutFolding() async throws {
         let seed = Self.seed ^ 0xF01D
         let start = Date()
-        let report = try await runZ3 { _ in try Agreement.run(seed: seed, pairs: 100, folding: false, batch: 50) }
-        let secs = Date().timeIntervalSince(start)
-        print("symbolic agreement (no folding): seed \(hex(seed)), \(report.compared) pairs, \(report.skipped) skipped, \(report.successes) successes, \(report.nonLiteral) Z3 evaluations, \(String(format: "%.1f", secs)) s")
+        let shallow = try await runZ3 { _ in try Agreement.run(seed: seed, pairs: Self.shallowPairsWithoutFolding, folding: false, batch: 50) }
+        let mid = Date()
+        let deep = try await runZ3 { _ in try Agreement.runDeep(seed: seed ^ 0xDEE9, pairs: Self.deepPairsWithoutFolding, folding: false, scope: Self.deepScope, batch: 10) }
+        let end = Date()
+        let report = shallow + deep
+        func secs(_ a: Date, _ b: Date) -> String { String(format: "%.1f", b.timeIntervalSince(a)) }
+        print("symbolic agreement (no folding): seed \(hex(seed)), \(report.compared) pairs (\(shallow.compared) shallow, \(secs(start, mid)) s; \(deep.compared) deep, \(deep.successes) successes, \(secs(mid, end)) s), \(report.skipped) skipped, \(report.successes) successes, \(report.nonLiteral) Z3 evaluations, \(secs(start, end)) s")
         for f in report.failures { Issue.record(Comment(rawValue: f)) }
-        #expect(report.compared >= 100, "seed \(hex(seed)): only \(report.compared) pairs compared")
+        #expect(shallow.compared >= Self.shallowPairsWithoutFolding, "seed \(hex(seed)): only \(shallow.compared) pairs compared")
+        #expect(deep.compared >= Self.deepPairsWithoutFolding, "seed \(hex(seed)): only \(deep.compared) deep pairs compared")
     }
 }
 
