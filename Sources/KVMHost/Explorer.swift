@@ -34,13 +34,13 @@ public enum Environment {
             RealmActionValue(.irq),
             RealmActionValue(.hostCall, [1]),
             RealmActionValue(.psciSystemOff),
-            RealmActionValue(.ripasChange, [0x0, 0x1000, Ripas.empty.rawValue, 0]),
             RealmActionValue(.ripasChange, [0x1000, 0x2000, Ripas.empty.rawValue, 0]),
+            RealmActionValue(.ripasChange, [0x20_0000, 0x20_1000, Ripas.empty.rawValue, 0]),
             RealmActionValue(.mmioAbort, [shared | KVMEnv.mmioIPA, 1]),
             RealmActionValue(.mmioAbort, [shared | 0x1000, 1]),
             RealmActionValue(.protectedAbort, [0x1000]),
-            RealmActionValue(.protectedAbort, [0x0]),
-            RealmActionValue(.protectedAbort, [0x4000_0000]),
+            RealmActionValue(.protectedAbort, [0x20_0000]),
+            RealmActionValue(.protectedAbort, [0x20_1000]),
         ]
         for t in 0..<vcpus where t != v {
             a.append(RealmActionValue(.psciCpuOn, [UInt64(t), 0x8_0000, 0]))
@@ -49,6 +49,14 @@ public enum Environment {
         return a
     }
 
+    /// The VMM's construction operations, in the order of §2 (steps 5–8), each with its step.
+    static let construction: [(Int, HostOp)] = [
+        (5, .initRipas(base: 0x0, size: 0x2000)),
+        (5, .initRipas(base: 0x20_0000, size: 0x20_0000)),
+        (6, .populate(ipa: 0x0)),
+        (6, .populate(ipa: 0x4000_0000)),
+    ]
+
     public static func operations(_ h: HostState, variant: HostVariant) -> [HostOp] {
         guard let vm = h.vm else { return h.initialized && !h.rmeAvailable ? [] : [.createVM] }
         if vm.destroyed { return [] }
@@ -56,16 +64,16 @@ public enum Environment {
         if !h.refuseNextDelegate { ops.append(.refuseNextDelegate) }
         switch vm.state {
         case .none:
+            // §2 steps 1–4: vCPUs, then CREATE_REALM (a second attempt after a failure).
             if vm.vcpus.count < KVMEnv.maxVcpus { ops.append(.createVcpu) }
+            if !vm.vcpus.isEmpty { ops.append(.createRealm) }
+        case .new:
+            // A VMM that configures or creates again (§6 issue 3): refused unless M11.
             ops.append(.configRPV)
             ops.append(.createRealm)
-        case .new:
-            if variant.has(.m11RecreateAllowed) { ops.append(.configRPV); ops.append(.createRealm) }
-            ops.append(.initRipas(base: 0x0, size: 0x2000))
-            ops.append(.initRipas(base: 0x4000_0000, size: 0x1000))
-            ops.append(.populate(ipa: 0x0))
+            for (step, op) in construction where step >= vm.vmmStep { ops.append(op) }
             // VMMs finalize in ascending MPIDR order (§2.6): the next one only.
-            if let v = vm.vcpus.firstIndex(where: { !$0.finalized }) { ops.append(.finalizeVcpu(v)) }
+            if vm.vmmStep <= 7, let v = vm.vcpus.firstIndex(where: { !$0.finalized }) { ops.append(.finalizeVcpu(v)) }
             ops.append(.activate)
         case .active:
             for v in vm.vcpus.indices {
@@ -78,7 +86,9 @@ public enum Environment {
         }
         for g in vm.user.keys.sorted() where vm.state == .active { ops.append(.unmapShared(gpa: g)) }
         for i in vm.gmem.keys.sorted() where vm.state == .active { ops.append(.punchHole(ipa: i)) }
-        ops.append(.destroyVM)
+        // The VM fd is released only when no vCPU thread is inside KVM_RUN (a vCPU fd holds
+        // a reference on the VM): no teardown in the middle of a fault.
+        if !vm.vcpus.contains(where: { $0.fault != nil }) { ops.append(.destroyVM) }
         return ops
     }
 }

@@ -102,6 +102,9 @@ public struct VMState: Hashable, Sendable {
     public var user: [UInt64: UInt64] = [:]
     /// `kvm_destroy_vm` has run.
     public var destroyed = false
+    /// The VMM's construction step (§2: 5 INIT_RIPAS, 6 POPULATE, 7 FINALIZE, 8 ACTIVATE):
+    /// the environment issues them in this order.
+    public var vmmStep = 0
 }
 
 /// Ghost state the properties need (not part of KVM): what the RMM was asked and answered.

@@ -147,9 +147,9 @@ public struct KVMHost<R: RMMUnderTest> {
         case .aux(let v): 4 + 4 * v
         case .run(let v): 5 + 4 * v
         case .recParams(let v): 6 + 4 * v
-        case .rtt(let l, let ipa): 12 + 2 * (l - 2) + (ipa >= KVMLayout.levelSize(1) ? 1 : 0)
-        case .gmem(let ipa): KVMEnv.ipaIndex(ipa).map { 16 + $0 }
-        case .user(let gpa): KVMEnv.ipaIndex(gpa & ~KVMLayout.sharedBit(KVMLayout.ipaBits)).map { 22 + $0 }
+        case .rtt(let l, let ipa): 11 + 3 * (l - 2) + (ipa >= KVMLayout.levelSize(1) ? 2 : ipa >= KVMLayout.levelSize(2) ? 1 : 0)
+        case .gmem(let ipa): KVMEnv.ipaIndex(ipa).map { 17 + $0 }
+        case .user(let gpa): KVMEnv.ipaIndex(gpa & ~KVMLayout.sharedBit(KVMLayout.ipaBits)).map { 24 + $0 }
         case .leaked, .lost: nil
         }
     }
@@ -230,6 +230,14 @@ public struct KVMHost<R: RMMUnderTest> {
         case .refuseNextDelegate: s.refuseNextDelegate = true; e = .ok
         case .destroyVM: e = destroyVM()
         }
+        let step: Int? = switch op {
+        case .initRipas: 5
+        case .populate: 6
+        case .finalizeVcpu: 7
+        case .activate: 8
+        default: nil
+        }
+        if let step, s.vm != nil { s.vm!.vmmStep = max(s.vm!.vmmStep, step) }
         if logging { log.append("  => \(e == .ok ? "0" : "-\(e)")") }
         checkEndOfOperation(op)
         return e
@@ -401,10 +409,10 @@ public struct KVMHost<R: RMMUnderTest> {
         var n = 0
         while ipa < end {
             n += 1
-            if n > loopBound { violate("P11", "RIPAS loop makes no progress at \(hex(ipa))"); return (.EINVAL, ipa) }
+            if n > loopBound { violate("P11p", "RIPAS loop makes no progress at \(hex(ipa))"); return (.EINVAL, ipa) }
             let r = rec.map { rmi(.rttSetRipas, [rd, $0, ipa, end]) } ?? rmi(.rttInitRipas, [rd, ipa, end])
             if r.status == .success {
-                if r.x[1] <= ipa { violate("P11", "RTT_\(rec == nil ? "INIT" : "SET")_RIPAS succeeded without progress at \(hex(ipa))") ; return (.EINVAL, ipa) }
+                if r.x[1] <= ipa { violate("P11p", "RTT_\(rec == nil ? "INIT" : "SET")_RIPAS succeeded without progress at \(hex(ipa))") ; return (.EINVAL, ipa) }
                 ipa = r.x[1]
             } else if r.status == .errorRtt {
                 let e = Int(r.index)
@@ -653,7 +661,7 @@ public struct KVMHost<R: RMMUnderTest> {
         var n = 0
         while base < top {
             n += 1
-            if n > loopBound { violate("P11", "RIPAS completion makes no progress"); break }
+            if n > loopBound { violate("P11p", "RIPAS completion makes no progress"); break }
             // realm_set_ipa_state(base, top).
             ripasCompletion = (b, top)
             let (e, reached) = ripasChange(rec: rec, base, top)
@@ -685,10 +693,10 @@ public struct KVMHost<R: RMMUnderTest> {
         let pa = gmemPage(ipa)
         guard delegate(pa) else {
             // "It's likely we raced with another VCPU on the same fault": return 0.
-            checkRaceReading(pa: pa, ipa: ipa)
-            if has(.m10DelegateFailureIsRace) { return .ok }
+            if has(.m10DelegateFailureIsRace) { checkRaceReading(pa: pa, ipa: ipa); return .ok }
+            // Fixed: a race only if another vCPU's fault holds the page or it is mapped.
             let racing = s.vm!.vcpus.contains { $0.fault?.pa == pa }
-            if racing || rmm.abstractState()?.granule(pa).state == .data { return .ok }
+            if racing || rmm.abstractState()?.granule(pa).state == .data { checkRaceReading(pa: pa, ipa: ipa); return .ok }
             s.vm!.vcpus[v].stopped = true
             return .ENXIO
         }
@@ -1027,8 +1035,10 @@ public struct KVMHost<R: RMMUnderTest> {
 /// The environment's vocabulary: the few GPAs, vCPUs and guest actions explored.
 public enum KVMEnv {
     public static let maxVcpus = 2
-    /// Protected GPAs used: two in the first 2 MB (one L3 table), one in another 1 GB region.
-    public static let ramIPAs: [UInt64] = [0x0, 0x1000, 0x4000_0000]
+    /// Protected GPAs used: two pages in the first 2 MB, two in the second 2 MB (whose RIPAS
+    /// INIT_RIPAS sets as one level-2 block, so a fault there must create the L3 RTT), one
+    /// in another 1 GB region.
+    public static let ramIPAs: [UInt64] = [0x0, 0x1000, 0x20_0000, 0x20_1000, 0x4000_0000]
     public static func ipaIndex(_ ipa: UInt64) -> Int? { ramIPAs.firstIndex(of: ipa) }
     /// An unprotected GPA outside every memslot: MMIO.
     public static let mmioIPA: UInt64 = 0x1000_0000

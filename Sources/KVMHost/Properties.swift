@@ -5,7 +5,8 @@ import RMISpec
 /// call or host event being made). Each check that is reached non-vacuously inserts its
 /// property name into `covers`.
 public enum HostProperties {
-    public static let all: [String] = (1...19).map { "P\($0)" }
+    /// P1–P19; P11's progress obligation is checked as `P11p` so that it can be reported apart.
+    public static let all: [String] = (1...11).map { "P\($0)" } + ["P11p"] + (12...19).map { "P\($0)" }
     public static let summary: [String: String] = [
         "P1": "conservation: after teardown every granule the host delegated is NS, or leaked with a WARN",
         "P2": "no NS reuse: the host frees, maps or accesses only NS granules it holds",
@@ -18,6 +19,7 @@ public enum HostProperties {
         "P9": "REC creation: increasing MPIDRs, only vCPU 0 runnable, num_aux from REC_AUX_COUNT",
         "P10": "REC_DESTROY only on a REC granule",
         "P11": "SET_RIPAS within the pending window and progressing; RIPAS-driven DATA_DESTROY inside it",
+"P11p": "P11, progress part: each successful RTT_INIT/SET_RIPAS strictly increases base (the loops terminate)",
         "P12": "PSCI_COMPLETE exactly once before the caller's next REC_ENTER, on the requested target",
         "P13": "alias discipline: unprotected mappings on shared IPAs of NS pages; DATA_* on protected IPAs",
         "P14": "populate: src NS, dst DELEGATED, src != dst",
