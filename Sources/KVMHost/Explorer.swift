@@ -57,11 +57,12 @@ public enum Environment {
         (6, .populate(ipa: 0x4000_0000)),
     ]
 
-    public static func operations(_ h: HostState, variant: HostVariant) -> [HostOp] {
+    public static func operations(_ h: HostState, variant: HostVariant, guest: Set<RealmActionKind>? = nil,
+                                  refusals: Bool = true) -> [HostOp] {
         guard let vm = h.vm else { return h.initialized && !h.rmeAvailable ? [] : [.createVM] }
         if vm.destroyed { return [] }
         var ops: [HostOp] = []
-        if !h.refuseNextDelegate { ops.append(.refuseNextDelegate) }
+        if refusals && !h.refuseNextDelegate { ops.append(.refuseNextDelegate) }
         switch vm.state {
         case .none:
             // §2 steps 1–4: vCPUs, then CREATE_REALM (a second attempt after a failure).
@@ -80,7 +81,9 @@ public enum Environment {
                 let c = vm.vcpus[v]
                 if c.fault != nil { ops.append(.faultContinue(v)); continue }
                 guard c.finalized, !c.stopped, c.poweredOn else { continue }
-                for a in guestActions(vcpu: v, vcpus: vm.vcpus.count) { ops.append(.run(v, a)) }
+                for a in guestActions(vcpu: v, vcpus: vm.vcpus.count) where guest?.contains(a.kind) ?? true {
+                    ops.append(.run(v, a))
+                }
             }
         case .dying, .dead: break
         }
@@ -104,6 +107,10 @@ public struct Explorer {
     /// Most spec-choice scripts tried per operation.
     public var maxScripts = 8
     public var progress: ((Int, Int) -> Void)? = nil
+    /// Guest actions explored (nil: all) and whether the environment refuses delegations:
+    /// a focused environment for deep traces.
+    public var guest: Set<RealmActionKind>? = nil
+    public var refusals = true
 
     public init(variant: HostVariant, only: Set<String>? = nil, bound: Int = 12, maxStates: Int = 200_000) {
         self.variant = variant; self.only = only; self.bound = bound; self.maxStates = maxStates
@@ -162,7 +169,7 @@ public struct Explorer {
             head += 1
             let node = nodes[i]
             if depthOf[i] >= bound { complete = false; continue }
-            for op in Environment.operations(node.s, variant: variant) {
+            for op in Environment.operations(node.s, variant: variant, guest: guest, refusals: refusals) {
                 for (step, next) in successors(node, op) {
                     transitions += 1
                     covers.formUnion(next.covers)

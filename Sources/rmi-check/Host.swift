@@ -44,6 +44,12 @@ struct Host: ParsableCommand {
     @Option(name: .long, help: "Replay this host trace file instead of searching.")
     var replay: String?
 
+    @Option(name: .long, parsing: .upToNextOption, help: "Guest actions to explore (default: all), e.g. psci_cpu_on protected_abort.")
+    var guest: [String] = []
+
+    @Flag(name: .customLong("no-refusals"), help: "The environment never refuses a delegation.")
+    var noRefusals = false
+
     @Option(name: .long, help: "Folder for the trace of a violation.")
     var out: String = "out"
 
@@ -58,6 +64,15 @@ struct Host: ParsableCommand {
             throw Exit.badInput
         }
         guard impl == "spec" || impl == "builtin" else { note("--impl must be spec or builtin"); throw Exit.badInput }
+        var guestKinds: Set<RealmActionKind>? = nil
+        if !guest.isEmpty {
+            var k: Set<RealmActionKind> = []
+            for g in guest {
+                guard let a = RealmActionKind(name: g) else { note("unknown guest action \(g)"); throw Exit.badInput }
+                k.insert(a)
+            }
+            guestKinds = k
+        }
         if let replay {
             try runReplay(replay, variant: v, props: props)
             return
@@ -77,7 +92,10 @@ struct Host: ParsableCommand {
         // property, until every remaining property holds within the bound.
         while !remaining.isEmpty {
             var ex = Explorer(variant: v, only: remaining, bound: bound, maxStates: maxStates)
-            ex.progress = { n, d in if n % 20_000 == 0 { note("  \(n) states, depth \(d)") } }
+            ex.guest = guestKinds
+            ex.refusals = !noRefusals
+            var last = 0
+            ex.progress = { n, d in if n - last >= 20_000 { last = n; note("  \(n) states, depth \(d)") } }
             let r = ex.run()
             covers.formUnion(r.covers)
             print("variant \(v), bound \(bound): \(r.states) states, \(r.transitions) transitions, depth \(r.depth), \(String(format: "%.1f", r.seconds)) s")
