@@ -413,6 +413,7 @@ public struct KVMHost<R: RMMUnderTest> {
             let r = rec.map { rmi(.rttSetRipas, [rd, $0, ipa, end]) } ?? rmi(.rttInitRipas, [rd, ipa, end])
             if r.status == .success {
                 if r.x[1] <= ipa { violate("P11p", "RTT_\(rec == nil ? "INIT" : "SET")_RIPAS succeeded without progress at \(hex(ipa))") ; return (.EINVAL, ipa) }
+                covers.insert("P11p")
                 ipa = r.x[1]
             } else if r.status == .errorRtt {
                 let e = Int(r.index)
