@@ -38,7 +38,7 @@ struct Host: ParsableCommand {
     @Option(name: .long, help: "Cap on the number of states.")
     var maxStates: Int = 300_000
 
-    @Option(name: .long, help: "RMM to run a replay against: spec or builtin.")
+    @Option(name: .long, help: "RMM to replay against: spec, or builtin (RMMImpl: a found trace is also replayed on it).")
     var impl: String = "spec"
 
     @Option(name: .long, help: "Replay this host trace file instead of searching.")
@@ -105,6 +105,13 @@ struct Host: ParsableCommand {
             print("trace (\(r.trace.count) operations):")
             let (_, log) = Explorer.replay(r.trace, rmm: SpecRMM(), variant: v, only: [viol.property])
             for l in log { print(l) }
+            if impl == "builtin" {
+                // The same host operations against RMMImpl (its answers, not the spec's choices).
+                let (h, _) = Explorer.replay(r.trace, rmm: BuiltinRMM(platform: KVMPlatform.platform), variant: v,
+                                             only: [viol.property])
+                print(h.violations.isEmpty ? "against builtin: the trace does not violate \(viol.property)"
+                                           : "against builtin: \(h.violations[0])")
+            }
             try? FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             let path = (out as NSString).appendingPathComponent("host-\(v.name)-\(viol.property).trace")
             let text = "# rmi-check host --variant \(v.name): \(viol)\n" + r.trace.map(\.line).joined(separator: "\n") + "\n"
