@@ -58,7 +58,7 @@ public enum Environment {
     ]
 
     public static func operations(_ h: HostState, variant: HostVariant, guest: Set<RealmActionKind>? = nil,
-                                  refusals: Bool = true) -> [HostOp] {
+                                  refusals: Bool = true, teardown: Bool = true) -> [HostOp] {
         guard let vm = h.vm else { return h.initialized && !h.rmeAvailable ? [] : [.createVM] }
         if vm.destroyed { return [] }
         var ops: [HostOp] = []
@@ -91,7 +91,7 @@ public enum Environment {
         for i in vm.gmem.keys.sorted() where vm.state == .active { ops.append(.punchHole(ipa: i)) }
         // The VM fd is released only when no vCPU thread is inside KVM_RUN (a vCPU fd holds
         // a reference on the VM): no teardown in the middle of a fault.
-        if !vm.vcpus.contains(where: { $0.fault != nil }) { ops.append(.destroyVM) }
+        if teardown && !vm.vcpus.contains(where: { $0.fault != nil }) { ops.append(.destroyVM) }
         return ops
     }
 }
@@ -111,6 +111,8 @@ public struct Explorer {
     /// a focused environment for deep traces.
     public var guest: Set<RealmActionKind>? = nil
     public var refusals = true
+    /// Whether the environment closes the VM (off: a focus on the runtime).
+    public var teardown = true
 
     public init(variant: HostVariant, only: Set<String>? = nil, bound: Int = 12, maxStates: Int = 200_000) {
         self.variant = variant; self.only = only; self.bound = bound; self.maxStates = maxStates
@@ -169,7 +171,7 @@ public struct Explorer {
             head += 1
             let node = nodes[i]
             if depthOf[i] >= bound { complete = false; continue }
-            for op in Environment.operations(node.s, variant: variant, guest: guest, refusals: refusals) {
+            for op in Environment.operations(node.s, variant: variant, guest: guest, refusals: refusals, teardown: teardown) {
                 for (step, next) in successors(node, op) {
                     transitions += 1
                     covers.formUnion(next.covers)

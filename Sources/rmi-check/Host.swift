@@ -50,6 +50,9 @@ struct Host: ParsableCommand {
     @Flag(name: .customLong("no-refusals"), help: "The environment never refuses a delegation.")
     var noRefusals = false
 
+    @Flag(name: .customLong("no-teardown"), help: "The environment never closes the VM (focus on the runtime).")
+    var noTeardown = false
+
     @Option(name: .long, help: "Folder for the trace of a violation.")
     var out: String = "out"
 
@@ -94,6 +97,7 @@ struct Host: ParsableCommand {
             var ex = Explorer(variant: v, only: remaining, bound: bound, maxStates: maxStates)
             ex.guest = guestKinds
             ex.refusals = !noRefusals
+            ex.teardown = !noTeardown
             var last = 0
             ex.progress = { n, d in if n - last >= 20_000 { last = n; note("  \(n) states, depth \(d)") } }
             let r = ex.run()
