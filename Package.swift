@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "SMT", targets: ["SMT"]),
         .library(name: "RMMImpl", targets: ["RMMImpl"]),
         .library(name: "RMICheck", targets: ["RMICheck"]),
+        .library(name: "KVMHost", targets: ["KVMHost"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -25,8 +26,11 @@ let package = Package(
         .target(name: "RMMImpl", swiftSettings: [.unsafeFlags(["-O"])]),
         // The engines: conformance (spec against an implementation), and later the symbolic ones.
         .target(name: "RMICheck", dependencies: ["RMISpec", "RMMImpl"], swiftSettings: [.unsafeFlags(["-O"])]),
+        // The Linux KVM (CCA v10) host flow as a program over RMMUnderTest, its properties,
+        // mutations and the bounded explorer.
+        .target(name: "KVMHost", dependencies: ["RMISpec", "RMICheck"], swiftSettings: [.unsafeFlags(["-O"])]),
         .executableTarget(name: "rmi-check", dependencies: [
-            "RMISpec", "RMICheck",
+            "RMISpec", "RMICheck", "KVMHost",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // An example adapter: RMMImpl served over the line protocol of docs/impl-protocol.md.
@@ -36,6 +40,7 @@ let package = Package(
         .testTarget(name: "RMISpecTests", dependencies: ["RMISpec", "RMICheck"]),
         .testTarget(name: "RMMImplTests", dependencies: ["RMMImpl"]),
         .testTarget(name: "RMICheckTests", dependencies: ["RMICheck", "rmi-check-adapter"]),
+        .testTarget(name: "KVMHostTests", dependencies: ["KVMHost", "RMICheck", "RMISpec"]),
         .testTarget(name: "CLITests", dependencies: ["rmi-check"]),
     ]
 )

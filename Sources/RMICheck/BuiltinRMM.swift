@@ -61,7 +61,9 @@ public struct BuiltinRMM: RMMUnderTest {
 
     func exitRecord(run: UInt64) -> [String: UInt64] {
         var e: [String: UInt64] = [:]
-        for f in comparedExitFields {
+        // The compared fields, plus the syndrome and fault address a Host needs to dispatch a
+        // SYNC exit (extra entries are ignored by the conformance comparison).
+        for f in comparedExitFields + ["esr", "hpfar"] {
             if let off = ExitRecord.offset(of: f), let v = rmm.hostRead(run &+ off) { e[f] = v }
         }
         return e

@@ -144,8 +144,11 @@ enum RttFold {
         let rd = c.x[0], ipa = c.x[1], level = c.x[2]
         let walk = m.walk(rd, ipa, to: level - 1)
         let child = walk.entry.addr
-        let fold = m.rttFold(child, level: level)
         let reached = m.reachedChild(walk, rd: rd, ipa: ipa, level: level)
+        // When the walk did not reach a child some earlier condition fails and the fold is
+        // not used: skip computing it (a concrete fast path; the symbolic reading computes it).
+        let fold = reached.isFalse ? (homogeneous: Bit<M.D>(false), folded: RttEntry<M.D>(state: 0))
+            : m.rttFold(child, level: level)
         var conditions = structureInputConditions(m, rd: rd, ipa: ipa, level: level)
         conditions += [
             Condition("rtt_walk", .errorRtt, walk.level.slt(level - 1), index: walk.level),

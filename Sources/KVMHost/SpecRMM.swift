@@ -1,0 +1,94 @@
+import RMICheck
+import RMISpec
+
+/// The executable spec as an RMM under test: each call returns one of the results the spec
+/// allows (`StepResult.allowed`). Where the spec allows several (failure conditions with
+/// no order between them), `script` chooses: the i-th such call takes alternative
+/// `script[i]` (0, the first allowed result, when the script is shorter). `branching`
+/// records, for every such call met since the last `restart`, how many alternatives there
+/// were, so that an explorer can enumerate every choice.
+public struct SpecRMM: RMMUnderTest, Hashable {
+    public var state: SpecState
+    public let platform: Platform
+    public var name: String { "spec" }
+    /// Choices for the calls with several allowed results, in order.
+    public var script: [Int] = []
+    /// Alternatives at each choice point met since `restart`.
+    public private(set) var branching: [Int] = []
+
+    public init(platform: Platform = KVMPlatform.platform) {
+        self.platform = platform
+        state = SpecState(platform: platform)
+    }
+
+    /// Starts a new script (one host operation).
+    public mutating func restart(script: [Int]) {
+        self.script = script; branching = []
+    }
+
+    public static func == (a: SpecRMM, b: SpecRMM) -> Bool { a.state == b.state }
+    public func hash(into h: inout Hasher) { h.combine(state) }
+
+    public mutating func reset() throws { state = SpecState(platform: platform); branching = [] }
+
+    /// Whether the Host can write `pa` (TraceRunner.hostCanAccess): a write the hardware
+    /// refuses (GPF) changes nothing.
+    func hostCanAccess(_ pa: UInt64) -> Bool {
+        let g = pa & ~(Layout.granuleSize - 1)
+        guard platform.isDelegable(g) else { return true }
+        let x = state.granule(g)
+        return x.state == .undelegated && (x.gpt == .ns || x.gpt == .aap)
+    }
+
+    public mutating func write(_ w: HostWrite) throws {
+        var r = TraceRunner(state: state)
+        state = SpecState(platform: platform)   // the runner holds the only copy
+        r.apply(w)
+        state = r.state
+    }
+
+    public mutating func setGPT(_ addr: UInt64, _ gpt: GPT) throws {
+        state.setGranuleGPT(CWord(addr), CWord(gpt.rawValue), when: true)
+    }
+
+    public mutating func call(_ cmd: RMICommand, _ args: [UInt64], realm: RealmActionValue?) throws -> ImplResult {
+        // A failing call leaves the state unchanged (StepResult.next), so no copy is kept.
+        var r = RMISpec.apply(cmd, to: &state, args, realm: (realm ?? RealmActionValue(.irq)).action)
+        r.next = SpecState(platform: platform)
+        return choose(r)
+    }
+
+    public mutating func recExit(rec: UInt64, realm: RealmActionValue) throws -> ImplResult {
+        let r = RMISpec.recExit(state, rec: rec, realm: realm.action)
+        state = r.next
+        return choose(r)
+    }
+
+    mutating func choose(_ r: StepResult) -> ImplResult {
+        var k = 0
+        if r.allowed.count > 1 {
+            let i = branching.count
+            branching.append(r.allowed.count)
+            k = i < script.count ? min(script[i], r.allowed.count - 1) : 0
+        }
+        let o = r.allowed[k]
+        var result = ImplResult(x: [o.x0] + o.outputs.map { $0 ?? 0 })
+        if o.status == .success, let run = r.runPtr {
+            for f in comparedExitFields + ["esr", "hpfar"] {
+                if let off = ExitRecord.offset(of: f) { result.exit[f] = state.nsRead(CWord(run &+ off)).raw }
+            }
+        }
+        return result
+    }
+
+    public func abstractState() -> SpecState? { state }
+}
+
+/// The platform the host model runs on: the standard one (1 GiB of DRAM, a Secure
+/// carve-out whose Granules EL3 refuses to delegate) with one aux Granule per REC, to keep
+/// the state space small.
+public enum KVMPlatform {
+    public static let platform = Platform(
+        delegable: Platform.standard.delegable, secure: Platform.standard.secure,
+        features0: Platform.defaultFeatures0, recAuxCount: 1, vmidBits: 16, paWidth: 48)
+}

@@ -1,0 +1,167 @@
+import ArgumentParser
+import Foundation
+import KVMHost
+import RMICheck
+import RMISpec
+
+struct Host: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check the Linux KVM CCA host flow (v10) against the spec: properties P1-P19, mutations M1-M11.",
+        discussion: """
+            Explores every interleaving of the environment (a VMM and a guest: create VM, \
+            config, create realm, init RIPAS, populate, finalize vCPUs, activate, run with \
+            each guest action, faults, unmaps, refused delegations, destroy) up to --bound \
+            operations, breadth first with a visited set of (host, RMM) states, and checks \
+            the properties at every RMI call and after every operation. The RMM's answer is \
+            any result the spec allows (each choice is explored).
+
+            Variants: v10 (as posted, with its latent M6/M7 paths and the M10 race reading), \
+            fixed (those fixed), M1..M11 (fixed plus one mutation), or M4+M5 style combinations.
+
+            --replay FILE replays a trace file (one operation per line, as printed after a \
+            violation) with the RMI log, against the spec or --impl builtin.
+
+            Exit codes: 0 all properties hold within the bound, 1 a violation (its trace is \
+            printed and written to --out), 2 the bound or state cap was reached before the \
+            search could decide (with --expect-complete), 65 bad input.
+            """)
+
+    @Option(name: .long, help: "Host variant: v10, fixed, M1..M11, or M4+M5.")
+    var variant: String = "v10"
+
+    @Option(name: .long, parsing: .upToNextOption, help: "Properties to check (default: all), e.g. P1 P12.")
+    var property: [String] = []
+
+    @Option(name: .long, help: "Depth bound: environment operations per trace.")
+    var bound: Int = 10
+
+    @Option(name: .long, help: "Cap on the number of states.")
+    var maxStates: Int = 300_000
+
+    @Option(name: .long, help: "RMM to replay against: spec, or builtin (RMMImpl: a found trace is also replayed on it).")
+    var impl: String = "spec"
+
+    @Option(name: .long, help: "Replay this host trace file instead of searching.")
+    var replay: String?
+
+    @Option(name: .long, parsing: .upToNextOption, help: "Guest actions to explore (default: all), e.g. psci_cpu_on protected_abort.")
+    var guest: [String] = []
+
+    @Flag(name: .customLong("no-refusals"), help: "The environment never refuses a delegation.")
+    var noRefusals = false
+
+    @Flag(name: .customLong("no-teardown"), help: "The environment never closes the VM (focus on the runtime).")
+    var noTeardown = false
+
+    @Option(name: .long, help: "Folder for the trace of a violation.")
+    var out: String = "out"
+
+    func run() throws {
+        guard let v = HostVariant(named: variant) else {
+            note("unknown variant \(variant) (v10, fixed, M1..M11)")
+            throw Exit.badInput
+        }
+        let props: Set<String>? = property.isEmpty ? nil : Set(property.map { $0.uppercased() })
+        if let props, let bad = props.first(where: { HostProperties.summary[$0] == nil }) {
+            note("unknown property \(bad)")
+            throw Exit.badInput
+        }
+        guard impl == "spec" || impl == "builtin" else { note("--impl must be spec or builtin"); throw Exit.badInput }
+        var guestKinds: Set<RealmActionKind>? = nil
+        if !guest.isEmpty {
+            var k: Set<RealmActionKind> = []
+            for g in guest {
+                guard let a = RealmActionKind(name: g) else { note("unknown guest action \(g)"); throw Exit.badInput }
+                k.insert(a)
+            }
+            guestKinds = k
+        }
+        if let replay {
+            try runReplay(replay, variant: v, props: props)
+            return
+        }
+        // A single mutation is checked against the properties it is expected to violate
+        // (so that a finding of the underlying flow does not mask it), unless told otherwise.
+        var remaining: Set<String> = props ?? Set(HostProperties.all)
+        let isMutation = v.bugs.count == 1 && v.name != "v10"
+        if props == nil, isMutation, let b = v.bugs.first {
+            remaining = Set(HostVariant.expectedProperty(b))
+            print("checking \(b.rawValue)'s expected properties: \(remaining.sorted().joined(separator: " "))")
+        }
+        var found: [Violation] = []
+        var covers: Set<String> = []
+        var complete = true
+        // Each violation is reported with its trace; the search then goes on without that
+        // property, until every remaining property holds within the bound.
+        while !remaining.isEmpty {
+            var ex = Explorer(variant: v, only: remaining, bound: bound, maxStates: maxStates)
+            ex.guest = guestKinds
+            ex.refusals = !noRefusals
+            ex.teardown = !noTeardown
+            var last = 0
+            ex.progress = { n, d in if n - last >= 20_000 { last = n; note("  \(n) states, depth \(d)") } }
+            let r = ex.run()
+            covers.formUnion(r.covers)
+            print("variant \(v), bound \(bound): \(r.states) states, \(r.transitions) transitions, depth \(r.depth), \(String(format: "%.1f", r.seconds)) s")
+            guard let viol = r.violation else { complete = r.complete; break }
+            found.append(viol)
+            print("VIOLATED \(viol.property) (\(HostProperties.summary[viol.property] ?? "")): \(viol.message)")
+            print("trace (\(r.trace.count) operations):")
+            let (_, log) = Explorer.replay(r.trace, rmm: SpecRMM(), variant: v, only: [viol.property])
+            for l in log { print(l) }
+            if impl == "builtin" {
+                // The same host operations against RMMImpl (its answers, not the spec's choices).
+                let (h, _) = Explorer.replay(r.trace, rmm: BuiltinRMM(platform: KVMPlatform.platform), variant: v,
+                                             only: [viol.property])
+                print(h.violations.isEmpty ? "against builtin: the trace does not violate \(viol.property)"
+                                           : "against builtin: \(h.violations[0])")
+            }
+            try? FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            let path = (out as NSString).appendingPathComponent("host-\(v.name)-\(viol.property).trace")
+            let text = "# rmi-check host --variant \(v.name): \(viol)\n" + r.trace.map(\.line).joined(separator: "\n") + "\n"
+            try? text.write(toFile: path, atomically: true, encoding: .utf8)
+            print("trace written to \(path); replay with: rmi-check host --variant \(v.name) --property \(viol.property) --replay \(path)")
+            print("")
+            remaining.remove(viol.property)
+            // A mutation is found once it violates one of its properties.
+            if isMutation { break }
+        }
+        let covered = HostProperties.all.filter { p in covers.contains { $0 == p || $0.hasPrefix(p + ":") } }
+        if !remaining.isEmpty {
+            print("hold within the bound: \(HostProperties.all.filter(remaining.contains).joined(separator: " ")) (\(complete ? "state space exhausted" : "bound reached"))")
+        }
+        print("covered: \(covered.joined(separator: " "))")
+        let uncovered = HostProperties.all.filter { !covered.contains($0) }
+        if !uncovered.isEmpty { print("not covered: \(uncovered.joined(separator: " "))") }
+        if !found.isEmpty {
+            print("violated: \(found.map(\.property).joined(separator: " "))")
+            throw Exit.violated
+        }
+    }
+
+    func runReplay(_ path: String, variant v: HostVariant, props: Set<String>?) throws {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { note("cannot read \(path)"); throw Exit.badInput }
+        var steps: [HostTraceStep] = []
+        for (i, raw) in text.split(separator: "\n").enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            guard let s = HostTraceStep(line: line) else { note("\(path):\(i + 1): bad operation: \(line)"); throw Exit.badInput }
+            steps.append(s)
+        }
+        let violations: [Violation]
+        let log: [String]
+        if impl == "builtin" {
+            let (h, l) = Explorer.replay(steps, rmm: BuiltinRMM(platform: KVMPlatform.platform), variant: v, only: props)
+            violations = h.violations; log = l
+        } else {
+            let (h, l) = Explorer.replay(steps, rmm: SpecRMM(), variant: v, only: props)
+            violations = h.violations; log = l
+        }
+        for l in log { print(l) }
+        if let first = violations.first {
+            print("VIOLATED \(first)")
+            throw Exit.violated
+        }
+        print("no violation in \(steps.count) operations")
+    }
+}

@@ -1,0 +1,103 @@
+import XCTest
+import KVMHost
+import RMICheck
+import RMISpec
+
+final class KVMHostTests: XCTestCase {
+    /// The v10 happy path (§2 VMM sequence, a run with a fault, a RIPAS change, PSCI, a
+    /// shared mapping, SYSTEM_OFF, teardown).
+    static let happyPath: [HostOp] = [
+        .createVM, .configHash(0), .configRPV, .createVcpu, .createVcpu, .createRealm,
+        .initRipas(base: 0x0, size: 0x2000), .initRipas(base: 0x20_0000, size: 0x20_0000),
+        .populate(ipa: 0x0), .populate(ipa: 0x4000_0000), .finalizeVcpu(0), .finalizeVcpu(1), .activate,
+        .run(0, RealmActionValue(.protectedAbort, [0x1000])),
+        .run(0, RealmActionValue(.protectedAbort, [0x20_0000])), .faultContinue(0),
+        .run(0, RealmActionValue(.psciCpuOn, [1, 0x8_0000, 0])),
+        .run(1, RealmActionValue(.hostCall, [7])),
+        .run(0, RealmActionValue(.mmioAbort, [KVMLayout.sharedBit(KVMLayout.ipaBits) | 0x1000, 1])),
+        .run(0, RealmActionValue(.mmioAbort, [KVMLayout.sharedBit(KVMLayout.ipaBits) | KVMEnv.mmioIPA, 1])),
+        .run(1, RealmActionValue(.ripasChange, [0x1000, 0x2000, Ripas.empty.rawValue, 0])),
+        .run(1, RealmActionValue(.irq)),
+        .run(0, RealmActionValue(.psciAffinityInfo, [1, 0])),
+        .run(0, RealmActionValue(.psciSystemOff)),
+        .run(1, RealmActionValue(.irq)),
+        .destroyVM,
+    ]
+
+    func runHappy<R: RMMUnderTest>(_ rmm: R) -> KVMHost<R> {
+        var h = KVMHost(rmm: rmm, variant: .v10)
+        h.logging = true
+        var log: [String] = []
+        for op in Self.happyPath {
+            let e = h.perform(op)
+            log += h.log
+            if op == .destroyVM || op == .createVM || op == .activate || op == .createRealm {
+                XCTAssertEqual(e, .ok, "\(op)\n" + log.joined(separator: "\n"))
+            }
+        }
+        XCTAssertEqual(h.violations, [], log.joined(separator: "\n"))
+        // No page leaked, every granule UNDELEGATED.
+        XCTAssertFalse(h.s.pages.values.contains(.leaked))
+        XCTAssertFalse(h.s.pages.values.contains(.lost))
+        let st = h.rmm.abstractState()!
+        XCTAssertEqual(st.delegatedGranules.map(\.0), [], log.joined(separator: "\n"))
+        XCTAssertTrue(h.covers.contains("P1"))
+        XCTAssertTrue(h.covers.contains("protected_fault"))
+        XCTAssertTrue(h.covers.contains("P12"), log.joined(separator: "\n"))
+        XCTAssertTrue(h.covers.contains("P11"), log.joined(separator: "\n"))
+        XCTAssertTrue(h.covers.contains("map_unprotected"), log.joined(separator: "\n"))
+        XCTAssertTrue(h.covers.contains("shutdown"), log.joined(separator: "\n"))
+        return h
+    }
+
+    func testHappyPathAgainstSpec() {
+        _ = runHappy(SpecRMM())
+    }
+
+    func testHappyPathAgainstBuiltin() {
+        _ = runHappy(BuiltinRMM(platform: KVMPlatform.platform))
+    }
+
+    /// A second CREATE / CONFIG after creation is refused with no RMI side effect (§6 issue 3).
+    func testRecreateRefused() {
+        var h = KVMHost(rmm: SpecRMM(), variant: .v10)
+        for op: HostOp in [.createVM, .createVcpu, .createRealm] { XCTAssertEqual(h.perform(op), .ok) }
+        let before = h.rmm.state
+        XCTAssertEqual(h.perform(.createRealm), .EEXIST)
+        XCTAssertEqual(h.perform(.configRPV), .EBUSY)
+        XCTAssertEqual(h.rmm.state, before)
+    }
+
+    func found(_ bug: HostBug, bound: Int) -> ExploreResult {
+        let variant = HostVariant.mutation(bug)
+        let r = Explorer(variant: variant, only: Set(HostVariant.expectedProperty(bug)), bound: bound).run()
+        XCTAssertNotNil(r.violation, "\(bug.rawValue) not found within \(bound) (\(r.states) states)")
+        guard let v = r.violation else { return r }
+        XCTAssertTrue(HostVariant.expectedProperty(bug).contains(v.property), "\(bug.rawValue): \(v)")
+        XCTAssertLessThanOrEqual(r.trace.count, 40)
+        // The trace replays: the same violation, and the fixed flow does not violate it.
+        let (h, log) = Explorer.replay(r.trace, rmm: SpecRMM(), variant: variant)
+        XCTAssertTrue(h.violations.contains { $0.property == v.property }, log.joined(separator: "\n"))
+        return r
+    }
+
+    func testM6RecRunLeftSetFound() { _ = found(.m6RecRunLeftSet, bound: 7) }
+    func testM9AliasMixUpFound() { _ = found(.m9AliasMixUp, bound: 7) }
+    func testM4TeardownReorderedFound() { _ = found(.m4TeardownReordered, bound: 6) }
+    func testM11RecreateFound() { _ = found(.m11RecreateAllowed, bound: 5) }
+    func testM1WalkPgdFound() { _ = found(.m1WalkPgdAfterUndelegate, bound: 5) }
+
+    /// The fixed flow does not violate what each fast mutation violates, at the same bound.
+    func testFixedFlowHoldsWhereMutationsFail() {
+        let r = Explorer(variant: .fixed, only: ["P2", "P4", "P5", "P8", "P13"], bound: 6).run()
+        XCTAssertNil(r.violation, r.violation.map { "\($0) after \(r.trace)" } ?? "")
+    }
+
+    /// Trace lines round-trip.
+    func testTraceLines() {
+        for op in Self.happyPath {
+            let s = HostTraceStep(op: op, script: [0, 1])
+            XCTAssertEqual(HostTraceStep(line: s.line), s)
+        }
+    }
+}
