@@ -1,9 +1,9 @@
-import XCTest
+import Testing
 import KVMHost
 import RMICheck
 import RMISpec
 
-final class KVMHostTests: XCTestCase {
+@Suite struct KVMHostTests {
     /// The v10 happy path (§2 VMM sequence, a run with a fault, a RIPAS change, PSCI, a
     /// shared mapping, SYSTEM_OFF, teardown).
     static let happyPath: [HostOp] = [
@@ -32,72 +32,72 @@ final class KVMHostTests: XCTestCase {
             let e = h.perform(op)
             log += h.log
             if op == .destroyVM || op == .createVM || op == .activate || op == .createRealm {
-                XCTAssertEqual(e, .ok, "\(op)\n" + log.joined(separator: "\n"))
+                #expect(e == .ok, Comment(rawValue: "\(op)\n" + log.joined(separator: "\n")))
             }
         }
-        XCTAssertEqual(h.violations, [], log.joined(separator: "\n"))
+        #expect(h.violations == [], Comment(rawValue: log.joined(separator: "\n")))
         // No page leaked, every granule UNDELEGATED.
-        XCTAssertFalse(h.s.pages.values.contains(.leaked))
-        XCTAssertFalse(h.s.pages.values.contains(.lost))
+        #expect(!(h.s.pages.values.contains(.leaked)))
+        #expect(!(h.s.pages.values.contains(.lost)))
         let st = h.rmm.abstractState()!
-        XCTAssertEqual(st.delegatedGranules.map(\.0), [], log.joined(separator: "\n"))
-        XCTAssertTrue(h.covers.contains("P1"))
-        XCTAssertTrue(h.covers.contains("protected_fault"))
-        XCTAssertTrue(h.covers.contains("P12"), log.joined(separator: "\n"))
-        XCTAssertTrue(h.covers.contains("P11"), log.joined(separator: "\n"))
-        XCTAssertTrue(h.covers.contains("map_unprotected"), log.joined(separator: "\n"))
-        XCTAssertTrue(h.covers.contains("shutdown"), log.joined(separator: "\n"))
+        #expect(st.delegatedGranules.map(\.0) == [], Comment(rawValue: log.joined(separator: "\n")))
+        #expect(h.covers.contains("P1"))
+        #expect(h.covers.contains("protected_fault"))
+        #expect(h.covers.contains("P12"), Comment(rawValue: log.joined(separator: "\n")))
+        #expect(h.covers.contains("P11"), Comment(rawValue: log.joined(separator: "\n")))
+        #expect(h.covers.contains("map_unprotected"), Comment(rawValue: log.joined(separator: "\n")))
+        #expect(h.covers.contains("shutdown"), Comment(rawValue: log.joined(separator: "\n")))
         return h
     }
 
-    func testHappyPathAgainstSpec() {
+    @Test func testHappyPathAgainstSpec() {
         _ = runHappy(SpecRMM())
     }
 
-    func testHappyPathAgainstBuiltin() {
+    @Test func testHappyPathAgainstBuiltin() {
         _ = runHappy(BuiltinRMM(platform: KVMPlatform.platform))
     }
 
     /// A second CREATE / CONFIG after creation is refused with no RMI side effect (§6 issue 3).
-    func testRecreateRefused() {
+    @Test func testRecreateRefused() {
         var h = KVMHost(rmm: SpecRMM(), variant: .v10)
-        for op: HostOp in [.createVM, .createVcpu, .createRealm] { XCTAssertEqual(h.perform(op), .ok) }
+        for op: HostOp in [.createVM, .createVcpu, .createRealm] { #expect(h.perform(op) == .ok) }
         let before = h.rmm.state
-        XCTAssertEqual(h.perform(.createRealm), .EEXIST)
-        XCTAssertEqual(h.perform(.configRPV), .EBUSY)
-        XCTAssertEqual(h.rmm.state, before)
+        #expect(h.perform(.createRealm) == .EEXIST)
+        #expect(h.perform(.configRPV) == .EBUSY)
+        #expect(h.rmm.state == before)
     }
 
     func found(_ bug: HostBug, bound: Int) -> ExploreResult {
         let variant = HostVariant.mutation(bug)
         let r = Explorer(variant: variant, only: Set(HostVariant.expectedProperty(bug)), bound: bound).run()
-        XCTAssertNotNil(r.violation, "\(bug.rawValue) not found within \(bound) (\(r.states) states)")
+        #expect(r.violation != nil, Comment(rawValue: "\(bug.rawValue) not found within \(bound) (\(r.states) states)"))
         guard let v = r.violation else { return r }
-        XCTAssertTrue(HostVariant.expectedProperty(bug).contains(v.property), "\(bug.rawValue): \(v)")
-        XCTAssertLessThanOrEqual(r.trace.count, 40)
+        #expect(HostVariant.expectedProperty(bug).contains(v.property), Comment(rawValue: "\(bug.rawValue): \(v)"))
+        #expect(r.trace.count <= 40)
         // The trace replays: the same violation, and the fixed flow does not violate it.
         let (h, log) = Explorer.replay(r.trace, rmm: SpecRMM(), variant: variant)
-        XCTAssertTrue(h.violations.contains { $0.property == v.property }, log.joined(separator: "\n"))
+        #expect(h.violations.contains { $0.property == v.property }, Comment(rawValue: log.joined(separator: "\n")))
         return r
     }
 
-    func testM6RecRunLeftSetFound() { _ = found(.m6RecRunLeftSet, bound: 7) }
-    func testM9AliasMixUpFound() { _ = found(.m9AliasMixUp, bound: 7) }
-    func testM4TeardownReorderedFound() { _ = found(.m4TeardownReordered, bound: 6) }
-    func testM11RecreateFound() { _ = found(.m11RecreateAllowed, bound: 5) }
-    func testM1WalkPgdFound() { _ = found(.m1WalkPgdAfterUndelegate, bound: 5) }
+    @Test func testM6RecRunLeftSetFound() { _ = found(.m6RecRunLeftSet, bound: 7) }
+    @Test func testM9AliasMixUpFound() { _ = found(.m9AliasMixUp, bound: 7) }
+    @Test func testM4TeardownReorderedFound() { _ = found(.m4TeardownReordered, bound: 6) }
+    @Test func testM11RecreateFound() { _ = found(.m11RecreateAllowed, bound: 5) }
+    @Test func testM1WalkPgdFound() { _ = found(.m1WalkPgdAfterUndelegate, bound: 5) }
 
     /// The fixed flow does not violate what each fast mutation violates, at the same bound.
-    func testFixedFlowHoldsWhereMutationsFail() {
+    @Test func testFixedFlowHoldsWhereMutationsFail() {
         let r = Explorer(variant: .fixed, only: ["P2", "P4", "P5", "P8", "P13"], bound: 6).run()
-        XCTAssertNil(r.violation, r.violation.map { "\($0) after \(r.trace)" } ?? "")
+        #expect(r.violation == nil, Comment(rawValue: r.violation.map { "\($0) after \(r.trace)" } ?? ""))
     }
 
     /// Trace lines round-trip.
-    func testTraceLines() {
+    @Test func testTraceLines() {
         for op in Self.happyPath {
             let s = HostTraceStep(op: op, script: [0, 1])
-            XCTAssertEqual(HostTraceStep(line: s.line), s)
+            #expect(HostTraceStep(line: s.line) == s)
         }
     }
 }
