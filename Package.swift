@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "SMT", targets: ["SMT"]),
         .library(name: "RMMImpl", targets: ["RMMImpl"]),
         .library(name: "RMICheck", targets: ["RMICheck"]),
+        .library(name: "Explicit", targets: ["Explicit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -24,8 +25,10 @@ let package = Package(
         .target(name: "RMMImpl", swiftSettings: [.unsafeFlags(["-O"])]),
         // The engines: conformance (spec against an implementation), and later the symbolic ones.
         .target(name: "RMICheck", dependencies: ["RMISpec", "RMMImpl"], swiftSettings: [.unsafeFlags(["-O"])]),
+        // Explicit-state search over the spec's concrete face.
+        .target(name: "Explicit", dependencies: ["RMISpec"], swiftSettings: [.unsafeFlags(["-O"])]),
         .executableTarget(name: "rmi-check", dependencies: [
-            "RMISpec", "RMICheck",
+            "RMISpec", "RMICheck", "Explicit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "SMTTests", dependencies: ["SMT"]),
@@ -33,5 +36,6 @@ let package = Package(
         .testTarget(name: "RMMImplTests", dependencies: ["RMMImpl"]),
         .testTarget(name: "RMICheckTests", dependencies: ["RMICheck"]),
         .testTarget(name: "CLITests", dependencies: ["rmi-check"]),
+        .testTarget(name: "ExplicitTests", dependencies: ["Explicit", "RMISpec"]),
     ]
 )

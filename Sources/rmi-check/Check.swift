@@ -1,0 +1,142 @@
+import ArgumentParser
+import Explicit
+import Foundation
+import RMISpec
+
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check every property and cover of the spec over a bounded scope.",
+        discussion: """
+            --engine explicit: breadth-first explicit-state search of the spec's concrete face. \
+            Each reached state is canonicalised (the pool's Granules renamed so that symmetric \
+            states coincide; --no-symmetry turns that off) and stored as a 128-bit fingerprint. \
+            Every `always` property is checked in every new state, every `step` property on \
+            every call (failed calls included), and every cover target is recorded. A \
+            violation gives a shortest counterexample, which is replayed against the spec \
+            before it is written to --out.
+
+            The scope (--scope granules=5,realms=1,recs=1,ipas=1,aux=1) is a finite action \
+            alphabet: the first N Granules of DRAM, a non-delegable and an unaligned address \
+            for failures, protected IPAs 0, 0x1000, ..., one unprotected IPA, Realms with \
+            a 32-bit IPA space and one level-1 starting RTT (wide=1 adds w = 40, SL = 0), \
+            RecAuxCount = aux, and REC_ENTER with a fixed set of Realm actions. HOLDS means \
+            exhaustive within the scope, or "up to" the depth or state bound that cut the search.
+
+            Exit codes: 0 every property holds, 1 a property is violated, 2 undecided (a \
+            `sometimes` property not reached), 3 internal error (a trace that does not \
+            replay), 65 bad scope or property name.
+            """)
+
+    enum Engine: String, ExpressibleByArgument, CaseIterable {
+        case explicit
+    }
+
+    @Option(name: .long, help: "The engine: \(Engine.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var engine: Engine = .explicit
+
+    @Option(name: .long, help: "The scope, NAME=VALUE,... (granules, realms, recs, ipas, aux, unprotected, wide, failures).")
+    var scope: String = ""
+
+    @Option(name: .long, help: "Depth bound (calls from the initial state).")
+    var depth: Int?
+
+    @Option(name: .customLong("max-states"), help: "Bound on distinct states.")
+    var maxStates: Int?
+
+    @Flag(name: .customLong("no-symmetry"), help: "Store every state, not one per symmetry class.")
+    var noSymmetry = false
+
+    @Flag(name: .customLong("compare-symmetry"), help: "Also search without symmetry and print both counts and the reduction.")
+    var compareSymmetry = false
+
+    @Option(name: .customLong("property"), help: "A property to check (INV-G1 or G1); repeatable. Default: all.")
+    var property: [String] = []
+
+    @Option(name: .long, help: "Folder for counterexample and witness traces.")
+    var out: String = "out"
+
+    @Option(name: .long, help: "Worker threads (default: all cores).")
+    var workers: Int?
+
+    @Flag(name: .long, help: "No progress lines.")
+    var quiet = false
+
+    func run() throws {
+        let sc: ExplicitScope
+        do { sc = try ExplicitScope.parse(scope) } catch {
+            note("rmi-check: --scope: \(error)")
+            throw Exit.badInput
+        }
+        var props: [Invariant] = []
+        for name in property {
+            let want = name.uppercased().hasPrefix("INV-") ? name.uppercased() : "INV-" + name.uppercased()
+            guard let p = Invariant(rawValue: want) else {
+                note("rmi-check: unknown property '\(name)' (known: \(Invariant.specProperties.map(\.rawValue).joined(separator: ", ")))")
+                throw Exit.badInput
+            }
+            props.append(p)
+        }
+        if let d = depth, d < 0 { note("rmi-check: --depth must be >= 0"); throw Exit.badInput }
+        if let m = maxStates, m <= 0 { note("rmi-check: --max-states must be > 0"); throw Exit.badInput }
+        if let w = workers, w <= 0 { note("rmi-check: --workers must be > 0"); throw Exit.badInput }
+        switch engine {
+        case .explicit: try runExplicit(sc, props.isEmpty ? Invariant.specProperties : props)
+        }
+    }
+
+    func search(_ sc: ExplicitScope, _ props: [Invariant], symmetry: Bool) throws -> ExplicitResult {
+        var o = ExplicitOptions(scope: sc)
+        o.symmetry = symmetry
+        o.maxDepth = depth
+        o.maxStates = maxStates
+        o.properties = props
+        if let workers { o.workers = workers }
+        if !quiet { o.progress = { p in note(p.description) } }
+        note("check: explicit search, scope \(sc), \(symmetry ? "symmetry on" : "no symmetry"), \(o.workers) worker(s)"
+             + (depth.map { ", depth <= \($0)" } ?? "") + (maxStates.map { ", <= \($0) states" } ?? ""))
+        do { return try ExplicitSearch(o).run() } catch let e as ExplicitError {
+            print("INTERNAL ERROR: \(e)")
+            throw Exit.internalError
+        }
+    }
+
+    func runExplicit(_ sc: ExplicitScope, _ props: [Invariant]) throws {
+        let r = try search(sc, props, symmetry: !noSymmetry)
+        let bound = r.cut.map { "up to \($0) (bounded, not exhaustive)" } ?? "exhaustive within the scope"
+        print("explicit search, scope \(sc): \(r.distinct) distinct states (\(r.symmetry ? "symmetry reduced" : "no symmetry")), "
+              + "\(r.states) transitions, depth \(r.depth), \(String(format: "%.2f", r.seconds)) s, "
+              + "\(Int(r.statesPerSecond)) states/s, \(String(format: "%.1f", r.bytesPerState)) bytes/state, "
+              + "collision probability <= \(String(format: "%.1e", r.collisionBound))"
+              + (r.inexactCanonical > 0 ? ", \(r.inexactCanonical) inexact canonicalisations" : ""))
+        print("search: \(bound)")
+        if compareSymmetry {
+            let other = try search(sc, props, symmetry: noSymmetry)
+            let (withSym, without) = r.symmetry ? (r.distinct, other.distinct) : (other.distinct, r.distinct)
+            print("distinct states: \(withSym) with symmetry, \(without) without (reduction \(String(format: "%.2f", Double(without) / Double(max(withSym, 1))))x)"
+                  + (other.cut != nil || r.cut != nil ? " (bounded searches)" : ""))
+        }
+        var violated = false, unknown = false
+        for o in r.outcomes {
+            let coverNote = o.hasCover ? (o.coverDepth.map { "; cover reached at depth \($0)" } ?? "; COVER NOT REACHED") : ""
+            switch o.verdict {
+            case .holds:
+                print("HOLDS     \(o.name) (\(o.kind)), \(bound)\(coverNote)")
+            case .violated(let t):
+                violated = true
+                let path = (out as NSString).appendingPathComponent("explicit-\(o.name).json")
+                try t.write(to: path)
+                print("VIOLATED  \(o.name) (\(o.kind)): shortest counterexample, \(t.steps.count) steps, replayed: \(path)")
+                print("  replay: rmi-check replay \(path)")
+            case .witnessed(let t):
+                let path = (out as NSString).appendingPathComponent("explicit-\(o.name)-witness.json")
+                try t.write(to: path)
+                print("HOLDS     \(o.name) (sometimes): shortest witness, \(t.steps.count) steps, replayed: \(path)")
+            case .notReached:
+                unknown = true
+                print("UNKNOWN   \(o.name) (sometimes): not reached, \(bound)")
+            }
+        }
+        if violated { throw Exit.violated }
+        if unknown { throw Exit.unknown }
+    }
+}
