@@ -59,7 +59,7 @@ extension ExplicitScope {
             guard let r = s.realms[rd] else { continue }
             let sl = Int64(bitPattern: r.fields[RealmField.levelStart.rawValue])
             for ipa in allIPAs {
-                let walked = Int64(bitPattern: s.walk(CWord(rd), CWord(ipa), to: 3).level.raw)
+                let walked = s.walkLevel(rd, ipa)
                 var levels: [Int64] = walked < 3 ? [walked + 1] : []
                 if failures && ipa == 0 { levels.append(sl) }  // the starting level: rtt_level
                 for level in levels {

@@ -22,7 +22,7 @@ public struct ExplicitScope: Sendable, Hashable, CustomStringConvertible {
     /// addresses, wrong-state undelegates, wrong-level RTT calls).
     public var failures: Bool = true
     /// Realm actions of REC_ENTER.
-    public var realmActions: Set<RealmActionKind> = [.irq, .psciCpuOn, .psciAffinityInfo, .psciCpuOff,
+    public var realmActions: Set<RealmActionKind> = [.irq, .psciCpuOn, .psciAffinityInfo, .psciCpuOff, .stayRunning,
                                                       .psciSystemOff, .ripasChange, .hostCall, .mmioAbort]
 
     public init() {}

@@ -94,6 +94,7 @@ public final class ExplicitSearch: @unchecked Sendable {
     }
 
     enum Witness { case state(Int), step(Int, Int) }
+    static let frameProperties: Set<Invariant> = [.r6, .r7, .l3]
     struct Found { var depth: Int; var witness: Witness }
 
     /// What one worker produced for a chunk of the frontier.
@@ -213,11 +214,11 @@ public final class ExplicitSearch: @unchecked Sendable {
                     cover: (String, Found) -> Void, known: (Set<String>, Set<String>) = ([], [])) {
         let w = Witness.state(local)
         for p in always {
-            if !known.0.contains(p.rawValue), !p.holds(in: s).raw { violate(p.rawValue, Found(depth: depth, witness: w)) }
-            if !known.1.contains(p.rawValue), p.cover(in: s).raw { cover(p.rawValue, Found(depth: depth, witness: w)) }
+            if !known.0.contains(p.rawValue), !p.holds(inState: s) { violate(p.rawValue, Found(depth: depth, witness: w)) }
+            if !known.1.contains(p.rawValue), p.covers(state: s) { cover(p.rawValue, Found(depth: depth, witness: w)) }
         }
         for p in sometimes where !known.1.contains(p.rawValue) {
-            if p.cover(in: s).raw { cover(p.rawValue, Found(depth: depth, witness: w)) }
+            if p.covers(state: s) { cover(p.rawValue, Found(depth: depth, witness: w)) }
         }
         for e in options.extraProperties where !known.0.contains(e.name) {
             if !e.holds(s) { violate(e.name, Found(depth: depth, witness: w)) }
@@ -266,11 +267,16 @@ public final class ExplicitSearch: @unchecked Sendable {
                 let view = StepView(pre: pre, post: post, command: command, args: args.map { CWord($0) },
                                     succeeded: CBit(r.succeeded), unchanged: CBit(unchanged))
                 for p in stepProps {
-                    if !known.0.contains(p.rawValue), !p.holds(on: view).raw {
+                    // INV-R6, R7 and L3 relate the pre- and post-state entry by entry; on a step that
+                    // changes nothing they hold by reflexivity, and evaluating them there (most steps
+                    // are failed calls) would dominate the search.
+                    if unchanged && ExplicitSearch.frameProperties.contains(p) && known.1.contains(p.rawValue) { continue }
+                    if !known.0.contains(p.rawValue), !(unchanged && ExplicitSearch.frameProperties.contains(p)),
+                       !p.holds(onStep: view) {
                         known.0.insert(p.rawValue)
                         out.violations[p.rawValue] = Found(depth: depth + 1, witness: .step(id, ai))
                     }
-                    if !known.1.contains(p.rawValue), p.cover(on: view).raw {
+                    if !known.1.contains(p.rawValue), p.covers(step: view) {
                         known.1.insert(p.rawValue)
                         out.covers[p.rawValue] = Found(depth: depth + 1, witness: .step(id, ai))
                     }
