@@ -44,7 +44,7 @@ final class VisitedSet: @unchecked Sendable {
     }
 
     let shards: [Shard]
-    init() { shards = (0..<64).map { _ in Shard(capacity: 1024) } }
+    init() { shards = (0..<64).map { _ in Shard(capacity: 64) } }
 
     func insert(_ fp: Fingerprint) -> Bool {
         // (0, 0) marks an empty slot.
