@@ -60,6 +60,21 @@ public struct ExplicitScope: Sendable, Hashable, CustomStringConvertible {
             + (unprotected ? "" : ",unprotected=0") + (wide ? ",wide=1" : "") + (failures ? "" : ",failures=0")
     }
 
+    /// The default check plan: small scopes, each searched exhaustively, that together reach
+    /// every cover target. One Realm with one REC over 5 Granules is the main scope (every
+    /// command's success path, RTTs down to level 3, DATA, unprotected mappings); two
+    /// Realms (INV-R5), two RECs (INV-R1, R2, C4: PSCI requests between RECs) and 7 Granules
+    /// (INV-G3 needs a REC, its aux Granule and a DATA Granule mapped by a level-3 RTT at
+    /// once) each need more than 5 Granules' worth of objects, so they get scopes of their
+    /// own with the rest of the alphabet cut down.
+    public static let defaultPlan = "granules=5;granules=4,realms=2;granules=4,recs=2,aux=0,ipas=0,unprotected=0;granules=7,unprotected=0"
+
+    /// Parses a plan: scopes separated by ';'.
+    public static func parsePlan(_ text: String) throws -> [ExplicitScope] {
+        let parts = text.split(separator: ";", omittingEmptySubsequences: false).map(String.init)
+        return try parts.map { try parse($0) }
+    }
+
     public struct ParseError: Error, CustomStringConvertible, Sendable {
         public var description: String
     }
