@@ -13,7 +13,7 @@ public struct ExplicitOptions: Sendable {
     public var symmetry = true
     /// Calls from the initial state; states at this depth are checked but not expanded.
     public var maxDepth: Int? = nil
-    /// Distinct states; the search stops at the end of the level that passes it.
+    /// Distinct states; no state beyond it is stored (the search is then bounded).
     public var maxStates: Int? = nil
     public var properties: [Invariant] = Invariant.specProperties
     public var extraProperties: [ExtraProperty] = []
@@ -110,6 +110,8 @@ public final class ExplicitSearch: @unchecked Sendable {
         var covers: [String: Found] = [:]
         var transitions = 0
         var inexact = 0
+        /// The state bound stopped this chunk.
+        var cut = false
     }
 
     final class Meter: @unchecked Sendable {
@@ -177,9 +179,11 @@ public final class ExplicitSearch: @unchecked Sendable {
                 if options.collectStates { states += o.next }
                 transitions += o.transitions
                 inexact += o.inexact
+                if o.cut, let m = options.maxStates { cut = "states \(m)" }
             }
             frontier = next
             depth += 1
+            if cut != nil { break }
         }
         let seconds = Date().timeIntervalSinceReferenceDate - meter.start
         let n = visited.count
@@ -290,6 +294,7 @@ public final class ExplicitSearch: @unchecked Sendable {
                     }
                 }
                 if unchanged { continue }
+                if let m = options.maxStates, visited.total.load(ordering: .relaxed) >= m { out.cut = true; continue }
                 let (fp, exact) = fingerprintOf(post)
                 if !exact { out.inexact += 1 }
                 guard visited.insert(fp) else { continue }

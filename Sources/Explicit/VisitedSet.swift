@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A set of 128-bit fingerprints: 64 shards, each an open-addressing table of (lo, hi)
 /// pairs behind its own lock. Stores fingerprints only, never states.
@@ -44,6 +45,8 @@ final class VisitedSet: @unchecked Sendable {
     }
 
     let shards: [Shard]
+    /// Fingerprints inserted so far (read without the shard locks).
+    let total = Atomic<Int>(0)
     init() { shards = (0..<64).map { _ in Shard(capacity: 64) } }
 
     func insert(_ fp: Fingerprint) -> Bool {
@@ -51,8 +54,10 @@ final class VisitedSet: @unchecked Sendable {
         let lo = fp.lo == 0 && fp.hi == 0 ? 1 : fp.lo
         let s = shards[Int(fp.hi >> 58)]
         s.lock.lock()
-        defer { s.lock.unlock() }
-        return s.insert(lo, fp.hi)
+        let new = s.insert(lo, fp.hi)
+        s.lock.unlock()
+        if new { total.add(1, ordering: .relaxed) }
+        return new
     }
 
     var count: Int { shards.reduce(0) { $0 + $1.count } }

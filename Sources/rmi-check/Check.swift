@@ -62,6 +62,9 @@ struct Check: ParsableCommand {
     @Option(name: .long, help: "Worker threads (default: all cores).")
     var workers: Int?
 
+    @Flag(name: .customLong("count-only"), help: "Check no property: only count the reachable states (a benchmark of the search itself).")
+    var countOnly = false
+
     @Flag(name: .long, help: "No progress lines.")
     var quiet = false
 
@@ -84,7 +87,7 @@ struct Check: ParsableCommand {
         if let m = maxStates, m <= 0 { note("rmi-check: --max-states must be > 0"); throw Exit.badInput }
         if let w = workers, w <= 0 { note("rmi-check: --workers must be > 0"); throw Exit.badInput }
         switch engine {
-        case .explicit: try runExplicit(plan, props.isEmpty ? Invariant.specProperties : props)
+        case .explicit: try runExplicit(plan, countOnly ? [] : props.isEmpty ? Invariant.specProperties : props)
         }
     }
 

@@ -79,6 +79,19 @@ import RMISpec
         }
     }
 
+    /// The depth and state bounds cut the search, and the result says so.
+    @Test func boundsAreReported() throws {
+        let scope = try ExplicitScope.parse("granules=4")
+        var o = ExplicitOptions(scope: scope)
+        o.maxStates = 50
+        let r = try ExplicitSearch(o).run()
+        #expect(r.cut == "states 50")
+        #expect(r.distinct >= 50 && r.distinct <= 50 + o.workers)
+        let (d, _) = try Self.search(scope, symmetry: true, depth: 3)
+        #expect(d.cut == "depth 3")
+        #expect(d.depth == 3)
+    }
+
     @Test func fingerprintsDiffer() {
         #expect(fingerprint([1, 2, 3]) != fingerprint([1, 3, 2]))
         #expect(fingerprint([]) != fingerprint([0]))
