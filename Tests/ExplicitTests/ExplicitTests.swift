@@ -13,8 +13,10 @@ import RMISpec
     }
 
     static func search(_ scope: ExplicitScope, symmetry: Bool, collect: Bool = false,
-                       extra: [ExtraProperty] = [], depth: Int? = nil) throws -> (ExplicitResult, ExplicitSearch) {
+                       extra: [ExtraProperty] = [], depth: Int? = nil,
+                       properties: [Invariant] = Invariant.specProperties) throws -> (ExplicitResult, ExplicitSearch) {
         var o = ExplicitOptions(scope: scope)
+        o.properties = properties
         o.symmetry = symmetry
         o.collectStates = collect
         o.extraProperties = extra
@@ -29,8 +31,8 @@ import RMISpec
     @Test(arguments: ["granules=3,aux=1", "granules=3,aux=0,recs=2", "granules=4,aux=0,ipas=0,unprotected=0"])
     func symmetryIsSound(_ text: String) throws {
         let scope = try ExplicitScope.parse(text)
-        let (full, fullSearch) = try Self.search(scope, symmetry: false, collect: true)
-        let (reduced, reducedSearch) = try Self.search(scope, symmetry: true, collect: true)
+        let (full, fullSearch) = try Self.search(scope, symmetry: false, collect: true, properties: [])
+        let (reduced, reducedSearch) = try Self.search(scope, symmetry: true, collect: true, properties: [])
         #expect(full.cut == nil && reduced.cut == nil)
         #expect(reduced.inexactCanonical == 0)
         // The full search's states are pairwise distinct in the plain encoding.
@@ -68,7 +70,7 @@ import RMISpec
         let scope = try ExplicitScope.parse("granules=4,aux=1")
         let noRec = ExtraProperty(name: "TEST-NO-REC") { $0.recs.isEmpty }
         for symmetry in [true, false] {
-            let (r, _) = try Self.search(scope, symmetry: symmetry, extra: [noRec], depth: 6)
+            let (r, _) = try Self.search(scope, symmetry: symmetry, extra: [noRec], depth: 6, properties: [])
             guard let o = r.outcomes.first(where: { $0.name == "TEST-NO-REC" }), case .violated(let t) = o.verdict else {
                 Issue.record("no counterexample (symmetry \(symmetry))"); continue
             }
@@ -77,6 +79,19 @@ import RMISpec
             #expect(replay.agrees)
             #expect(!replay.finalState.recs.isEmpty)
         }
+    }
+
+    /// A `sometimes` property (INV-T8: an ASSIGNED_NS entry maps a delegated Granule) gets a
+    /// shortest witness, confirmed on replay by the same property check traces use.
+    @Test func sometimesPropertyGetsAReplayedWitness() throws {
+        var o = ExplicitOptions(scope: try ExplicitScope.parse("granules=5,ipas=0"))
+        o.properties = [.t8]
+        let r = try ExplicitSearch(o).run()
+        guard case .witnessed(let t) = r.outcomes.first?.verdict else { Issue.record("INV-T8 not witnessed"); return }
+        // Delegate RD, RTT, L2, L3 and the target; REALM_CREATE; two RTT_CREATEs; map.
+        #expect(t.steps.count == 9)
+        #expect(t.replay().agrees)
+        #expect(t.checkProperties([.t8]).covered.contains(.t8))
     }
 
     /// The depth and state bounds cut the search, and the result says so.
