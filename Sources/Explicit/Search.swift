@@ -22,6 +22,9 @@ public struct ExplicitOptions: Sendable {
     public var progress: (@Sendable (ExplicitProgress) -> Void)? = nil
     /// Keep every distinct state reached (tests on tiny scopes).
     public var collectStates = false
+    /// With symmetry: add up the orbit sizes of the representatives (N! renamings each),
+    /// which is the number of states the search would store without symmetry.
+    public var countOrbits = false
     public init(scope: ExplicitScope) { self.scope = scope }
 }
 
@@ -75,6 +78,9 @@ public struct ExplicitResult: Sendable {
     /// Canonicalisations that fell back to a fixed order (sound, less reduction).
     public var inexactCanonical: Int
     public var symmetry: Bool
+    /// With `countOrbits`: the sum of the representatives' orbit sizes, the number of
+    /// distinct states without symmetry.
+    public var unreducedByOrbits: Int?
     public var statesPerSecond: Double { Double(states) / max(seconds, 1e-9) }
 }
 
@@ -112,6 +118,7 @@ public final class ExplicitSearch: @unchecked Sendable {
         var inexact = 0
         /// The state bound stopped this chunk.
         var cut = false
+        var orbitSum = 0
     }
 
     final class Meter: @unchecked Sendable {
@@ -148,6 +155,7 @@ public final class ExplicitSearch: @unchecked Sendable {
         var depth = 0
         var transitions = 0
         var inexact = 0
+        var orbitSum = options.countOrbits && options.symmetry ? scope.orbitSize(initial) : 0
         var cut: String? = nil
         let allNames = Set(always.map(\.rawValue) + stepProps.map(\.rawValue) + options.extraProperties.map(\.name))
         while !frontier.isEmpty {
@@ -179,6 +187,7 @@ public final class ExplicitSearch: @unchecked Sendable {
                 if options.collectStates { states += o.next }
                 transitions += o.transitions
                 inexact += o.inexact
+                orbitSum += o.orbitSum
                 if o.cut, let m = options.maxStates { cut = "states \(m)" }
             }
             frontier = next
@@ -216,7 +225,8 @@ public final class ExplicitSearch: @unchecked Sendable {
         let bytes = Double(visited.bytes + parents.count * 8) / Double(max(n, 1))
         return ExplicitResult(outcomes: outcomes, states: transitions, distinct: n, depth: depth, cut: cut, seconds: seconds,
                               bytesPerState: bytes, collisionBound: Double(n) * Double(n) / pow(2, 129),
-                              inexactCanonical: inexact, symmetry: options.symmetry)
+                              inexactCanonical: inexact, symmetry: options.symmetry,
+                              unreducedByOrbits: options.countOrbits && options.symmetry ? orbitSum : nil)
     }
 
     /// The always properties and state covers of a new state.
@@ -299,6 +309,7 @@ public final class ExplicitSearch: @unchecked Sendable {
                 if !exact { out.inexact += 1 }
                 guard visited.insert(fp) else { continue }
                 pendingNew += 1
+                if options.countOrbits && options.symmetry { out.orbitSum += scope.orbitSize(post) }
                 let local = out.next.count
                 out.next.append(post)
                 out.parents.append(UInt64(id) << 24 | UInt64(ai))

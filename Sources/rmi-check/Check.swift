@@ -62,6 +62,9 @@ struct Check: ParsableCommand {
     @Option(name: .long, help: "Worker threads (default: all cores).")
     var workers: Int?
 
+    @Flag(name: .long, help: "Also count the states without symmetry by adding up the orbit sizes of the representatives (N! renamings each; no second search).")
+    var orbits = false
+
     @Flag(name: .customLong("count-only"), help: "Check no property: only count the reachable states (a benchmark of the search itself).")
     var countOnly = false
 
@@ -97,6 +100,7 @@ struct Check: ParsableCommand {
         o.maxDepth = depth
         o.maxStates = maxStates
         o.properties = props
+        o.countOrbits = orbits
         if let workers { o.workers = workers }
         if !quiet { o.progress = { p in note(p.description) } }
         note("check: explicit search, scope \(sc), \(symmetry ? "symmetry on" : "no symmetry"), \(o.workers) worker(s)"
@@ -126,6 +130,10 @@ struct Check: ParsableCommand {
                   + "\(Int(r.statesPerSecond)) states/s, \(String(format: "%.1f", r.bytesPerState)) bytes/state, "
                   + "collision probability <= \(String(format: "%.1e", r.collisionBound))"
                   + (r.inexactCanonical > 0 ? ", \(r.inexactCanonical) inexact canonicalisations" : ""))
+            if let u = r.unreducedByOrbits {
+                print("scope \(sc): distinct states \(r.distinct) with symmetry, \(u) without (by orbit sizes; "
+                      + "reduction \(String(format: "%.2f", Double(u) / Double(max(r.distinct, 1))))x)")
+            }
             if compareSymmetry && i == 0 {
                 // The other search only counts states: same alphabet, no properties.
                 let other = try search(sc, [], symmetry: noSymmetry)

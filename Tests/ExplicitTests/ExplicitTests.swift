@@ -45,6 +45,11 @@ import RMISpec
         let reps = Set(reducedSearch.states.map { scope.canonicalEncoding($0).words })
         #expect(fullSearch.states.allSatisfy { reps.contains(scope.canonicalEncoding($0).words) })
         #expect(reduced.distinct < full.distinct)
+        // The search's own orbit count (--orbits) gives the same number.
+        var o = ExplicitOptions(scope: scope)
+        o.properties = []
+        o.countOrbits = true
+        #expect(try ExplicitSearch(o).run().unreducedByOrbits == full.distinct)
     }
 
     /// A tiny scope searched exhaustively: every property holds and the covers that are
