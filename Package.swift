@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "RMMImpl", targets: ["RMMImpl"]),
         .library(name: "RMICheck", targets: ["RMICheck"]),
         .library(name: "KVMHost", targets: ["KVMHost"]),
+        .library(name: "Explicit", targets: ["Explicit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -29,8 +30,10 @@ let package = Package(
         // The Linux KVM (CCA v10) host flow as a program over RMMUnderTest, its properties,
         // mutations and the bounded explorer.
         .target(name: "KVMHost", dependencies: ["RMISpec", "RMICheck"], swiftSettings: [.unsafeFlags(["-O"])]),
+        // Explicit-state search over the spec's concrete face.
+        .target(name: "Explicit", dependencies: ["RMISpec"], swiftSettings: [.unsafeFlags(["-O"])]),
         .executableTarget(name: "rmi-check", dependencies: [
-            "RMISpec", "RMICheck", "KVMHost",
+            "RMISpec", "RMICheck", "KVMHost", "Explicit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // An example adapter: RMMImpl served over the line protocol of docs/impl-protocol.md.
@@ -42,5 +45,6 @@ let package = Package(
         .testTarget(name: "RMICheckTests", dependencies: ["RMICheck", "rmi-check-adapter"]),
         .testTarget(name: "KVMHostTests", dependencies: ["KVMHost", "RMICheck", "RMISpec"]),
         .testTarget(name: "CLITests", dependencies: ["rmi-check"]),
+        .testTarget(name: "ExplicitTests", dependencies: ["Explicit", "RMISpec"]),
     ]
 )

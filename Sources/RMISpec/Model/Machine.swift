@@ -46,10 +46,10 @@ public struct RttEntry<D: Domain> {
     public var ripas: Word<D>
     public var addr: Word<D>
     public var attrs: Word<D>
-    public init(state: Word<D>, ripas: Word<D> = 0, addr: Word<D> = 0, attrs: Word<D> = 0) {
+    @inlinable public init(state: Word<D>, ripas: Word<D> = 0, addr: Word<D> = 0, attrs: Word<D> = 0) {
         self.state = state; self.ripas = ripas; self.addr = addr; self.attrs = attrs
     }
-    public func `is`(_ s: RttEntryState) -> Bit<D> { state == Word(s.rawValue) }
+    @inlinable public func `is`(_ s: RttEntryState) -> Bit<D> { state == Word(s.rawValue) }
     /// Live entries (A5.5.8): ASSIGNED, ASSIGNED_NS or TABLE.
     public var isLive: Bit<D> { self.is(.assigned) || self.is(.assignedNS) || self.is(.table) }
     public static func select(_ c: Bit<D>, _ a: RttEntry<D>, _ b: RttEntry<D>) -> RttEntry<D> {

@@ -94,6 +94,7 @@ extension Machine {
 
 extension Invariant {
     /// The invariant on one state (for `.always`); true for other kinds.
+    @_specialize(where M == SpecState)
     public func holds<M: Machine>(in m: M) -> Bit<M.D> {
         typealias W = Word<M.D>
         let addrs = m.addresses
@@ -290,6 +291,7 @@ extension Invariant {
     }
 
     /// The cover target: a state in which the invariant's premise holds non-trivially.
+    @_specialize(where M == SpecState)
     public func cover<M: Machine>(in m: M) -> Bit<M.D> {
         typealias W = Word<M.D>
         let addrs = m.addresses

@@ -15,6 +15,7 @@ public struct StepView<M: Machine> {
 
 extension Invariant {
     /// The invariant on one step (for `.step`); true for other kinds.
+    @_specialize(where M == SpecState)
     public func holds<M: Machine>(on s: StepView<M>) -> Bit<M.D> {
         typealias W = Word<M.D>
         let pre = s.pre, post = s.post
@@ -57,6 +58,7 @@ extension Invariant {
     }
 
     /// INV-L3's table: which command may move RIPAS from `from` to `to`, in which Realm state.
+    @_specialize(where M == SpecState)
     static func ripasChangeAllowed<M: Machine>(_ s: StepView<M>, realm r: Word<M.D>, from: Word<M.D>, to: Word<M.D>) -> Bit<M.D> {
         typealias W = Word<M.D>
         let ram = W(Ripas.ram.rawValue), empty = W(Ripas.empty.rawValue), destroyed = W(Ripas.destroyed.rawValue)
@@ -75,6 +77,7 @@ extension Invariant {
     }
 
     /// The cover target of a step invariant: a step in which its premise holds.
+    @_specialize(where M == SpecState)
     public func cover<M: Machine>(on s: StepView<M>) -> Bit<M.D> {
         switch self {
         case .r6: return Bit(s.command == .realmActivate || s.command == .realmDestroy) && s.succeeded

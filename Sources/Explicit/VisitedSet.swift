@@ -1,0 +1,66 @@
+import Foundation
+import Synchronization
+
+/// A set of 128-bit fingerprints: 64 shards, each an open-addressing table of (lo, hi)
+/// pairs behind its own lock. Stores fingerprints only, never states.
+final class VisitedSet: @unchecked Sendable {
+    final class Shard {
+        let lock = NSLock()
+        var table: [UInt64]
+        var mask: Int
+        var count = 0
+        init(capacity: Int) {
+            table = [UInt64](repeating: 0, count: 2 * capacity)
+            mask = capacity - 1
+        }
+
+        /// Inserts; true when `fp` was not there.
+        func insert(_ lo: UInt64, _ hi: UInt64) -> Bool {
+            if (count + 1) * 4 > (mask + 1) * 3 { grow() }
+            var i = Int(truncatingIfNeeded: lo) & mask
+            while true {
+                let a = table[2 * i], b = table[2 * i + 1]
+                if a == 0 && b == 0 {
+                    table[2 * i] = lo; table[2 * i + 1] = hi
+                    count += 1
+                    return true
+                }
+                if a == lo && b == hi { return false }
+                i = (i + 1) & mask
+            }
+        }
+
+        func grow() {
+            let old = table
+            let cap = (mask + 1) * 2
+            table = [UInt64](repeating: 0, count: 2 * cap)
+            mask = cap - 1
+            count = 0
+            var k = 0
+            while k < old.count {
+                if old[k] != 0 || old[k + 1] != 0 { _ = insert(old[k], old[k + 1]) }
+                k += 2
+            }
+        }
+    }
+
+    let shards: [Shard]
+    /// Fingerprints inserted so far (read without the shard locks).
+    let total = Atomic<Int>(0)
+    init() { shards = (0..<64).map { _ in Shard(capacity: 64) } }
+
+    func insert(_ fp: Fingerprint) -> Bool {
+        // (0, 0) marks an empty slot.
+        let lo = fp.lo == 0 && fp.hi == 0 ? 1 : fp.lo
+        let s = shards[Int(fp.hi >> 58)]
+        s.lock.lock()
+        let new = s.insert(lo, fp.hi)
+        s.lock.unlock()
+        if new { total.add(1, ordering: .relaxed) }
+        return new
+    }
+
+    var count: Int { shards.reduce(0) { $0 + $1.count } }
+    /// Bytes held by the tables.
+    var bytes: Int { shards.reduce(0) { $0 + $1.table.count * 8 } }
+}
