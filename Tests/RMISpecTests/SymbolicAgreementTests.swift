@@ -12,20 +12,12 @@ import SMT
 /// thread), and on a 2-core machine running them side by side starves the rest of the suite.
 @Suite(.serialized) struct SymbolicFaceTests {}
 
-/// SplitMix64 (Steele, Lea, Flood 2014): a tiny seeded PRNG, so failures reproduce.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+extension SplitMix64 {
+    /// Uniform in 0..<n.
     mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
-    mutating func pick<T>(_ xs: [T]) -> T { xs[below(xs.count)] }
+    mutating func chance(percent: Int) -> Bool { below(100) < percent }
+    /// An element of a non-empty array.
+    mutating func element<T>(_ xs: [T]) -> T { xs[below(xs.count)] }
 }
 
 /// Random states (by random walks of concrete calls from the initial state) and random calls.
@@ -39,18 +31,18 @@ struct AgreementGenerator {
         self.scope = scope
     }
 
-    mutating func slot() -> UInt64 { rng.pick(slots) }
+    mutating func slot() -> UInt64 { rng.element(slots) }
 
     /// Mostly slot addresses; sometimes unaligned, non-delegable, just past the slots, or random.
     mutating func addr(_ s: SpecState, prefer: [UInt64] = []) -> UInt64 {
-        if !prefer.isEmpty, rng.chance(50) { return rng.pick(prefer) }
+        if !prefer.isEmpty, rng.chance(percent: 50) { return rng.element(prefer) }
         switch rng.below(20) {
         case 0..<14: return slot()
-        case 14: return slot() + rng.pick([1, 8, 0x10, 0x800, 0xFFF])
-        case 15: return rng.pick([0x1000, Scope.slotBase - 0x1000, scope.slotAddress(scope.granules), 0xBFFF_0000, 0])
+        case 14: return slot() + rng.element([1, 8, 0x10, 0x800, 0xFFF])
+        case 15: return rng.element([0x1000, Scope.slotBase - 0x1000, scope.slotAddress(scope.granules), 0xBFFF_0000, 0])
         case 16: return Scope.slotBase + UInt64(rng.below(64)) * 0x1000
-        case 17: return s.ns.keys.isEmpty ? slot() : rng.pick(s.ns.keys.sorted()) & ~0xFFF
-        default: return rng.chance(50) ? rng.next() : rng.next() & ~0xFFF
+        case 17: return s.ns.keys.isEmpty ? slot() : rng.element(s.ns.keys.sorted()) & ~0xFFF
+        default: return rng.chance(percent: 50) ? rng.next() : rng.next() & ~0xFFF
         }
     }
 
@@ -61,10 +53,10 @@ struct AgreementGenerator {
         case 0..<4: return UInt64(rng.below(6)) * 0x1000
         case 4: return UInt64(rng.below(5)) * 0x20_0000
         case 5: return UInt64(rng.below(5)) * 0x4000_0000
-        case 6: return rng.pick([0x80_0000_0000, 0x40_0000_0000, 0x8000_0000, 0x1_0000_0000, 0x7F_FFFF_F000])
-        case 7: return UInt64(rng.below(6)) * 0x1000 + rng.pick([8, 0x800])
+        case 6: return rng.element([0x80_0000_0000, 0x40_0000_0000, 0x8000_0000, 0x1_0000_0000, 0x7F_FFFF_F000])
+        case 7: return UInt64(rng.below(6)) * 0x1000 + rng.element([8, 0x800])
         case 8: return UInt64(rng.below(512)) * 0x1000
-        default: return rng.next() & rng.pick([0xFFFF_F000, 0xFF_FFFF_F000, ~0])
+        default: return rng.next() & rng.element([0xFFFF_F000, 0xFF_FFFF_F000, ~0])
         }
     }
 
@@ -76,8 +68,8 @@ struct AgreementGenerator {
 
     mutating func params(rttBase: UInt64, config: (UInt64, Int64, UInt64)) -> RealmParamsValues {
         var p = RealmParamsValues(rttBase: rttBase, s2sz: config.0, rttLevelStart: config.1,
-                                  rttNumStart: config.2, vmid: rng.chance(80) ? 1 : UInt64(rng.below(4)))
-        if rng.chance(15) {
+                                  rttNumStart: config.2, vmid: rng.chance(percent: 80) ? 1 : UInt64(rng.below(4)))
+        if rng.chance(percent: 15) {
             switch rng.below(8) {
             case 0: p.hashAlgo = UInt64(rng.below(3))
             case 1: p.numBPs = UInt64(rng.below(7))
@@ -86,7 +78,7 @@ struct AgreementGenerator {
             case 4: p.rttLevelStart = Int64(rng.below(5)) - 1
             case 5: p.flags = UInt64(rng.below(8))
             case 6: p.vmid = rng.next() & 0x1_FFFF
-            default: p.rttBase = rng.chance(50) ? rttBase + 0x1000 : rttBase + 8
+            default: p.rttBase = rng.chance(percent: 50) ? rttBase + 0x1000 : rttBase + 8
             }
         }
         return p
@@ -104,36 +96,36 @@ struct AgreementGenerator {
             case "addr", "src": return addr(s)
             case "ipa", "base", "top": return ipa()
             case "level": return level()
-            case "desc": return rng.chance(70) ? (slot() | UInt64(rng.below(4)) << 2 | UInt64(rng.below(4)) << 6) : rng.next()
-            case "flags": return rng.chance(80) ? UInt64(rng.below(2)) : rng.next()
-            case "req": return rng.chance(60) ? Layout.version10 : rng.pick([0, 0x10001, 0x20000, rng.next()])
-            case "index": return rng.chance(60) ? UInt64(rng.below(2)) : rng.next()
-            case "status": return rng.pick([PSCI.success, PSCI.denied, PSCI.alreadyOn, PSCI.invalidParameters, rng.next()])
+            case "desc": return rng.chance(percent: 70) ? (slot() | UInt64(rng.below(4)) << 2 | UInt64(rng.below(4)) << 6) : rng.next()
+            case "flags": return rng.chance(percent: 80) ? UInt64(rng.below(2)) : rng.next()
+            case "req": return rng.chance(percent: 60) ? Layout.version10 : rng.element([0, 0x10001, 0x20000, rng.next()])
+            case "index": return rng.chance(percent: 60) ? UInt64(rng.below(2)) : rng.next()
+            case "status": return rng.element([PSCI.success, PSCI.denied, PSCI.alreadyOn, PSCI.invalidParameters, rng.next()])
             default: return rng.next()
             }
         }
     }
 
     mutating func realmAction() -> RealmActionValue {
-        let kind = rng.pick(RealmActionKind.allCases)
-        return RealmActionValue(kind, (0..<4).map { _ in rng.chance(50) ? ipa() : rng.next() & 0xFF })
+        let kind = rng.element(RealmActionKind.allCases)
+        return RealmActionValue(kind, (0..<4).map { _ in rng.chance(percent: 50) ? ipa() : rng.next() & 0xFF })
     }
 
     /// The steps that prepare a REALM_CREATE (delegations of distinct slots, the parameters
     /// written to an NS page), mostly valid, and the call's arguments.
     mutating func realmCreateSetup(_ s: SpecState) -> ([UInt64], [TraceStep]) {
-        let config = rng.pick(Self.configs)
+        let config = rng.element(Self.configs)
         let n = Int(config.2)
         let base = slot() & ~(UInt64(n) * 0x1000 - 1)
         let rtts = (0..<n).map { base + UInt64($0) * 0x1000 }
         let others = slots.filter { !rtts.contains($0) }
-        var rd = others.isEmpty ? slot() : rng.pick(others)
+        var rd = others.isEmpty ? slot() : rng.element(others)
         let rest = others.filter { $0 != rd }
-        var page = rest.isEmpty ? slot() : rng.pick(rest)
-        if rng.chance(10) { rd = slot() }
-        if rng.chance(10) { page = slot() }
+        var page = rest.isEmpty ? slot() : rng.element(rest)
+        if rng.chance(percent: 10) { rd = slot() }
+        if rng.chance(percent: 10) { page = slot() }
         var steps: [TraceStep] = []
-        for g in rtts + [rd] where rng.chance(95) && s.granule(g).state == .undelegated {
+        for g in rtts + [rd] where rng.chance(percent: 95) && s.granule(g).state == .undelegated {
             steps.append(.call(CallStep(command: .granuleDelegate, args: [g])))
         }
         steps.append(.write(.realmParams(at: page, params(rttBase: base, config: config))))
@@ -162,7 +154,7 @@ struct AgreementGenerator {
             switch rng.below(100) {
             case 0..<25:
                 // GRANULE_DELEGATE of a slot (the usual first move).
-                call(.granuleDelegate, [rng.chance(90) ? slot() : addr(s)])
+                call(.granuleDelegate, [rng.chance(percent: 90) ? slot() : addr(s)])
             case 25..<45:
                 // A whole REALM_CREATE: delegate its RTTs and RD, write the parameters, create.
                 let (args, setup) = realmCreateSetup(s)
@@ -171,34 +163,34 @@ struct AgreementGenerator {
                 call(.realmCreate, args)
             case 45..<50:
                 let page = slot()
-                runner.run(.write(.realmParams(at: page, params(rttBase: slot(), config: rng.pick(Self.configs)))))
+                runner.run(.write(.realmParams(at: page, params(rttBase: slot(), config: rng.element(Self.configs)))))
                 log.append("write realm params at \(hex(page))")
             case 50..<55:
                 let page = slot()
-                if rng.chance(50) {
+                if rng.chance(percent: 50) {
                     runner.run(.write(.recParams(at: page, RecParamsValues(mpidr: UInt64(rng.below(3)), aux: [slot()]))))
                 } else {
                     runner.run(.write(.recRun(at: page, RecEnterValues(flags: UInt64(rng.below(32))))))
                 }
                 log.append("write REC params/run at \(hex(page))")
             case 55..<60:
-                let page = slot(), content = rng.chance(70) ? UInt64(rng.below(4)) : rng.next()
+                let page = slot(), content = rng.chance(percent: 70) ? UInt64(rng.below(4)) : rng.next()
                 runner.run(.write(.data(at: page, content: content)))
                 log.append("write data \(hex(content)) at \(hex(page))")
             case 60..<63:
                 let g = slot()
                 if runner.state.granule(g).state == .undelegated {
-                    let gpt = rng.pick(GPT.allCases)
+                    let gpt = rng.element(GPT.allCases)
                     runner.run(.setGPT(addr: g, gpt: gpt))
                     log.append("setGPT \(hex(g)) \(gpt.specName)")
                 }
             case 63..<75:
                 // Table and data calls on an existing Realm, with small IPAs.
-                let cmd = rng.pick([RMICommand.rttCreate, .rttCreate, .dataCreate, .dataCreateUnknown, .rttInitRipas,
+                let cmd = rng.element([RMICommand.rttCreate, .rttCreate, .dataCreate, .dataCreateUnknown, .rttInitRipas,
                                     .rttMapUnprotected, .realmActivate, .recCreate])
                 call(cmd, args(cmd, s))
             default:
-                let cmd = rng.pick(RMICommand.allCases)
+                let cmd = rng.element(RMICommand.allCases)
                 call(cmd, args(cmd, s), realm: cmd == .recEnter ? realmAction() : nil)
             }
             states.append((runner.state, log))
@@ -234,9 +226,45 @@ enum Agreement {
     /// evaluates every term (no Swift constant folding).
     static func run(seed: UInt64, pairs: Int, folding: Bool, batch: Int = 400, maxFailures: Int = 10) throws -> AgreementReport {
         var gen = AgreementGenerator(seed: seed, scope: .default)
+        var pending: [(state: SpecState, log: [String])] = []
+        return try drive(name: "seed \(hex(seed))", pairs: pairs, folding: folding, scope: .default,
+                         batch: batch, maxFailures: maxFailures) {
+            if pending.isEmpty {
+                // Up to three states of one walk (walks are the expensive part).
+                let options: SpecOptions = gen.rng.chance(percent: 20) ? [.strictListingOrder] : []
+                let states = gen.walkStates(options: options)
+                pending = (0..<min(3, states.count)).map { _ in states[gen.rng.below(states.count)] }
+            }
+            var (pre, log) = pending.removeLast()
+            let cmd = gen.rng.element(RMICommand.allCases)
+            var args = gen.args(cmd, pre)
+            if cmd == .realmCreate && gen.rng.chance(percent: 40) {
+                let (a, setup) = gen.realmCreateSetup(pre)
+                var runner = TraceRunner(state: pre)
+                for step in setup { runner.run(step) }
+                pre = runner.state
+                args = a
+                log.append("realm setup (\(setup.count) steps)")
+            }
+            return AgreementPair(pre: pre, cmd: cmd, args: args, action: gen.realmAction(), log: log)
+        }
+    }
+
+    /// One pair to compare: the pre-state, the call, and how the state was made.
+    struct AgreementPair {
+        var pre: SpecState
+        var cmd: RMICommand
+        var args: [UInt64]
+        var action: RealmActionValue
+        var log: [String]
+    }
+
+    /// Compares the faces on `pairs` pairs that `next` makes (nil: nothing this time), in
+    /// batches of one Z3 context each; pre-states that do not fit `scope` are skipped.
+    static func drive(name: String, pairs: Int, folding: Bool, scope: Scope, batch: Int, maxFailures: Int,
+                      next: () -> AgreementPair?) throws -> AgreementReport {
         var report = AgreementReport()
         var attempt = 0
-        var pending: [(state: SpecState, log: [String])] = []
         while report.compared < pairs && report.failures.count < maxFailures {
             let ctx = Context()
             try Symbolic.withContext(ctx, folding: folding) {
@@ -247,42 +275,25 @@ enum Agreement {
                 while inBatch < batch && report.compared < pairs && report.failures.count < maxFailures {
                     attempt += 1
                     let t0 = Date()
-                    defer { report.comparing += Date().timeIntervalSince(t0) }
-                    if pending.isEmpty {
-                        // Up to three states of one walk (walks are the expensive part).
-                        let options: SpecOptions = gen.rng.chance(20) ? [.strictListingOrder] : []
-                        let states = gen.walkStates(options: options)
-                        pending = (0..<min(3, states.count)).map { _ in states[gen.rng.below(states.count)] }
-                    }
-                    var (pre, log) = pending.removeLast()
-                    let options = pre.options
-                    let cmd = gen.rng.pick(RMICommand.allCases)
-                    var args = gen.args(cmd, pre)
-                    if cmd == .realmCreate && gen.rng.chance(40) {
-                        let (a, setup) = gen.realmCreateSetup(pre)
-                        var runner = TraceRunner(state: pre)
-                        for step in setup { runner.run(step) }
-                        pre = runner.state
-                        args = a
-                        log.append("realm setup (\(setup.count) steps)")
-                    }
-                    let action = gen.realmAction()
-                    report.generating += Date().timeIntervalSince(t0)
-                    report.comparing -= Date().timeIntervalSince(t0)
-                    guard let symPre = try? SymbolicState.constant(from: pre, scope: .default) else {
+                    guard let pair = next() else { continue }
+                    let t1 = Date()
+                    report.generating += t1.timeIntervalSince(t0)
+                    defer { report.comparing += Date().timeIntervalSince(t1) }
+                    guard let symPre = try? SymbolicState.constant(from: pair.pre, scope: scope) else {
                         report.skipped += 1
                         continue
                     }
                     inBatch += 1
                     report.compared += 1
-                    report.byCommand[cmd, default: 0] += 1
-                    if !pre.realms.isEmpty { report.withRealm += 1 }
-                    let problems = try compare(cmd, pre, args, action, symPre, model: model, report: &report)
+                    report.byCommand[pair.cmd, default: 0] += 1
+                    if !pair.pre.realms.isEmpty { report.withRealm += 1 }
+                    let problems = try compare(pair.cmd, pair.pre, pair.args, pair.action, symPre, model: model, report: &report)
                     if !problems.isEmpty {
                         report.failures.append("""
-                            seed \(hex(seed)) attempt \(attempt) (folding \(folding)): \(cmd.rawValue)(\(args.map(hex).joined(separator: ", ")))\
-                            \(cmd == .recEnter ? " realm \(action.kind.name) \(action.args.map(hex))" : "")
-                              options \(options.rawValue); walk: \(log.joined(separator: "; "))
+                            \(name) attempt \(attempt) (\(scope), folding \(folding)): \(pair.cmd.rawValue)(\(pair.args.map(hex).joined(separator: ", ")))\
+                            \(pair.cmd == .recEnter ? " realm \(pair.action.kind.name) \(pair.action.args.map(hex))" : "")
+                              options \(pair.pre.options.rawValue); prefix: \(pair.log.joined(separator: "; "))
+                              pre: \(pair.pre)
                               \(problems.joined(separator: "\n  "))
                             """)
                     }
@@ -448,7 +459,7 @@ struct DeepGenerator {
     func inState(_ s: SpecState, _ g: GranuleState) -> [UInt64] { scope.slotAddresses.filter { s.granule($0).state == g } }
     /// UNDELEGATED slots the Host can write (NS pages).
     func nsPages(_ s: SpecState) -> [UInt64] { scope.slotAddresses.filter { s.granule($0).state == .undelegated && s.granule($0).gpt == .ns } }
-    mutating func nsPage(_ s: SpecState) -> UInt64 { let p = nsPages(s); return p.isEmpty ? gen.slot() : gen.rng.pick(p) }
+    mutating func nsPage(_ s: SpecState) -> UInt64 { let p = nsPages(s); return p.isEmpty ? gen.slot() : gen.rng.element(p) }
 
     /// The IPAs of the tracked entries of `rd`'s RTTs, with their level and entry.
     func entries(_ s: SpecState, _ rd: UInt64) -> [(ipa: UInt64, level: Int64, entry: SpecState.Entry)] {
@@ -464,42 +475,42 @@ struct DeepGenerator {
     /// block-aligned ones, and now and then an odd one.
     mutating func deepIpa(_ s: SpecState, _ rd: UInt64) -> UInt64 {
         let es = entries(s, rd)
-        if !es.isEmpty, gen.rng.chance(60) { return gen.rng.pick(es).ipa }
+        if !es.isEmpty, gen.rng.chance(percent: 60) { return gen.rng.element(es).ipa }
         let u = unprotectedBase(s, rd)
         switch gen.rng.below(8) {
         case 0, 1: return UInt64(gen.rng.below(5)) * 0x1000
         case 2, 3: return u + UInt64(gen.rng.below(5)) * 0x1000
-        case 4: return gen.rng.pick([0x20_0000, 0x4000_0000, u + 0x20_0000, u + 0x4000_0000, 0])
-        case 5: return gen.rng.pick([0, u]) + gen.rng.pick([8, 0x800, 0x1_0000, 0x10_0000])
+        case 4: return gen.rng.element([0x20_0000, 0x4000_0000, u + 0x20_0000, u + 0x4000_0000, 0])
+        case 5: return gen.rng.element([0, u]) + gen.rng.element([8, 0x800, 0x1_0000, 0x10_0000])
         default: return gen.ipa()
         }
     }
 
     mutating func deepLevel(_ s: SpecState, _ rd: UInt64, _ ipa: UInt64, plus: Int64) -> UInt64 {
-        if gen.rng.chance(15) { return gen.level() }
-        return UInt64(bitPattern: walkLevel(s, rd, ipa) + plus - (gen.rng.chance(10) ? 1 : 0))
+        if gen.rng.chance(percent: 15) { return gen.level() }
+        return UInt64(bitPattern: walkLevel(s, rd, ipa) + plus - (gen.rng.chance(percent: 10) ? 1 : 0))
     }
 
     /// A Realm action for REC_ENTER, mostly one that exits with a request.
     mutating func deepAction(_ s: SpecState, rec: UInt64, kind: Int? = nil) -> RealmActionValue {
         let owner = s.recs[rec]?.owner ?? 0
         let others = s.recs.filter { $0.key != rec && $0.value.owner == owner }.map(\.value.mpidr).sorted()
-        let target = others.isEmpty ? UInt64(gen.rng.below(3)) : gen.rng.pick(others)
+        let target = others.isEmpty ? UInt64(gen.rng.below(3)) : gen.rng.element(others)
         let u = unprotectedBase(s, owner)
         switch kind ?? gen.rng.below(16) {
-        case 0, 1: return RealmActionValue(.psciCpuOn, [gen.rng.chance(85) ? target : gen.rng.pick([0, 7, s.recs[rec]?.mpidr ?? 0]),
-                                                        gen.rng.chance(90) ? 0x1000 : u, 0x42])
-        case 2: return RealmActionValue(.psciAffinityInfo, [target, gen.rng.chance(85) ? 0 : 1])
+        case 0, 1: return RealmActionValue(.psciCpuOn, [gen.rng.chance(percent: 85) ? target : gen.rng.element([0, 7, s.recs[rec]?.mpidr ?? 0]),
+                                                        gen.rng.chance(percent: 90) ? 0x1000 : u, 0x42])
+        case 2: return RealmActionValue(.psciAffinityInfo, [target, gen.rng.chance(percent: 85) ? 0 : 1])
         case 3, 4:
             let base = UInt64(gen.rng.below(3)) * 0x1000
             return RealmActionValue(.ripasChange, [base, base + UInt64(1 + gen.rng.below(3)) * 0x1000,
-                                                   UInt64(gen.rng.below(gen.rng.chance(90) ? 2 : 4)), UInt64(gen.rng.below(2))])
+                                                   UInt64(gen.rng.below(gen.rng.chance(percent: 90) ? 2 : 4)), UInt64(gen.rng.below(2))])
         case 5, 6: return RealmActionValue(.stayRunning)
         case 7: return RealmActionValue(.hostCall, [UInt64(gen.rng.below(0x20000))])
         case 8: return RealmActionValue(.mmioAbort, [u + UInt64(gen.rng.below(3)) * 0x1000, UInt64(gen.rng.below(2))])
         case 9: return RealmActionValue(.protectedAbort, [UInt64(gen.rng.below(4)) * 0x1000, 0])
         case 10: return RealmActionValue(.psciCpuOff)
-        case 11: return RealmActionValue(gen.rng.chance(50) ? .psciSystemOff : .psciSystemReset)
+        case 11: return RealmActionValue(gen.rng.chance(percent: 50) ? .psciSystemOff : .psciSystemReset)
         case 12: return RealmActionValue(.psciCpuSuspend)
         default: return gen.realmAction()
         }
@@ -509,10 +520,10 @@ struct DeepGenerator {
     /// steps (delegations, parameter blocks) to run before the call, and the Realm action.
     mutating func deepCall(_ cmd: RMICommand, _ s: SpecState) -> (args: [UInt64], setup: [TraceStep], action: RealmActionValue) {
         var action = gen.realmAction()
-        if gen.rng.chance(20) { return (gen.args(cmd, s), [], action) }
+        if gen.rng.chance(percent: 20) { return (gen.args(cmd, s), [], action) }
         let realms = s.realms.keys.sorted(), recs = s.recs.keys.sorted()
         let delegated = inState(s, .delegated)
-        func pickOr(_ xs: [UInt64]) -> UInt64 { xs.isEmpty ? gen.addr(s) : (gen.rng.chance(95) ? gen.rng.pick(xs) : gen.addr(s, prefer: xs)) }
+        func pickOr(_ xs: [UInt64]) -> UInt64 { xs.isEmpty ? gen.addr(s) : (gen.rng.chance(percent: 95) ? gen.rng.element(xs) : gen.addr(s, prefer: xs)) }
         let rd = pickOr(realms)
         var setup: [TraceStep] = []
         let args: [UInt64]
@@ -526,29 +537,29 @@ struct DeepGenerator {
             args = [rd]
         case .dataCreate, .dataCreateUnknown:
             let unassigned = entries(s, rd).filter { $0.level == 3 && $0.entry.entryState == .unassigned }.map(\.ipa)
-            let ipa = !unassigned.isEmpty && gen.rng.chance(70) ? gen.rng.pick(unassigned) : deepIpa(s, rd)
+            let ipa = !unassigned.isEmpty && gen.rng.chance(percent: 70) ? gen.rng.element(unassigned) : deepIpa(s, rd)
             let data = pickOr(delegated)
             if cmd == .dataCreate {
-                let src = gen.rng.chance(90) ? nsPage(s) : gen.addr(s)
-                setup.append(.write(.data(at: src, content: gen.rng.chance(70) ? UInt64(gen.rng.below(4)) : gen.rng.next())))
-                args = [rd, data, ipa, src, gen.rng.chance(90) ? UInt64(gen.rng.below(2)) : gen.rng.next()]
+                let src = gen.rng.chance(percent: 90) ? nsPage(s) : gen.addr(s)
+                setup.append(.write(.data(at: src, content: gen.rng.chance(percent: 70) ? UInt64(gen.rng.below(4)) : gen.rng.next())))
+                args = [rd, data, ipa, src, gen.rng.chance(percent: 90) ? UInt64(gen.rng.below(2)) : gen.rng.next()]
             } else {
                 args = [rd, data, ipa]
             }
         case .dataDestroy:
             let assigned = entries(s, rd).filter { $0.entry.entryState == .assigned }.map(\.ipa)
-            args = [rd, !assigned.isEmpty && gen.rng.chance(70) ? gen.rng.pick(assigned) : deepIpa(s, rd)]
+            args = [rd, !assigned.isEmpty && gen.rng.chance(percent: 70) ? gen.rng.element(assigned) : deepIpa(s, rd)]
         case .recCreate:
             let rec = pickOr(delegated)
             let rest = delegated.filter { $0 != rec }
             var aux = (0..<scope.aux).map { i in i < rest.count ? rest[i] : gen.slot() }
-            if gen.rng.chance(10) { aux = aux.map { _ in gen.rng.chance(50) ? rec : gen.slot() } }
+            if gen.rng.chance(percent: 10) { aux = aux.map { _ in gen.rng.chance(percent: 50) ? rec : gen.slot() } }
             let index = field(s, rd, .recIndex)
             var mpidr = index % 16 | (index / 16) << 8
-            if gen.rng.chance(8) { mpidr += gen.rng.pick([1, 0x10, 1 << 32]) }
+            if gen.rng.chance(percent: 8) { mpidr += gen.rng.element([1, 0x10, 1 << 32]) }
             let page = nsPage(s)
-            var p = RecParamsValues(mpidr: mpidr, runnable: gen.rng.chance(60), aux: aux, pc: 0x1000)
-            if gen.rng.chance(5) { p.numAux = UInt64(gen.rng.below(4)) }
+            var p = RecParamsValues(mpidr: mpidr, runnable: gen.rng.chance(percent: 60), aux: aux, pc: 0x1000)
+            if gen.rng.chance(percent: 5) { p.numAux = UInt64(gen.rng.below(4)) }
             p.gprs[0] = gen.rng.next() & 0xFF
             setup.append(.write(.recParams(at: page, p)))
             args = [rd, rec, page]
@@ -556,10 +567,10 @@ struct DeepGenerator {
             args = [pickOr(recs)]
         case .recEnter:
             let rec = pickOr(recs)
-            let run = gen.rng.chance(95) ? nsPage(s) : gen.addr(s)
-            var enter = RecEnterValues(flags: gen.rng.chance(80) ? 0 : gen.rng.pick([RecRunLayout.flagEmulMmio, RecRunLayout.flagRipasReject, RecRunLayout.flagInjectSea]))
-            if gen.rng.chance(5) { enter.gicv3Hcr = gen.rng.pick([~0, 1 << 20, 0b10]) }
-            if gen.rng.chance(5) { enter.gicv3Lrs[0] = gen.rng.pick([1 << 62 | 5, 1 << 62 | 1 << 61, 1 << 62 | 2000]) }
+            let run = gen.rng.chance(percent: 95) ? nsPage(s) : gen.addr(s)
+            var enter = RecEnterValues(flags: gen.rng.chance(percent: 80) ? 0 : gen.rng.element([RecRunLayout.flagEmulMmio, RecRunLayout.flagRipasReject, RecRunLayout.flagInjectSea]))
+            if gen.rng.chance(percent: 5) { enter.gicv3Hcr = gen.rng.element([~0, 1 << 20, 0b10]) }
+            if gen.rng.chance(percent: 5) { enter.gicv3Lrs[0] = gen.rng.element([1 << 62 | 5, 1 << 62 | 1 << 61, 1 << 62 | 2000]) }
             setup.append(.write(.recRun(at: run, enter)))
             action = deepAction(s, rec: rec)
             args = [rec, run]
@@ -567,19 +578,19 @@ struct DeepGenerator {
             // Mostly below an entry that is not TABLE yet (a success when a Granule is free).
             let open = entries(s, rd).filter { $0.level < 3 && $0.entry.entryState != .table && $0.ipa < 1 << (width(s, rd) & 63) }
             var ipa = deepIpa(s, rd)
-            if !open.isEmpty, gen.rng.chance(60) { ipa = gen.rng.pick(open).ipa }
+            if !open.isEmpty, gen.rng.chance(percent: 60) { ipa = gen.rng.element(open).ipa }
             let level = deepLevel(s, rd, ipa, plus: 1)
             let l = Int64(bitPattern: level)
-            let aligned = gen.rng.chance(90) && l >= 1 && l <= 4 ? ipa & ~(Self.levelSize(l - 1) - 1) : ipa
+            let aligned = gen.rng.chance(percent: 90) && l >= 1 && l <= 4 ? ipa & ~(Self.levelSize(l - 1) - 1) : ipa
             args = [rd, pickOr(delegated), aligned, level]
         case .rttDestroy, .rttFold:
             let base = field(s, rd, .rttBase), n = field(s, rd, .numStart)
             let tables = s.rtts.filter { $0.value.owner == rd && !($0.key >= base && $0.key - base < n * 0x1000) }
                 .sorted { $0.key < $1.key }.map(\.value)
-            if let t = tables.isEmpty ? nil : gen.rng.pick(tables), gen.rng.chance(85) {
+            if let t = tables.isEmpty ? nil : gen.rng.element(tables), gen.rng.chance(percent: 85) {
                 var level = Int64(bitPattern: t.level)
-                if gen.rng.chance(10) { level += gen.rng.chance(50) ? 1 : -1 }
-                let ipa = gen.rng.chance(90) ? t.ipaBase : t.ipaBase + gen.rng.pick([0x1000, Self.levelSize(Int64(bitPattern: t.level))])
+                if gen.rng.chance(percent: 10) { level += gen.rng.chance(percent: 50) ? 1 : -1 }
+                let ipa = gen.rng.chance(percent: 90) ? t.ipaBase : t.ipaBase + gen.rng.element([0x1000, Self.levelSize(Int64(bitPattern: t.level))])
                 args = [rd, ipa, UInt64(bitPattern: level)]
             } else {
                 let ipa = deepIpa(s, rd)
@@ -591,52 +602,52 @@ struct DeepGenerator {
             let want: RttEntryState = cmd == .rttMapUnprotected ? .unassignedNS : .assignedNS
             let good = es.filter { $0.entry.entryState == want }
             var ipa: UInt64, level: Int64
-            if !good.isEmpty, gen.rng.chance(75) {
-                let e = gen.rng.pick(good); ipa = e.ipa; level = e.level
+            if !good.isEmpty, gen.rng.chance(percent: 75) {
+                let e = gen.rng.element(good); ipa = e.ipa; level = e.level
             } else {
                 ipa = deepIpa(s, rd); level = walkLevel(s, rd, ipa)
             }
-            if gen.rng.chance(10) { level = Int64(gen.rng.below(6)) - 1 }
+            if gen.rng.chance(percent: 10) { level = Int64(gen.rng.below(6)) - 1 }
             if cmd == .rttMapUnprotected {
                 let size = Self.levelSize(max(level, 0))
                 var addr = (0x9000_0000 + UInt64(gen.rng.below(16)) * 0x1000) & ~(size - 1)
-                if gen.rng.chance(8) { addr = gen.rng.pick([addr | 0x1000, 1 << 48, addr | 0x20_0000]) }
+                if gen.rng.chance(percent: 8) { addr = gen.rng.element([addr | 0x1000, 1 << 48, addr | 0x20_0000]) }
                 var attrs = UInt64(gen.rng.below(4)) << 2 | UInt64(gen.rng.below(4)) << 6
-                if gen.rng.chance(8) { attrs = gen.rng.pick([0b100 << 2, 1, 1 << 60]) }
+                if gen.rng.chance(percent: 8) { attrs = gen.rng.element([0b100 << 2, 1, 1 << 60]) }
                 args = [rd, ipa, UInt64(bitPattern: level), addr | attrs]
             } else {
                 args = [rd, ipa, UInt64(bitPattern: level)]
             }
         case .rttReadEntry:
             let ipa = deepIpa(s, rd)
-            args = [rd, ipa, gen.rng.chance(80) ? UInt64(bitPattern: Int64(gen.rng.below(4))) : gen.level()]
+            args = [rd, ipa, gen.rng.chance(percent: 80) ? UInt64(bitPattern: Int64(gen.rng.below(4))) : gen.level()]
         case .rttInitRipas:
             let unassigned = entries(s, rd).filter { $0.entry.entryState == .unassigned && $0.level == 3 }.map(\.ipa)
-            let base = !unassigned.isEmpty && gen.rng.chance(70) ? gen.rng.pick(unassigned) : deepIpa(s, rd)
-            let top = gen.rng.chance(90) ? base + UInt64(1 + gen.rng.below(3)) * 0x1000 : gen.ipa()
+            let base = !unassigned.isEmpty && gen.rng.chance(percent: 70) ? gen.rng.element(unassigned) : deepIpa(s, rd)
+            let top = gen.rng.chance(percent: 90) ? base + UInt64(1 + gen.rng.below(3)) * 0x1000 : gen.ipa()
             args = [rd, base, top]
         case .rttSetRipas:
             let pending = recs.filter { s.recs[$0]!.ripasTop != 0 }
-            let rec = pending.isEmpty ? pickOr(recs) : (gen.rng.chance(90) ? gen.rng.pick(pending) : pickOr(recs))
+            let rec = pending.isEmpty ? pickOr(recs) : (gen.rng.chance(percent: 90) ? gen.rng.element(pending) : pickOr(recs))
             let r = s.recs[rec]
             let owner = r?.owner ?? rd
-            let base = r.map { gen.rng.chance(90) ? $0.ripasAddr : $0.ripasAddr + 0x1000 } ?? deepIpa(s, rd)
-            let top = r.map { gen.rng.chance(80) ? $0.ripasTop : $0.ripasAddr + 0x1000 } ?? base + 0x1000
-            args = [gen.rng.chance(95) ? owner : rd, rec, base, top]
+            let base = r.map { gen.rng.chance(percent: 90) ? $0.ripasAddr : $0.ripasAddr + 0x1000 } ?? deepIpa(s, rd)
+            let top = r.map { gen.rng.chance(percent: 80) ? $0.ripasTop : $0.ripasAddr + 0x1000 } ?? base + 0x1000
+            args = [gen.rng.chance(percent: 95) ? owner : rd, rec, base, top]
         case .psciComplete:
             let pending = recs.filter { s.recs[$0]!.psciPending == 1 }
-            let caller = pending.isEmpty ? pickOr(recs) : gen.rng.pick(pending)
+            let caller = pending.isEmpty ? pickOr(recs) : gen.rng.element(pending)
             let want = s.recs[caller]?.gprs[1] ?? 0
             let named = recs.filter { s.recs[$0]!.mpidr == want && $0 != caller }
-            let target = !named.isEmpty && gen.rng.chance(85) ? gen.rng.pick(named) : pickOr(recs)
-            args = [caller, target, gen.rng.chance(70) ? PSCI.success : gen.rng.pick([PSCI.denied, PSCI.denied, PSCI.alreadyOn, gen.rng.next()])]
+            let target = !named.isEmpty && gen.rng.chance(percent: 85) ? gen.rng.element(named) : pickOr(recs)
+            args = [caller, target, gen.rng.chance(percent: 70) ? PSCI.success : gen.rng.element([PSCI.denied, PSCI.denied, PSCI.alreadyOn, gen.rng.next()])]
         }
         return (args, setup, action)
     }
 
     /// A directed prefix and a random tail: every state along the way, each with its log.
     mutating func build() -> [(state: SpecState, log: [String])] {
-        var runner = TraceRunner(platform: scope.platform, options: gen.rng.chance(15) ? [.strictListingOrder] : [])
+        var runner = TraceRunner(platform: scope.platform, options: gen.rng.chance(percent: 15) ? [.strictListingOrder] : [])
         var log: [String] = []
         var states: [(state: SpecState, log: [String])] = []
         func record() { states.append((runner.state, log)) }
@@ -649,12 +660,12 @@ struct DeepGenerator {
         var free = Array(scope.slotAddresses.dropLast())
         func take() -> UInt64? {
             guard !free.isEmpty else { return nil }
-            let g = free.remove(at: gen.rng.chance(70) ? 0 : gen.rng.below(free.count))
+            let g = free.remove(at: gen.rng.chance(percent: 70) ? 0 : gen.rng.below(free.count))
             call(.granuleDelegate, [g])
             return g
         }
         // The Realm.
-        let geometry: (UInt64, Int64, UInt64) = gen.rng.pick([(40, 0, 1), (40, 0, 1), (32, 1, 1), (32, 1, 1), (40, 1, 2)])
+        let geometry: (UInt64, Int64, UInt64) = gen.rng.element([(40, 0, 1), (40, 0, 1), (32, 1, 1), (32, 1, 1), (40, 1, 2)])
         var starts: [UInt64] = []
         if geometry.2 == 2 {
             guard let i = stride(from: 0, to: free.count - 1, by: 1).first(where: { free[$0] % 0x2000 == 0 && free[$0 + 1] == free[$0] + 0x1000 }) else { return states }
@@ -669,24 +680,24 @@ struct DeepGenerator {
         let sl = geometry.1, u = UInt64(1) << (geometry.0 - 1)
         // Protected RTTs down to level 3 at IPA 0, sometimes a second branch.
         var depth3 = false
-        for level in (sl + 1)...3 where gen.rng.chance(93) {
+        for level in (sl + 1)...3 where gen.rng.chance(percent: 93) {
             guard let t = take() else { break }
             call(.rttCreate, [rd, t, 0, UInt64(bitPattern: level)])
             depth3 = level == 3
         }
-        if gen.rng.chance(35), let t = take() {
-            let (ipa, level): (UInt64, Int64) = gen.rng.chance(50) ? (0x20_0000, 3) : (0x4000_0000, 2)
+        if gen.rng.chance(percent: 35), let t = take() {
+            let (ipa, level): (UInt64, Int64) = gen.rng.chance(percent: 50) ? (0x20_0000, 3) : (0x4000_0000, 2)
             call(.rttCreate, [rd, t, ipa, UInt64(bitPattern: level)])
         }
         // RIPAS ranges and DATA (the Realm is NEW).
-        if gen.rng.chance(70) {
+        if gen.rng.chance(percent: 70) {
             let base = UInt64(gen.rng.below(2)) * 0x1000
             call(.rttInitRipas, [rd, base, base + UInt64(1 + gen.rng.below(3)) * 0x1000])
         }
         for _ in 0..<gen.rng.below(3) where depth3 {
             guard let d = take() else { break }
             let ipa = UInt64(gen.rng.below(4)) * 0x1000
-            if gen.rng.chance(60) {
+            if gen.rng.chance(percent: 60) {
                 call(.dataCreate, [rd, d, ipa, page, UInt64(gen.rng.below(2))], writes: [.data(at: page, content: UInt64(gen.rng.below(5)))])
             } else {
                 call(.dataCreateUnknown, [rd, d, ipa])
@@ -699,14 +710,14 @@ struct DeepGenerator {
             call(.rttCreate, [rd, t, u, UInt64(bitPattern: level)])
         }
         // RECs.
-        for _ in 0..<(gen.rng.chance(80) ? 2 : gen.rng.below(2)) {
+        for _ in 0..<(gen.rng.chance(percent: 80) ? 2 : gen.rng.below(2)) {
             guard free.count >= 1 + scope.aux, let rec = take() else { break }
             let aux = (0..<scope.aux).compactMap { _ in take() }
             let index = runner.state.realms[rd]?.fields[RealmField.recIndex.rawValue] ?? 0
-            let p = RecParamsValues(mpidr: index % 16 | (index / 16) << 8, runnable: index == 0 || gen.rng.chance(40), aux: aux, pc: 0x1000)
+            let p = RecParamsValues(mpidr: index % 16 | (index / 16) << 8, runnable: index == 0 || gen.rng.chance(percent: 40), aux: aux, pc: 0x1000)
             call(.recCreate, [rd, rec, page], writes: [.recParams(at: page, p)])
         }
-        if gen.rng.chance(75) { call(.realmActivate, [rd]) }
+        if gen.rng.chance(percent: 75) { call(.realmActivate, [rd]) }
         // Unprotected mappings.
         for k in 0..<UInt64(gen.rng.below(3)) {
             let ipa = u + k * 0x1000
@@ -723,22 +734,22 @@ struct DeepGenerator {
             let recs = s.recs.keys.sorted()
             guard !recs.isEmpty else { break }
             let runnable = recs.filter { s.recs[$0]!.runnable != 0 && s.recs[$0]!.state == RecState.ready.rawValue && s.recs[$0]!.psciPending == 0 }
-            let rec = !runnable.isEmpty && gen.rng.chance(90) ? gen.rng.pick(runnable) : gen.rng.pick(recs)
-            let kind = gen.rng.chance(80) ? gen.rng.pick([0, 0, 1, 3, 3, 4, 3, 5, 5, 2, 11, 9, 8]) : nil
-            call(.recEnter, [rec, page], writes: [.recRun(at: page, RecEnterValues(flags: gen.rng.chance(20) ? RecRunLayout.flagRipasReject : 0))],
+            let rec = !runnable.isEmpty && gen.rng.chance(percent: 90) ? gen.rng.element(runnable) : gen.rng.element(recs)
+            let kind = gen.rng.chance(percent: 80) ? gen.rng.element([0, 0, 1, 3, 3, 4, 3, 5, 5, 2, 11, 9, 8]) : nil
+            call(.recEnter, [rec, page], writes: [.recRun(at: page, RecEnterValues(flags: gen.rng.chance(percent: 20) ? RecRunLayout.flagRipasReject : 0))],
                  realm: deepAction(s, rec: rec, kind: kind))
             let r = runner.state.recs[rec]!
-            if r.psciPending == 1, gen.rng.chance(40) {
+            if r.psciPending == 1, gen.rng.chance(percent: 40) {
                 let target = runner.state.recs.first { $0.key != rec && $0.value.mpidr == r.gprs[1] }?.key ?? rec
-                call(.psciComplete, [rec, target, gen.rng.chance(80) ? PSCI.success : PSCI.denied])
+                call(.psciComplete, [rec, target, gen.rng.chance(percent: 80) ? PSCI.success : PSCI.denied])
             }
-            if r.ripasTop != 0, gen.rng.chance(25) {
+            if r.ripasTop != 0, gen.rng.chance(percent: 25) {
                 call(.rttSetRipas, [rd, rec, r.ripasAddr, r.ripasTop])
             }
         }
         // A random tail with arguments from the state.
         for _ in 0..<gen.rng.below(12) {
-            let cmd = gen.rng.pick(RMICommand.allCases)
+            let cmd = gen.rng.element(RMICommand.allCases)
             let (args, setup, action) = deepCall(cmd, runner.state)
             for st in setup { runner.run(st) }
             call(cmd, args, realm: cmd == .recEnter ? action : nil)
@@ -751,74 +762,40 @@ extension Agreement {
     /// Phase 2: `pairs` pairs from deep states in `scope` (see `DeepGenerator`).
     static func runDeep(seed: UInt64, pairs: Int, folding: Bool, scope: Scope, batch: Int = 400, maxFailures: Int = 10) throws -> AgreementReport {
         var gen = DeepGenerator(seed: seed, scope: scope)
-        var report = AgreementReport()
-        var attempt = 0
         var pending: [(state: SpecState, log: [String])] = []
-        while report.compared < pairs && report.failures.count < maxFailures {
-            let ctx = Context()
-            try Symbolic.withContext(ctx, folding: folding) {
-                let solver = Solver(ctx)
-                guard try solver.check() == .sat else { throw ScopeMismatch(message: "empty solver not sat") }
-                let model = try solver.model()
-                var inBatch = 0
-                while inBatch < batch && report.compared < pairs && report.failures.count < maxFailures {
-                    attempt += 1
-                    let t0 = Date()
-                    defer { report.comparing += Date().timeIntervalSince(t0) }
-                    if pending.isEmpty {
-                        // Up to 12 states of one build, the later (deeper) ones more often.
-                        let states = gen.build()
-                        if states.isEmpty { continue }
-                        pending = (0..<min(12, states.count)).map { _ in
-                            states[max(gen.gen.rng.below(states.count), gen.gen.rng.below(states.count))]
-                        }
-                    }
-                    var (pre, log) = pending.removeLast()
-                    let options = pre.options
-                    // Mostly any command; sometimes one the state has just enabled (a pending PSCI
-                    // request or RIPAS change, a running REC).
-                    var enabled: [RMICommand] = []
-                    for r in pre.recs.values {
-                        if r.psciPending == 1 { enabled += [.psciComplete, .psciComplete, .recEnter] }
-                        if r.ripasTop != 0 { enabled += [.rttSetRipas, .rttSetRipas, .rttSetRipas] }
-                        if r.state == RecState.running.rawValue { enabled += [.recEnter, .recDestroy, .rttSetRipas] }
-                    }
-                    if pre.realms.values.contains(where: { $0.fields[RealmField.state.rawValue] == RealmState.new.rawValue }),
-                       pre.granules.values.filter({ $0.state == .delegated }).count >= 1 + scope.aux {
-                        enabled += [.recCreate, .dataCreate]
-                    }
-                    let cmd = !enabled.isEmpty && gen.gen.rng.chance(30) ? gen.gen.rng.pick(enabled) : gen.gen.rng.pick(RMICommand.allCases)
-                    let (args, setup, action) = gen.deepCall(cmd, pre)
-                    if !setup.isEmpty {
-                        var runner = TraceRunner(state: pre)
-                        for step in setup { runner.run(step) }
-                        pre = runner.state
-                        log.append("setup (\(setup.count) steps)")
-                    }
-                    report.generating += Date().timeIntervalSince(t0)
-                    report.comparing -= Date().timeIntervalSince(t0)
-                    guard let symPre = try? SymbolicState.constant(from: pre, scope: scope) else {
-                        report.skipped += 1
-                        continue
-                    }
-                    inBatch += 1
-                    report.compared += 1
-                    report.byCommand[cmd, default: 0] += 1
-                    if !pre.realms.isEmpty { report.withRealm += 1 }
-                    let problems = try compare(cmd, pre, args, action, symPre, model: model, report: &report)
-                    if !problems.isEmpty {
-                        report.failures.append("""
-                            deep seed \(hex(seed)) attempt \(attempt) (\(scope), folding \(folding)): \(cmd.rawValue)(\(args.map(hex).joined(separator: ", ")))\
-                            \(cmd == .recEnter ? " realm \(action.kind.name) \(action.args.map(hex))" : "")
-                              options \(options.rawValue); prefix: \(log.joined(separator: "; "))
-                              pre: \(pre)
-                              \(problems.joined(separator: "\n  "))
-                            """)
-                    }
+        return try drive(name: "deep seed \(hex(seed))", pairs: pairs, folding: folding, scope: scope,
+                         batch: batch, maxFailures: maxFailures) {
+            if pending.isEmpty {
+                // Up to 12 states of one build, the later (deeper) ones more often.
+                let states = gen.build()
+                if states.isEmpty { return nil }
+                pending = (0..<min(12, states.count)).map { _ in
+                    states[max(gen.gen.rng.below(states.count), gen.gen.rng.below(states.count))]
                 }
             }
+            var (pre, log) = pending.removeLast()
+            // Mostly any command; sometimes one the state has just enabled (a pending PSCI
+            // request or RIPAS change, a running REC).
+            var enabled: [RMICommand] = []
+            for r in pre.recs.values {
+                if r.psciPending == 1 { enabled += [.psciComplete, .psciComplete, .recEnter] }
+                if r.ripasTop != 0 { enabled += [.rttSetRipas, .rttSetRipas, .rttSetRipas] }
+                if r.state == RecState.running.rawValue { enabled += [.recEnter, .recDestroy, .rttSetRipas] }
+            }
+            if pre.realms.values.contains(where: { $0.fields[RealmField.state.rawValue] == RealmState.new.rawValue }),
+               pre.granules.values.filter({ $0.state == .delegated }).count >= 1 + scope.aux {
+                enabled += [.recCreate, .dataCreate]
+            }
+            let cmd = !enabled.isEmpty && gen.gen.rng.chance(percent: 30) ? gen.gen.rng.element(enabled) : gen.gen.rng.element(RMICommand.allCases)
+            let (args, setup, action) = gen.deepCall(cmd, pre)
+            if !setup.isEmpty {
+                var runner = TraceRunner(state: pre)
+                for step in setup { runner.run(step) }
+                pre = runner.state
+                log.append("setup (\(setup.count) steps)")
+            }
+            return AgreementPair(pre: pre, cmd: cmd, args: args, action: action, log: log)
         }
-        return report
     }
 }
 
@@ -978,7 +955,7 @@ extension SymbolicFaceTests {
 /// Edge-biased 64-bit values for operation tests.
 private func edgeValue(_ rng: inout SplitMix64) -> UInt64 {
     switch rng.below(6) {
-    case 0: return rng.pick([0, 1, 2, 3, 63, 64, 65, 127, 0xFFF, 0x1000, 1 << 63, (1 << 63) - 1, ~0, ~0 - 1])
+    case 0: return rng.element([0, 1, 2, 3, 63, 64, 65, 127, 0xFFF, 0x1000, 1 << 63, (1 << 63) - 1, ~0, ~0 - 1])
     case 1: return UInt64(rng.below(130))
     case 2: return UInt64(bitPattern: -Int64(rng.below(10)))
     default: return rng.next() >> UInt64(rng.below(64))
@@ -1115,15 +1092,15 @@ enum MachineAgreement {
             func bv(_ t: Term) throws -> UInt64 { try Symbolic.env.value(t) ?? model.bvValue(t) }
             func bool(_ t: Term) throws -> Bool { try Symbolic.env.bool(t) ?? model.boolValue(t) }
             func index(_ rng: inout SplitMix64) -> UInt64 {
-                rng.pick([0, 1, e &- 1, e, e + 1, e + 2, 100, 510, 511, 512, 513, 1000, UInt64(rng.below(512)), rng.next()])
+                rng.element([0, 1, e &- 1, e, e + 1, e + 2, 100, 510, 511, 512, 513, 1000, UInt64(rng.below(512)), rng.next()])
             }
             func fn(_ rng: inout SplitMix64) -> EntryFn {
-                EntryFn(id: rng.below(EntryFn.count), k: rng.chance(50) ? index(&rng) : UInt64(rng.below(8)),
-                        v: rng.pick([0, 0x8000_0000, rng.next() & ~0xFFF]))
+                EntryFn(id: rng.below(EntryFn.count), k: rng.chance(percent: 50) ? index(&rng) : UInt64(rng.below(8)),
+                        v: rng.element([0, 0x8000_0000, rng.next() & ~0xFFF]))
             }
             func pred(_ rng: inout SplitMix64) -> EntryPred {
-                EntryPred(id: rng.below(EntryPred.count), k: rng.chance(50) ? index(&rng) : UInt64(rng.below(8)),
-                          v: rng.pick([0, 0x8000_0000, rng.next() & ~0xFFF]))
+                EntryPred(id: rng.below(EntryPred.count), k: rng.chance(percent: 50) ? index(&rng) : UInt64(rng.below(8)),
+                          v: rng.element([0, 0x8000_0000, rng.next() & ~0xFFF]))
             }
             while compared < sequences && failures.count < 10 {
                 var (c, _) = gen.walk(options: [])
@@ -1140,23 +1117,23 @@ enum MachineAgreement {
                 var log: [String] = []
                 for _ in 0..<12 {
                     ops += 1
-                    let t: UInt64 = gen.rng.chance(90) ? gen.slot() : gen.addr(c)
-                    let when = gen.rng.chance(85)
+                    let t: UInt64 = gen.rng.chance(percent: 90) ? gen.slot() : gen.addr(c)
+                    let when = gen.rng.chance(percent: 85)
                     var query: (UInt64, UInt64)? = nil
                     switch gen.rng.below(15) {
                     case 0, 1:
                         let i = index(&gen.rng)
                         let cur = c.entry(CWord(t), CWord(i))
-                        let x: RttEntry<Concrete> = gen.rng.chance(40) ? cur
-                            : RttEntry(state: CWord(UInt64(gen.rng.below(6)) | (gen.rng.chance(10) ? 0x300 : 0)),
-                                       ripas: CWord(UInt64(gen.rng.below(3))), addr: CWord(gen.rng.pick([0, t, gen.rng.next()])),
+                        let x: RttEntry<Concrete> = gen.rng.chance(percent: 40) ? cur
+                            : RttEntry(state: CWord(UInt64(gen.rng.below(6)) | (gen.rng.chance(percent: 10) ? 0x300 : 0)),
+                                       ripas: CWord(UInt64(gen.rng.below(3))), addr: CWord(gen.rng.element([0, t, gen.rng.next()])),
                                        attrs: CWord(UInt64(gen.rng.below(4)) << 2))
                         log.append("setEntry(\(hex(t)), \(i), \(x.state.raw)/\(x.ripas.raw)/\(hex(x.addr.raw))/\(x.attrs.raw), \(when))")
                         c.setEntry(CWord(t), CWord(i), x, when: CBit(when))
                         s.setEntry(.lit(t), .lit(i), RttEntry(state: .lit(x.state.raw), ripas: .lit(x.ripas.raw),
                                                                addr: .lit(x.addr.raw), attrs: .lit(x.attrs.raw)), when: SBit(raw: Symbolic.lit(when)))
                     case 2, 3:
-                        let from = index(&gen.rng), to = gen.rng.chance(30) ? 512 : index(&gen.rng)
+                        let from = index(&gen.rng), to = gen.rng.chance(percent: 30) ? 512 : index(&gen.rng)
                         let f = fn(&gen.rng)
                         log.append("updateEntries(\(hex(t)), \(from)..<\(to), \(when), \(f))")
                         c.updateEntries(CWord(t), from: CWord(from), to: CWord(to), when: CBit(when), f.apply)
@@ -1185,27 +1162,27 @@ enum MachineAgreement {
                         s.setGranuleState(.lit(t), .lit(st), when: SBit(raw: Symbolic.lit(when)))
                     case 9:
                         // NS memory: a write, then a read at a nearby address.
-                        let a = gen.rng.pick([t, t + 8, 0x1000, gen.rng.next()]), v = gen.rng.chance(20) ? 0 : gen.rng.next()
+                        let a = gen.rng.element([t, t + 8, 0x1000, gen.rng.next()]), v = gen.rng.chance(percent: 20) ? 0 : gen.rng.next()
                         log.append("nsWrite(\(hex(a)), \(hex(v)), \(when))")
                         c.nsWrite(CWord(a), CWord(v), when: CBit(when))
                         s.nsWrite(.lit(a), .lit(v), when: SBit(raw: Symbolic.lit(when)))
-                        let b = gen.rng.pick([a, t, t + 8, 0x1000] + c.ns.keys.sorted().prefix(3))
+                        let b = gen.rng.element([a, t, t + 8, 0x1000] + c.ns.keys.sorted().prefix(3))
                         query = (c.nsRead(CWord(b)).raw, try bv(s.nsRead(.lit(b)).raw))
                         log.append("nsRead(\(hex(b)))")
                     case 10:
-                        let f = gen.rng.pick(RealmField.allCases), v = index(&gen.rng)
+                        let f = gen.rng.element(RealmField.allCases), v = index(&gen.rng)
                         log.append("setRealm(\(hex(t)), \(f), \(v), \(when)) then realm(\(f))")
                         c.setRealm(CWord(t), f, CWord(v), when: CBit(when))
                         s.setRealm(.lit(t), f, .lit(v), when: SBit(raw: Symbolic.lit(when)))
                         query = (c.realm(CWord(t), f).raw, try bv(s.realm(.lit(t), f).raw))
                     case 11:
-                        let f = gen.rng.pick(SymbolicState.allRecFields), v = index(&gen.rng)
+                        let f = gen.rng.element(SymbolicState.allRecFields), v = index(&gen.rng)
                         log.append("setRec(\(hex(t)), \(f), \(v), \(when)) then rec(\(f))")
                         c.setRec(CWord(t), f, CWord(v), when: CBit(when))
                         s.setRec(.lit(t), f, .lit(v), when: SBit(raw: Symbolic.lit(when)))
                         query = (c.rec(CWord(t), f).raw, try bv(s.rec(.lit(t), f).raw))
                     case 12:
-                        let v = index(&gen.rng), realmSide = gen.rng.chance(50)
+                        let v = index(&gen.rng), realmSide = gen.rng.chance(percent: 50)
                         log.append("exists\(realmSide ? "Realm" : "Rec")(field == \(v))")
                         if realmSide {
                             query = (c.existsRealm { c.realm($0, .vmid) == CWord(v) || $0 == CWord(t) }.raw ? 1 : 0,
@@ -1215,13 +1192,13 @@ enum MachineAgreement {
                                      try bool(s.existsRec { s.rec($0, .mpidr) == SWord.lit(v) }.raw) ? 1 : 0)
                         }
                     case 13:
-                        let g = UInt64(gen.rng.below(7)), content = gen.rng.chance(50) ? 0 : gen.rng.next()
+                        let g = UInt64(gen.rng.below(7)), content = gen.rng.chance(percent: 50) ? 0 : gen.rng.next()
                         log.append("setGranuleGPT(\(hex(t)), \(g)), setGranuleContent(\(hex(content))), \(when)")
                         c.setGranuleGPT(CWord(t), CWord(g), when: CBit(when))
                         s.setGranuleGPT(.lit(t), .lit(g), when: SBit(raw: Symbolic.lit(when)))
                         c.setGranuleContent(CWord(t), CWord(content), when: CBit(when))
                         s.setGranuleContent(.lit(t), .lit(content), when: SBit(raw: Symbolic.lit(when)))
-                        let q = gen.rng.pick([t, 0xBFFF_0000, 0x1000])
+                        let q = gen.rng.element([t, 0xBFFF_0000, 0x1000])
                         query = (c.granuleGPT(CWord(q)).raw << 32 | c.granuleState(CWord(q)).raw << 16 | c.granuleContent(CWord(q)).raw & 0xFFFF,
                                  try bv(s.granuleGPT(.lit(q)).raw) << 32 | bv(s.granuleState(.lit(q)).raw) << 16 | bv(s.granuleContent(.lit(q)).raw) & 0xFFFF)
                     default:
