@@ -201,6 +201,8 @@ public struct Evaluation<D: Domain> {
     }
     /// True when no failure condition holds.
     public static func succeeds(_ conditions: [Condition<D>]) -> Bit<D> {
-        !any(conditions.map(\.fails))
+        var failed = Bit<D>(false)
+        for c in conditions { failed = failed || c.fails }
+        return !failed
     }
 }
