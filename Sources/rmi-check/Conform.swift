@@ -96,8 +96,14 @@ struct Conform: ParsableCommand {
             throw Exit.badInput
         }
         if !isDir.boolValue { return [traces] }
-        return try FileManager.default.contentsOfDirectory(atPath: traces).filter { $0.hasSuffix(".json") }.sorted()
-            .map { (traces as NSString).appendingPathComponent($0) }
+        // Every *.json below the folder, in path order.
+        let found = (FileManager.default.enumerator(atPath: traces)?.compactMap { $0 as? String } ?? [])
+            .filter { $0.hasSuffix(".json") }.sorted().map { (traces as NSString).appendingPathComponent($0) }
+        if found.isEmpty {
+            note("rmi-check: \(traces): no trace files (*.json) in this folder")
+            throw Exit.badInput
+        }
+        return found
     }
 
     func report(_ v: ConformanceViolation, source: String) throws -> Never {

@@ -157,3 +157,18 @@ func tempFile(_ name: String, _ contents: String) throws -> String {
         #expect(text.contains("crashed"))
     }
 }
+
+@Suite struct ConformTracesCLITests {
+    @Test func aFolderOfTracesIsSearchedRecursivelyAndAnEmptyOneIsAnError() throws {
+        var root = URL(fileURLWithPath: #filePath)
+        while root.pathComponents.count > 1, !FileManager.default.fileExists(atPath: root.appendingPathComponent("Specs/traces").path) {
+            root.deleteLastPathComponent()
+        }
+        let (code, text, _) = try rmiCheck(["conform", "--traces", root.appendingPathComponent("Specs/traces").path])
+        #expect(code == 0)
+        #expect(text.contains("CONFORMS") && !text.contains(" 0 trace"))
+        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("rmi-empty-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        #expect(try rmiCheck(["conform", "--traces", empty.path]).0 == 65, "checking nothing is not a pass")
+    }
+}
