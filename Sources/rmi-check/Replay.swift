@@ -40,6 +40,10 @@ struct Replay: ParsableCommand {
             note("rmi-check: \(e)")
             throw Exit.badInput
         }
+        guard !t.steps.isEmpty else {
+            note("rmi-check: \(trace): the trace has no steps: nothing to replay")
+            throw Exit.badInput
+        }
         if let itf { try t.itf().write(to: itf) }
         if against == "impl" {
             do {

@@ -77,6 +77,9 @@ func tempFile(_ name: String, _ contents: String) throws -> String {
 
         let (missing, _, _) = try rmiCheck(["replay", "/nonexistent/trace.json"])
         #expect(missing == 65)
+
+        let empty = try tempFile("empty.json", #"{"steps": []}"#)
+        #expect(try rmiCheck(["replay", empty]).0 == 65, "a trace with no steps checks nothing")
     }
 
     @Test func badUsageIsAUsageError() throws {
