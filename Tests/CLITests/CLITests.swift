@@ -175,3 +175,24 @@ func tempFile(_ name: String, _ contents: String) throws -> String {
         #expect(try rmiCheck(["conform", "--traces", empty.path]).0 == 65, "checking nothing is not a pass")
     }
 }
+
+@Suite struct ValidateLogCLITests {
+    @Test func acceptsAndRejects() throws {
+        let good = try tempFile("good.log", """
+            RMI_VERSION 0x10000 -> 0x0 0x10000 0x10000
+            RMI_GRANULE_DELEGATE 0x80000000 -> 0x0
+            granule_undelegate 0x80000000 -> 0x0
+            """)
+        let (ok, text, _) = try rmiCheck(["validate-log", good])
+        #expect(ok == 0 && text.contains("ACCEPTED"))
+        let bad = try tempFile("bad.log", """
+            RMI_GRANULE_DELEGATE 0x80000000 -> 0x0
+            RMI_GRANULE_DELEGATE 0x80000000 -> 0x0
+            """)
+        let (no, out, _) = try rmiCheck(["validate-log", bad])
+        #expect(no == 1 && out.contains("bad.log:2") && out.contains("gran_state"))
+        let malformed = try tempFile("m.log", "RMI_GRANULE_DELEGATE 0xZZ -> 0x0\n")
+        let (m, _, err) = try rmiCheck(["validate-log", malformed])
+        #expect(m == 65 && err.contains("line 1"))
+    }
+}

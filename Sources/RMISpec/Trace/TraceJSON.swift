@@ -6,6 +6,9 @@ public struct TraceError: Error, CustomStringConvertible, Sendable {
     public var step: Int?
     public var field: String
     public var reason: String
+    public init(file: String, step: Int?, field: String, reason: String) {
+        self.file = file; self.step = step; self.field = field; self.reason = reason
+    }
     public var description: String {
         var s = file + ": "
         if let step { s += "step \(step): " }
