@@ -56,6 +56,11 @@ struct Host: ParsableCommand {
     @Option(name: .long, help: "Folder for the trace of a violation.")
     var out: String = "out"
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Write a report instead of one search: undelegate (can any GRANULE_UNDELEGATE fail, for v10, fixed and each mutation).",
+        valueName: "topic"))
+    var report: String?
+
     func run() throws {
         guard let v = HostVariant(named: variant) else {
             note("unknown variant \(variant) (v10, fixed, M1..M11)")
@@ -78,6 +83,11 @@ struct Host: ParsableCommand {
         }
         if let replay {
             try runReplay(replay, variant: v, props: props)
+            return
+        }
+        if let report {
+            guard report == "undelegate" else { note("--report: unknown report '\(report)' (known: undelegate)"); throw Exit.badInput }
+            try undelegateReport(guest: guestKinds)
             return
         }
         // A single mutation is checked against the properties it is expected to violate
@@ -163,5 +173,33 @@ struct Host: ParsableCommand {
             throw Exit.violated
         }
         print("no violation in \(steps.count) operations")
+    }
+
+    /// Whether any GRANULE_UNDELEGATE can fail (P3: UNDELEGATE is issued only on a DELEGATED
+    /// Granule, the one condition under which a conforming RMM refuses it), for the v10 flow,
+    /// the fixed flow and each mutation, within the bound.
+    func undelegateReport(guest: Set<RealmActionKind>?) throws {
+        print("Can a GRANULE_UNDELEGATE fail? (P3, against any result the spec allows; bound \(bound) operations, cap \(maxStates) states)")
+        var variants: [HostVariant] = [HostVariant(named: "v10")!, HostVariant(named: "fixed")!]
+        variants += HostBug.allCases.compactMap { HostVariant(named: $0.rawValue) }
+        var v10Fails = false
+        for v in variants {
+            var ex = Explorer(variant: v, only: ["P3"], bound: bound, maxStates: maxStates)
+            ex.guest = guest
+            ex.refusals = !noRefusals
+            ex.teardown = !noTeardown
+            let r = ex.run()
+            let name = v.name.padding(toLength: 6, withPad: " ", startingAt: 0)
+            if let viol = r.violation {
+                if v.name == "v10" { v10Fails = true }
+                print("\(name) CAN FAIL: shortest trace \(r.trace.count) operations: \(viol.message)")
+                print("         " + r.trace.map(\.line).joined(separator: " ; "))
+            } else {
+                // Not vacuous only if some GRANULE_UNDELEGATE was issued at all (P3's cover).
+                let issued = r.covers.contains { $0 == "P3" || $0.hasPrefix("P3:") }
+                print("\(name) no undelegate fails\(issued ? "" : " (VACUOUS: no GRANULE_UNDELEGATE issued within the bound)"): \(r.complete ? "every state within the bound explored" : "bound or state cap reached") (\(r.states) states, depth \(r.depth), \(String(format: "%.1f", r.seconds)) s)")
+            }
+        }
+        if v10Fails { throw Exit.violated }
     }
 }

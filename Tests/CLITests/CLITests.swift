@@ -196,3 +196,14 @@ func tempFile(_ name: String, _ contents: String) throws -> String {
         #expect(m == 65 && err.contains("line 1"))
     }
 }
+
+@Suite struct HostReportCLITests {
+    @Test func undelegateReportCoversEveryVariant() throws {
+        let (code, text, _) = try rmiCheck(["host", "--report", "undelegate", "--bound", "5"])
+        #expect(code == 0, "\(text)")
+        #expect(text.contains("v10    no undelegate fails"))
+        #expect(text.contains("M11"))
+        #expect(!text.contains("VACUOUS"), "GRANULE_UNDELEGATE is issued within the bound")
+        #expect(try rmiCheck(["host", "--report", "nothing"]).0 == 65)
+    }
+}
