@@ -9,6 +9,25 @@ extension Core {
         level > rd.startLevel && level <= S2TT.pageLevel && rd.validMapAddr(ipa, level - 1)
     }
 
+    /// What RTT_DESTROY and RTT_FOLD do first: lock the RD, check level_bound, ipa_align and
+    /// ipa_bound (INPUT), and walk to level - 1. Returns nil (with X0 set) on an input error;
+    /// otherwise the RD is unlocked again and the walk's table is locked for the caller.
+    mutating func beginStructureCall(_ rdAddr: UInt64, _ ipa: UInt64, _ levelArg: UInt64,
+                                     _ out: inout Regs) -> (RealmDescriptor, Int, Walk)? {
+        let level = Core.levelArg(levelArg)
+        let gRd = findLockGranule(rdAddr, .rd)
+        if gRd < 0 { out.x0 = RMM.errInput; return nil }
+        let rd = rds[rdSlot(gRd)]
+        if !validStructureArgs(rd, ipa, level) {
+            unlock(gRd)
+            out.x0 = RMM.errInput
+            return nil
+        }
+        let w = walk(rd, ipa, to: level - 1)
+        unlock(gRd)
+        return (rd, level, w)
+    }
+
     /// The RTT level argument (an Int64 in X-register form), clamped so that out-of-range
     /// values stay out of range.
     @inline(__always)
@@ -58,17 +77,7 @@ extension Core {
 
     /// RMI_RTT_DESTROY (B4.3.16). Outputs X1 `rtt`, X2 `top`.
     mutating func smcRttDestroy(_ rdAddr: UInt64, _ ipa: UInt64, _ levelArg: UInt64, _ out: inout Regs) {
-        let level = Core.levelArg(levelArg)
-        let gRd = findLockGranule(rdAddr, .rd)
-        if gRd < 0 { out.x0 = RMM.errInput; return }
-        let rd = rds[rdSlot(gRd)]
-        if !validStructureArgs(rd, ipa, level) {
-            unlock(gRd)
-            out.x0 = RMM.errInput
-            return
-        }
-        let w = walk(rd, ipa, to: level - 1)
-        unlock(gRd)
+        guard let (rd, level, w) = beginStructureCall(rdAddr, ipa, levelArg, &out) else { return }
         defer { unlock(w.table) }
         let parent = entry(w)
         // rtt_walk, rtte_state: top skips the non-live entries after ipa.
@@ -104,17 +113,7 @@ extension Core {
 
     /// RMI_RTT_FOLD (B4.3.17). Output X1 `rtt`.
     mutating func smcRttFold(_ rdAddr: UInt64, _ ipa: UInt64, _ levelArg: UInt64, _ out: inout Regs) {
-        let level = Core.levelArg(levelArg)
-        let gRd = findLockGranule(rdAddr, .rd)
-        if gRd < 0 { out.x0 = RMM.errInput; return }
-        let rd = rds[rdSlot(gRd)]
-        if !validStructureArgs(rd, ipa, level) {
-            unlock(gRd)
-            out.x0 = RMM.errInput
-            return
-        }
-        let w = walk(rd, ipa, to: level - 1)
-        unlock(gRd)
+        guard let (_, level, w) = beginStructureCall(rdAddr, ipa, levelArg, &out) else { return }
         defer { unlock(w.table) }
         // rtt_walk.
         if w.level != level - 1 { out.x0 = RMM.rttError(w.level); return }
