@@ -26,7 +26,7 @@ let package = Package(
         // The implementation under test. It must not depend on RMISpec or SMT.
         .target(name: "RMMImpl", swiftSettings: [.unsafeFlags(["-O"])]),
         // The engines: conformance (spec against an implementation), and later the symbolic ones.
-        .target(name: "RMICheck", dependencies: ["RMISpec", "RMMImpl"], swiftSettings: [.unsafeFlags(["-O"])]),
+        .target(name: "RMICheck", dependencies: ["RMISpec", "RMMImpl", "SMT"], swiftSettings: [.unsafeFlags(["-O"])]),
         // The Linux KVM (CCA v10) host flow as a program over RMMUnderTest, its properties,
         // mutations and the bounded explorer.
         .target(name: "KVMHost", dependencies: ["RMISpec", "RMICheck"], swiftSettings: [.unsafeFlags(["-O"])]),

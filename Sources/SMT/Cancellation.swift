@@ -142,3 +142,29 @@ public func runZ3<T: Sendable>(
         token.cancel()
     }
 }
+
+/// `runZ3` for synchronous callers (a command-line tool's `run`): runs `body` on a
+/// dedicated thread with a 64 MiB stack and waits for it. Same rule: create the `Context`
+/// inside `body` and return only `Sendable` values.
+public func runZ3Blocking<T: Sendable>(
+    token: CancellationToken = CancellationToken(),
+    _ body: @escaping @Sendable (CancellationToken) throws -> T
+) throws -> T {
+    let box = BlockingResult<T>()
+    let done = DispatchSemaphore(value: 0)
+    let thread = Thread {
+        box.result = Result { try body(token) }
+        done.signal()
+    }
+    thread.stackSize = 64 << 20
+    thread.name = "z3-worker"
+    thread.start()
+    done.wait()
+    return try box.result!.get()
+}
+
+/// The result slot `runZ3Blocking` hands from its thread to the waiting caller (written once
+/// before the semaphore is signalled, read after the wait).
+private final class BlockingResult<T>: @unchecked Sendable {
+    var result: Result<T, any Error>?
+}

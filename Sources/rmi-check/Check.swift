@@ -32,7 +32,7 @@ struct Check: ParsableCommand {
             """)
 
     enum Engine: String, ExpressibleByArgument, CaseIterable {
-        case explicit
+        case explicit, bmc
     }
 
     @Option(name: .long, help: "The engine: \(Engine.allCases.map(\.rawValue).joined(separator: ", ")).")
@@ -71,9 +71,12 @@ struct Check: ParsableCommand {
     @Flag(name: .long, help: "No progress lines.")
     var quiet = false
 
+    @OptionGroup(title: "Symbolic engines (--engine bmc)")
+    var solver: SolverOptions
+
     func run() throws {
         let plan: [ExplicitScope]
-        do { plan = try ExplicitScope.parsePlan(scope.isEmpty ? ExplicitScope.defaultPlan : scope) } catch {
+        do { plan = engine != .explicit ? [] : try ExplicitScope.parsePlan(scope.isEmpty ? ExplicitScope.defaultPlan : scope) } catch {
             note("rmi-check: --scope: \(error)")
             throw Exit.badInput
         }
@@ -91,6 +94,7 @@ struct Check: ParsableCommand {
         if let w = workers, w <= 0 { note("rmi-check: --workers must be > 0"); throw Exit.badInput }
         switch engine {
         case .explicit: try runExplicit(plan, countOnly ? [] : props.isEmpty ? Invariant.specProperties : props)
+        case .bmc: try runBMC(props.isEmpty ? Invariant.specProperties : props)
         }
     }
 

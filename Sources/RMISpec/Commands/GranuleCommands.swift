@@ -35,11 +35,11 @@ enum GranuleDelegate {
 enum GranuleUndelegate {
     static func evaluate<M: Machine>(_ m: inout M, _ c: Call<M.D>) -> Evaluation<M.D> {
         let addr = c.x[0]
-        let conditions: [Condition<M.D>] = m.granuleArgument("gran", addr, is: .delegated)
+        let conditions = m.weakened(m.granuleArgument("gran", addr, is: .delegated), .weakenUndelegateAnyState, drop: "gran_state")
         let ok = Evaluation.succeeds(conditions)
         m.setGranuleState(addr, .undelegated, when: ok)
         m.setGranuleGPT(addr, Word(GPT.ns.rawValue), when: ok)
-        m.setGranuleContent(addr, 0, when: ok)
+        m.setGranuleContent(addr, 0, when: ok && Bit(!m.options.contains(.weakenUndelegateNoWipe)))
         return Evaluation(conditions)
     }
 }

@@ -102,11 +102,17 @@ enum RealmCreate {
             m.setRtt(t, .level, p.rttLevelStart, when: make)
             m.setRtt(t, .owner, rd, when: make)
             m.setRtt(t, .ipaBase, tableBase, when: make)
-            m.updateEntries(t, from: 0, to: 512, when: make) { j, _ in
-                let ipa = tableBase + j * size
-                return RttEntry(state: ite(ipa < protectedTop, W(RttEntryState.unassigned.rawValue),
-                                           W(RttEntryState.unassignedNS.rawValue)),
-                                ripas: W(Ripas.empty.rawValue))
+            // Entry j is UNASSIGNED when its IPA, tableBase + j * size, is below protectedTop,
+            // else UNASSIGNED_NS: the first `protectedCount` entries are protected. Written as
+            // two constant range updates rather than one closure of j, so that the symbolic
+            // face keeps the untracked entries as one summary instead of 512 terms.
+            let protectedCount = ite(tableBase < protectedTop,
+                                     W.min((protectedTop - tableBase + size - 1) >> m.levelShift(p.rttLevelStart), 512), 0)
+            m.updateEntries(t, from: 0, to: 512, when: make) { _, _ in
+                RttEntry(state: W(RttEntryState.unassignedNS.rawValue), ripas: W(Ripas.empty.rawValue))
+            }
+            m.updateEntries(t, from: 0, to: protectedCount, when: make) { _, _ in
+                RttEntry(state: W(RttEntryState.unassigned.rawValue), ripas: W(Ripas.empty.rawValue))
             }
         }
         return Evaluation(conditions)

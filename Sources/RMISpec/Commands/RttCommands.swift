@@ -119,6 +119,7 @@ enum RttDestroy {
             Condition("rtt_live", .errorRtt, m.reachedChild(walk, rd: rd, ipa: ipa, level: level) && m.rttIsLive(child),
                       index: level, outputs: [nil, ipa]),
         ]
+        conditions = m.weakened(conditions, .weakenRttDestroyLiveTable, drop: "rtt_live")
         let ok = Evaluation.succeeds(conditions)
         if ok.isFalse { return Evaluation(conditions, outputs: [0, 0]) }
 
@@ -193,7 +194,9 @@ private func unprotectedIpaConditions<M: Machine>(_ m: M, rd: Word<M.D>, ipa: Wo
                                                   outputs: [Word<M.D>?] = []) -> [Condition<M.D>] {
     [
         Condition("ipa_align", .errorInput, !m.levelAligned(ipa, level), outputs: outputs),
-        Condition("ipa_bound", .errorInput, !m.ipaInRange(rd, ipa) || m.isProtected(rd, ipa), outputs: outputs),
+        Condition("ipa_bound", .errorInput,
+                  !m.ipaInRange(rd, ipa) || (m.isProtected(rd, ipa) && Bit(!m.options.contains(.weakenMapUnprotectedInPar))),
+                  outputs: outputs),
     ]
 }
 
@@ -209,6 +212,8 @@ enum RttMapUnprotected {
         let desc = UnprotectedDescriptor(raw: c.x[3])
         let walk = m.walk(rd, ipa, to: level)
         let lpa2 = m.realm(rd, .lpa2) != 0
+        // The weakening maps at a Protected IPA too, over its UNASSIGNED entry.
+        let inPar = Bit<M.D>(m.options.contains(.weakenMapUnprotectedInPar))
         var conditions = [Condition<M.D>("attr_valid", .errorInput, !desc.attrValid)]
         conditions += rdConditions(m, rd)
         conditions += [
@@ -221,7 +226,8 @@ enum RttMapUnprotected {
         conditions += unprotectedIpaConditions(m, rd: rd, ipa: ipa, level: level)
         conditions += [
             Condition("rtt_walk", .errorRtt, walk.level.slt(level), index: walk.level),
-            Condition("rtte_state", .errorRtt, !walk.entry.is(.unassignedNS), index: walk.level),
+            Condition("rtte_state", .errorRtt,
+                      !walk.entry.is(.unassignedNS) && !(inPar && walk.entry.is(.unassigned)), index: walk.level),
         ]
         let ok = Evaluation.succeeds(conditions)
         if ok.isFalse { return Evaluation(conditions) }

@@ -17,10 +17,41 @@ public struct SpecOptions: OptionSet, Hashable, Sendable, Codable {
     /// 9.4: RTT_READ_ENTRY returns desc = 0 for an ASSIGNED entry with RIPAS DESTROYED.
     public static let tfrmmReadEntryDestroyedDesc = SpecOptions(rawValue: 1 << 3)
 
+    // Deliberate weakenings. Each loosens one rule the way the RMMImpl deviation of the same
+    // name does, so that a user (and the test suite) can watch the engines find that bug
+    // class on the spec itself. Never on by default; a trace that uses one records it.
+
+    /// GRANULE_UNDELEGATE without `gran_state`: any delegable Granule is undelegated.
+    public static let weakenUndelegateAnyState = SpecOptions(rawValue: 1 << 32)
+    /// GRANULE_UNDELEGATE leaves the Granule's contents (no wipe). Unobservable on the spec:
+    /// a DELEGATED Granule is already zero (INV-G5), so REFINES-SPEC holds under it.
+    public static let weakenUndelegateNoWipe = SpecOptions(rawValue: 1 << 33)
+    /// REALM_DESTROY's `realm_live` ignores the Realm's RECs.
+    public static let weakenRealmDestroyWithRecs = SpecOptions(rawValue: 1 << 34)
+    /// RTT_DESTROY without `rtt_live`: a live table is destroyed.
+    public static let weakenRttDestroyLiveTable = SpecOptions(rawValue: 1 << 35)
+    /// RTT_MAP_UNPROTECTED's `ipa_bound` accepts a Protected IPA and `rtte_state` its
+    /// UNASSIGNED entry.
+    public static let weakenMapUnprotectedInPar = SpecOptions(rawValue: 1 << 36)
+    /// PSCI_COMPLETE without `owner`: the target may belong to another Realm.
+    public static let weakenPsciCompleteNoOwnerCheck = SpecOptions(rawValue: 1 << 37)
+
+    /// Every weakening.
+    public static let weakenings: SpecOptions = [
+        .weakenUndelegateAnyState, .weakenUndelegateNoWipe, .weakenRealmDestroyWithRecs,
+        .weakenRttDestroyLiveTable, .weakenMapUnprotectedInPar, .weakenPsciCompleteNoOwnerCheck,
+    ]
+
     public static let named: [(String, SpecOptions)] = [
         ("strict-listing-order", .strictListingOrder),
         ("tfrmm-init-ripas-stops-at-destroyed", .tfrmmInitRipasStopsAtDestroyed),
         ("tfrmm-set-ripas-no-exemption", .tfrmmSetRipasNoExemption),
         ("tfrmm-read-entry-destroyed-desc", .tfrmmReadEntryDestroyedDesc),
+        ("weaken-undelegate-any-state", .weakenUndelegateAnyState),
+        ("weaken-undelegate-no-wipe", .weakenUndelegateNoWipe),
+        ("weaken-realm-destroy-with-recs", .weakenRealmDestroyWithRecs),
+        ("weaken-rtt-destroy-live-table", .weakenRttDestroyLiveTable),
+        ("weaken-map-unprotected-in-par", .weakenMapUnprotectedInPar),
+        ("weaken-psci-complete-no-owner-check", .weakenPsciCompleteNoOwnerCheck),
     ]
 }

@@ -98,6 +98,13 @@ public struct SpecState: Hashable, Sendable {
         self.options = options
     }
 
+    /// The same state read under other options (a deliberately weakened spec, say).
+    public func with(options o: SpecOptions) -> SpecState {
+        var s = SpecState(platform: platform, options: o)
+        s.granules = granules; s.realms = realms; s.recs = recs; s.rtts = rtts; s.ns = ns
+        return s
+    }
+
     public func granule(_ a: UInt64) -> Granule {
         granules[a] ?? Granule(state: .undelegated, gpt: platform.initialGPT(a), content: 0)
     }

@@ -144,12 +144,15 @@ extension SymbolicState {
                                     attrs: S.ite(c, fE.attrs, rest.attrs), base: rest.base, strideCode: rest.strideCode)
                 return (r, S.and(S.and(g, partial), S.not(sameFields)))
             }
-            if fJ.addr == fE.addr && isKnownFalse(S.and(g, partial)) {
-                // A constant address over the whole rest (or none of it).
+            if fJ.addr == fE.addr {
+                // A constant entry. Over the whole rest it replaces the summary; over part of
+                // it the rest stays uniform iff the old entries there already equal it (same
+                // fields, stride 0, base = the constant address), and is then unchanged.
                 let r = RestSummary(state: S.ite(c, fE.state, rest.state), ripas: S.ite(c, fE.ripas, rest.ripas),
                                     attrs: S.ite(c, fE.attrs, rest.attrs), base: S.ite(c, fE.addr, rest.base),
                                     strideCode: S.ite(c, strideCode(0), rest.strideCode))
-                return (r, env.fls)
+                let alreadyThere = S.and(sameFields, S.and(env.eqAny(rest.strideCode, strideCode(0)), S.eq(rest.base, fE.addr)))
+                return (r, S.and(S.and(g, partial), S.not(alreadyThere)))
             }
         }
         // Per index.

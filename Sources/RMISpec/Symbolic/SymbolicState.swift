@@ -135,6 +135,16 @@ public struct SymbolicState: Machine {
         self.env = env
     }
 
+    init(copying s: SymbolicState, options: SpecOptions) {
+        scope = s.scope
+        self.options = options
+        platform = s.platform
+        slots = s.slots
+        ns = s.ns
+        outOfScope = s.outOfScope
+        env = s.env
+    }
+
     // MARK: term helpers
 
     typealias S = Symbolic

@@ -1,0 +1,150 @@
+import RMISpec
+import SMT
+
+/// The transition relation of the spec, unrolled step by step over a scope: the state
+/// `s0` is the scope's initial state; step `k` is the Host's move (NS memory and the
+/// contents of the Granules it can write become arbitrary), then one RMI call chosen by
+/// the solver — any command of `alphabet`, any 64-bit arguments, and for REC_ENTER any
+/// Realm action with any arguments — whose next state is the fresh state `s(k+1)`. A run
+/// that leaves the scope (a write the scope cannot hold, more Realms or RECs than it allows)
+/// is not a run: each step asserts `!outOfScope`.
+///
+/// Every command is `RMISpec.symbolicStep`, the definition the concrete interpreter runs.
+/// Build and use inside `Symbolic.withContext` on one thread.
+final class Unrolling {
+    /// The free variables of one step and the terms an engine reads back from a model.
+    struct Step {
+        /// Index into `alphabet`.
+        let command: Term
+        /// X1..X5.
+        let args: [Term]
+        let realmKind: Term
+        let realmArgs: [Term]
+        /// The state after the Host's move: the call's pre-state.
+        let pre: SymbolicState
+        /// Per command of the alphabet: its success term and its conditions (to read the
+        /// result a model gives).
+        let results: [(success: Term, conditions: [SymbolicCondition])]
+    }
+
+    /// What one depth adds: the constraints that define the step (assert them outright)
+    /// and the terms of each property at the new depth.
+    struct Depth {
+        var transition: [Term] = []
+        /// Per target name (a property's `rawValue`, or `Unrolling.refines`): "violated at
+        /// this depth" (in the state reached, or by the step).
+        var bad: [String: Term] = [:]
+        /// Per target name: "its cover target is reached at this depth".
+        var cover: [String: Term] = [:]
+    }
+
+    let scope: Scope
+    let options: SpecOptions
+    let alphabet: [RMICommand]
+    let properties: [Invariant]
+    private(set) var states: [SymbolicState]
+    private(set) var steps: [Step] = []
+
+    init(scope: Scope, options: SpecOptions, alphabet: [RMICommand] = RMICommand.allCases, properties: [Invariant]) {
+        self.scope = scope
+        self.options = options
+        self.alphabet = alphabet
+        self.properties = properties
+        states = [SymbolicState.initial(scope: scope, options: options)]
+    }
+
+    var depth: Int { steps.count }
+
+    /// The target checked when `options` has deliberate weakenings: every step of the
+    /// weakened spec is a step of the spec (its result is one the spec allows and, on
+    /// success, the outputs and next state are the spec's).
+    static let refines = "REFINES-SPEC"
+    var checksRefinement: Bool { !options.intersection(.weakenings).isEmpty }
+
+    /// "The weakened step `w` gives only what the spec step `s` allows" (same pre-state).
+    static func refines(_ w: SymbolicStep, _ s: SymbolicStep) -> Term {
+        typealias S = Symbolic
+        func implies(_ a: Term, _ b: Term) -> Term { S.or(S.not(a), b) }
+        var ok = implies(w.success, s.success)
+        for c in w.conditions {
+            ok = S.and(ok, implies(c.allowed, s.allowed(status: c.status, index: c.index)))
+        }
+        var same = w.next.equal(s.next)
+        for (a, b) in zip(w.outputs, s.outputs) { same = S.and(same, S.eq(a, b)) }
+        return S.and(ok, implies(S.and(w.success, s.success), same))
+    }
+
+    /// The state properties at depth 0.
+    func initialDepth() -> Depth {
+        var d = Depth()
+        addStateTerms(states[0], to: &d)
+        return d
+    }
+
+    private func addStateTerms(_ s: SymbolicState, to d: inout Depth) {
+        for p in properties {
+            switch p.kind {
+            case .always:
+                d.bad[p.rawValue] = Symbolic.not(p.holds(in: s).raw)
+                d.cover[p.rawValue] = p.cover(in: s).raw
+            case .sometimes:
+                d.cover[p.rawValue] = p.cover(in: s).raw
+            case .step, .implementation:
+                break
+            }
+        }
+    }
+
+    /// Adds one step.
+    func extend() -> Depth {
+        typealias S = Symbolic
+        let k = steps.count
+        var pre = states[k]
+        _ = pre.havocHost(prefix: "h\(k)")
+        let v = "x\(k)"
+        let command = S.variable("\(v).cmd")
+        let args = (1...5).map { S.variable("\(v).x\($0)") }
+        let realmKind = S.variable("\(v).realm")
+        let realmArgs = (0..<4).map { S.variable("\(v).a\($0)") }
+        let action = RealmAction<Symbolic>(kind: SWord(raw: realmKind), args: realmArgs.map { SWord(raw: $0) })
+        let stepProperties = properties.filter { $0.kind == .step }
+
+        var d = Depth()
+        var merged: SymbolicState?
+        var results: [(success: Term, conditions: [SymbolicCondition])] = []
+        var bad: [String: Term] = [:], cover: [String: Term] = [:]
+        for (i, c) in alphabet.enumerated() {
+            let st = RMISpec.symbolicStep(c, pre, args: args, realm: c == .recEnter ? action : nil)
+            results.append((st.success, st.conditions))
+            let chosen = S.eq(command, S.lit(UInt64(i)))
+            merged = merged.map { SymbolicState.select(chosen, st.next, $0) } ?? st.next
+            if checksRefinement {
+                let spec = RMISpec.symbolicStep(c, pre.with(options: options.subtracting(.weakenings)), args: args,
+                                                realm: c == .recEnter ? action : nil)
+                let differs = S.and(chosen, S.not(Unrolling.refines(st, spec)))
+                bad[Unrolling.refines] = S.or(bad[Unrolling.refines] ?? S.lit(false), differs)
+                cover[Unrolling.refines] = S.or(cover[Unrolling.refines] ?? S.lit(false), S.and(chosen, st.success))
+            }
+            if stepProperties.isEmpty { continue }
+            let view = StepView(pre: pre, post: st.next, command: c, args: args.map { SWord(raw: $0) },
+                                succeeded: SBit(raw: st.success), unchanged: SBit(raw: pre.equal(st.next)))
+            for p in stepProperties {
+                bad[p.rawValue] = S.or(bad[p.rawValue] ?? S.lit(false), S.and(chosen, S.not(p.holds(on: view).raw)))
+                cover[p.rawValue] = S.or(cover[p.rawValue] ?? S.lit(false), S.and(chosen, p.cover(on: view).raw))
+            }
+        }
+        let (next, equalities) = merged!.freshened(prefix: "s\(k + 1)")
+        d.transition = [
+            S.ult(command, S.lit(UInt64(alphabet.count))),
+            S.ult(realmKind, S.lit(UInt64(RealmActionKind.allCases.count))),
+            S.not(merged!.outOfScope),
+        ] + equalities
+        d.bad.merge(bad) { a, _ in a }
+        d.cover.merge(cover) { a, _ in a }
+        addStateTerms(next, to: &d)
+        steps.append(Step(command: command, args: args, realmKind: realmKind, realmArgs: realmArgs, pre: pre,
+                          results: results))
+        states.append(next)
+        return d
+    }
+}

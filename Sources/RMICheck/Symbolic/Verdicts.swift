@@ -1,0 +1,78 @@
+import RMISpec
+
+/// The answer of a symbolic engine for one property. Never a pass when the solver did not
+/// decide: that is `unknown`, with the reason.
+public enum PropertyVerdict: Sendable {
+    /// No run of at most `bound` calls from the initial state violates it (within the scope).
+    case holds(bound: Int)
+    /// Holds in every reachable state, by `method`, covering `coverage` (e.g. "the scope").
+    case proved(method: String, coverage: String)
+    /// A run of `trace.steps.count` calls violates it; replayed on the concrete interpreter.
+    case violated(trace: Trace)
+    case unknown(reason: String)
+
+    public var name: String {
+        switch self {
+        case .holds: "HOLDS"
+        case .proved: "PROVED"
+        case .violated: "VIOLATED"
+        case .unknown: "UNKNOWN"
+        }
+    }
+}
+
+/// Whether a property's cover target (or a label, or a success case) is reachable.
+public enum CoverVerdict: Sendable {
+    /// Reached by `trace` (shortest within the search), replayed.
+    case reached(trace: Trace)
+    /// No run of at most `bound` calls reaches it.
+    case unreachable(bound: Int)
+    case unknown(reason: String)
+
+    public var isReached: Bool { if case .reached = self { true } else { false } }
+}
+
+/// A target a symbolic engine checks: a property INV-*, or REFINES-SPEC (a deliberately
+/// weakened spec against the spec).
+public struct CheckTarget: Hashable, Sendable {
+    public var name: String
+    /// always, step or sometimes.
+    public var kind: String
+    public var summary: String
+
+    public init(_ p: Invariant) { name = p.rawValue; kind = p.kind.rawValue; summary = p.summary }
+    public static let refinesSpec = CheckTarget(name: "REFINES-SPEC", kind: "step",
+        summary: "every step of the weakened spec gives a result the spec allows, and on success the spec's outputs and next state")
+    init(name: String, kind: String, summary: String) { self.name = name; self.kind = kind; self.summary = summary }
+    public var property: Invariant? { Invariant(rawValue: name) }
+}
+
+/// One target's result: its verdict and its cover target's.
+public struct PropertyOutcome: Sendable {
+    public var target: CheckTarget
+    public var verdict: PropertyVerdict
+    public var cover: CoverVerdict?
+}
+
+/// Settings shared by the symbolic engines.
+public struct SymbolicSettings: Sendable {
+    public var scope: Scope = .default
+    public var specOptions: SpecOptions = []
+    public var properties: [Invariant] = Invariant.specProperties
+    /// The commands a step may call (default: all 23).
+    public var commands: [RMICommand] = RMICommand.allCases
+    /// Wall-clock limit per solver query (a backstop; not reproducible).
+    public var timeoutMs: UInt32?
+    /// Z3 resource limit per query (reproducible).
+    public var rlimit: UInt64?
+    /// Total budget in seconds; what is undecided when it runs out is UNKNOWN.
+    public var budgetSeconds: Double?
+    /// The solver's random seed (printed, for reproducible runs).
+    public var seed: UInt32 = 0
+    /// Also look for each property's cover target.
+    public var covers = true
+    /// Progress lines (for standard error).
+    public var progress: (@Sendable (String) -> Void)?
+
+    public init() {}
+}

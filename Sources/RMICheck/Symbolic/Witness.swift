@@ -1,0 +1,111 @@
+import RMISpec
+import SMT
+
+/// A symbolic run that did not replay on the concrete interpreter: a defect of the
+/// checker (the two faces disagree), never a finding. The CLI exits 3.
+public struct ReplayFailure: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var trace: Trace
+    public var description: String { message }
+}
+
+/// A model the engine cannot read back as a run (a defect of the checker; exit 3).
+public struct SymbolicInternalError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var description: String { message }
+}
+
+extension Unrolling {
+    /// The trace a model gives for the first `length` steps: per step, the Host's writes the
+    /// call reads (NS words and Granule contents), the call with its arguments, the Realm's
+    /// action for REC_ENTER, and the result the model gives as the step's expectation.
+    func trace(_ model: Model, length: Int, description: String) throws -> Trace {
+        var out: [TraceStep] = []
+        for j in 0..<length {
+            let st = steps[j]
+            let index = Int(try model.bvValue(st.command))
+            guard index < alphabet.count else { throw SymbolicInternalError(message: "step \(j): command index \(index)") }
+            let cmd = alphabet[index]
+            var writes: [HostWrite] = []
+            for (i, slot) in st.pre.slots.enumerated() {
+                let now = try model.bvValue(slot.content), before = try model.bvValue(states[j].slots[i].content)
+                if now != before { writes.append(.data(at: slot.address, content: now)) }
+            }
+            var seen = Set<UInt64>()
+            for (a, v) in st.pre.nsReads {
+                let addr = try model.bvValue(a)
+                if seen.insert(addr).inserted { writes.append(.words(at: addr, [try model.bvValue(v)])) }
+            }
+            let args = try st.args.prefix(cmd.inputs.count).map { try model.bvValue($0) }
+            var realm: RealmActionValue?
+            if cmd == .recEnter {
+                let kind = RealmActionKind(rawValue: try model.bvValue(st.realmKind)) ?? .irq
+                realm = RealmActionValue(kind, try st.realmArgs.map { try model.bvValue($0) })
+            }
+            let r = st.results[index]
+            var expect = Expectation(status: .success)
+            if !(try model.boolValue(r.success)) {
+                guard let c = try r.conditions.first(where: { try model.boolValue($0.allowed) }) else {
+                    throw SymbolicInternalError(message: "step \(j): the model fails \(cmd.rawValue) with no allowed result")
+                }
+                expect = Expectation(status: c.status, index: try model.bvValue(c.index) & 0xFF)
+            }
+            out.append(.call(CallStep(command: cmd, args: args, writes: writes, realm: realm, expect: expect)))
+        }
+        return Trace(description: description, platform: scope.platform, options: options, steps: out)
+    }
+}
+
+extension Trace {
+    /// Replays a trace an engine found and checks that it shows what the engine claims:
+    /// every step's result as expected, and the target violated by the last step (or its
+    /// cover target reached, with `cover`). Throws `ReplayFailure` otherwise.
+    func confirm(_ target: String, cover: Bool, engine: String) throws {
+        let replay = self.replay()
+        if let m = replay.mismatch {
+            throw ReplayFailure(message: "\(engine): the trace for \(target) does not replay on the spec: \(m)", trace: self)
+        }
+        let last = steps.count - 1
+        let shown: Bool
+        if let p = Invariant(rawValue: target) {
+            let report = checkProperties([p])
+            shown = cover ? report.covered.contains(p)
+                : report.violations.contains { $0.property == p && $0.step == last }
+        } else if target == CheckTarget.refinesSpec.name {
+            shown = cover ? lastStepSucceeds() : lastStepDiffersFromSpec()
+        } else {
+            shown = false
+        }
+        if !shown {
+            let what = cover ? "reach the cover target of" : "violate"
+            throw ReplayFailure(message: "\(engine): the trace does not \(what) \(target) at step \(last) when replayed", trace: self)
+        }
+    }
+
+    private func lastStepSucceeds() -> Bool {
+        var r = TraceRunner(platform: platform, options: options)
+        var result: StepResult?
+        for st in steps { result = r.run(st) }
+        return result?.succeeded ?? false
+    }
+
+    /// Whether the last step, on the state the trace reaches before it, gives under the
+    /// trace's (weakened) options a result or next state the spec without weakenings does
+    /// not allow.
+    private func lastStepDiffersFromSpec() -> Bool {
+        guard case .call(let c)? = steps.last else { return false }
+        var r = TraceRunner(platform: platform, options: options)
+        for st in steps.dropLast() { r.run(st) }
+        for w in c.writes { r.apply(w) }
+        let pre = r.state
+        let base = pre.with(options: options.subtracting(.weakenings))
+        let action = (c.realm ?? RealmActionValue(.irq)).action
+        let weak = RMISpec.step(pre, c.command, c.args, realm: action)
+        let spec = RMISpec.step(base, c.command, c.args, realm: action)
+        for o in weak.allowed where spec.allows(status: o.status, index: o.index) == nil { return true }
+        if weak.succeeded && spec.succeeded {
+            return spec.next.with(options: options) != weak.next || weak.canonical.outputs != spec.canonical.outputs
+        }
+        return false
+    }
+}

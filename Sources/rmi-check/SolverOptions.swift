@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import RMICheck
+import RMISpec
+
+/// The options every symbolic engine takes (check --engine bmc, prove, cover).
+struct SolverOptions: ParsableArguments {
+    @Option(name: .long, help: "Seconds per solver query (wall clock; a backstop). A query that runs out is UNKNOWN.")
+    var timeout: Double?
+
+    @Option(name: .long, help: "Z3 resource limit per query (reproducible, unlike --timeout).")
+    var rlimit: UInt64?
+
+    @Option(name: .long, help: "Total time budget in seconds; what is undecided when it is spent is UNKNOWN.")
+    var budget: Double?
+
+    @Option(name: .long, help: "The solver's random seed (printed; the same seed gives the same traces).")
+    var seed: UInt32 = 0
+
+    @Option(name: .customLong("spec-option"), help: "A named spec option (see `rmi-check spec`), e.g. strict-listing-order; repeatable.")
+    var specOption: [String] = []
+
+    @Option(name: .customLong("commands"), help: "Restrict the commands a step may call (comma-separated spec names or short names such as GRANULE_DELEGATE). Default: all 23.")
+    var commands: String?
+
+    func validate() throws {
+        if let t = timeout, !(t > 0) { throw ValidationError("--timeout must be > 0 seconds") }
+        if let b = budget, !(b > 0) { throw ValidationError("--budget must be > 0 seconds") }
+    }
+
+    /// The settings for a scope string (RMISpec's scope syntax) and properties.
+    func settings(scope text: String, properties: [Invariant], quiet: Bool) throws -> SymbolicSettings {
+        var s = SymbolicSettings()
+        do { s.scope = try Scope(parsing: text) } catch {
+            note("rmi-check: --scope: \(error)")
+            throw Exit.badInput
+        }
+        for name in specOption {
+            guard let o = SpecOptions.named.first(where: { $0.0 == name }) else {
+                note("rmi-check: --spec-option: unknown option '\(name)' (known: \(SpecOptions.named.map(\.0).joined(separator: ", ")))")
+                throw Exit.badInput
+            }
+            s.specOptions.insert(o.1)
+        }
+        s.properties = properties
+        if let commands {
+            var list: [RMICommand] = []
+            for raw in commands.split(separator: ",") {
+                let n = raw.trimmingCharacters(in: .whitespaces).uppercased()
+                guard let c = RMICommand(rawValue: n) ?? RMICommand(rawValue: "RMI_" + n) else {
+                    note("rmi-check: --commands: unknown command '\(raw)' (e.g. RMI_GRANULE_DELEGATE or GRANULE_DELEGATE)")
+                    throw Exit.badInput
+                }
+                if !list.contains(c) { list.append(c) }
+            }
+            if list.isEmpty { note("rmi-check: --commands: no command given"); throw Exit.badInput }
+            s.commands = list
+        }
+        s.timeoutMs = timeout.map { UInt32(min($0 * 1000, Double(UInt32.max))) }
+        s.rlimit = rlimit
+        s.budgetSeconds = budget
+        s.seed = seed
+        if !quiet { s.progress = { note($0) } }
+        return s
+    }
+}
