@@ -22,10 +22,10 @@ import Testing
     @Test func badScopeOrPropertyIsBadInput() throws {
         let (c1, _, e1) = try rmiCheck(["check", "--scope", "granules=x"])
         #expect(c1 == 65)
-        #expect(e1.contains("not a number"))
+        #expect(e1.contains("scope key \"granules\": value \"x\" is not a non-negative integer"))
         let (c2, _, e2) = try rmiCheck(["check", "--scope", "colours=3"])
         #expect(c2 == 65)
-        #expect(e2.contains("unknown scope item 'colours'"))
+        #expect(e2.contains("unknown key \"colours\""))
         let (c3, _, e3) = try rmiCheck(["check", "--property", "INV-Z9"])
         #expect(c3 == 65)
         #expect(e3.contains("unknown property"))
