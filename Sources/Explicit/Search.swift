@@ -345,6 +345,9 @@ public final class ExplicitSearch: @unchecked Sendable {
                 known: (Set<String>, Set<String>)) {
         var known = known
         var pending = 0
+        // Fingerprints this unit already holds: a later occurrence in the same unit can never
+        // be the first in global order, so it is dropped here (less memory before the merge).
+        var local = Set<Fingerprint>()
         func flush() {
             meter.lock.lock()
             meter.states += pending
@@ -420,7 +423,7 @@ public final class ExplicitSearch: @unchecked Sendable {
                 if unchanged { continue }
                 let (fp, exact) = fingerprintOf(post)
                 if !exact { out.inexact += 1 }
-                if visited.contains(fp) { continue }
+                if visited.contains(fp) || !local.insert(fp).inserted { continue }
                 out.next.append(post)
                 out.fps.append(fp)
                 out.parents.append(UInt64(id) << 24 | UInt64(ai))
