@@ -16,7 +16,8 @@ final class VisitedSet: @unchecked Sendable {
 
         /// Inserts; true when `fp` was not there.
         func insert(_ lo: UInt64, _ hi: UInt64) -> Bool {
-            if (count + 1) * 4 > (mask + 1) * 3 { grow() }
+            // Grow only for a fingerprint that is not there (a repeated one costs no space).
+            if (count + 1) * 4 > (mask + 1) * 3 && !contains(lo, hi) { grow() }
             var i = Int(truncatingIfNeeded: lo) & mask
             while true {
                 let a = table[2 * i], b = table[2 * i + 1]
@@ -26,6 +27,16 @@ final class VisitedSet: @unchecked Sendable {
                     return true
                 }
                 if a == lo && b == hi { return false }
+                i = (i + 1) & mask
+            }
+        }
+
+        func contains(_ lo: UInt64, _ hi: UInt64) -> Bool {
+            var i = Int(truncatingIfNeeded: lo) & mask
+            while true {
+                let a = table[2 * i], b = table[2 * i + 1]
+                if a == 0 && b == 0 { return false }
+                if a == lo && b == hi { return true }
                 i = (i + 1) & mask
             }
         }
