@@ -22,9 +22,14 @@ struct Check: ParsableCommand {
             RecAuxCount = aux, and REC_ENTER with a fixed set of Realm actions. Several scopes \
             separated by ';' are searched one after the other and their results merged; the \
             default plan is \(ExplicitScope.defaultPlan) (together they reach every cover \
-            target). HOLDS means exhaustive within the scopes, or "up to" the depth or state \
-            bound that cut a search. --compare-symmetry also counts the states of the first \
-            scope without symmetry (or with, under --no-symmetry) and prints the reduction.
+            target; one scope that reaches them all is too large, see docs/explicit-search.md), \
+            and for each of its scopes it also prints the number of states without symmetry \
+            (from the representatives' orbit sizes). HOLDS means exhaustive within the scopes, \
+            or "up to" the depth or state bound that cut a search. --compare-symmetry also \
+            counts the states of the first scope without symmetry (or with, under \
+            --no-symmetry) and prints the reduction. Symmetry renames the pool's Granules and \
+            the Realms' VMIDs (--no-realm-symmetry: Granules only). The result (counts, \
+            witnesses, shortest traces) is the same for any number of --workers.
 
             Exit codes: 0 every property holds, 1 a property is violated, 2 undecided (a \
             `sometimes` property not reached), 3 internal error (a trace that does not \
