@@ -37,6 +37,8 @@ struct SlotView {
     var words: [UInt64] = []
     /// (index in `words`, slot referred to)
     var refs: [(Int, Int)] = []
+    /// The index in `words` of the slot's VMID (an RD's), renamed by the realm symmetry.
+    var vmid: Int? = nil
 }
 
 /// Marks a renamed reference in an encoding: no address or value of the scope has bit 63 set.
@@ -66,6 +68,7 @@ extension ExplicitScope {
             case .rd:
                 if let r = s.realms[a] {
                     for f in RealmField.allCases where f != .rim {
+                        if f == .vmid { v.vmid = v.words.count }
                         if f == .rttBase { ref(r.fields[f.rawValue]) } else { v.words.append(r.fields[f.rawValue]) }
                     }
                 }
@@ -99,18 +102,28 @@ extension ExplicitScope {
         return views
     }
 
-    /// The encoding of a state with slot `order[p]` at position p.
-    func encode(_ views: [SlotView], order: [Int]) -> [UInt64] {
+    /// The encoding of a state with slot `order[p]` at position p. With `vmids`, VMIDs are
+    /// renamed in order of first appearance (the realm symmetry: Realms are interchangeable
+    /// up to renaming their VMIDs as well as their Granules).
+    func encode(_ views: [SlotView], order: [Int], vmids: Bool = false) -> [UInt64] {
         var pos = [Int](repeating: 0, count: order.count)
         for (p, i) in order.enumerated() { pos[i] = p }
         var out: [UInt64] = []
         out.reserveCapacity(views.reduce(0) { $0 + $1.words.count + 1 })
+        var seen: [UInt64] = []
         for i in order {
             let v = views[i]
             let start = out.count
             out.append(UInt64(v.words.count))
             out += v.words
             for (k, j) in v.refs { out[start + 1 + k] = refTag | UInt64(pos[j]) }
+            if vmids, let k = v.vmid {
+                let x = v.words[k]
+                if let n = seen.firstIndex(of: x) { out[start + 1 + k] = UInt64(n) } else {
+                    out[start + 1 + k] = UInt64(seen.count)
+                    seen.append(x)
+                }
+            }
         }
         return out
     }
@@ -126,8 +139,18 @@ extension ExplicitScope {
     /// words (their order does not change the encoding), the others are tried in every
     /// order. `exact` is false when that enumeration was too large and a fixed order was
     /// used instead (still sound: the result is an encoding of a renaming of the state).
-    func canonicalEncoding(_ s: SpecState) -> (words: [UInt64], exact: Bool) {
-        let views = slotViews(s)
+    ///
+    /// With `vmids` (the realm symmetry), VMIDs count as names too: the keys leave them out,
+    /// slots that hold one are tried in every order when tied, and each encoding renames
+    /// them in order of first appearance; so two states that differ by a renaming of the
+    /// pool and a permutation of the VMIDs get the same encoding. That is sound for this
+    /// alphabet: REALM_CREATE is tried with every VMID of the scope (0..<realms) and the
+    /// commands and properties compare VMIDs only for equality.
+    func canonicalEncoding(_ s: SpecState, vmids: Bool = true) -> (words: [UInt64], exact: Bool) {
+        canonical(slotViews(s), vmids: vmids && realms > 1)
+    }
+
+    func canonical(_ views: [SlotView], vmids: Bool) -> (words: [UInt64], exact: Bool) {
         let n = views.count
         // k0: the slot's words with references blanked; k1 adds the k0 of its referents
         // and the multiset of (k0 of referrer, field) of the slots that refer to it.
@@ -135,6 +158,7 @@ extension ExplicitScope {
         for i in 0..<n {
             var w = views[i].words
             for (k, _) in views[i].refs { w[k] = 0xDEAD_BEEF }
+            if vmids, let k = views[i].vmid { w[k] = 0xFEED_FACE }
             k0[i] = fingerprint(w).lo
         }
         var referrers = [[UInt64]](repeating: [], count: n)
@@ -144,6 +168,7 @@ extension ExplicitScope {
                 referrers[j].append(fmix64(k0[i] ^ UInt64(k)))
                 involved[i] = true; involved[j] = true
             }
+            if vmids && views[i].vmid != nil { involved[i] = true }
         }
         var key = [UInt64](repeating: 0, count: n)
         for i in 0..<n {
@@ -177,12 +202,12 @@ extension ExplicitScope {
             }
             p = q
         }
-        if groups.isEmpty { return (encode(views, order: order), true) }
-        if product > 5040 { return (encode(views, order: order), false) }
+        if groups.isEmpty { return (encode(views, order: order, vmids: vmids), true) }
+        if product > 5040 { return (encode(views, order: order, vmids: vmids), false) }
         var best: [UInt64]? = nil
         func visit(_ g: Int, _ cur: inout [Int]) {
             if g == groups.count {
-                let e = encode(views, order: cur)
+                let e = encode(views, order: cur, vmids: vmids)
                 if best == nil || lessWords(e, best!) { best = e }
                 return
             }
@@ -199,12 +224,68 @@ extension ExplicitScope {
         return (best!, true)
     }
 
-    /// Every renaming of the pool applied to `s`, as plain encodings: the orbit of `s`.
-    func orbitSize(_ s: SpecState) -> Int {
+    /// The number of distinct plain encodings of the renamings of the pool applied to `s`:
+    /// the size of its orbit, N! / |stabiliser|.
+    ///
+    /// "Free" slots (no reference out, none in) with equal words are interchangeable: every
+    /// permutation among them fixes the encoding, and no permutation that fixes it maps a
+    /// free slot to a bound one or to a free one with other words. A permutation that fixes
+    /// the encoding also maps each bound slot to one with the same words (references are
+    /// stored as 0 in a view's words). So the stabiliser is the product of the free groups'
+    /// symmetric groups and the permutations within the groups of equal bound slots that fix
+    /// the encoding, which are counted by trying them (there are few: bound slots are RDs,
+    /// RTTs, RECs, their aux and mapped DATA Granules, seldom equal).
+    ///
+    /// With `vmids` (and more than one Realm), the orbit under renamings of the pool and
+    /// permutations of the VMIDs: the pool orbit's size times the number of distinct pool
+    /// classes among the VMID permutations of `s` (the pool orbits of those are disjoint or
+    /// equal, and all of the same size).
+    func orbitSize(_ s: SpecState, vmids: Bool = true) -> Int {
         let views = slotViews(s)
-        var seen = Set<[UInt64]>()
-        for perm in permutations(Array(0..<granules)) { seen.insert(encode(views, order: perm)) }
-        return seen.count
+        let poolOrbit = orbitSize(views)
+        guard vmids && realms > 1 else { return poolOrbit }
+        var classes = Set<[UInt64]>()
+        for sigma in permutations(Array(0..<realms)) {
+            var w = views
+            for i in w.indices {
+                if let k = w[i].vmid, w[i].words[k] < UInt64(realms) { w[i].words[k] = UInt64(sigma[Int(w[i].words[k])]) }
+            }
+            classes.insert(canonical(w, vmids: false).words)
+        }
+        return poolOrbit * classes.count
+    }
+
+    func orbitSize(_ views: [SlotView]) -> Int {
+        let n = views.count
+        var bound = [Bool](repeating: false, count: n)
+        for (i, v) in views.enumerated() where !v.refs.isEmpty {
+            bound[i] = true
+            for (_, j) in v.refs { bound[j] = true }
+        }
+        var freeGroups: [[UInt64]: Int] = [:]
+        var boundGroups: [[UInt64]: [Int]] = [:]
+        for i in 0..<n {
+            if bound[i] { boundGroups[views[i].words, default: []].append(i) } else { freeGroups[views[i].words, default: 0] += 1 }
+        }
+        func factorial(_ k: Int) -> Int { k <= 1 ? 1 : (2...k).reduce(1, *) }
+        let groups = boundGroups.values.filter { $0.count > 1 }
+        let identity = encode(views, order: Array(0..<n))
+        var fixing = 0
+        var order = Array(0..<n)
+        func visit(_ g: Int) {
+            if g == groups.count {
+                if encode(views, order: order) == identity { fixing += 1 }
+                return
+            }
+            for perm in permutations(groups[g]) {
+                for (k, x) in perm.enumerated() { order[groups[g][k]] = x }
+                visit(g + 1)
+            }
+            for x in groups[g] { order[x] = x }
+        }
+        visit(0)
+        let stabiliser = freeGroups.values.reduce(1) { $0 * factorial($1) } * fixing
+        return factorial(n) / stabiliser
     }
 }
 

@@ -6,16 +6,20 @@ import RMISpec
 /// Granules of the platform's DRAM) plus two fixed failure addresses; parameter blocks are
 /// written to fixed NS pages outside the pool before each call that reads one.
 public struct ExplicitScope: Sendable, Hashable, CustomStringConvertible {
-    public var granules: Int = 5
-    public var realms: Int = 1
+    /// The keys shared with the symbolic engines' scope (`granules`, `realms`, `recs`,
+    /// `aux`), parsed by the same parser (`Scope.items`); `entries` and `secure` are not used
+    /// here.
+    public var base = Scope(granules: 5, realms: 1, recs: 1, entries: 4, aux: 1, secure: 0)
+    public var granules: Int { get { base.granules } set { base.granules = newValue } }
+    public var realms: Int { get { base.realms } set { base.realms = newValue } }
     /// RECs per Realm (MPIDRs 0..recs-1).
-    public var recs: Int = 1
+    public var recs: Int { get { base.recs } set { base.recs = newValue } }
+    /// RecAuxCount of the scope's platform.
+    public var aux: Int { get { base.aux } set { base.aux = newValue } }
     /// Protected IPAs 0, 0x1000, ... (one Granule apart, all under one level-3 RTT).
     public var ipas: Int = 1
     /// Whether the unprotected IPA (MAP/UNMAP_UNPROTECTED) is in the alphabet.
     public var unprotected: Bool = true
-    /// RecAuxCount of the scope's platform.
-    public var aux: Int = 1
     /// Whether Realms may also be created with the 40-bit geometry (w = 40, SL = 0).
     public var wide: Bool = false
     /// Whether the alphabet includes the failure calls (non-delegable and unaligned
@@ -70,43 +74,45 @@ public struct ExplicitScope: Sendable, Hashable, CustomStringConvertible {
     public static let defaultPlan = "granules=5;granules=4,realms=2;granules=4,recs=2,aux=0,ipas=0,unprotected=0;granules=7,unprotected=0"
 
     /// Parses a plan: scopes separated by ';'.
-    public static func parsePlan(_ text: String) throws -> [ExplicitScope] {
-        let parts = text.split(separator: ";", omittingEmptySubsequences: false).map(String.init)
-        return try parts.map { try parse($0) }
+    public static func parsePlan(_ text: String) throws(ParseError) -> [ExplicitScope] {
+        var plan: [ExplicitScope] = []
+        for part in text.split(separator: ";", omittingEmptySubsequences: false) { plan.append(try parse(String(part))) }
+        return plan
     }
 
-    public struct ParseError: Error, CustomStringConvertible, Sendable {
-        public var description: String
+    public typealias ParseError = Scope.ParseError
+
+    /// The keys of an explicit scope: the symbolic scope's shared keys, then the explicit
+    /// engine's own.
+    public static let keys = ["granules", "realms", "recs", "aux", "ipas", "unprotected", "wide", "failures"]
+
+    /// The range of each key's value.
+    static func range(_ key: String) -> ClosedRange<Int> {
+        switch key {
+        case "granules": 1...16
+        case "realms", "recs", "aux": 0...4
+        case "ipas": 0...8
+        default: 0...1
+        }
     }
 
-    /// Parses `granules=4,realms=1,recs=1,ipas=2` (any subset, any order) on top of the defaults.
-    public static func parse(_ text: String) throws -> ExplicitScope {
+    /// Parses `granules=4,realms=1,recs=1,ipas=2` (any subset, any order) on top of the
+    /// defaults, with `Scope.items`, the parser the symbolic scope uses.
+    public static func parse(_ text: String) throws(ParseError) -> ExplicitScope {
         var s = ExplicitScope()
-        let known = "granules, realms, recs, ipas, aux, unprotected, wide, failures"
-        for part in text.split(separator: ",", omittingEmptySubsequences: true) {
-            let kv = part.split(separator: "=", maxSplits: 1).map { String($0).trimmingCharacters(in: .whitespaces) }
-            guard kv.count == 2, !kv[0].isEmpty else {
-                throw ParseError(description: "scope item '\(part)' is not NAME=VALUE (names: \(known))")
-            }
-            guard let v = Int(kv[1]) else { throw ParseError(description: "scope item '\(kv[0])': '\(kv[1])' is not a number") }
-            func check(_ lo: Int, _ hi: Int) throws {
-                guard v >= lo && v <= hi else {
-                    throw ParseError(description: "scope item '\(kv[0])' must be in \(lo)...\(hi), got \(v)")
-                }
-            }
-            switch kv[0] {
-            case "granules": try check(1, 16); s.granules = v
-            case "realms": try check(0, 4); s.realms = v
-            case "recs": try check(0, 4); s.recs = v
-            case "ipas": try check(0, 8); s.ipas = v
-            case "aux": try check(0, 4); s.aux = v
-            case "unprotected": try check(0, 1); s.unprotected = v == 1
-            case "wide": try check(0, 1); s.wide = v == 1
-            case "failures": try check(0, 1); s.failures = v == 1
-            default: throw ParseError(description: "unknown scope item '\(kv[0])' (names: \(known))")
+        for (key, v) in try Scope.items(text, keys: keys) {
+            if let problem = Scope.rangeError(key, v, range(key)) { throw ParseError(message: problem) }
+            switch key {
+            case "granules": s.granules = v
+            case "realms": s.realms = v
+            case "recs": s.recs = v
+            case "aux": s.aux = v
+            case "ipas": s.ipas = v
+            case "unprotected": s.unprotected = v == 1
+            case "wide": s.wide = v == 1
+            default: s.failures = v == 1
             }
         }
         return s
     }
 }
-

@@ -1,5 +1,6 @@
 import Foundation
 import RMISpec
+import Synchronization
 
 /// A state property a test adds to the search (name, and whether a state satisfies it).
 public struct ExtraProperty: Sendable {
@@ -11,6 +12,8 @@ public struct ExtraProperty: Sendable {
 public struct ExplicitOptions: Sendable {
     public var scope: ExplicitScope
     public var symmetry = true
+    /// With `symmetry`: Realms are interchangeable too (VMIDs renamed as well as Granules).
+    public var realmSymmetry = true
     /// Calls from the initial state; states at this depth are checked but not expanded.
     public var maxDepth: Int? = nil
     /// Distinct states; no state beyond it is stored (the search is then bounded).
@@ -72,6 +75,9 @@ public struct ExplicitResult: Sendable {
     /// Nil when the search was exhaustive; else what cut it ("depth 7", "states 100000").
     public var cut: String?
     public var seconds: Double
+    /// CPU time of the process during the search (all threads): on a shared machine the
+    /// wall-clock rate depends on the other load, the rate per CPU-second less so.
+    public var cpuSeconds: Double = 0
     public var bytesPerState: Double
     /// Bound on the probability that two distinct states share a fingerprint: n^2 / 2^129.
     public var collisionBound: Double
@@ -82,6 +88,14 @@ public struct ExplicitResult: Sendable {
     /// distinct states without symmetry.
     public var unreducedByOrbits: Int?
     public var statesPerSecond: Double { Double(states) / max(seconds, 1e-9) }
+    public var statesPerCPUSecond: Double { Double(states) / max(cpuSeconds, 1e-9) }
+}
+
+/// CPU time used by this process so far (every thread), in seconds.
+public func processCPUSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
 
 /// Breadth-first explicit-state search of the spec's concrete face over a scope.
@@ -109,15 +123,16 @@ public final class ExplicitSearch: @unchecked Sendable {
 
     /// What one worker produced for a chunk of the frontier.
     final class Out: @unchecked Sendable {
+        /// Changed successors not stored at an earlier level, their fingerprints and their
+        /// parent pointers (parent id << 24 | action index), in (state, action) order.
         var next: [SpecState] = []
+        var fps: [Fingerprint] = []
         var parents: [UInt64] = []
-        /// Property name -> (depth, witness with local state ids as -1 - local index).
+        /// Property name -> the first witness in this unit, with global ids.
         var violations: [String: Found] = [:]
         var covers: [String: Found] = [:]
         var transitions = 0
         var inexact = 0
-        /// The state bound stopped this chunk.
-        var cut = false
         var orbitSum = 0
     }
 
@@ -131,14 +146,38 @@ public final class ExplicitSearch: @unchecked Sendable {
 
     func fingerprintOf(_ s: SpecState) -> (Fingerprint, Bool) {
         if options.symmetry {
-            let (w, exact) = scope.canonicalEncoding(s)
+            let (w, exact) = scope.canonicalEncoding(s, vmids: options.realmSymmetry)
             return (fingerprint(w), exact)
         }
         return (fingerprint(scope.plainEncoding(s)), true)
     }
 
+    /// Runs `body(k)` for k in 0..<n on up to `workers` threads (each thread takes the next
+    /// k from a shared counter). Callers make the result independent of which thread ran
+    /// which k.
+    static func parallel(_ n: Int, workers: Int, _ body: @Sendable (Int) -> Void) {
+        if workers <= 1 || n <= 1 {
+            for k in 0..<n { body(k) }
+            return
+        }
+        let next = Counter()
+        DispatchQueue.concurrentPerform(iterations: min(workers, n)) { _ in
+            while true {
+                let k = next.value.add(1, ordering: .relaxed).oldValue
+                if k >= n { break }
+                body(k)
+            }
+        }
+    }
+    final class Counter: Sendable { let value = Atomic<Int>(0) }
+
+    /// Frontier states per unit of work: fixed, so that what each unit finds (and hence the
+    /// merged result) does not depend on the number of workers.
+    static let chunk = 16
+
     public func run() throws -> ExplicitResult {
         let meter = Meter()
+        let cpuStart = processCPUSeconds()
         let initial = SpecState(platform: scope.platform)
         _ = visited.insert(fingerprintOf(initial).0)
         parents = [UInt64.max]
@@ -147,55 +186,109 @@ public final class ExplicitSearch: @unchecked Sendable {
         var covers: [String: Found] = [:]
         checkState(initial, local: 0, depth: 0, into: { name, f in violations[name] = violations[name] ?? f },
                    cover: { name, f in covers[name] = covers[name] ?? f })
-        // Ids of the initial state: local 0 -> id 0.
         violations = violations.mapValues { _ in Found(depth: 0, witness: .state(0)) }
         covers = covers.mapValues { _ in Found(depth: 0, witness: .state(0)) }
 
-        var frontier: [(Int, SpecState)] = [(0, initial)]
+        var frontier: [SpecState] = [initial]
+        var frontierBase = 0  // the id of frontier[0]; ids of a level are consecutive
         var depth = 0
         var transitions = 0
         var inexact = 0
-        var orbitSum = options.countOrbits && options.symmetry ? scope.orbitSize(initial) : 0
+        var orbitSum = options.countOrbits && options.symmetry ? scope.orbitSize(initial, vmids: options.realmSymmetry) : 0
         var cut: String? = nil
+        var distinct = 1
+        let workers = max(1, options.workers)
         let allNames = Set(always.map(\.rawValue) + stepProps.map(\.rawValue) + options.extraProperties.map(\.name))
         while !frontier.isEmpty {
             if let d = options.maxDepth, depth >= d { cut = "depth \(d)"; break }
-            if let m = options.maxStates, visited.count >= m { cut = "states \(m)"; break }
+            if let m = options.maxStates, distinct >= m { cut = "states \(m)"; break }
             if !allNames.isEmpty && allNames.isSubset(of: Set(violations.keys)) { cut = "every property violated"; break }
-            let workers = max(1, options.workers)
-            let chunks = frontier.isEmpty ? 0 : min(frontier.count, workers * 8)
-            let outs = (0..<chunks).map { _ in Out() }
             meter.lock.lock(); meter.queue = frontier.count; meter.depth = depth; meter.lock.unlock()
-            let fr = frontier
-            let d = depth
+
+            // Phase 1 (parallel): successors of each chunk of the frontier, their step
+            // properties, and the fingerprints of the changed ones not seen at earlier levels.
+            let nChunks = (frontier.count + Self.chunk - 1) / Self.chunk
+            let outs = (0..<nChunks).map { _ in Out() }
             let known = (Set(violations.keys), Set(covers.keys))
-            DispatchQueue.concurrentPerform(iterations: chunks) { k in
-                let lo = fr.count * k / chunks, hi = fr.count * (k + 1) / chunks
-                self.expand(fr[lo..<hi], depth: d, out: outs[k], meter: meter, known: known)
+            let fr = frontier, base = frontierBase, d = depth
+            Self.parallel(nChunks, workers: workers) { k in
+                let lo = k * Self.chunk, hi = min(fr.count, lo + Self.chunk)
+                self.expand(fr[lo..<hi], firstId: base + lo, depth: d, out: outs[k], meter: meter, known: known)
             }
-            var next: [(Int, SpecState)] = []
+            // First step witness in (state, action) order: the lowest chunk that has one.
             for o in outs {
-                let base = parents.count
-                parents += o.parents
-                func fix(_ f: Found) -> Found {
-                    if case .state(let l) = f.witness, l < 0 { return Found(depth: f.depth, witness: .state(base + (-1 - l))) }
-                    return f
-                }
-                for (n, f) in o.violations where violations[n] == nil { violations[n] = fix(f) }
-                for (n, f) in o.covers where covers[n] == nil { covers[n] = fix(f) }
-                for (i, s) in o.next.enumerated() { next.append((base + i, s)) }
-                if options.collectStates { states += o.next }
+                for (n, f) in o.violations where violations[n] == nil { violations[n] = f }
+                for (n, f) in o.covers where covers[n] == nil { covers[n] = f }
                 transitions += o.transitions
                 inexact += o.inexact
-                orbitSum += o.orbitSum
-                if o.cut, let m = options.maxStates { cut = "states \(m)" }
             }
+
+            // Phase 2 (parallel, by shard): insert the candidates' fingerprints in global
+            // order; each worker owns the shards s with s % workers == its group, so the first
+            // occurrence of a fingerprint is the one that is new, whatever the thread timing.
+            var offs: [Int] = [0]
+            for o in outs { offs.append(offs.last! + o.fps.count) }
+            let offsets = offs, total = offs.last!
+            var isNew = [Bool](repeating: false, count: total)
+            let groups = min(workers, VisitedSet.shardCount)
+            isNew.withUnsafeMutableBufferPointer { flags in
+                let flags = UnsafeMutableSendableBuffer(flags)
+                Self.parallel(groups, workers: groups) { g in
+                    for (k, o) in outs.enumerated() {
+                        let off = offsets[k]
+                        for (i, fp) in o.fps.enumerated() where VisitedSet.shard(of: fp) % groups == g {
+                            flags.base[off + i] = self.visited.insert(fp)
+                        }
+                    }
+                }
+            }
+
+            // Ids in global order; the state bound keeps the first ones.
+            var next: [SpecState] = []
+            let nextBase = parents.count
+            var i = 0
+            outer: for o in outs {
+                for (j, st) in o.next.enumerated() {
+                    defer { i += 1 }
+                    guard isNew[i] else { continue }
+                    if let m = options.maxStates, distinct >= m { cut = "states \(m)"; break outer }
+                    next.append(st)
+                    parents.append(o.parents[j])
+                    distinct += 1
+                }
+            }
+            meter.lock.lock(); meter.distinct = distinct; meter.lock.unlock()
+
+            // Phase 3 (parallel): state properties and covers of the new states, first
+            // witness in id order.
+            let nNew = (next.count + Self.chunk - 1) / Self.chunk
+            let checks = (0..<nNew).map { _ in Out() }
+            let known2 = (Set(violations.keys), Set(covers.keys))
+            let nx = next
+            Self.parallel(nNew, workers: workers) { k in
+                let o = checks[k]
+                var known = known2
+                for j in (k * Self.chunk)..<min(nx.count, (k + 1) * Self.chunk) {
+                    self.checkState(nx[j], local: nextBase + j, depth: d + 1,
+                                    into: { n, f in known.0.insert(n); o.violations[n] = f },
+                                    cover: { n, f in known.1.insert(n); o.covers[n] = f }, known: known)
+                    if self.options.countOrbits && self.options.symmetry { o.orbitSum += self.scope.orbitSize(nx[j], vmids: self.options.realmSymmetry) }
+                }
+            }
+            for o in checks {
+                for (n, f) in o.violations where violations[n] == nil { violations[n] = f }
+                for (n, f) in o.covers where covers[n] == nil { covers[n] = f }
+                orbitSum += o.orbitSum
+            }
+            if options.collectStates { states += next }
             frontier = next
+            frontierBase = nextBase
             depth += 1
             if cut != nil { break }
         }
         let seconds = Date().timeIntervalSinceReferenceDate - meter.start
-        let n = visited.count
+        let cpuSeconds = processCPUSeconds() - cpuStart
+        let n = distinct
         // Shortest traces, replayed before they are reported.
         var outcomes: [PropertyOutcome] = []
         for p in options.properties where p.kind != .implementation {
@@ -223,7 +316,7 @@ public final class ExplicitSearch: @unchecked Sendable {
             outcomes.append(o)
         }
         let bytes = Double(visited.bytes + parents.count * 8) / Double(max(n, 1))
-        return ExplicitResult(outcomes: outcomes, states: transitions, distinct: n, depth: depth, cut: cut, seconds: seconds,
+        return ExplicitResult(outcomes: outcomes, states: transitions, distinct: n, depth: depth, cut: cut, seconds: seconds, cpuSeconds: cpuSeconds,
                               bytesPerState: bytes, collisionBound: Double(n) * Double(n) / pow(2, 129),
                               inexactCanonical: inexact, symmetry: options.symmetry,
                               unreducedByOrbits: options.countOrbits && options.symmetry ? orbitSum : nil)
@@ -245,24 +338,35 @@ public final class ExplicitSearch: @unchecked Sendable {
         }
     }
 
-    func expand(_ states: ArraySlice<(Int, SpecState)>, depth: Int, out: Out, meter: Meter,
+    /// Expands the frontier states `states` (ids `firstId`...): every action's call, its step
+    /// properties, and for each changed successor not stored at an earlier level, its
+    /// fingerprint (the visited set is only read here).
+    func expand(_ states: ArraySlice<SpecState>, firstId: Int, depth: Int, out: Out, meter: Meter,
                 known: (Set<String>, Set<String>)) {
         var known = known
-        var pending = 0, pendingNew = 0
-        func flush(_ force: Bool) {
+        var pending = 0
+        // Fingerprints this unit already holds: a later occurrence in the same unit can never
+        // be the first in global order, so it is dropped here (less memory before the merge).
+        var local = Set<Fingerprint>()
+        func flush() {
             meter.lock.lock()
-            meter.states += pending; meter.distinct += pendingNew
-            pending = 0; pendingNew = 0
+            meter.states += pending
+            pending = 0
             let now = Date().timeIntervalSinceReferenceDate
             if let cb = options.progress, now - meter.last >= options.progressInterval {
                 meter.last = now
-                cb(ExplicitProgress(states: meter.states, distinct: visited.count, queue: meter.queue, depth: meter.depth,
+                cb(ExplicitProgress(states: meter.states, distinct: meter.distinct, queue: meter.queue, depth: meter.depth,
                                     seconds: now - meter.start))
             }
             meter.lock.unlock()
         }
-        for (id, s) in states {
+        for (k, s) in states.enumerated() {
+            let id = firstId + k
             let acts = scope.actions(s)
+            // The state after an action's Host writes, kept for the next action when it
+            // writes the same (REC_ENTER's Realm actions, DATA_CREATE's source page).
+            var lastWrites: [HostWrite] = []
+            var afterWrites = s
             for (ai, a) in acts.enumerated() {
                 var runner = TraceRunner(state: s)
                 let step: TraceStep
@@ -270,7 +374,15 @@ public final class ExplicitSearch: @unchecked Sendable {
                 var args: [UInt64]
                 switch a {
                 case .call(var c):
-                    for w in c.writes { runner.apply(w) }
+                    if !c.writes.isEmpty {
+                        if !sameWrites(c.writes, lastWrites) {
+                            var w = TraceRunner(state: s)
+                            for x in c.writes { w.apply(x) }
+                            afterWrites = w.state
+                            lastWrites = c.writes
+                        }
+                        runner = TraceRunner(state: afterWrites)
+                    }
                     c.writes = []
                     step = .call(c); command = c.command; args = c.args
                 case .recExit(let rec, _, _):
@@ -284,42 +396,41 @@ public final class ExplicitSearch: @unchecked Sendable {
                 let unchanged = pre == post
                 out.transitions += 1
                 pending += 1
-                let view = StepView(pre: pre, post: post, command: command, args: args.map { CWord($0) },
-                                    succeeded: CBit(r.succeeded), unchanged: CBit(unchanged))
                 // INV-R6, R7 and L3 relate the pre- and post-state; on a step that changes nothing
-                // they hold by reflexivity, and INV-L3 (which compares RTT entries, one dictionary
-                // lookup each) holds on a step that leaves every RTT as it was. Evaluating them
-                // there anyway (most steps are failed calls) would dominate the search.
-                let rttsUnchanged = unchanged || pre.rtts == post.rtts
-                for p in stepProps {
-                    let trivial = (unchanged && ExplicitSearch.frameProperties.contains(p)) || (p == .l3 && rttsUnchanged)
-                    if trivial && known.1.contains(p.rawValue) { continue }
-                    if !known.0.contains(p.rawValue), !trivial, !p.holds(onStep: view) {
-                        known.0.insert(p.rawValue)
-                        out.violations[p.rawValue] = Found(depth: depth + 1, witness: .step(id, ai))
-                    }
-                    if !known.1.contains(p.rawValue), p.covers(step: view) {
-                        known.1.insert(p.rawValue)
-                        out.covers[p.rawValue] = Found(depth: depth + 1, witness: .step(id, ai))
+                // they hold by reflexivity, and INV-L3 (which compares RTT entries) holds on a
+                // step that leaves every RTT as it was. Evaluating them there anyway (most steps
+                // are failed calls) would dominate the search.
+                var checkNeeded = false
+                for p in stepProps where !known.0.contains(p.rawValue) || !known.1.contains(p.rawValue) {
+                    checkNeeded = true; break
+                }
+                if checkNeeded {
+                    let view = StepView(pre: pre, post: post, command: command, args: args.map { CWord($0) },
+                                        succeeded: CBit(r.succeeded), unchanged: CBit(unchanged))
+                    let rttsUnchanged = unchanged || pre.rtts == post.rtts
+                    for p in stepProps {
+                        let trivial = (unchanged && ExplicitSearch.frameProperties.contains(p)) || (p == .l3 && rttsUnchanged)
+                        if !known.0.contains(p.rawValue), !trivial, !p.holds(onStep: view) {
+                            known.0.insert(p.rawValue)
+                            out.violations[p.rawValue] = Found(depth: depth + 1, witness: .step(id, ai))
+                        }
+                        if !known.1.contains(p.rawValue), p.covers(step: view) {
+                            known.1.insert(p.rawValue)
+                            out.covers[p.rawValue] = Found(depth: depth + 1, witness: .step(id, ai))
+                        }
                     }
                 }
                 if unchanged { continue }
-                if let m = options.maxStates, visited.total.load(ordering: .relaxed) >= m { out.cut = true; continue }
                 let (fp, exact) = fingerprintOf(post)
                 if !exact { out.inexact += 1 }
-                guard visited.insert(fp) else { continue }
-                pendingNew += 1
-                if options.countOrbits && options.symmetry { out.orbitSum += scope.orbitSize(post) }
-                let local = out.next.count
+                if visited.contains(fp) || !local.insert(fp).inserted { continue }
                 out.next.append(post)
+                out.fps.append(fp)
                 out.parents.append(UInt64(id) << 24 | UInt64(ai))
-                checkState(post, local: -1 - local, depth: depth + 1,
-                           into: { n, f in known.0.insert(n); out.violations[n] = f },
-                           cover: { n, f in known.1.insert(n); out.covers[n] = f }, known: known)
             }
-            if pending >= 256 { flush(false) }
+            if pending >= 256 { flush() }
         }
-        flush(true)
+        flush()
     }
 
     /// The action indices from the initial state to state `id`.
@@ -375,4 +486,26 @@ public final class ExplicitSearch: @unchecked Sendable {
         }
         return t
     }
+}
+
+/// A buffer that threads write at disjoint indices.
+struct UnsafeMutableSendableBuffer<T>: @unchecked Sendable {
+    let base: UnsafeMutableBufferPointer<T>
+    init(_ b: UnsafeMutableBufferPointer<T>) { base = b }
+}
+
+/// Whether two lists of Host writes are the same writes.
+func sameWrites(_ a: [HostWrite], _ b: [HostWrite]) -> Bool {
+    guard a.count == b.count else { return false }
+    for (x, y) in zip(a, b) {
+        switch (x, y) {
+        case let (.realmParams(p, u), .realmParams(q, v)): if p != q || u != v { return false }
+        case let (.recParams(p, u), .recParams(q, v)): if p != q || u != v { return false }
+        case let (.recRun(p, u), .recRun(q, v)): if p != q || u != v { return false }
+        case let (.data(p, u), .data(q, v)): if p != q || u != v { return false }
+        case let (.words(p, u), .words(q, v)): if p != q || u != v { return false }
+        default: return false
+        }
+    }
+    return true
 }

@@ -16,7 +16,8 @@ final class VisitedSet: @unchecked Sendable {
 
         /// Inserts; true when `fp` was not there.
         func insert(_ lo: UInt64, _ hi: UInt64) -> Bool {
-            if (count + 1) * 4 > (mask + 1) * 3 { grow() }
+            // Grow only for a fingerprint that is not there (a repeated one costs no space).
+            if (count + 1) * 4 > (mask + 1) * 3 && !contains(lo, hi) { grow() }
             var i = Int(truncatingIfNeeded: lo) & mask
             while true {
                 let a = table[2 * i], b = table[2 * i + 1]
@@ -26,6 +27,16 @@ final class VisitedSet: @unchecked Sendable {
                     return true
                 }
                 if a == lo && b == hi { return false }
+                i = (i + 1) & mask
+            }
+        }
+
+        func contains(_ lo: UInt64, _ hi: UInt64) -> Bool {
+            var i = Int(truncatingIfNeeded: lo) & mask
+            while true {
+                let a = table[2 * i], b = table[2 * i + 1]
+                if a == 0 && b == 0 { return false }
+                if a == lo && b == hi { return true }
                 i = (i + 1) & mask
             }
         }
@@ -44,20 +55,41 @@ final class VisitedSet: @unchecked Sendable {
         }
     }
 
+    static let shardCount = 64
     let shards: [Shard]
     /// Fingerprints inserted so far (read without the shard locks).
     let total = Atomic<Int>(0)
-    init() { shards = (0..<64).map { _ in Shard(capacity: 64) } }
+    /// Small tables at first (they double as they fill), so that small searches do not pay
+    /// for a large empty table in bytes per state.
+    init() { shards = (0..<VisitedSet.shardCount).map { _ in Shard(capacity: 4) } }
+
+    @inline(__always) static func shard(of fp: Fingerprint) -> Int { Int(fp.hi >> 58) }
 
     func insert(_ fp: Fingerprint) -> Bool {
         // (0, 0) marks an empty slot.
         let lo = fp.lo == 0 && fp.hi == 0 ? 1 : fp.lo
-        let s = shards[Int(fp.hi >> 58)]
+        let s = shards[VisitedSet.shard(of: fp)]
         s.lock.lock()
         let new = s.insert(lo, fp.hi)
         s.lock.unlock()
         if new { total.add(1, ordering: .relaxed) }
         return new
+    }
+
+    /// Whether `fp` is in the set. Only while no thread inserts (the search reads the set
+    /// while it expands a level and writes it between levels).
+    func contains(_ fp: Fingerprint) -> Bool {
+        let lo = fp.lo == 0 && fp.hi == 0 ? 1 : fp.lo
+        let s = shards[VisitedSet.shard(of: fp)]
+        return s.table.withUnsafeBufferPointer { t in
+            var i = Int(truncatingIfNeeded: lo) & s.mask
+            while true {
+                let a = t[2 * i], b = t[2 * i + 1]
+                if a == 0 && b == 0 { return false }
+                if a == lo && b == fp.hi { return true }
+                i = (i + 1) & s.mask
+            }
+        }
     }
 
     var count: Int { shards.reduce(0) { $0 + $1.count } }

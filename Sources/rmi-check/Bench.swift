@@ -1,4 +1,5 @@
 import ArgumentParser
+import Explicit
 import Foundation
 import RMICheck
 import RMISpec
@@ -15,7 +16,13 @@ struct Bench: ParsableCommand {
             Workloads: RMMImpl calls/s on the canonical build, populate, run and teardown \
             sequence (each round ends with every Granule UNDELEGATED again, so rounds repeat \
             without a reset); the spec's concrete face on the same calls; conformance steps/s \
-            on seeded random walks, without and with state comparison.
+            on seeded random walks, without and with state comparison; explicit-state search \
+            (every property checked) at 4, 5 and 6 Granules with symmetry (repeated for about \
+            --seconds each; states/s counts transitions, i.e. successor states computed), its \
+            bytes per stored state and its symmetry reduction (the unreduced count from orbit \
+            sizes), and the 5-Granule scope without symmetry (66,552 distinct states).
+
+            The whole run takes about a minute at the default --seconds (well under 10 minutes).
             """)
 
     @Option(name: .long, help: "Seconds per workload.")
@@ -108,15 +115,93 @@ struct Bench: ParsableCommand {
             figures.append(Figure(name: name, value: rate, unit: "steps/s"))
         }
 
+        // Explicit-state search.
+        let explicit = try explicitFigures()
+
         let machine = machineDescription()
         print("rmi-check bench (\(machine), commit \(commit()), \(seconds) s per workload)")
         for f in figures { print("  \(f.name.padding(toLength: 64, withPad: " ", startingAt: 0)) \(String(format: "%12.0f", f.value)) \(f.unit)") }
         if specRate > 0 && implRate > 0 { print("  ratio spec/RMMImpl: \(String(format: "%.3f", specRate / implRate))") }
+        if !explicit.isEmpty {
+            print("explicit-state search (every property checked; states/s = transitions/s; \(explicit[0].workers) workers)")
+            print("  " + ["scope", "symmetry", "distinct", "unreduced", "reduction", "transitions", "states/s", "per CPU-s",
+                         "bytes/state"].enumerated().map { $0.offset == 0 ? $0.element.padding(toLength: 12, withPad: " ", startingAt: 0)
+                            : String(repeating: " ", count: max(0, 12 - $0.element.count)) + $0.element }.joined())
+            for e in explicit {
+                let cols = [e.symmetry ? "on" : "off", "\(e.distinct)", e.unreduced.map { "\($0)" } ?? "-",
+                            e.unreduced.map { String(format: "%.1fx", Double($0) / Double(e.distinct)) } ?? "-",
+                            "\(e.transitions)", String(format: "%.0f", e.statesPerSecond), String(format: "%.0f", e.statesPerCPUSecond),
+                            String(format: "%.1f", e.bytesPerState)]
+                print("  " + e.scope.padding(toLength: 12, withPad: " ", startingAt: 0)
+                      + cols.map { String(repeating: " ", count: max(0, 12 - $0.count)) + $0 }.joined())
+            }
+        }
+        // Symbolic engines (BMC seconds per depth, proof seconds per property): not measured
+        // here yet; their figures go in the "symbolic" list of the JSON record.
+        print("symbolic engines (BMC s/depth, proof s/property): not measured by this bench yet")
         if let json {
             let record: [String: Any] = ["machine": machine, "commit": commit(), "seconds": seconds,
-                                         "figures": figures.map { ["name": $0.name, "value": $0.value, "unit": $0.unit] }]
+                                         "figures": figures.map { ["name": $0.name, "value": $0.value, "unit": $0.unit] },
+                                         "explicit": explicit.map(\.json),
+                                         "symbolic": [Any]()]
             try atomicWrite(try JSONSerialization.data(withJSONObject: record, options: [.prettyPrinted, .sortedKeys]), to: json)
         }
+    }
+
+    struct ExplicitFigure {
+        var scope: String, symmetry: Bool, workers: Int
+        var distinct: Int, unreduced: Int?, transitions: Int
+        var seconds: Double, cpuSeconds: Double, bytesPerState: Double
+        var statesPerSecond: Double { Double(transitions) / max(seconds, 1e-9) }
+        var statesPerCPUSecond: Double { Double(transitions) / max(cpuSeconds, 1e-9) }
+        var json: [String: Any] {
+            var j: [String: Any] = ["scope": scope, "symmetry": symmetry, "workers": workers, "distinct": distinct,
+                                    "transitions": transitions, "seconds": seconds, "cpuSeconds": cpuSeconds,
+                                    "statesPerSecond": statesPerSecond, "statesPerCPUSecond": statesPerCPUSecond,
+                                    "bytesPerState": bytesPerState]
+            if let unreduced {
+                j["unreduced"] = unreduced
+                j["reduction"] = Double(unreduced) / Double(distinct)
+            }
+            return j
+        }
+    }
+
+    /// Explicit search at 4, 5 and 6 Granules with symmetry (each repeated for about
+    /// `seconds`; the unreduced count from a separate orbit-counting run), then 5 Granules
+    /// without symmetry once. Every property is checked; a violation is an internal error.
+    func explicitFigures() throws -> [ExplicitFigure] {
+        var out: [ExplicitFigure] = []
+        let runs: [(String, Bool)] = [("granules=4", true), ("granules=5", true), ("granules=6", true), ("granules=5", false)]
+        for (text, symmetry) in runs {
+            guard wanted("explicit search \(text)\(symmetry ? "" : " no symmetry")") else { continue }
+            let scope = try ExplicitScope.parse(text)
+            var o = ExplicitOptions(scope: scope)
+            o.symmetry = symmetry
+            var transitions = 0, wall = 0.0, cpu = 0.0
+            var last: ExplicitResult? = nil
+            repeat {
+                let r = try ExplicitSearch(o).run()
+                for p in r.outcomes {
+                    if case .violated = p.verdict {
+                        print("internal error: \(p.name) violated in the bench's explicit search of \(text)"); throw Exit.internalError
+                    }
+                }
+                transitions += r.states; wall += r.seconds; cpu += r.cpuSeconds
+                last = r
+            } while symmetry && wall < seconds
+            var unreduced: Int? = nil
+            if symmetry {
+                var c = o
+                c.properties = []
+                c.countOrbits = true
+                unreduced = try ExplicitSearch(c).run().unreducedByOrbits
+            }
+            out.append(ExplicitFigure(scope: text, symmetry: symmetry, workers: o.workers, distinct: last!.distinct,
+                                      unreduced: unreduced, transitions: transitions, seconds: wall, cpuSeconds: cpu,
+                                      bytesPerState: last!.bytesPerState))
+        }
+        return out
     }
 
     /// Runs `body` (which returns how many units it did) until `seconds` pass; units per second.

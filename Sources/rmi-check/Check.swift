@@ -22,9 +22,14 @@ struct Check: ParsableCommand {
             RecAuxCount = aux, and REC_ENTER with a fixed set of Realm actions. Several scopes \
             separated by ';' are searched one after the other and their results merged; the \
             default plan is \(ExplicitScope.defaultPlan) (together they reach every cover \
-            target). HOLDS means exhaustive within the scopes, or "up to" the depth or state \
-            bound that cut a search. --compare-symmetry also counts the states of the first \
-            scope without symmetry (or with, under --no-symmetry) and prints the reduction.
+            target; one scope that reaches them all is too large, see docs/explicit-search.md), \
+            and for each of its scopes it also prints the number of states without symmetry \
+            (from the representatives' orbit sizes). HOLDS means exhaustive within the scopes, \
+            or "up to" the depth or state bound that cut a search. --compare-symmetry also \
+            counts the states of the first scope without symmetry (or with, under \
+            --no-symmetry) and prints the reduction. Symmetry renames the pool's Granules and \
+            the Realms' VMIDs (--no-realm-symmetry: Granules only). The result (counts, \
+            witnesses, shortest traces) is the same for any number of --workers.
 
             Exit codes: 0 every property holds, 1 a property is violated, 2 undecided (a \
             `sometimes` property not reached), 3 internal error (a trace that does not \
@@ -49,6 +54,9 @@ struct Check: ParsableCommand {
 
     @Flag(name: .customLong("no-symmetry"), help: "Store every state, not one per symmetry class.")
     var noSymmetry = false
+
+    @Flag(name: .customLong("no-realm-symmetry"), help: "With symmetry: rename Granules only, not also the Realms' VMIDs.")
+    var noRealmSymmetry = false
 
     @Flag(name: .customLong("compare-symmetry"), help: "Also count the states of the first scope without symmetry (with, under --no-symmetry) and print both counts and the reduction.")
     var compareSymmetry = false
@@ -101,13 +109,15 @@ struct Check: ParsableCommand {
     func search(_ sc: ExplicitScope, _ props: [Invariant], symmetry: Bool) throws -> ExplicitResult {
         var o = ExplicitOptions(scope: sc)
         o.symmetry = symmetry
+        o.realmSymmetry = !noRealmSymmetry
         o.maxDepth = depth
         o.maxStates = maxStates
         o.properties = props
-        o.countOrbits = orbits
+        // The default plan also counts the states without symmetry (from orbit sizes).
+        o.countOrbits = orbits || (scope.isEmpty && symmetry && !props.isEmpty)
         if let workers { o.workers = workers }
         if !quiet { o.progress = { p in note(p.description) } }
-        note("check: explicit search, scope \(sc), \(symmetry ? "symmetry on" : "no symmetry"), \(o.workers) worker(s)"
+        note("check: explicit search, scope \(sc), \(symmetry ? (noRealmSymmetry ? "Granule symmetry" : "Granule and Realm symmetry") : "no symmetry"), \(o.workers) worker(s)"
              + (depth.map { ", depth <= \($0)" } ?? "") + (maxStates.map { ", <= \($0) states" } ?? "")
              + (props.isEmpty ? ", counting states only" : ""))
         do { return try ExplicitSearch(o).run() } catch let e as ExplicitError {
@@ -131,7 +141,7 @@ struct Check: ParsableCommand {
             bounds.append(r.cut == nil ? "" : "\(sc): \(bound)")
             print("scope \(sc): \(r.distinct) distinct states (\(r.symmetry ? "symmetry reduced" : "no symmetry")), "
                   + "\(r.states) transitions, depth \(r.depth), \(bound), \(String(format: "%.2f", r.seconds)) s, "
-                  + "\(Int(r.statesPerSecond)) states/s, \(String(format: "%.1f", r.bytesPerState)) bytes/state, "
+                  + "\(Int(r.statesPerSecond)) states/s (\(Int(r.statesPerCPUSecond)) per CPU-second), \(String(format: "%.1f", r.bytesPerState)) bytes/state, "
                   + "collision probability <= \(String(format: "%.1e", r.collisionBound))"
                   + (r.inexactCanonical > 0 ? ", \(r.inexactCanonical) inexact canonicalisations" : ""))
             if let u = r.unreducedByOrbits {

@@ -95,6 +95,10 @@ public protocol Machine {
     func allEntries(_ t: Word<D>, _ p: (Word<D>, RttEntry<D>) -> Bit<D>) -> Bit<D>
     /// How many entries of RTT `t` satisfy `p`.
     func countEntries(_ t: Word<D>, _ p: (Word<D>, RttEntry<D>) -> Bit<D>) -> Word<D>
+    /// Whether `p(i, old, new)` holds for every entry `i` of RTT `t`, where `old` is the entry
+    /// in `pre` and `new` the entry here. `p` must hold whenever `old` and `new` are equal, so
+    /// a back-end may skip unchanged entries (the default implementation does not).
+    func allEntryChanges(_ t: Word<D>, since pre: Self, _ p: (Word<D>, RttEntry<D>, RttEntry<D>) -> Bit<D>) -> Bit<D>
 
     /// Every address whose Granule may differ from its initial state (the concrete state:
     /// the Granules it stores; a bounded scope: its slots). Properties quantify over these.
@@ -108,6 +112,12 @@ public protocol Machine {
     /// Non-secure memory the Host writes and commands read (parameter blocks, REC run).
     func nsRead(_ a: Word<D>) -> Word<D>
     mutating func nsWrite(_ a: Word<D>, _ v: Word<D>, when: Bit<D>)
+}
+
+extension Machine {
+    public func allEntryChanges(_ t: Word<D>, since pre: Self, _ p: (Word<D>, RttEntry<D>, RttEntry<D>) -> Bit<D>) -> Bit<D> {
+        allEntries(t) { i, e in p(i, pre.entry(t, i), e) }
+    }
 }
 
 extension Machine {

@@ -117,8 +117,9 @@ extension Invariant {
                 let dataOK = given(m.isState(a, .data)) {
                     any(addrs.map { t in
                         given(m.isState(t, .rtt)) {
-                            m.isState(m.rtt(t, .owner), .rd) && m.countEntries(t) { _, e in
-                                e.is(.assigned) && e.addr <= a && a - e.addr < m.levelSize(m.rtt(t, .level))
+                            let size = m.levelSize(m.rtt(t, .level))
+                            return m.isState(m.rtt(t, .owner), .rd) && m.countEntries(t) { _, e in
+                                e.is(.assigned) && e.addr <= a && a - e.addr < size
                             } != 0
                         } && m.isState(t, .rtt)
                     })
@@ -237,31 +238,41 @@ extension Invariant {
             })
         case .t2:
             return all(addrs.map { u in
-                given(m.isState(u, .rtt)) { m.allEntries(u) { i, e in
-                    let lu = m.rtt(u, .level)
-                    return implies(e.is(.table), lu.sle(2) && m.isState(e.addr, .rtt) && m.rtt(e.addr, .level) == lu + 1
-                                   && m.rtt(e.addr, .owner) == m.rtt(u, .owner) && m.rtt(e.addr, .ipaBase) == m.entryIPA(u, i))
-                } }
+                given(m.isState(u, .rtt)) {
+                    // Per-table reads hoisted out of the per-entry predicate (same meaning).
+                    let lu = m.rtt(u, .level), owner = m.rtt(u, .owner), base = m.rtt(u, .ipaBase), size = m.levelSize(lu)
+                    return m.allEntries(u) { i, e in
+                        given(e.is(.table)) {
+                            lu.sle(2) && m.isState(e.addr, .rtt) && m.rtt(e.addr, .level) == lu + 1
+                                && m.rtt(e.addr, .owner) == owner && m.rtt(e.addr, .ipaBase) == base + i * size
+                        }
+                    }
+                }
             })
         case .t3:
             return all(addrs.map { u in
-                given(m.isState(u, .rtt)) { m.allEntries(u) { i, e in
-                    let prot = m.isProtected(m.rtt(u, .owner), m.entryIPA(u, i))
-                    return ite(prot, e.is(.unassigned) || e.is(.assigned) || e.is(.table),
-                               e.is(.unassignedNS) || e.is(.assignedNS) || e.is(.table))
-                } }
+                given(m.isState(u, .rtt)) {
+                    let owner = m.rtt(u, .owner), base = m.rtt(u, .ipaBase), size = m.levelSize(m.rtt(u, .level))
+                    let top = W(1) << (m.ipaWidth(owner) - 1)  // AddrIsProtected: ipa < 2^(w-1)
+                    return m.allEntries(u) { i, e in
+                        ite(base + i * size < top, e.is(.unassigned) || e.is(.assigned) || e.is(.table),
+                            e.is(.unassignedNS) || e.is(.assignedNS) || e.is(.table))
+                    }
+                }
             })
         case .t4:
             return all(addrs.map { u in
-                given(m.isState(u, .rtt)) { m.allEntries(u) { _, e in
-                    let lu = m.rtt(u, .level)
-                    return implies(e.is(.assigned) || e.is(.assignedNS),
-                                   Word(1).sle(lu) && lu.sle(3) && e.addr.isAligned(to: m.levelSize(lu)))
-                } }
+                given(m.isState(u, .rtt)) {
+                    let lu = m.rtt(u, .level), size = m.levelSize(lu)
+                    return m.allEntries(u) { _, e in
+                        implies(e.is(.assigned) || e.is(.assignedNS), Word(1).sle(lu) && lu.sle(3) && e.addr.isAligned(to: size))
+                    }
+                }
             })
         case .t5:
             let covers = { (t: W, a: W) -> W in
-                m.countEntries(t) { _, e in e.is(.assigned) && e.addr <= a && a - e.addr < m.levelSize(m.rtt(t, .level)) }
+                let size = m.levelSize(m.rtt(t, .level))
+                return m.countEntries(t) { _, e in e.is(.assigned) && e.addr <= a && a - e.addr < size }
             }
             let dataCovered = all(addrs.map { a in
                 given(m.isState(a, .data)) {
@@ -271,12 +282,14 @@ extension Invariant {
             // Each ASSIGNED entry covers only DATA: the number of DATA Granules in its range
             // equals the range's size in Granules.
             let entriesOK = all(addrs.map { t in
-                given(m.isState(t, .rtt)) { m.allEntries(t) { _, e in
-                    given(e.is(.assigned)) {
-                        let size = m.levelSize(m.rtt(t, .level))
-                        return m.sum(addrs.map { a in m.isState(a, .data) && e.addr <= a && a - e.addr < size }) == size >> 12
+                given(m.isState(t, .rtt)) {
+                    let size = m.levelSize(m.rtt(t, .level))
+                    return m.allEntries(t) { _, e in
+                        given(e.is(.assigned)) {
+                            m.sum(addrs.map { a in m.isState(a, .data) && e.addr <= a && a - e.addr < size }) == size >> 12
+                        }
                     }
-                } }
+                }
             })
             return dataCovered && entriesOK
         case .t7:
@@ -312,7 +325,7 @@ extension Invariant {
         case .t4, .t5: return someState(.data)
         case .t8:
             return any(addrs.map { t in
-                m.isState(t, .rtt) && m.countEntries(t) { _, e in e.is(.assignedNS) && !m.isState(e.addr, .undelegated) } != 0
+                m.isState(t, .rtt) && m.countEntries(t) { _, e in both(e.is(.assignedNS)) { !m.isState(e.addr, .undelegated) } } != 0
             })
         case .r6, .r7, .l1, .l2, .l3, .l4, .t6, .l5: return Bit(true)
         }

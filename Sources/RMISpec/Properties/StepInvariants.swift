@@ -19,7 +19,8 @@ extension Invariant {
     public func holds<M: Machine>(on s: StepView<M>) -> Bit<M.D> {
         typealias W = Word<M.D>
         let pre = s.pre, post = s.post
-        let addrs = post.addresses + pre.addresses
+        // Computed only by the properties that quantify over addresses (most steps need none).
+        var addrs: [W] { post.addresses + pre.addresses }
         let bothRD = { (r: W) in pre.isState(r, .rd) && post.isState(r, .rd) }
         switch self {
         case .r6:
@@ -43,12 +44,11 @@ extension Invariant {
             return implies(s.succeeded, pre.isState(s.args[0], .delegated))
         case .l3:
             return all(addrs.map { u in
-                implies(pre.isState(u, .rtt) && post.isState(u, .rtt), post.allEntries(u) { i, e in
-                    let old = pre.entry(u, i)
+                given(pre.isState(u, .rtt) && post.isState(u, .rtt)) { post.allEntryChanges(u, since: pre) { i, old, e in
                     let hasRipas = { (x: RttEntry<M.D>) in x.is(.unassigned) || x.is(.assigned) }
                     let changed = hasRipas(old) && hasRipas(e) && old.ripas != e.ripas
                     return implies(changed, Invariant.ripasChangeAllowed(s, realm: post.rtt(u, .owner), from: old.ripas, to: e.ripas))
-                })
+                } }
             })
         case .l4:
             return implies(!s.succeeded, s.unchanged)

@@ -40,6 +40,7 @@ public struct Scope: Hashable, Sendable, CustomStringConvertible {
     public struct ParseError: Error, CustomStringConvertible, Equatable, Sendable {
         public var message: String
         public var description: String { message }
+        public init(message: String) { self.message = message }
     }
 
     /// The keys a scope string may use, in canonical order.
@@ -49,28 +50,7 @@ public struct Scope: Hashable, Sendable, CustomStringConvertible {
     /// default scope).
     public init(parsing text: String) throws(ParseError) {
         self.init()
-        var seen = Set<String>()
-        for rawItem in text.split(separator: ",", omittingEmptySubsequences: false) {
-            let item = rawItem.scopeTrimmed
-            if item.isEmpty {
-                if text.scopeTrimmed.isEmpty { continue }
-                throw ParseError(message: "scope \"\(text)\": empty item (expected key=value)")
-            }
-            let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard parts.count == 2 else {
-                throw ParseError(message: "scope item \"\(item)\": expected key=value with key one of \(Scope.keys.joined(separator: ", "))")
-            }
-            let key = parts[0].scopeTrimmed.lowercased()
-            let valueText = parts[1].scopeTrimmed
-            guard Scope.keys.contains(key) else {
-                throw ParseError(message: "scope: unknown key \"\(key)\" (keys: \(Scope.keys.joined(separator: ", ")))")
-            }
-            guard seen.insert(key).inserted else {
-                throw ParseError(message: "scope: key \"\(key)\" given twice")
-            }
-            guard let v = Int(valueText), v >= 0 else {
-                throw ParseError(message: "scope key \"\(key)\": value \"\(valueText)\" is not a non-negative integer")
-            }
+        for (key, v) in try Scope.items(text, keys: Scope.keys) {
             switch key {
             case "granules": granules = v
             case "realms": realms = v
@@ -83,11 +63,48 @@ public struct Scope: Hashable, Sendable, CustomStringConvertible {
         if let problem = validationError { throw ParseError(message: problem) }
     }
 
+    /// The one parser of scope strings (`key=value,...`), shared by the symbolic scope and
+    /// the explicit engine's scope (which adds keys of its own): the items in order, each key
+    /// one of `keys` and given at most once, each value a non-negative integer. Whitespace
+    /// around items, keys and values is ignored; an empty string has no items. Errors name
+    /// the item or key at fault and why.
+    public static func items(_ text: String, keys: [String]) throws(ParseError) -> [(key: String, value: Int)] {
+        var seen = Set<String>()
+        var out: [(key: String, value: Int)] = []
+        for rawItem in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let item = rawItem.scopeTrimmed
+            if item.isEmpty {
+                if text.scopeTrimmed.isEmpty { continue }
+                throw ParseError(message: "scope \"\(text)\": empty item (expected key=value)")
+            }
+            let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2 else {
+                throw ParseError(message: "scope item \"\(item)\": expected key=value with key one of \(keys.joined(separator: ", "))")
+            }
+            let key = parts[0].scopeTrimmed.lowercased()
+            let valueText = parts[1].scopeTrimmed
+            guard keys.contains(key) else {
+                throw ParseError(message: "scope: unknown key \"\(key)\" (keys: \(keys.joined(separator: ", ")))")
+            }
+            guard seen.insert(key).inserted else {
+                throw ParseError(message: "scope: key \"\(key)\" given twice")
+            }
+            guard let v = Int(valueText), v >= 0 else {
+                throw ParseError(message: "scope key \"\(key)\": value \"\(valueText)\" is not a non-negative integer")
+            }
+            out.append((key, v))
+        }
+        return out
+    }
+
+    /// The message for a key whose value is outside `range`, or nil.
+    public static func rangeError(_ key: String, _ v: Int, _ range: ClosedRange<Int>) -> String? {
+        range.contains(v) ? nil : "scope key \"\(key)\": value \(v) out of range \(range.lowerBound)...\(range.upperBound)"
+    }
+
     /// Why the scope is invalid (a key's value out of its range), or nil.
     public var validationError: String? {
-        func check(_ key: String, _ v: Int, _ r: ClosedRange<Int>) -> String? {
-            r.contains(v) ? nil : "scope key \"\(key)\": value \(v) out of range \(r.lowerBound)...\(r.upperBound)"
-        }
+        let check = Scope.rangeError
         return check("granules", granules, 1...64)
             ?? check("realms", realms, 0...max(granules, 0))
             ?? check("recs", recs, 0...max(granules, 0))
