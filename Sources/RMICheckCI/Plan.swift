@@ -61,6 +61,9 @@ public struct CheckPlan: Sendable {
         /// Free text: why the check is in the plan.
         public var description: String?
         public var check: any CheckKind
+        public init(id: String, kind: String, timeoutSeconds: Double? = nil, description: String? = nil, check: any CheckKind) {
+            self.id = id; self.kind = kind; self.timeoutSeconds = timeoutSeconds; self.description = description; self.check = check
+        }
         /// Obligation ids, in the plan's order.
         public var obligationIDs: [String] {
             check.obligations.map { $0.isEmpty ? id : id + "/" + $0 }
@@ -74,6 +77,11 @@ public struct CheckPlan: Sendable {
     public var budgetSeconds: Double?
     public var entries: [Entry]
     public var directory: String { (file as NSString).deletingLastPathComponent }
+
+    public init(file: String, description: String? = nil, baseline: String? = nil, budgetSeconds: Double? = nil, entries: [Entry]) {
+        self.file = file; self.description = description; self.baseline = baseline; self.budgetSeconds = budgetSeconds
+        self.entries = entries
+    }
 
     public static func load(path: String) throws -> CheckPlan {
         guard let data = FileManager.default.contents(atPath: path) else {

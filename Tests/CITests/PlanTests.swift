@@ -25,6 +25,9 @@ func planError(_ text: String) -> PlanError? {
         // Every kind of this repository's engines is used.
         #expect(Set(plan.entries.map(\.kind)) == Set(CheckKinds.all.map { $0.kind }))
         #expect(ids.contains("spec-properties/INV-G1") && ids.contains("corpus-spec/canonical/four-starting-rtts"))
+        // Several corpus folders: obligations named by each folder's name.
+        #expect(ids.contains("corpus-adapter/regressions/undelegate-no-wipe"))
+        #expect(!ids.contains { $0.hasPrefix("corpus-adapter/covers/") })
     }
 
     @Test func decodingErrorsNameTheFieldAndTheReason() {
@@ -38,7 +41,10 @@ func planError(_ text: String) -> PlanError? {
             (#"{"checks": [{"id": "x", "kind": "conformance", "random": 5, "state": 1}]}"#, "checks[0].state", "expected true or false"),
             (#"{"checks": [{"id": "x", "kind": "host", "variant": "M99", "expect": "fail"}]}"#, "checks[0].variant", "unknown variant 'M99'"),
             (#"{"checks": [{"id": "x", "kind": "host", "variant": "M9"}]}"#, "checks[0].expect", "missing"),
-            (#"{"checks": [{"id": "x", "kind": "corpus", "against": "spec", "path": "/nonexistent"}]}"#, "checks[0].path", "no such folder"),
+            (#"{"checks": [{"id": "x", "kind": "corpus", "against": "spec", "path": "/nonexistent"}]}"#, "checks[0].path", "no such file or folder"),
+            (#"{"checks": [{"id": "x", "kind": "corpus", "against": "spec", "path": ["\#(root)/Specs/traces/canonical", "\#(root)/Specs/traces/canonical"]}]}"#,
+             "checks[0].path[1]", "two traces would be named"),
+            (#"{"checks": [{"id": "x", "kind": "corpus", "against": "spec", "deviation": ["undelegate-no-wipe"]}]}"#, "checks[0].against", "against the spec"),
             (#"{"checks": [{"id": "a/b", "kind": "cover"}]}"#, "checks[0].id", "not a check id"),
             (#"{"checks": [{"id": "a", "kind": "cover"}, {"id": "a", "kind": "cover"}]}"#, "checks[1].id", "duplicate id"),
             (#"{"checks": [{"id": "a", "kind": "cover", "targets": ["T8"]}]}"#, "checks[0].targets[0]", "sometimes"),
@@ -100,5 +106,65 @@ func planError(_ text: String) -> PlanError? {
         let other = runners[1].run()
         #expect(other.baseline?.missing == [])
         #expect(other.status == .passed)
+    }
+}
+
+/// A kind for the runner's own tests: it returns what it is told to, or never returns.
+struct ScriptedCheck: CheckKind {
+    static let kind = "scripted"
+    static let summary = "a test double"
+    var obligations: [String]
+    var results: [ObligationResult]
+    var hang = false
+    init(_ entry: PlanEntry) throws { obligations = []; results = [] }
+    init(obligations: [String], results: [ObligationResult], hang: Bool = false) {
+        self.obligations = obligations; self.results = results; self.hang = hang
+    }
+    func run(_ context: CheckContext) throws -> [ObligationResult] {
+        if hang { DispatchSemaphore(value: 0).wait() }
+        return results
+    }
+}
+
+@Suite struct RunnerTests {
+    func result(_ name: String, _ v: Verdict) -> ObligationResult {
+        ObligationResult(name: name, verdict: v, method: "m", engine: "e", message: "msg")
+    }
+
+    @Test func aMissingOrUnexpectedResultIsAnInternalErrorNotAPass() {
+        let check = ScriptedCheck(obligations: ["a", "b"], results: [result("a", .holds), result("c", .holds)])
+        let plan = CheckPlan(file: "/tmp/p.json", entries: [.init(id: "s", kind: "scripted", check: check)])
+        let l = CIRunner(plan: plan, out: "/tmp").run()
+        #expect(l.obligations.map(\.id) == ["s/a", "s/b", "s/c"])
+        #expect(l.obligations.map(\.internalError) == [nil, true, true])
+        #expect(l.status == .internalError)
+    }
+
+    @Test func aCheckPastItsBudgetIsUnknownAndTheRunGoesOn() {
+        let plan = CheckPlan(file: "/tmp/p.json", entries: [
+            .init(id: "slow", kind: "scripted", timeoutSeconds: 0.2, check: ScriptedCheck(obligations: [""], results: [], hang: true)),
+            .init(id: "fast", kind: "scripted", check: ScriptedCheck(obligations: [""], results: [result("", .holds)])),
+        ])
+        let l = CIRunner(plan: plan, out: "/tmp").run()
+        #expect(l.obligations.map(\.verdict) == [.unknown, .holds])
+        #expect(l.obligations[0].message.contains("time budget"))
+        #expect(l.status == .unknown)
+    }
+
+    @Test func aThrowingCheckIsAnInternalError() {
+        struct Boom: Error {}
+        struct Throwing: CheckKind {
+            static let kind = "throwing"
+            static let summary = ""
+            init(_ entry: PlanEntry) throws {}
+            init() {}
+            var obligations: [String] { ["x"] }
+            func run(_ context: CheckContext) throws -> [ObligationResult] { throw Boom() }
+        }
+        let plan = CheckPlan(file: "/tmp/p.json", entries: [.init(id: "t", kind: "throwing", check: Throwing())])
+        let l = CIRunner(plan: plan, out: "/tmp").run()
+        #expect(l.obligations.count == 1 && l.obligations[0].internalError == true)
+        #expect(Reports.junit(l).contains("<error type=\"internal\""))
+        #expect(l.status == .internalError)
     }
 }

@@ -29,8 +29,8 @@ let smallChecks = """
     {"id": "props", "kind": "explicit", "scopes": "granules=3", "properties": ["INV-G1", "INV-L2"]},
     {"id": "covers", "kind": "cover", "scopes": ["granules=3"], "targets": ["G4", "L2"]},
     {"id": "conform", "kind": "conformance", "random": 300, "seed": 9},
-    {"id": "corpus", "kind": "corpus", "path": "\(repoRoot)/Specs/traces", "against": "spec"},
-    {"id": "corpus-impl", "kind": "corpus", "path": "\(repoRoot)/Specs/traces", "against": "impl"},
+    {"id": "corpus", "kind": "corpus", "path": "\(repoRoot)/Specs/traces/canonical", "against": "spec"},
+    {"id": "corpus-impl", "kind": "corpus", "path": "\(repoRoot)/Specs/traces/canonical", "against": "impl"},
     {"id": "host-m9", "kind": "host", "variant": "M9", "expect": "fail", "bound": 8},
     {"id": "host-fixed", "kind": "host", "variant": "fixed", "expect": "pass", "bound": 3, "properties": ["P1", "P2", "P3"]}
     """
@@ -47,7 +47,7 @@ let smallChecks = """
         #expect(rows.allSatisfy { $0["verdict"] as? String == "HOLDS" })
         let ids = rows.compactMap { $0["id"] as? String }
         #expect(ids.contains("props/INV-G1") && ids.contains("covers/INV-G4") && ids.contains("conform")
-                && ids.contains("corpus/canonical/four-starting-rtts") && ids.contains("host-m9"))
+                && ids.contains("corpus/four-starting-rtts") && ids.contains("host-m9"))
         let conform = try #require(rows.first { $0["id"] as? String == "conform" })
         #expect(conform["seed"] as? Int == 9)
         #expect(conform["engine"] as? String == "conformance: builtin")

@@ -12,8 +12,7 @@ struct ImplFields: Sendable {
     var compareState: Bool
 
     init(_ e: PlanEntry) throws {
-        let impl = try e.choice("impl", ["builtin"], default: "builtin")
-        _ = impl
+        _ = try e.choice("impl", ["builtin"], default: "builtin")   // or impl_cmd
         command = try e.optionalString("impl_cmd")
         deviations = try e.optionalStrings("deviation") ?? []
         for (i, d) in deviations.enumerated() where RMMBugs(name: d) == nil {
@@ -93,7 +92,6 @@ public struct CorpusCheck: CheckKind {
     public static let summary = "the regression corpus (a folder of traces) replayed against the spec or an implementation"
     var against: String
     var impl: ImplFields
-    var root: String
     /// (name relative to the folder without .json, path, trace)
     var traces: [(String, String, Trace)]
 
@@ -103,24 +101,39 @@ public struct CorpusCheck: CheckKind {
         if against == "spec", e.has("impl_cmd") || e.has("deviation") {
             throw e.fail("against", "an implementation is given, but the traces are replayed against the spec (use \"against\": \"impl\")")
         }
-        let given = try e.optionalString("path") ?? "traces"
-        root = e.resolve(given)
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDir), isDir.boolValue else {
-            throw e.fail("path", "\(root): no such folder")
-        }
-        let names = (FileManager.default.enumerator(atPath: root)?.compactMap { $0 as? String } ?? [])
-            .filter { $0.hasSuffix(".json") }.sorted()
-        guard !names.isEmpty else { throw e.fail("path", "\(root): no trace files (*.json) in this folder") }
+        // One folder: obligations are named by the paths below it. Several folders or files:
+        // by the folder's own name and the path below it, or by the file's name.
+        let given = try e.optionalStrings("path") ?? ["traces"]
+        guard !given.isEmpty else { throw e.fail("path", "the list is empty") }
         traces = []
-        for n in names {
-            let path = (root as NSString).appendingPathComponent(n)
-            let t: Trace
-            do { t = try Trace.load(path: path) } catch let err as TraceError {
-                throw e.fail("path", "a trace of the corpus is malformed: \(err)")
+        var names: Set<String> = []
+        for (i, g) in given.enumerated() {
+            let field = given.count == 1 ? "path" : "path[\(i)]"
+            let root = e.resolve(g)
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: root, isDirectory: &isDir) else {
+                throw e.fail(field, "\(root): no such file or folder")
             }
-            guard !t.steps.isEmpty else { throw e.fail("path", "\(path): the trace has no steps") }
-            traces.append((String(n.dropLast(5)), path, t))
+            var found: [(String, String)] = []   // (name, path)
+            if isDir.boolValue {
+                let prefix = given.count == 1 ? "" : (root as NSString).lastPathComponent + "/"
+                found = (FileManager.default.enumerator(atPath: root)?.compactMap { $0 as? String } ?? [])
+                    .filter { $0.hasSuffix(".json") }.sorted()
+                    .map { (prefix + String($0.dropLast(5)), (root as NSString).appendingPathComponent($0)) }
+                guard !found.isEmpty else { throw e.fail(field, "\(root): no trace files (*.json) in this folder") }
+            } else {
+                let name = (root as NSString).lastPathComponent
+                found = [(name.hasSuffix(".json") ? String(name.dropLast(5)) : name, root)]
+            }
+            for (name, path) in found {
+                guard names.insert(name).inserted else { throw e.fail(field, "two traces would be named '\(name)'") }
+                let t: Trace
+                do { t = try Trace.load(path: path) } catch let err as TraceError {
+                    throw e.fail(field, "a trace of the corpus is malformed: \(err)")
+                }
+                guard !t.steps.isEmpty else { throw e.fail(field, "\(path): the trace has no steps") }
+                traces.append((name, path, t))
+            }
         }
     }
 
