@@ -35,7 +35,9 @@ let package = Package(
         .target(name: "Explicit", dependencies: ["RMISpec"], swiftSettings: [.unsafeFlags(["-O"])]),
         // The CI gate: check plans, obligation kinds, the proof ledger and its reports. Its own
         // target because it drives every engine (KVMHost itself depends on RMICheck).
-        .target(name: "RMICheckCI", dependencies: ["RMISpec", "RMICheck", "RMMImpl", "KVMHost", "Explicit"]),
+        .target(name: "RMICheckCI", dependencies: ["RMISpec", "RMICheck", "RMMImpl", "KVMHost", "Explicit", "CYAML"]),
+        // YAML check plans: Debian's libyaml-dev (pkg-config `yaml-0.1`).
+        .systemLibrary(name: "CYAML", path: "Sources/CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .executableTarget(name: "rmi-check", dependencies: [
             "RMISpec", "RMICheck", "KVMHost", "Explicit", "RMICheckCI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -90,12 +90,23 @@ public struct CheckPlan: Sendable {
         return try decode(data, file: path)
     }
 
+    /// Whether `file` is read as YAML (`.yaml`, `.yml`) rather than JSON.
+    public static func isYAML(_ file: String) -> Bool {
+        let ext = (file as NSString).pathExtension.lowercased()
+        return ext == "yaml" || ext == "yml"
+    }
+
+    /// Reads a plan: YAML for a `.yaml`/`.yml` file, JSON otherwise; one decoder for both.
     public static func decode(_ data: Data, file: String) throws -> CheckPlan {
         let root: Any
-        do { root = try JSONSerialization.jsonObject(with: data) } catch {
-            throw PlanError(file: file, field: "", reason: "not valid JSON (\(error.localizedDescription))")
+        if isYAML(file) {
+            root = try PlanYAML.object(data, file: file)
+        } else {
+            do { root = try JSONSerialization.jsonObject(with: data) } catch {
+                throw PlanError(file: file, field: "", reason: "not valid JSON (\(error.localizedDescription))")
+            }
         }
-        guard let top = root as? [String: Any] else { throw PlanError(file: file, field: "", reason: "expected a JSON object") }
+        guard let top = root as? [String: Any] else { throw PlanError(file: file, field: "", reason: "expected an object (a mapping) at the top") }
         let r = PlanEntry(file: file, path: "", fields: top, directory: (file as NSString).deletingLastPathComponent)
         if let tag = try r.optionalString("format"), tag != formatTag {
             throw r.fail("format", "unknown format '\(tag)' (expected \(formatTag))")

@@ -130,7 +130,10 @@ public enum Reports {
         }
         let results: [[String: Any]] = violated.map { r in
             let rule = r.rule ?? RuleRef(id: r.kind, summary: "", location: nil)
-            let loc = rule.location ?? SourceLocation(file: "Specs/rmi-check.json", line: 1)
+            // A finding with no rule in the sources (an adapter that crashed) points at the plan.
+            let cwd = FileManager.default.currentDirectoryPath + "/"
+            let planURI = l.plan.hasPrefix(cwd) ? String(l.plan.dropFirst(cwd.count)) : l.plan
+            let loc = rule.location.map { SourceLocation(file: uriPrefix + $0.file, line: $0.line) } ?? SourceLocation(file: planURI, line: 1)
             var text = "\(r.id): \(r.message)"
             if let t = r.trace { text += " Trace: \(t)." }
             if let p = r.replay { text += " Replay: `\(p)`." }
@@ -143,7 +146,7 @@ public enum Reports {
                 "ruleId": rule.id, "ruleIndex": index[rule.id]!, "level": "error",
                 "message": ["text": text],
                 "locations": [["physicalLocation": [
-                    "artifactLocation": ["uri": uriPrefix + loc.file, "uriBaseId": "%SRCROOT%"],
+                    "artifactLocation": ["uri": loc.file, "uriBaseId": "%SRCROOT%"],
                     "region": ["startLine": loc.line],
                 ] as [String: Any]]],
                 "partialFingerprints": ["obligation/v1": r.id],

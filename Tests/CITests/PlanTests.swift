@@ -51,7 +51,7 @@ func planError(_ text: String) -> PlanError? {
             (#"{"format": "rmi-check-plan/9", "checks": []}"#, "format", "unknown format"),
             (#"{"checks": [], "colour": "blue"}"#, "colour", "unknown field"),
             (#"{"timeout_seconds": -1, "checks": []}"#, "timeout_seconds", "positive"),
-            (#"[1, 2]"#, "", "expected a JSON object"),
+            (#"[1, 2]"#, "", "expected an object"),
             (#"{"checks": "#, "", "not valid JSON"),
         ]
         for (text, field, reason) in cases {

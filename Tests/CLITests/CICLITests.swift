@@ -184,6 +184,32 @@ let smallChecks = """
         #expect(e4.contains("/nonexistent/plan.json: cannot read"))
     }
 
+    @Test func aYAMLPlanRuns() throws {
+        let dir = try planFolder("")
+        try """
+            checks:
+              - id: props
+                kind: explicit
+                scopes: granules=2
+                properties: [G1, G2]
+            """.write(toFile: dir + "/plan.yaml", atomically: true, encoding: .utf8)
+        let (code, out, err) = try rmiCheck(["ci", "--plan", dir + "/plan.yaml", "--out", dir + "/out"])
+        #expect(code == 0, "\(out)\n\(err)")
+        #expect(try ledgerRows(dir).compactMap { $0["id"] as? String } == ["props/INV-G1", "props/INV-G2"])
+    }
+
+    @Test func anAdapterThatAnswersGarbageIsAViolationNeverAPass() throws {
+        let dir = try planFolder(#"{"checks": [{"id": "garbage", "kind": "conformance", "impl_cmd": "echo garbage; exit 3", "random": 100}]}"#)
+        let (code, out, _) = try rmiCheck(["ci", "--plan", dir + "/plan.json", "--out", dir + "/out"])
+        #expect(code == 1)
+        #expect(out.contains("VIOLATED  garbage: implementation malformed reply"))
+        // No rule in the sources: the SARIF result points at the plan.
+        let run = try #require((try json(dir + "/out/results.sarif")["runs"] as? [[String: Any]])?.first)
+        let result = try #require((run["results"] as? [[String: Any]])?.first)
+        let phys = try #require((result["locations"] as? [[String: Any]])?.first?["physicalLocation"] as? [String: Any])
+        #expect(((phys["artifactLocation"] as? [String: Any])?["uri"] as? String)?.hasSuffix("plan.json") == true)
+    }
+
     @Test func aHostMutationThatMustFailButHoldsFailsTheGate() throws {
         // The fixed flow "must fail" on P13: it does not, so the gate fails (bounded: UNKNOWN).
         let dir = try planFolder(#"{"checks": [{"id": "h", "kind": "host", "variant": "fixed", "expect": "fail", "bound": 3, "properties": ["P13"]}]}"#)
