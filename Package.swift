@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "RMICheck", targets: ["RMICheck"]),
         .library(name: "KVMHost", targets: ["KVMHost"]),
         .library(name: "Explicit", targets: ["Explicit"]),
+        .library(name: "RMICheckCI", targets: ["RMICheckCI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -32,8 +33,13 @@ let package = Package(
         .target(name: "KVMHost", dependencies: ["RMISpec", "RMICheck"], swiftSettings: [.unsafeFlags(["-O"])]),
         // Explicit-state search over the spec's concrete face.
         .target(name: "Explicit", dependencies: ["RMISpec"], swiftSettings: [.unsafeFlags(["-O"])]),
+        // The CI gate: check plans, obligation kinds, the proof ledger and its reports. Its own
+        // target because it drives every engine (KVMHost itself depends on RMICheck).
+        .target(name: "RMICheckCI", dependencies: ["RMISpec", "RMICheck", "RMMImpl", "KVMHost", "Explicit", "CYAML"]),
+        // YAML check plans: Debian's libyaml-dev (pkg-config `yaml-0.1`).
+        .systemLibrary(name: "CYAML", path: "Sources/CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .executableTarget(name: "rmi-check", dependencies: [
-            "RMISpec", "RMICheck", "KVMHost", "Explicit",
+            "RMISpec", "RMICheck", "KVMHost", "Explicit", "RMICheckCI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // An example adapter: RMMImpl served over the line protocol of docs/impl-protocol.md.
@@ -46,5 +52,6 @@ let package = Package(
         .testTarget(name: "KVMHostTests", dependencies: ["KVMHost", "RMICheck", "RMISpec"]),
         .testTarget(name: "CLITests", dependencies: ["rmi-check"]),
         .testTarget(name: "ExplicitTests", dependencies: ["Explicit", "RMISpec"]),
+        .testTarget(name: "CITests", dependencies: ["RMICheckCI", "RMISpec"]),
     ]
 )
