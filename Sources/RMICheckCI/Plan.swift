@@ -30,10 +30,10 @@ public protocol CheckKind: Sendable {
     func run(_ context: CheckContext) throws -> [ObligationResult]
 }
 
-/// The kinds a plan may use. The symbolic engines add `prove`, `bmc` and `cover-symbolic` here.
+/// The kinds a plan may use.
 public enum CheckKinds {
     public static let all: [any CheckKind.Type] = [
-        ExplicitCheck.self, CoverCheck.self, ConformanceCheck.self, CorpusCheck.self, HostCheck.self,
+        ExplicitCheck.self, CoverCheck.self, ConformanceCheck.self, CorpusCheck.self, HostCheck.self, BMCCheck.self,
     ]
     public static func named(_ kind: String) -> (any CheckKind.Type)? { all.first { $0.kind == kind } }
 }

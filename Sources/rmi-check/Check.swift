@@ -5,7 +5,7 @@ import RMISpec
 
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check every property and cover of the spec over a bounded scope.",
+        abstract: "Check every property and cover of the spec over a bounded scope (explicit search or BMC).",
         discussion: """
             --engine explicit: breadth-first explicit-state search of the spec's concrete face. \
             Each reached state is canonicalised (the pool's Granules renamed so that symmetric \
@@ -31,9 +31,24 @@ struct Check: ParsableCommand {
             the Realms' VMIDs (--no-realm-symmetry: Granules only). The result (counts, \
             witnesses, shortest traces) is the same for any number of --workers.
 
+            --engine bmc: bounded model checking with Z3. The spec's transition relation is \
+            unrolled to --depth (default 4) calls from the initial state: at each step the \
+            Host may rewrite NS memory and the contents of the Granules it can access, then \
+            calls any command (--commands restricts them) with any 64-bit arguments and, \
+            for REC_ENTER, any Realm action. The scope is the symbolic one \
+            (--scope granules=6,realms=1,recs=2,entries=4,aux=1: Granule slots at \
+            0x80000000 + 4 KB * i, at most that many Realms and RECs, the first `entries` RTT \
+            entries tracked one by one). Depth by depth, the first violation found is a \
+            shortest one; it and every cover witness are replayed on the concrete interpreter \
+            before they are shown (a trace that does not replay is an internal error, exit \
+            3). HOLDS means "no run of at most --depth calls in the scope violates it"; a \
+            query the solver cannot decide (--timeout, --rlimit, --budget) is UNKNOWN, never \
+            a pass. With --spec-option weaken-..., a deliberately weakened spec is checked, \
+            and also the target REFINES-SPEC: every step of it is a step the spec allows.
+
             Exit codes: 0 every property holds, 1 a property is violated, 2 undecided (a \
-            `sometimes` property not reached), 3 internal error (a trace that does not \
-            replay), 65 bad scope or property name.
+            `sometimes` property not reached, a solver UNKNOWN, a cover not reached), 3 \
+            internal error (a trace that does not replay), 65 bad scope or property name.
             """)
 
     enum Engine: String, ExpressibleByArgument, CaseIterable {

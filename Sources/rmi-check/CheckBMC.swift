@@ -6,7 +6,7 @@ import RMISpec
 extension Check {
     func runBMC(_ props: [Invariant]) throws {
         let settings = try solver.settings(scope: scope, properties: props, quiet: quiet)
-        let k = depth ?? 8
+        let k = depth ?? 4
         note("check: bounded model checking, scope \(settings.scope), depth <= \(k), seed \(settings.seed)"
              + (settings.timeoutMs.map { ", \($0) ms per query" } ?? "") + (settings.budgetSeconds.map { ", budget \(Int($0)) s" } ?? ""))
         let report: BoundedModelChecker.Report

@@ -32,8 +32,11 @@ func planError(_ text: String) -> PlanError? {
 
     @Test func decodingErrorsNameTheFieldAndTheReason() {
         let cases: [(String, String, String)] = [
-            (#"{"checks": [{"id": "x", "kind": "bmc"}]}"#, "checks[0].kind", "unknown kind 'bmc'"),
-            (#"{"checks": [{"id": "x", "kind": "explicit", "scopes": "granules=99"}]}"#, "checks[0].scopes", "must be in 1...16"),
+            (#"{"checks": [{"id": "x", "kind": "prove-it"}]}"#, "checks[0].kind", "unknown kind 'prove-it'"),
+            (#"{"checks": [{"id": "x", "kind": "bmc", "scope": "granules=99"}]}"#, "checks[0].scope", "out of range"),
+            (#"{"checks": [{"id": "x", "kind": "bmc", "commands": ["RMI_NOPE"]}]}"#, "checks[0].commands[0]", "unknown command"),
+            (#"{"checks": [{"id": "x", "kind": "bmc", "spec_options": ["weaken-all"]}]}"#, "checks[0].spec_options[0]", "unknown option"),
+            (#"{"checks": [{"id": "x", "kind": "explicit", "scopes": "granules=99"}]}"#, "checks[0].scopes", "out of range 1...16"),
             (#"{"checks": [{"id": "x", "kind": "explicit", "properties": ["INV-Q1"]}]}"#, "checks[0].properties[0]", "unknown property 'INV-Q1'"),
             (#"{"checks": [{"id": "x", "kind": "conformance"}]}"#, "checks[0].random", "missing"),
             (#"{"checks": [{"id": "x", "kind": "conformance", "random": "many"}]}"#, "checks[0].random", "expected an integer"),

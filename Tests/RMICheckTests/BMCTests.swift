@@ -1,0 +1,105 @@
+import Testing
+import Foundation
+import RMISpec
+@testable import RMICheck
+
+/// Bounded model checking on small scopes and alphabets (each query is a fraction of a
+/// second); the full-alphabet and deeper runs are benchmarks, not tests.
+@Suite struct BMCTests {
+    func settings(_ scope: String, _ commands: [RMICommand], _ props: [Invariant], options: SpecOptions = []) throws -> SymbolicSettings {
+        var s = SymbolicSettings()
+        s.scope = try Scope(parsing: scope)
+        s.commands = commands
+        s.properties = props
+        s.specOptions = options
+        s.seed = 1
+        return s
+    }
+
+    func outcome(_ r: BoundedModelChecker.Report, _ name: String) -> PropertyOutcome? {
+        r.outcomes.first { $0.target.name == name }
+    }
+
+    @Test func granuleCommandsKeepTheirInvariantsAndReachTheirCovers() throws {
+        let s = try settings("granules=2,realms=0,recs=0,entries=1", [.granuleDelegate, .granuleUndelegate],
+                             [.g1, .g2, .g5, .l2, .l4])
+        let r = try BoundedModelChecker(settings: s, depth: 3).run()
+        #expect(r.depthReached == 3)
+        // G5's cover needs an RD: Granule commands alone never reach it (a vacuous pass,
+        // which the CLI reports as undecided).
+        if case .unreachable(let b)? = outcome(r, "INV-G5")?.cover { #expect(b == 3) } else {
+            Issue.record("INV-G5 cover: \(String(describing: outcome(r, "INV-G5")?.cover))")
+        }
+        for o in r.outcomes where o.target.name != "INV-G5" {
+            guard case .holds(let b) = o.verdict else { Issue.record("\(o.target.name): \(o.verdict.name)"); continue }
+            #expect(b == 3)
+            guard case .reached(let t)? = o.cover else { Issue.record("\(o.target.name): cover \(String(describing: o.cover))"); continue }
+            // The witness replays and shows the cover target.
+            #expect(t.replay().mismatch == nil)
+            #expect(t.checkProperties([o.target.property!]).covered.contains(o.target.property!))
+        }
+        // L2's cover is a successful UNDELEGATE: DELEGATE first, so the shortest witness has 2 calls.
+        if case .reached(let t)? = outcome(r, "INV-L2")?.cover { #expect(t.steps.count == 2) }
+    }
+
+    @Test func undelegateOfAnyStateIsFoundWithAShortestReplayedTrace() throws {
+        let s = try settings("granules=2,realms=0,recs=0,entries=1", [.granuleDelegate, .granuleUndelegate], [.l2],
+                             options: .weakenUndelegateAnyState)
+        let r = try BoundedModelChecker(settings: s, depth: 3).run()
+        for name in ["INV-L2", "REFINES-SPEC"] {
+            guard case .violated(let t)? = outcome(r, name)?.verdict else {
+                Issue.record("\(name): \(String(describing: outcome(r, name)?.verdict.name))"); continue
+            }
+            // One call: undelegating a Granule that is not DELEGATED succeeds.
+            #expect(t.steps.count == 1)
+            guard case .call(let c) = t.steps[0] else { Issue.record("not a call"); continue }
+            #expect(c.command == .granuleUndelegate)
+            #expect(t.options.contains(.weakenUndelegateAnyState))
+            #expect(t.replay().mismatch == nil)
+            // On the spec itself the same call fails with gran_state.
+            let spec = RMISpec.step(SpecState(platform: t.platform), .granuleUndelegate, c.args)
+            #expect(spec.failing.contains("gran_state"))
+        }
+        let l2 = outcome(r, "INV-L2")
+        if case .violated(let t)? = l2?.verdict {
+            #expect(t.checkProperties([.l2]).violations.contains { $0.step == 0 })
+        }
+    }
+
+    /// A DELEGATED Granule is already zero (INV-G5), so on the spec the wipe at UNDELEGATE
+    /// cannot be observed: the weakened spec still refines the spec.
+    @Test func undelegateWithoutWipeIsUnobservableOnTheSpec() throws {
+        let s = try settings("granules=2,realms=0,recs=0,entries=1", [.granuleDelegate, .granuleUndelegate], [.g5],
+                             options: .weakenUndelegateNoWipe)
+        let r = try BoundedModelChecker(settings: s, depth: 3).run()
+        guard case .holds(let b)? = outcome(r, "REFINES-SPEC")?.verdict else {
+            Issue.record("REFINES-SPEC: \(String(describing: outcome(r, "REFINES-SPEC")?.verdict.name))"); return
+        }
+        #expect(b == 3)
+        #expect(outcome(r, "REFINES-SPEC")?.cover?.isReached == true)
+    }
+
+    @Test func aSpentResourceLimitIsUnknownNotAPass() throws {
+        var s = try settings("granules=2,realms=0,recs=0,entries=1", [.granuleDelegate, .granuleUndelegate], [.g1, .l2])
+        s.rlimit = 1
+        let r = try BoundedModelChecker(settings: s, depth: 3).run()
+        #expect(!r.outcomes.isEmpty)
+        for o in r.outcomes {
+            if case .unknown = o.verdict { continue }
+            Issue.record("\(o.target.name): \(o.verdict.name) under rlimit 1")
+        }
+    }
+
+    /// RTT_MAP_UNPROTECTED at a Protected IPA needs a Realm: four calls, about a minute.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["RMI_CHECK_SLOW_TESTS"] == "1"))
+    func mapUnprotectedInParIsFound() throws {
+        let s = try settings("granules=3,realms=1,recs=0,entries=2", [.granuleDelegate, .realmCreate, .rttMapUnprotected], [.t3],
+                             options: .weakenMapUnprotectedInPar)
+        let r = try BoundedModelChecker(settings: s, depth: 4).run()
+        guard case .violated(let t)? = outcome(r, "INV-T3")?.verdict else {
+            Issue.record("INV-T3: \(String(describing: outcome(r, "INV-T3")?.verdict.name))"); return
+        }
+        #expect(t.steps.count == 4)
+        #expect(t.checkProperties([.t3]).violations.contains { $0.step == 3 })
+    }
+}
