@@ -103,15 +103,7 @@ struct Check: ParsableCommand {
             note("rmi-check: --scope: \(error)")
             throw Exit.badInput
         }
-        var props: [Invariant] = []
-        for name in property {
-            let want = name.uppercased().hasPrefix("INV-") ? name.uppercased() : "INV-" + name.uppercased()
-            guard let p = Invariant(rawValue: want), p.kind != .implementation else {
-                note("rmi-check: unknown property '\(name)' (known: \(Invariant.specProperties.map(\.rawValue).joined(separator: ", ")))")
-                throw Exit.badInput
-            }
-            props.append(p)
-        }
+        let props = try parseProperties(property)
         if let d = depth, d < 0 { note("rmi-check: --depth must be >= 0"); throw Exit.badInput }
         if let m = maxStates, m <= 0 { note("rmi-check: --max-states must be > 0"); throw Exit.badInput }
         if let w = workers, w <= 0 { note("rmi-check: --workers must be > 0"); throw Exit.badInput }

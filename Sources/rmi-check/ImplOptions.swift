@@ -6,8 +6,8 @@ import RMMImpl
 
 /// Which implementation to check, shared by `conform` and `replay`.
 struct ImplOptions: ParsableArguments {
-    @Option(name: .long, help: "The built-in implementation RMM: builtin.")
-    var impl: String = "builtin"
+    @Option(name: .long, help: "The built-in implementation RMM: builtin (the default where an implementation is needed).")
+    var impl: String?
 
     @Option(name: .customLong("impl-cmd"), help: ArgumentHelp(
         "Check an RMM run as a separate process speaking the line protocol of docs/impl-protocol.md.",
@@ -23,13 +23,16 @@ struct ImplOptions: ParsableArguments {
     var timeout: Double = 5
 
     func validate() throws {
-        guard impl == "builtin" else { throw ValidationError("--impl: unknown implementation '\(impl)' (known: builtin; use --impl-cmd for others)") }
+        if let impl, impl != "builtin" { throw ValidationError("--impl: unknown implementation '\(impl)' (known: builtin; use --impl-cmd for others)") }
         for d in deviation where RMMBugs(name: d) == nil {
             throw ValidationError("--deviation: unknown deviation '\(d)' (known: \(RMMBugs.named.map(\.name).joined(separator: ", ")))")
         }
         if implCmd != nil && !deviation.isEmpty { throw ValidationError("--deviation applies to the built-in RMM only") }
         if timeout <= 0 { throw ValidationError("--timeout must be positive") }
     }
+
+    /// Whether an implementation was named at all (for commands where it is optional).
+    var given: Bool { impl != nil || implCmd != nil || !deviation.isEmpty }
 
     /// The implementation; the built-in RMM runs on `platform`, an external one announces its own.
     func make(platform: Platform = .standard) throws -> any RMMUnderTest {

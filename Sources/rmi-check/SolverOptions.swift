@@ -5,7 +5,7 @@ import RMISpec
 
 /// The options every symbolic engine takes (check --engine bmc, prove, cover).
 struct SolverOptions: ParsableArguments {
-    @Option(name: .long, help: "Seconds per solver query (wall clock; a backstop). A query that runs out is UNKNOWN.")
+    @Option(name: .customLong("query-timeout"), help: "Seconds per solver query (wall clock; a backstop). A query that runs out is UNKNOWN.")
     var timeout: Double?
 
     @Option(name: .long, help: "Z3 resource limit per query (reproducible, unlike --timeout).")
@@ -24,7 +24,7 @@ struct SolverOptions: ParsableArguments {
     var commands: String?
 
     func validate() throws {
-        if let t = timeout, !(t > 0) { throw ValidationError("--timeout must be > 0 seconds") }
+        if let t = timeout, !(t > 0) { throw ValidationError("--query-timeout must be > 0 seconds") }
         if let b = budget, !(b > 0) { throw ValidationError("--budget must be > 0 seconds") }
     }
 

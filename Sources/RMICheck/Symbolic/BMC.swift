@@ -55,38 +55,7 @@ public struct BoundedModelChecker: Sendable {
             var seconds: [Double] = []
             let start = Date()
             var reached = -1
-            var literal = 0
-
-            /// Asks for any of `names` at this depth until none is left or the solver stops
-            /// deciding; `found` gets each model and the targets it satisfies.
-            func hunt(_ names: [String], _ terms: [String: Term],
-                      found: (Model, [String]) throws -> Void) throws -> (remaining: [String], unknown: String?) {
-                var open = names.filter { terms[$0] != nil }
-                let absent = names.filter { terms[$0] == nil }
-                while !open.isEmpty {
-                    literal += 1
-                    let act = ctx.boolConst("rmi!act\(literal)")
-                    try solver.assert(ctx.implies(act, ctx.or(open.map { terms[$0]! })))
-                    let r = try solver.check(assumptions: [act])
-                    let model = r == .sat ? try solver.model() : nil
-                    try solver.assert(ctx.not(act))
-                    switch r {
-                    case .sat:
-                        let model = model!
-                        let hit = try open.filter { try model.boolValue(terms[$0]!) }
-                        guard !hit.isEmpty else {
-                            throw SymbolicInternalError(message: "a model of a disjunction satisfies none of its terms")
-                        }
-                        try found(model, hit)
-                        open.removeAll { hit.contains($0) }
-                    case .unsat:
-                        return (open + absent, nil)
-                    case .unknown(let reason):
-                        return (open + absent, reason)
-                    }
-                }
-                return (absent, nil)
-            }
+            let search = Hunter(solver)
 
             for d in 0...depth {
                 if openBad.isEmpty && openCover.isEmpty { break }
@@ -100,7 +69,7 @@ public struct BoundedModelChecker: Sendable {
                 let step = d == 0 ? u.initialDepth() : u.extend()
                 for t in step.transition { try solver.assert(t) }
 
-                let bad = try hunt(openBad, step.bad) { model, hit in
+                let bad = try search.hunt(openBad, step.bad) { model, hit in
                     let t = try u.trace(model, length: d, description: "BMC counterexample to \(hit.joined(separator: ", ")) at depth \(d), scope \(s.scope), seed \(s.seed)")
                     for p in hit {
                         try t.confirm(p, cover: false, engine: "bmc")
@@ -112,7 +81,7 @@ public struct BoundedModelChecker: Sendable {
                     for p in openBad { verdicts[p] = .unknown(reason: "solver: \(reason) at depth \(d); holds up to depth \(d - 1)") }
                     openBad = []
                 }
-                let cov = try hunt(openCover, step.cover) { model, hit in
+                let cov = try search.hunt(openCover, step.cover) { model, hit in
                     let t = try u.trace(model, length: d, description: "BMC witness for the cover target of \(hit.joined(separator: ", ")) at depth \(d), scope \(s.scope), seed \(s.seed)")
                     for p in hit {
                         try t.confirm(p, cover: true, engine: "bmc")
@@ -145,5 +114,46 @@ public struct BoundedModelChecker: Sendable {
             }
             return Report(outcomes: outcomes, secondsPerDepth: seconds, depthReached: reached)
         }
+    }
+}
+
+/// Asks one incremental solver, under a fresh activation literal per question, for a model
+/// of any of a set of named terms; retires each literal after its answer.
+final class Hunter {
+    let solver: Solver
+    private var literal = 0
+    init(_ solver: Solver) { self.solver = solver }
+
+    /// Asks for any of `names` (those with a term in `terms`) until none is left or the
+    /// solver stops deciding; `found` gets each model and the names it satisfies. Returns
+    /// the names not found and, if the solver gave up, its reason.
+    func hunt(_ names: [String], _ terms: [String: Term],
+              found: (Model, [String]) throws -> Void) throws -> (remaining: [String], unknown: String?) {
+        let ctx = solver.context
+        var open = names.filter { terms[$0] != nil }
+        let absent = names.filter { terms[$0] == nil }
+        while !open.isEmpty {
+            literal += 1
+            let act = ctx.boolConst("rmi!act\(literal)")
+            try solver.assert(ctx.implies(act, ctx.or(open.map { terms[$0]! })))
+            let r = try solver.check(assumptions: [act])
+            let model = r == .sat ? try solver.model() : nil
+            try solver.assert(ctx.not(act))
+            switch r {
+            case .sat:
+                let model = model!
+                let hit = try open.filter { try model.boolValue(terms[$0]!) }
+                guard !hit.isEmpty else {
+                    throw SymbolicInternalError(message: "a model of a disjunction satisfies none of its terms")
+                }
+                try found(model, hit)
+                open.removeAll { hit.contains($0) }
+            case .unsat:
+                return (open + absent, nil)
+            case .unknown(let reason):
+                return (open + absent, reason)
+            }
+        }
+        return (absent, nil)
     }
 }

@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+
+/// `check --engine bmc` and `cover` on scopes and alphabets small enough for a test.
+@Suite struct SymbolicCLITests {
+    func tmp(_ name: String) -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("rmi-check-\(name)-\(UInt32.random(in: 0...UInt32.max))").path
+    }
+    let tiny = ["--scope", "granules=2,realms=0,recs=0,entries=1", "--commands", "GRANULE_DELEGATE,GRANULE_UNDELEGATE"]
+
+    @Test func bmcHoldsWithCoversAndPrintsTimesPerDepth() throws {
+        let (code, stdout, stderr) = try rmiCheck(["check", "--engine", "bmc", "--depth", "3", "--property", "G1",
+                                                   "--property", "L2", "--seed", "3", "--out", tmp("bmc")] + tiny)
+        #expect(code == 0, "\(stdout)\n\(stderr)")
+        #expect(stdout.contains("HOLDS     INV-G1 (always), all runs of <= 3 calls; cover reached in 1 steps"))
+        #expect(stdout.contains("HOLDS     INV-L2 (step), all runs of <= 3 calls; cover reached in 2 steps"))
+        #expect(stdout.contains("seconds per depth: 0:"))
+        #expect(stderr.contains("seed 3"))
+    }
+
+    /// A weakened spec: the violation is found, written, and `replay` reproduces it.
+    @Test func bmcFindsAWeakeningAndTheTraceReplays() throws {
+        let out = tmp("bmc-weak")
+        let (code, stdout, stderr) = try rmiCheck(["check", "--engine", "bmc", "--depth", "2", "--property", "L2",
+                                                   "--spec-option", "weaken-undelegate-any-state", "--out", out] + tiny)
+        #expect(code == 1, "\(stdout)\n\(stderr)")
+        #expect(stdout.contains("VIOLATED  INV-L2 (step)"))
+        #expect(stdout.contains("VIOLATED  REFINES-SPEC (step)"))
+        let path = (out as NSString).appendingPathComponent("bmc-INV-L2.json")
+        let (rc, rout, rerr) = try rmiCheck(["replay", path])
+        #expect(rc == 0, "\(rout)\n\(rerr)")
+    }
+
+    /// The CLI never turns a solver that gave up into a pass.
+    @Test func bmcUnderATinyResourceLimitIsUnknown() throws {
+        let (code, stdout, _) = try rmiCheck(["check", "--engine", "bmc", "--depth", "2", "--property", "G1",
+                                              "--rlimit", "1", "--quiet", "--out", tmp("bmc-rlimit")] + tiny)
+        #expect(code == 2)
+        #expect(stdout.contains("UNKNOWN   INV-G1"))
+        #expect(!stdout.contains("HOLDS"))
+    }
+
+    @Test func coverReachesEveryGranuleLabelAndTheBuiltinAgrees() throws {
+        let out = tmp("cover")
+        let (code, stdout, stderr) = try rmiCheck(["cover", "--depth", "2", "--property", "G1", "--impl", "builtin",
+                                                   "--quiet", "--out", out] + tiny)
+        #expect(code == 0, "\(stdout)\n\(stderr)")
+        for label in ["gran_align", "gran_bound", "gran_state", "gran_gpt", "success"] {
+            #expect(stdout.contains("REACHED      RMI_GRANULE_DELEGATE/\(label)"), "\(label)")
+        }
+        #expect(stdout.contains("10 of 10 targets reached"))
+        #expect(stdout.contains("10 witnesses agree on the implementation, 0 differ"))
+        #expect(FileManager.default.fileExists(atPath: (out as NSString).appendingPathComponent("RMI_GRANULE_UNDELEGATE--success.json")))
+    }
+
+    @Test func badSymbolicInputIsExit65() throws {
+        let (c1, _, e1) = try rmiCheck(["check", "--engine", "bmc", "--scope", "granules=2,colours=1"])
+        #expect(c1 == 65)
+        #expect(e1.contains("unknown key \"colours\""))
+        let (c2, _, e2) = try rmiCheck(["cover", "--commands", "RMI_NOPE"])
+        #expect(c2 == 65)
+        #expect(e2.contains("unknown command"))
+        let (c3, _, e3) = try rmiCheck(["check", "--engine", "bmc", "--spec-option", "weaken-everything"])
+        #expect(c3 == 65)
+        #expect(e3.contains("unknown option"))
+    }
+}
