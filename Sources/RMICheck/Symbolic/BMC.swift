@@ -136,7 +136,11 @@ final class Hunter {
             literal += 1
             let act = ctx.boolConst("rmi!act\(literal)")
             try solver.assert(ctx.implies(act, ctx.or(open.map { terms[$0]! })))
-            let r = try solver.check(assumptions: [act])
+            let r: CheckResult
+            do { r = try solver.check(assumptions: [act]) } catch let e as Z3Error {
+                // Z3 gave up with an error (out of memory, say): undecided, never a pass.
+                return (open + absent, "solver error: \(e)")
+            }
             let model = r == .sat ? try solver.model() : nil
             try solver.assert(ctx.not(act))
             switch r {

@@ -45,12 +45,14 @@ final class Unrolling {
     private(set) var states: [SymbolicState]
     private(set) var steps: [Step] = []
 
-    init(scope: Scope, options: SpecOptions, alphabet: [RMICommand] = RMICommand.allCases, properties: [Invariant]) {
+    /// From the scope's initial state, or from `start` (an arbitrary state, for induction).
+    init(scope: Scope, options: SpecOptions, alphabet: [RMICommand] = RMICommand.allCases, properties: [Invariant],
+         start: SymbolicState? = nil) {
         self.scope = scope
         self.options = options
         self.alphabet = alphabet
         self.properties = properties
-        states = [SymbolicState.initial(scope: scope, options: options)]
+        states = [start ?? SymbolicState.initial(scope: scope, options: options)]
     }
 
     var depth: Int { steps.count }

@@ -118,3 +118,22 @@ extension SymbolicState {
         return (r, eqs)
     }
 }
+
+extension SymbolicState {
+    /// Each slot holds a Realm, REC or RTT object exactly when its Granule is in state RD,
+    /// REC or RTT: what every reachable state satisfies (commands write an object together
+    /// with its Granule's state change, and a state change away deletes it). Induction
+    /// assumes it in its pre-states and proves it like a property.
+    public var objectsMatchGranuleStates: Term {
+        var ok = env.tru
+        func holds(_ s: GranuleSlot, _ g: GranuleState) -> Term {
+            env.eqAny(s.state, env.lit(g.rawValue, width: Self.stateWidth))
+        }
+        for s in slots {
+            ok = Symbolic.and(ok, env.eqAny(s.realmPresent, holds(s, .rd)))
+            ok = Symbolic.and(ok, env.eqAny(s.recPresent, holds(s, .rec)))
+            ok = Symbolic.and(ok, env.eqAny(s.rttPresent, holds(s, .rtt)))
+        }
+        return ok
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import RMISpec
+import SMT
+
+/// Unbounded proofs by k-induction over a scope, with every `always` and `step` property
+/// of the spec as the strengthening. A property is PROVED when the base case (no run of
+/// fewer than k calls violates it: BMC) and the inductive step (from any well-formed state
+/// of the scope in which all the invariants hold for k - 1 steps, the next step keeps it)
+/// are both UNSAT. When the step is SAT, the pre-state of the model is a counterexample to
+/// induction (CTI): a state the invariants allow from which one call breaks the property;
+/// either it is unreachable (add a lemma that excludes it) or it is a real bug that a deeper
+/// BMC will find. The verdict is then UNKNOWN, never a pass.
+public struct InductionProver: Sendable {
+    public var settings: SymbolicSettings
+    public var k: Int
+    /// The invariants assumed in the step's first k states (default: every `always` and
+    /// `step` property of the spec).
+    public var strengthening: [Invariant]
+
+    /// How deep the base case's BMC also looks for each property's cover target (and,
+    /// deeper than k - 1, for violations: a stronger base case).
+    public var coverDepth: Int
+
+    public init(settings: SymbolicSettings, k: Int = 1, strengthening: [Invariant]? = nil, coverDepth: Int = 3) {
+        self.settings = settings
+        self.coverDepth = coverDepth
+        self.k = max(1, k)
+        self.strengthening = (strengthening ?? Invariant.specProperties).filter { $0.kind == .always || $0.kind == .step }
+    }
+
+    /// A counterexample to induction: the state before the failing step (as the changes
+    /// from the initial state) and the step.
+    public struct CTI: Sendable {
+        public var property: String
+        public var preState: [String]
+        public var step: Trace
+    }
+
+    public struct Report: Sendable {
+        public var outcomes: [PropertyOutcome]
+        public var ctis: [CTI]
+        public var baseSeconds: Double
+        public var stepSeconds: Double
+    }
+
+    public func run(token: CancellationToken = CancellationToken()) throws -> Report {
+        // Base case and covers: BMC to depth k - 1 (plus the covers, to show each property
+        // is not vacuous, to a few more steps).
+        let t0 = Date()
+        var baseSettings = settings
+        baseSettings.covers = true
+        let base = try BoundedModelChecker(settings: baseSettings, depth: max(k - 1, coverDepth)).run(token: token)
+        let baseSeconds = Date().timeIntervalSince(t0)
+        let me = self
+        let t1 = Date()
+        var (outcomes, ctis) = try runZ3Blocking(token: token) { token in try me.inductiveStep(token, base: base.outcomes) }
+        let stepSeconds = Date().timeIntervalSince(t1)
+        for i in outcomes.indices { outcomes[i].cover = base.outcomes.first { $0.target == outcomes[i].target }?.cover }
+        return Report(outcomes: outcomes, ctis: ctis, baseSeconds: baseSeconds, stepSeconds: stepSeconds)
+    }
+
+    private func inductiveStep(_ token: CancellationToken, base: [PropertyOutcome]) throws -> ([PropertyOutcome], [CTI]) {
+        let ctx = Context(cancellation: token)
+        let s = settings
+        let strengthening = self.strengthening
+        return try Symbolic.withContext(ctx) {
+            let start = SymbolicState.fresh(scope: s.scope, prefix: "i0", options: s.specOptions)
+            let u = Unrolling(scope: s.scope, options: s.specOptions, alphabet: s.commands,
+                              properties: Array(Set(strengthening + s.properties)).sorted { $0.rawValue < $1.rawValue },
+                              start: start)
+            let solver = Solver(ctx, logic: "QF_BV")
+            try solver.setSeed(s.seed)
+            if let ms = s.timeoutMs { try solver.setTimeout(ms: ms) }
+            if let r = s.rlimit { try solver.setRlimit(r) }
+            try solver.assert(start.wellFormed)
+            var depth = u.initialDepth()
+            for j in 1...k {
+                // The invariants hold in state j - 1 (and on step j - 1), and so does the
+                // encoding lemma.
+                for p in strengthening { if let b = depth.bad[p.rawValue] { try solver.assert(ctx.not(b)) } }
+                try solver.assert(u.states[j - 1].objectsMatchGranuleStates)
+                depth = u.extend()
+                for t in depth.transition { try solver.assert(t) }
+            }
+            var outcomes: [PropertyOutcome] = []
+            var ctis: [CTI] = []
+
+            // The encoding lemma is assumed above, so it must be inductive itself (it holds
+            // in the initial state by construction); otherwise nothing below is proved.
+            let lemmaAct = ctx.boolConst("rmi!ind.objects")
+            try solver.assert(ctx.implies(lemmaAct, ctx.not(u.states[k].objectsMatchGranuleStates)))
+            let lemma: CheckResult
+            do { lemma = try solver.check(assumptions: [lemmaAct]) } catch let e as Z3Error { lemma = .unknown(reason: "solver error: \(e)") }
+            try solver.assert(ctx.not(lemmaAct))
+            if lemma != .unsat {
+                let why = lemma == .sat ? "the encoding lemma (objects match Granule states) is not \(k)-inductive"
+                    : "the encoding lemma (objects match Granule states) is undecided: \(lemma)"
+                return (s.properties.filter { $0.kind == .always || $0.kind == .step }.map { p in
+                    base.first { $0.target == CheckTarget(p) }.flatMap { b -> PropertyOutcome? in
+                        if case .violated = b.verdict { return b } else { return nil }
+                    } ?? PropertyOutcome(target: CheckTarget(p), verdict: .unknown(reason: why))
+                }, [])
+            }
+            for p in s.properties where p.kind == .always || p.kind == .step {
+                let target = CheckTarget(p)
+                if let b = base.first(where: { $0.target == target }), case .violated = b.verdict {
+                    outcomes.append(b)
+                    continue
+                }
+                if let b = base.first(where: { $0.target == target }), case .unknown(let r) = b.verdict {
+                    outcomes.append(PropertyOutcome(target: target, verdict: .unknown(reason: "base case: \(r)")))
+                    continue
+                }
+                guard let bad = depth.bad[p.rawValue] else { continue }
+                let act = ctx.boolConst("rmi!ind.\(p.rawValue)")
+                try solver.assert(ctx.implies(act, bad))
+                let r: CheckResult
+                do { r = try solver.check(assumptions: [act]) } catch let e as Z3Error {
+                    r = .unknown(reason: "solver error: \(e)")
+                }
+                switch r {
+                case .unsat:
+                    outcomes.append(PropertyOutcome(target: target, verdict: .proved(
+                        method: "\(k)-induction (base case and covers by BMC to depth \(max(k - 1, coverDepth))) with \(strengthening.count == 27 ? "every INV-*" : strengthening.map(\.rawValue).joined(separator: ", ")) as strengthening",
+                        coverage: "every state of the scope \(s.scope)")))
+                case .sat:
+                    let model = try solver.model()
+                    let pre = try u.states[0].concretize(model)
+                    let initial = SpecState(platform: pre.platform, options: pre.options)
+                    let stepTrace = try u.trace(model, length: k, description: "counterexample to induction for \(p.rawValue): the calls from the CTI state")
+                    ctis.append(CTI(property: p.rawValue, preState: initial.diff(pre), step: stepTrace))
+                    outcomes.append(PropertyOutcome(target: target, verdict: .unknown(
+                        reason: "not \(k)-inductive relative to the invariants: a counterexample to induction exists (a state the invariants allow from which \(k) call(s) break it)")))
+                case .unknown(let reason):
+                    outcomes.append(PropertyOutcome(target: target, verdict: .unknown(reason: "inductive step: solver \(reason)")))
+                }
+                try solver.assert(ctx.not(act))
+            }
+            return (outcomes, ctis)
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import RMICheck
+import RMISpec
+
+struct Prove: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Prove properties for every reachable state of a scope, by k-induction with Z3.",
+        discussion: """
+            A property is PROVED when the base case (BMC: no run of fewer than --k calls \
+            violates it) and the inductive step are both UNSAT. The step starts from any \
+            well-formed state of the scope in which every `always` and `step` property INV-* \
+            holds (the invariants strengthen each other), takes --k calls of any command of \
+            --commands with any arguments and Host moves, and asks whether the property can \
+            break. The proof covers every run that stays in the scope (--scope, as for \
+            `check --engine bmc`), at any depth; each verdict says so. Each property's cover \
+            target is searched too (to --k calls, at least 1), so that no proof is vacuous \
+            unnoticed.
+
+            When the step is SAT, the model's pre-state is a counterexample to induction (CTI): \
+            printed as its changes from the initial state, with the call(s) that break the \
+            property. Either the CTI is unreachable, and a lemma that excludes it is missing, or \
+            it is reachable and deeper BMC finds the bug. The verdict is then UNKNOWN, never \
+            a pass.
+
+            Exit codes: 0 every property proved with its cover reached, 1 violated (base \
+            case), 2 not proved (CTI, solver unknown, cover not reached), 3 internal error, \
+            65 bad input.
+            """)
+
+    @Option(name: .long, help: "The symbolic scope (see `check --help`).")
+    var scope: String = ""
+
+    @Option(name: .customLong("property"), help: "A property to prove (INV-G1 or G1); repeatable. Default: all.")
+    var property: [String] = []
+
+    @Option(name: .customLong("assume"), help: "An invariant to assume in the inductive step (a lemma); repeatable. Default: every always and step property.")
+    var assume: [String] = []
+
+    @Option(name: .customLong("k"), help: "The induction depth.")
+    var k: Int = 1
+
+    @Option(name: .customLong("cover-depth"), help: "How deep the base case also searches (for violations and each property's cover target).")
+    var coverDepth: Int = 3
+
+    @Option(name: .long, help: "Folder for counterexamples, cover witnesses and CTI steps.")
+    var out: String = "out/prove"
+
+    @Flag(name: .long, help: "No progress lines.")
+    var quiet = false
+
+    @OptionGroup(title: "Solver")
+    var solver: SolverOptions
+
+    func run() throws {
+        guard k >= 1 else { note("rmi-check: --k must be >= 1"); throw Exit.badInput }
+        let props = try parseProperties(property)
+        let chosen = (props.isEmpty ? Invariant.specProperties : props).filter { $0.kind == .always || $0.kind == .step }
+        let settings = try solver.settings(scope: scope, properties: chosen, quiet: quiet)
+        note("prove: \(k)-induction, scope \(settings.scope), \(chosen.count) properties, seed \(settings.seed)")
+        let report: InductionProver.Report
+        let lemmas = try parseProperties(assume)
+        do { report = try InductionProver(settings: settings, k: k, strengthening: lemmas.isEmpty ? nil : lemmas, coverDepth: max(0, coverDepth)).run() } catch let e as ReplayFailure {
+            print("INTERNAL ERROR: \(e)")
+            throw Exit.internalError
+        } catch let e as SymbolicInternalError {
+            print("INTERNAL ERROR: \(e)")
+            throw Exit.internalError
+        }
+        try printOutcomes(report.outcomes, engine: "prove", out: out)
+        for c in report.ctis {
+            print("counterexample to induction for \(c.property): from the state")
+            for line in c.preState.prefix(40) { print("    \(line)") }
+            if c.preState.count > 40 { print("    ... (\(c.preState.count - 40) more changes)") }
+            let path = (out as NSString).appendingPathComponent("prove-\(c.property)-cti-step.json")
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            try c.step.write(to: path)
+            for st in c.step.steps { if case .call(let call) = st { print("  the call \(call.command.rawValue) \(call.args.map { hex($0) }.joined(separator: " ")) breaks it (step written to \(path))") } }
+        }
+        print("base case \(String(format: "%.2f", report.baseSeconds)) s, inductive step \(String(format: "%.2f", report.stepSeconds)) s")
+        try exitFor(report.outcomes)
+    }
+}
