@@ -175,13 +175,15 @@ public struct Condition<D: Domain> {
     /// conditions (RMI_VERSION's compatibility rule).
     public let listed: Bool
     /// Where the condition is written, for reports that point at the rule.
-    public let file: String
+    public var file: String { fileName.description }
     public let line: UInt
+    /// `file`, kept as the literal the compiler gives (no reference counting).
+    let fileName: StaticString
 
     public init(_ label: String, _ status: Status, _ fails: Bit<D>, index: Word<D> = 0,
-                outputs: [Word<D>?] = [], listed: Bool = true, file: String = #filePath, line: UInt = #line) {
+                outputs: [Word<D>?] = [], listed: Bool = true, file: StaticString = #filePath, line: UInt = #line) {
         self.label = label; self.status = status; self.fails = fails
-        self.index = index; self.outputs = outputs; self.listed = listed; self.file = file; self.line = line
+        self.index = index; self.outputs = outputs; self.listed = listed; self.fileName = file; self.line = line
     }
     /// The source location relative to the package root (`Sources/RMISpec/...`).
     public var source: String {

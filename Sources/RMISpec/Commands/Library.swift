@@ -141,7 +141,7 @@ extension Machine {
     /// `<name>_align` (4 KB aligned), `<name>_bound` (`PaIsDelegable`) and `<name>_state`
     /// (the Granule is in state `s`), all RMI_ERROR_INPUT.
     public func granuleArgument(_ name: String, _ a: Word<D>, is s: GranuleState, stateLabel: String? = nil,
-                                outputs: [Word<D>?] = [], file: String = #filePath, line: UInt = #line) -> [Condition<D>] {
+                                outputs: [Word<D>?] = [], file: StaticString = #filePath, line: UInt = #line) -> [Condition<D>] {
         [Condition(name + "_align", .errorInput, !aligned(a), outputs: outputs, file: file, line: line),
          Condition(name + "_bound", .errorInput, !isDelegable(a), outputs: outputs, file: file, line: line),
          Condition(stateLabel ?? name + "_state", .errorInput, !granuleIs(a, s), outputs: outputs, file: file, line: line)]
@@ -149,7 +149,7 @@ extension Machine {
 
     /// The three conditions on a pointer to an NS parameter block: `<name>_align`,
     /// `<name>_bound` and `<name>_pas` (`GranuleAccessPermitted(addr, PAS_NS)`).
-    public func nsArgument(_ name: String, _ a: Word<D>, file: String = #filePath, line: UInt = #line) -> [Condition<D>] {
+    public func nsArgument(_ name: String, _ a: Word<D>, file: StaticString = #filePath, line: UInt = #line) -> [Condition<D>] {
         [Condition(name + "_align", .errorInput, !aligned(a), file: file, line: line),
          Condition(name + "_bound", .errorInput, !isDelegable(a), file: file, line: line),
          Condition(name + "_pas", .errorInput, !nsAccessible(a), file: file, line: line)]

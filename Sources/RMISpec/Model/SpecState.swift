@@ -199,33 +199,46 @@ extension SpecState: Machine {
         guard when.raw else { return }
         let lo = min(from.raw, Layout.entriesPerRtt), hi = min(to.raw, Layout.entriesPerRtt)
         guard lo < hi else { return }
-        var r = rtts[t.raw] ?? Rtt()
-        for i in Int(lo)..<Int(hi) {
-            r.entries[i] = SpecState.stored(f(CWord(UInt64(i)), SpecState.word(r.entries[i])))
+        // In place: a copy of the table would make the write copy its 512 entries.
+        rtts[t.raw, default: Rtt()].entries.withUnsafeMutableBufferPointer { b in
+            for i in Int(lo)..<Int(hi) {
+                b[i] = SpecState.stored(f(CWord(UInt64(i)), SpecState.word(b[i])))
+            }
         }
-        rtts[t.raw] = r
     }
+
+    /// Runs `body` on the 512 entries of RTT `t` (all zero when there is no such RTT).
+    @inline(__always)
+    private func withEntries<R>(_ t: CWord, _ body: (UnsafeBufferPointer<Entry>) -> R) -> R {
+        if let r = rtts[t.raw] { return r.entries.withUnsafeBufferPointer(body) }
+        return SpecState.zeroEntries.withUnsafeBufferPointer(body)
+    }
+    private static let zeroEntries = [Entry](repeating: .zero, count: Int(Layout.entriesPerRtt))
+
     public func firstEntry(_ t: CWord, from: CWord, where p: (CWord, RttEntry<Concrete>) -> CBit) -> CWord {
         guard from.raw < Layout.entriesPerRtt else { return CWord(Layout.entriesPerRtt) }
-        let entries = rtts[t.raw]?.entries
-        for i in Int(from.raw)..<Int(Layout.entriesPerRtt) where p(CWord(UInt64(i)), SpecState.word(entries?[i] ?? .zero)).raw {
-            return CWord(UInt64(i))
+        return withEntries(t) { b in
+            for i in Int(from.raw)..<Int(Layout.entriesPerRtt) where p(CWord(UInt64(i)), SpecState.word(b[i])).raw {
+                return CWord(UInt64(i))
+            }
+            return CWord(Layout.entriesPerRtt)
         }
-        return CWord(Layout.entriesPerRtt)
     }
     public func allEntries(_ t: CWord, _ p: (CWord, RttEntry<Concrete>) -> CBit) -> CBit {
-        let entries = rtts[t.raw]?.entries
-        for i in 0..<Int(Layout.entriesPerRtt) where !p(CWord(UInt64(i)), SpecState.word(entries?[i] ?? .zero)).raw {
-            return false
+        withEntries(t) { b in
+            for i in 0..<Int(Layout.entriesPerRtt) where !p(CWord(UInt64(i)), SpecState.word(b[i])).raw {
+                return false
+            }
+            return true
         }
-        return true
     }
 
     public func countEntries(_ t: CWord, _ p: (CWord, RttEntry<Concrete>) -> CBit) -> CWord {
-        let entries = rtts[t.raw]?.entries
-        var n: UInt64 = 0
-        for i in 0..<Int(Layout.entriesPerRtt) where p(CWord(UInt64(i)), SpecState.word(entries?[i] ?? .zero)).raw { n += 1 }
-        return CWord(n)
+        withEntries(t) { b in
+            var n: UInt64 = 0
+            for i in 0..<Int(Layout.entriesPerRtt) where p(CWord(UInt64(i)), SpecState.word(b[i])).raw { n += 1 }
+            return CWord(n)
+        }
     }
 
     public var addresses: [CWord] { granules.keys.sorted().map { CWord($0) } }

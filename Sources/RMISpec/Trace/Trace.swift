@@ -58,7 +58,10 @@ public struct RealmActionValue: Hashable, Sendable {
     public var kind: RealmActionKind
     public var args: [UInt64]
     public init(_ kind: RealmActionKind, _ args: [UInt64] = []) { self.kind = kind; self.args = args }
-    public var action: RealmAction<Concrete> { RealmAction(kind: CWord(kind.rawValue), args: args.map { CWord($0) }) }
+    public var action: RealmAction<Concrete> {
+        if kind == .irq && args.isEmpty { return RealmAction.idle }
+        return RealmAction(kind: CWord(kind.rawValue), args: args.map { CWord($0) })
+    }
 }
 
 /// What a step expects: status and index, and optionally named outputs and REC exit fields.
