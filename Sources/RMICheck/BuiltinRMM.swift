@@ -62,11 +62,10 @@ public struct BuiltinRMM: RMMUnderTest {
         return ImplResult(x: [x0], exit: exitRecord(run: runPtr))
     }
 
-    func exitRecord(run: UInt64) -> [String: UInt64] {
-        var e: [String: UInt64] = [:]
-        e.reserveCapacity(BuiltinRMM.exitFields.count)
-        for (f, off) in BuiltinRMM.exitFields {
-            if let v = rmm.hostRead(run &+ off) { e[f] = v }
+    func exitRecord(run: UInt64) -> ExitValues {
+        var e = ExitValues()
+        for (_, off) in BuiltinRMM.exitFields {
+            if let v = rmm.hostRead(run &+ off) { e[offset: off] = v }
         }
         return e
     }

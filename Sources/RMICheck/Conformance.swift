@@ -117,7 +117,7 @@ public struct Conformance {
             if o.status == .success, !stays, let run = spec.runPtr {
                 for (f, offset) in comparedExitOffsets {
                     let want = state.nsRead(CWord(run &+ offset)).raw
-                    let have = got.exit[f] ?? 0
+                    let have = got.exit[offset: offset] ?? 0
                     if want != have { return violation("exit.\(f)", hex(want), hex(have)) }
                 }
             }

@@ -25,8 +25,8 @@ public protocol RMMUnderTest {
 /// What an RMI call returned: X0..X4, and for REC_ENTER the exit record fields.
 public struct ImplResult: Hashable, Sendable, CustomStringConvertible {
     public var x: [UInt64]
-    public var exit: [String: UInt64]
-    public init(x: [UInt64], exit: [String: UInt64] = [:]) {
+    public var exit: ExitValues
+    public init(x: [UInt64], exit: ExitValues = [:]) {
         self.x = x.count >= 5 ? x : x + Array(repeating: 0, count: 5 - x.count); self.exit = exit
     }
     public var status: Status? { Status(rawValue: x[0] & 0xFF) }

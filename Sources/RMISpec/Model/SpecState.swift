@@ -86,11 +86,11 @@ public struct SpecState: Hashable, Sendable {
 
     public let platform: Platform
     public let options: SpecOptions
-    public private(set) var granules: [UInt64: Granule] = [:]
-    public private(set) var realms: [UInt64: Realm] = [:]
-    public private(set) var recs: [UInt64: Rec] = [:]
-    public private(set) var rtts: [UInt64: Rtt] = [:]
-    public private(set) var ns: [UInt64: UInt64] = [:]
+    public private(set) var granules = AddrMap<Granule>()
+    public private(set) var realms = AddrMap<Realm>()
+    public private(set) var recs = AddrMap<Rec>()
+    public private(set) var rtts = AddrMap<Rtt>()
+    public private(set) var ns = AddrMap<UInt64>()
 
     /// All Granules UNDELEGATED, no Realm.
     public init(platform: Platform = .standard, options: SpecOptions = []) {
@@ -244,10 +244,10 @@ extension SpecState: Machine {
     public var addresses: [CWord] { granules.keys.sorted().map { CWord($0) } }
 
     public func existsRealm(where p: (CWord) -> CBit) -> CBit {
-        CBit(realms.keys.contains { p(CWord($0)).raw })
+        CBit(realms.contains { p(CWord($0.key)).raw })
     }
     public func existsRec(where p: (CWord) -> CBit) -> CBit {
-        CBit(recs.keys.contains { p(CWord($0)).raw })
+        CBit(recs.contains { p(CWord($0.key)).raw })
     }
 
     public func nsRead(_ a: CWord) -> CWord { CWord(ns[a.raw] ?? 0) }
