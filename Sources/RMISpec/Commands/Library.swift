@@ -143,17 +143,26 @@ extension Machine {
     public func granuleArgument(_ name: StaticString, _ a: Word<D>, is s: GranuleState, stateLabel: StaticString? = nil,
                                 outputs: [Word<D>?] = [], file: StaticString = #filePath, line: UInt = #line) -> [Condition<D>] {
         let align = !aligned(a), bound = !isDelegable(a), state = !granuleIs(a, s)
-        return [Condition(name, suffix: "_align", .errorInput, align, outputs: outputs, file: file, line: line),
-                Condition(name, suffix: "_bound", .errorInput, bound, outputs: outputs, file: file, line: line),
-                stateLabel.map { Condition($0, .errorInput, state, outputs: outputs, file: file, line: line) }
-                    ?? Condition(name, suffix: "_state", .errorInput, state, outputs: outputs, file: file, line: line)]
+        // Room for the conditions a command appends after these (at most 16 in all).
+        var c: [Condition<D>] = []
+        c.reserveCapacity(16)
+        c.append(Condition(name, suffix: "_align", .errorInput, align, outputs: outputs, file: file, line: line))
+        c.append(Condition(name, suffix: "_bound", .errorInput, bound, outputs: outputs, file: file, line: line))
+        c.append(stateLabel.map { Condition($0, .errorInput, state, outputs: outputs, file: file, line: line) }
+                    ?? Condition(name, suffix: "_state", .errorInput, state, outputs: outputs, file: file, line: line))
+        return c
     }
 
     /// The three conditions on a pointer to an NS parameter block: `<name>_align`,
     /// `<name>_bound` and `<name>_pas` (`GranuleAccessPermitted(addr, PAS_NS)`).
     public func nsArgument(_ name: StaticString, _ a: Word<D>, file: StaticString = #filePath, line: UInt = #line) -> [Condition<D>] {
-        [Condition(name, suffix: "_align", .errorInput, !aligned(a), file: file, line: line),
-         Condition(name, suffix: "_bound", .errorInput, !isDelegable(a), file: file, line: line),
-         Condition(name, suffix: "_pas", .errorInput, !nsAccessible(a), file: file, line: line)]
+        let align = !aligned(a), bound = !isDelegable(a), pas = !nsAccessible(a)
+        // Room for the conditions a command appends after these (at most 16 in all).
+        var c: [Condition<D>] = []
+        c.reserveCapacity(16)
+        c.append(Condition(name, suffix: "_align", .errorInput, align, file: file, line: line))
+        c.append(Condition(name, suffix: "_bound", .errorInput, bound, file: file, line: line))
+        c.append(Condition(name, suffix: "_pas", .errorInput, pas, file: file, line: line))
+        return c
     }
 }

@@ -122,6 +122,15 @@ public struct AddrMap<Value> {
         }
     }
 
+    /// `body` of the value stored for `key`, or nil when there is none. The value is read
+    /// in place: the subscript's `_read` yields a copy of it (with a retain of each array in
+    /// it), which is what a lookup of one field should not pay.
+    @inlinable @inline(__always)
+    public func withValue<R>(_ key: UInt64, _ body: (Value) -> R) -> R? {
+        guard let i = find(key) else { return nil }
+        return slots.withUnsafeBufferPointer { b in body(b[i].value.unsafelyUnwrapped) }
+    }
+
     /// The addresses, in slot order.
     public var keys: [UInt64] { slots.compactMap { $0.value == nil ? nil : $0.key } }
     /// The values, in slot order.

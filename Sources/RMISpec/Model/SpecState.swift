@@ -86,11 +86,60 @@ public struct SpecState: Hashable, Sendable {
 
     public let platform: Platform
     public let options: SpecOptions
-    public private(set) var granules = AddrMap<Granule>()
-    public private(set) var realms = AddrMap<Realm>()
-    public private(set) var recs = AddrMap<Rec>()
-    public private(set) var rtts = AddrMap<Rtt>()
-    public private(set) var ns = AddrMap<UInt64>()
+
+    /// The five maps, in one box: a copy of the state (every step result holds one) is
+    /// then one retain, and a write copies the box only when the state is shared.
+    final class Maps: @unchecked Sendable {
+        // Only mutated through a SpecState that holds the box uniquely.
+        @exclusivity(unchecked) var granules = AddrMap<Granule>()
+        @exclusivity(unchecked) var realms = AddrMap<Realm>()
+        @exclusivity(unchecked) var recs = AddrMap<Rec>()
+        @exclusivity(unchecked) var rtts = AddrMap<Rtt>()
+        @exclusivity(unchecked) var ns = AddrMap<UInt64>()
+        init() {}
+        func copy() -> Maps {
+            let m = Maps()
+            m.granules = granules; m.realms = realms; m.recs = recs; m.rtts = rtts; m.ns = ns
+            return m
+        }
+    }
+    private var maps = Maps()
+
+    private mutating func uniqueMaps() -> Maps {
+        if !isKnownUniquelyReferenced(&maps) { maps = maps.copy() }
+        return maps
+    }
+
+    public private(set) var granules: AddrMap<Granule> {
+        _read { yield maps.granules }
+        _modify { let m = uniqueMaps(); yield &m.granules }
+    }
+    public private(set) var realms: AddrMap<Realm> {
+        _read { yield maps.realms }
+        _modify { let m = uniqueMaps(); yield &m.realms }
+    }
+    public private(set) var recs: AddrMap<Rec> {
+        _read { yield maps.recs }
+        _modify { let m = uniqueMaps(); yield &m.recs }
+    }
+    public private(set) var rtts: AddrMap<Rtt> {
+        _read { yield maps.rtts }
+        _modify { let m = uniqueMaps(); yield &m.rtts }
+    }
+    public private(set) var ns: AddrMap<UInt64> {
+        _read { yield maps.ns }
+        _modify { let m = uniqueMaps(); yield &m.ns }
+    }
+
+    public static func == (a: SpecState, b: SpecState) -> Bool {
+        a.platform == b.platform && a.options == b.options
+            && (a.maps === b.maps || (a.granules == b.granules && a.realms == b.realms && a.recs == b.recs
+                                      && a.rtts == b.rtts && a.ns == b.ns))
+    }
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(platform); hasher.combine(options)
+        hasher.combine(granules); hasher.combine(realms); hasher.combine(recs); hasher.combine(rtts); hasher.combine(ns)
+    }
 
     /// All Granules UNDELEGATED, no Realm.
     public init(platform: Platform = .standard, options: SpecOptions = []) {
@@ -99,7 +148,7 @@ public struct SpecState: Hashable, Sendable {
     }
 
     public func granule(_ a: UInt64) -> Granule {
-        granules[a] ?? Granule(state: .undelegated, gpt: platform.initialGPT(a), content: 0)
+        granules.withValue(a) { $0 } ?? Granule(state: .undelegated, gpt: platform.initialGPT(a), content: 0)
     }
 
     private mutating func updateGranule(_ a: UInt64, _ f: (inout Granule) -> Void) {
@@ -151,23 +200,24 @@ extension SpecState: Machine {
         updateGranule(a.raw) { $0.content = c.raw }
     }
 
-    public func realm(_ rd: CWord, _ f: RealmField) -> CWord { CWord(realms[rd.raw]?.fields[f.rawValue] ?? 0) }
+    public func realm(_ rd: CWord, _ f: RealmField) -> CWord { CWord(realms.withValue(rd.raw) { $0.fields[f.rawValue] } ?? 0) }
     public mutating func setRealm(_ rd: CWord, _ f: RealmField, _ v: CWord, when: CBit) {
         guard when.raw else { return }
         realms[rd.raw, default: Realm()].fields[f.rawValue] = v.raw
     }
-    public func rec(_ r: CWord, _ f: RecField) -> CWord { CWord(recs[r.raw]?[f] ?? 0) }
+    public func rec(_ r: CWord, _ f: RecField) -> CWord { CWord(recs.withValue(r.raw) { $0[f] } ?? 0) }
     public mutating func setRec(_ r: CWord, _ f: RecField, _ v: CWord, when: CBit) {
         guard when.raw else { return }
         recs[r.raw, default: Rec()][f] = v.raw
     }
     public func rtt(_ t: CWord, _ f: RttField) -> CWord {
-        guard let r = rtts[t.raw] else { return 0 }
-        switch f {
-        case .level: return CWord(r.level)
-        case .owner: return CWord(r.owner)
-        case .ipaBase: return CWord(r.ipaBase)
-        }
+        CWord(rtts.withValue(t.raw) { r in
+            switch f {
+            case .level: r.level
+            case .owner: r.owner
+            case .ipaBase: r.ipaBase
+            }
+        } ?? 0)
     }
     public mutating func setRtt(_ t: CWord, _ f: RttField, _ v: CWord, when: CBit) {
         guard when.raw else { return }
@@ -187,8 +237,8 @@ extension SpecState: Machine {
     }
 
     public func entry(_ t: CWord, _ i: CWord) -> RttEntry<Concrete> {
-        guard let r = rtts[t.raw], i.raw < Layout.entriesPerRtt else { return SpecState.word(.zero) }
-        return SpecState.word(r.entries[Int(i.raw)])
+        guard i.raw < Layout.entriesPerRtt else { return SpecState.word(.zero) }
+        return SpecState.word(rtts.withValue(t.raw) { $0.entries[Int(i.raw)] } ?? .zero)
     }
     public mutating func setEntry(_ t: CWord, _ i: CWord, _ e: RttEntry<Concrete>, when: CBit) {
         guard when.raw, i.raw < Layout.entriesPerRtt else { return }
@@ -210,8 +260,8 @@ extension SpecState: Machine {
     /// Runs `body` on the 512 entries of RTT `t` (all zero when there is no such RTT).
     @inline(__always)
     private func withEntries<R>(_ t: CWord, _ body: (UnsafeBufferPointer<Entry>) -> R) -> R {
-        if let r = rtts[t.raw] { return r.entries.withUnsafeBufferPointer(body) }
-        return SpecState.zeroEntries.withUnsafeBufferPointer(body)
+        rtts.withValue(t.raw) { $0.entries.withUnsafeBufferPointer(body) }
+            ?? SpecState.zeroEntries.withUnsafeBufferPointer(body)
     }
     private static let zeroEntries = [Entry](repeating: .zero, count: Int(Layout.entriesPerRtt))
 
@@ -250,7 +300,7 @@ extension SpecState: Machine {
         CBit(recs.contains { p(CWord($0.key)).raw })
     }
 
-    public func nsRead(_ a: CWord) -> CWord { CWord(ns[a.raw] ?? 0) }
+    public func nsRead(_ a: CWord) -> CWord { CWord(ns.withValue(a.raw) { $0 } ?? 0) }
     public mutating func nsWrite(_ a: CWord, _ v: CWord, when: CBit) {
         guard when.raw else { return }
         ns[a.raw] = v.raw == 0 ? nil : v.raw
