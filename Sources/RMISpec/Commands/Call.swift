@@ -84,10 +84,14 @@ nonisolated(unsafe) private let concreteIdleAction = RealmAction<Concrete>(kind:
 extension Call where D == Concrete {
     /// The call with registers `x` (X1..), padded with zeros to five registers.
     public init(registers x: [UInt64], realm: RealmAction<Concrete>) {
-        let n = Swift.max(5, x.count)
-        self.x = [CWord](unsafeUninitializedCapacity: n) { buffer, count in
-            for i in 0..<n { buffer[i] = CWord(i < x.count ? x[i] : 0) }
-            count = n
+        // An array literal: the compiler allocates it with the element type's metadata at
+        // hand (the generic allocation paths look it up on every call).
+        let n = x.count
+        if n <= 5 {
+            self.x = [CWord(n > 0 ? x[0] : 0), CWord(n > 1 ? x[1] : 0), CWord(n > 2 ? x[2] : 0),
+                      CWord(n > 3 ? x[3] : 0), CWord(n > 4 ? x[4] : 0)]
+        } else {
+            self.x = x.map { CWord($0) }
         }
         self.realm = realm
     }
