@@ -131,6 +131,10 @@ public struct AddrMap<Value> {
         return slots.withUnsafeBufferPointer { b in body(b[i].value.unsafelyUnwrapped) }
     }
 
+    /// Whether there is a value for `key`.
+    @inlinable @inline(__always)
+    public func contains(_ key: UInt64) -> Bool { find(key) != nil }
+
     /// The addresses, in slot order.
     public var keys: [UInt64] { slots.compactMap { $0.value == nil ? nil : $0.key } }
     /// The values, in slot order.

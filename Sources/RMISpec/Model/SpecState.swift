@@ -187,9 +187,10 @@ extension SpecState: Machine {
         guard when.raw, let new = GranuleState(rawValue: s.raw) else { return }
         updateGranule(a.raw) { $0.state = new }
         // An object lives in its Granule only while the Granule is in the object's state.
-        if new != .rd { realms[a.raw] = nil }
-        if new != .rec { recs[a.raw] = nil }
-        if new != .rtt { rtts[a.raw] = nil }
+        // (Looked up first: removing writes, which is dearer, and there is mostly nothing.)
+        if new != .rd, realms.contains(a.raw) { realms[a.raw] = nil }
+        if new != .rec, recs.contains(a.raw) { recs[a.raw] = nil }
+        if new != .rtt, rtts.contains(a.raw) { rtts[a.raw] = nil }
     }
     public mutating func setGranuleGPT(_ a: CWord, _ g: CWord, when: CBit) {
         guard when.raw, let new = GPT(rawValue: g.raw) else { return }
