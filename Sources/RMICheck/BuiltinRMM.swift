@@ -78,7 +78,8 @@ public struct BuiltinRMM: RMMUnderTest {
     }
 
     public static func behaviour(_ r: RealmActionValue) -> RealmBehaviour {
-        let a = r.args + Array(repeating: 0, count: max(0, 4 - r.args.count))
+        let n = r.args.count
+        let a = [n > 0 ? r.args[0] : 0, n > 1 ? r.args[1] : 0, n > 2 ? r.args[2] : 0, n > 3 ? r.args[3] : 0]
         switch r.kind {
         case .irq: return .irq
         case .fiq: return .fiq
