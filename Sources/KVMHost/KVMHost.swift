@@ -575,7 +575,7 @@ public struct KVMHost<R: RMMUnderTest> {
     }
 
     /// `handle_rec_exit` (§3.1 table).
-    mutating func handleExit(_ v: Int, rec: UInt64, run: UInt64, _ exit: [String: UInt64]) -> Errno {
+    mutating func handleExit(_ v: Int, rec: UInt64, run: UInt64, _ exit: ExitValues) -> Errno {
         checkHostAccess(run, what: "read exit record")
         let reason = ExitReason(rawValue: exit["exit_reason"] ?? 0) ?? .sync
         let shared = KVMLayout.sharedBit(s.vm!.ipaBits)
@@ -624,7 +624,7 @@ public struct KVMHost<R: RMMUnderTest> {
     }
 
     /// PSCI exits (§3.4).
-    mutating func handlePsci(_ v: Int, rec: UInt64, _ exit: [String: UInt64]) -> Errno {
+    mutating func handlePsci(_ v: Int, rec: UInt64, _ exit: ExitValues) -> Errno {
         let fid = exit["gprs0"] ?? 0
         s.vm!.vcpus[v].lastExit = .psci
         switch fid {

@@ -30,7 +30,8 @@ public struct BuiltinRMM: RMMUnderTest {
     public mutating func write(_ w: HostWrite) throws {
         // A write the hardware refuses (a GPF) is the Host's problem, not the RMM's: the
         // spec face does not model it either, so it is dropped.
-        for (pa, v) in w.wordWrites { rmm.hostWrite(pa, v) }
+        let rmm = rmm
+        w.forEachWordWrite { rmm.hostWrite($0, $1) }
     }
 
     public mutating func setGPT(_ addr: UInt64, _ gpt: GPT) throws {
@@ -45,11 +46,13 @@ public struct BuiltinRMM: RMMUnderTest {
     }
 
     public mutating func call(_ cmd: RMICommand, _ args: [UInt64], realm: RealmActionValue?) throws -> ImplResult {
-        let a = args + Array(repeating: 0, count: max(0, 5 - args.count))
+        let n = args.count
+        let a0 = n > 0 ? args[0] : 0, a1 = n > 1 ? args[1] : 0, a2 = n > 2 ? args[2] : 0
+        let a3 = n > 3 ? args[3] : 0, a4 = n > 4 ? args[4] : 0
         if cmd == .recEnter { rmm.nextBehaviour = BuiltinRMM.behaviour(realm ?? RealmActionValue(.irq)) }
-        let r = rmm.handle(fid: cmd.fid, a[0], a[1], a[2], a[3], a[4])
+        let r = rmm.handle(fid: cmd.fid, a0, a1, a2, a3, a4)
         var result = ImplResult(x: [r.x0, r.x1, r.x2, r.x3, r.x4])
-        if cmd == .recEnter, realm?.kind != .stayRunning { result.exit = exitRecord(run: a[1]) }
+        if cmd == .recEnter, realm?.kind != .stayRunning { result.exit = exitRecord(run: a1) }
         return result
     }
 
@@ -59,18 +62,24 @@ public struct BuiltinRMM: RMMUnderTest {
         return ImplResult(x: [x0], exit: exitRecord(run: runPtr))
     }
 
-    func exitRecord(run: UInt64) -> [String: UInt64] {
-        var e: [String: UInt64] = [:]
-        // The compared fields, plus the syndrome and fault address a Host needs to dispatch a
-        // SYNC exit (extra entries are ignored by the conformance comparison).
-        for f in comparedExitFields + ["esr", "hpfar"] {
-            if let off = ExitRecord.offset(of: f), let v = rmm.hostRead(run &+ off) { e[f] = v }
+    func exitRecord(run: UInt64) -> ExitValues {
+        var e = ExitValues()
+        for (_, off) in BuiltinRMM.exitFields {
+            if let v = rmm.hostRead(run &+ off) { e[offset: off] = v }
         }
         return e
     }
 
+    /// The exit record fields `call` reports, with their offsets: the compared fields, plus
+    /// the syndrome and fault address a Host needs to dispatch a SYNC exit (extra entries are
+    /// ignored by the conformance comparison).
+    static let exitFields: [(name: String, offset: UInt64)] = (comparedExitFields + ["esr", "hpfar"]).map {
+        ($0, ExitRecord.offset(of: $0)!)
+    }
+
     public static func behaviour(_ r: RealmActionValue) -> RealmBehaviour {
-        let a = r.args + Array(repeating: 0, count: max(0, 4 - r.args.count))
+        let n = r.args.count
+        let a = [n > 0 ? r.args[0] : 0, n > 1 ? r.args[1] : 0, n > 2 ? r.args[2] : 0, n > 3 ? r.args[3] : 0]
         switch r.kind {
         case .irq: return .irq
         case .fiq: return .fiq

@@ -37,12 +37,10 @@ public struct Conformance {
         }
         try impl.reset()
         var runner = TraceRunner(platform: trace.platform, options: trace.options)
-        var done: [TraceStep] = []
         for (i, step) in trace.steps.enumerated() {
-            if case .call(let c) = step { for w in c.writes { runner.apply(w) } }
-            let r = runner.run(Conformance.withoutWrites(step))
-            done.append(step)
-            if let v = try compare(step, spec: r, state: runner.state, index: i, prefix: done, trace: trace) { return v }
+            // `run` applies a call's Host writes before the call.
+            let r = runner.run(step)
+            if let v = try compare(step, spec: r, state: runner.state, index: i, trace: trace) { return v }
         }
         return nil
     }
@@ -61,9 +59,8 @@ public struct Conformance {
                 walk.step()
                 for i in before..<walk.scenario.trace.steps.count {
                     let step = walk.scenario.trace.steps[i]
-                    let prefix = Array(walk.scenario.trace.steps[...i])
                     if let v = try compare(step, spec: walk.scenario.lastResult, state: walk.scenario.state, index: i,
-                                           prefix: prefix, trace: walk.scenario.trace) {
+                                           trace: walk.scenario.trace) {
                         return (checked + 1, v)
                     }
                 }
@@ -74,16 +71,10 @@ public struct Conformance {
         return (checked, nil)
     }
 
-    static func withoutWrites(_ s: TraceStep) -> TraceStep {
-        guard case .call(var c) = s else { return s }
-        c.writes = []
-        return .call(c)
-    }
-
-    /// Runs one step on the implementation (the spec has run it, giving `spec` and `state`)
-    /// and compares.
+    /// Runs step `index` of `trace` on the implementation (the spec has run it, giving `spec`
+    /// and `state`) and compares.
     mutating func compare(_ step: TraceStep, spec: StepResult?, state: SpecState, index: Int,
-                          prefix: [TraceStep], trace: Trace) throws -> ConformanceViolation? {
+                          trace: Trace) throws -> ConformanceViolation? {
         var got: ImplResult?
         var command: RMICommand?
         var stays = false
@@ -101,7 +92,7 @@ public struct Conformance {
             got = try impl.recExit(rec: rec, realm: realm)
         }
         func violation(_ field: String, _ expected: String, _ actual: String) -> ConformanceViolation {
-            var steps = prefix
+            var steps = Array(trace.steps[...index])
             // The last step expects what the implementation did.
             if let got, let status = got.status {
                 let e = Expectation(status: status, index: got.index)
@@ -115,7 +106,9 @@ public struct Conformance {
                                         trace: Trace(description: "conformance difference against \(impl.name)",
                                                      platform: trace.platform, options: trace.options, steps: steps))
         }
-        if let got, let spec {
+        // `spec!` rather than `if let`: binding would copy the step result (and its state).
+        if let got, spec != nil {
+            let spec = spec.unsafelyUnwrapped
             guard let status = got.status, got.x[0] >> 16 == 0, let o = spec.allows(status: status, index: got.index) else {
                 return violation("result", spec.description, got.description)
             }
@@ -124,9 +117,9 @@ public struct Conformance {
                 if let v, got.x[i + 1] != v { return violation("outputs.\(names[i])", hex(v), hex(got.x[i + 1])) }
             }
             if o.status == .success, !stays, let run = spec.runPtr {
-                for f in comparedExitFields {
-                    let want = state.nsRead(CWord(run &+ ExitRecord.offset(of: f)!)).raw
-                    let have = got.exit[f] ?? 0
+                for (f, offset) in comparedExitOffsets {
+                    let want = state.nsRead(CWord(run &+ offset)).raw
+                    let have = got.exit[offset: offset] ?? 0
                     if want != have { return violation("exit.\(f)", hex(want), hex(have)) }
                 }
             }

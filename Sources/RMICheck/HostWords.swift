@@ -8,12 +8,19 @@ import RMISpec
 extension HostWrite {
     /// The words, in the order the structure lists its fields.
     public var wordWrites: [(address: UInt64, value: UInt64)] {
+        var w: [(address: UInt64, value: UInt64)] = []
+        forEachWordWrite { w.append(($0, $1)) }
+        return w
+    }
+
+    /// Calls `body(address, value)` for each of `wordWrites`, in the same order.
+    public func forEachWordWrite(_ body: (UInt64, UInt64) -> Void) {
         switch self {
-        case .realmParams(let a, let p): p.words.map { (a &+ $0.offset, $0.value) }
-        case .recParams(let a, let p): p.words.map { (a &+ $0.offset, $0.value) }
-        case .recRun(let a, let e): e.words.map { (a &+ $0.offset, $0.value) }
-        case .data(let a, let c): [(a &+ BuiltinRMM.contentWord, c)]
-        case .words(let a, let vs): vs.enumerated().map { (a &+ 8 * UInt64($0.offset), $0.element) }
+        case .realmParams(let a, let p): p.forEachWord { body(a &+ $0, $1) }
+        case .recParams(let a, let p): p.forEachWord { body(a &+ $0, $1) }
+        case .recRun(let a, let e): e.forEachWord { body(a &+ $0, $1) }
+        case .data(let a, let c): body(a &+ BuiltinRMM.contentWord, c)
+        case .words(let a, let vs): for (i, v) in vs.enumerated() { body(a &+ 8 * UInt64(i), v) }
         }
     }
 

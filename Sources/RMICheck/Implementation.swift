@@ -25,9 +25,9 @@ public protocol RMMUnderTest {
 /// What an RMI call returned: X0..X4, and for REC_ENTER the exit record fields.
 public struct ImplResult: Hashable, Sendable, CustomStringConvertible {
     public var x: [UInt64]
-    public var exit: [String: UInt64]
-    public init(x: [UInt64], exit: [String: UInt64] = [:]) {
-        self.x = x + Array(repeating: 0, count: max(0, 5 - x.count)); self.exit = exit
+    public var exit: ExitValues
+    public init(x: [UInt64], exit: ExitValues = [:]) {
+        self.x = x.count >= 5 ? x : x + Array(repeating: 0, count: 5 - x.count); self.exit = exit
     }
     public var status: Status? { Status(rawValue: x[0] & 0xFF) }
     public var index: UInt64 { (x[0] >> 8) & 0xFF }
@@ -52,3 +52,6 @@ public struct ImplError: Error, CustomStringConvertible, Sendable {
 /// GIC and timer state are architecture detail the spec face does not model.
 public let comparedExitFields: [String] = ["exit_reason", "ripas_base", "ripas_top", "ripas_value", "imm"]
     + (0..<4).map { "gprs\($0)" }
+
+/// `comparedExitFields` with their offsets in RmiRecRun.
+let comparedExitOffsets: [(name: String, offset: UInt64)] = comparedExitFields.map { ($0, ExitRecord.offset(of: $0)!) }

@@ -61,30 +61,10 @@ extension RMM {
     /// DRAM granules (state UNDELEGATED, GPT NS or any) and for device memory; returns false
     /// (a Granule Protection Fault or an external abort) otherwise.
     @discardableResult
-    public func hostWrite(_ pa: UInt64, _ value: UInt64) -> Bool {
-        if pa & 7 != 0 { return false }
-        let g = core.granuleIndex(pa & ~0xFFF)
-        if g < 0 {
-            guard core.platform.isDevice(pa) else { return false }
-            core.deviceMem[pa] = value == 0 ? nil : value
-            return true
-        }
-        guard core.granules[g].state == .undelegated && core.nsAccessible(g) else { return false }
-        core.setWord(g, Int(pa & 0xFFF) >> 3, value)
-        return true
-    }
+    public func hostWrite(_ pa: UInt64, _ value: UInt64) -> Bool { core.hostWrite(pa, value) }
 
     /// The Host reads the 64-bit word at `pa`; nil if the access faults (see `hostWrite`).
-    public func hostRead(_ pa: UInt64) -> UInt64? {
-        if pa & 7 != 0 { return nil }
-        let g = core.granuleIndex(pa & ~0xFFF)
-        if g < 0 {
-            guard core.platform.isDevice(pa) else { return nil }
-            return core.deviceMem[pa] ?? 0
-        }
-        guard core.granules[g].state == .undelegated && core.nsAccessible(g) else { return nil }
-        return core.word(g, Int(pa & 0xFFF) >> 3)
-    }
+    public func hostRead(_ pa: UInt64) -> UInt64? { core.hostRead(pa) }
 
     /// Another agent (EL3 on behalf of the Secure world, Root) changes the GPT entry of an
     /// UNDELEGATED granule. Only UNDELEGATED granules may change, never to GPT_REALM
@@ -225,5 +205,34 @@ extension RMM {
     public func restore(_ s: Snapshot) {
         precondition(s.core.platform == core.platform && s.core.bugs == core.bugs, "snapshot of another RMM")
         core = s.core
+    }
+}
+
+extension Core {
+    // The Host's accesses, as one access to `core` each. Both are `mutating` so that the
+    // class accesses `core` in place: a non-mutating call on the class's stored property
+    // copies the whole state first.
+    mutating func hostWrite(_ pa: UInt64, _ value: UInt64) -> Bool {
+        if pa & 7 != 0 { return false }
+        let g = granuleIndex(pa & ~0xFFF)
+        if g < 0 {
+            guard platform.isDevice(pa) else { return false }
+            deviceMem[pa] = value == 0 ? nil : value
+            return true
+        }
+        guard granules[g].state == .undelegated && nsAccessible(g) else { return false }
+        setWord(g, Int(pa & 0xFFF) >> 3, value)
+        return true
+    }
+
+    mutating func hostRead(_ pa: UInt64) -> UInt64? {
+        if pa & 7 != 0 { return nil }
+        let g = granuleIndex(pa & ~0xFFF)
+        if g < 0 {
+            guard platform.isDevice(pa) else { return nil }
+            return deviceMem[pa] ?? 0
+        }
+        guard granules[g].state == .undelegated && nsAccessible(g) else { return nil }
+        return word(g, Int(pa & 0xFFF) >> 3)
     }
 }

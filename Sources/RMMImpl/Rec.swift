@@ -92,10 +92,10 @@ extension Core {
         // params_align, params_bound, params_pas, then the read.
         let gp = findNSGranule(paramsAddr)
         if gp < 0 || !nsAccessible(gp) { return RMM.errInput }
-        let flags = word(gp, RecParams.flags >> 3)
-        let mpidr = word(gp, RecParams.mpidr >> 3)
-        let pc = word(gp, RecParams.pc >> 3)
-        let numAux = word(gp, RecParams.numAux >> 3)
+        let flags = paramWord(gp, RecParams.flags >> 3)
+        let mpidr = paramWord(gp, RecParams.mpidr >> 3)
+        let pc = paramWord(gp, RecParams.pc >> 3)
+        let numAux = paramWord(gp, RecParams.numAux >> 3)
         // More aux granules than any Realm can need (the full 64-bit value is compared).
         if numAux > UInt64(RecParams.maxAux) { return RMM.errInput }
         let n = Int(numAux)
@@ -111,7 +111,7 @@ extension Core {
             }
         }
         for i in 0 ..< n {
-            let a = word(gp, (RecParams.aux >> 3) + i)
+            let a = paramWord(gp, (RecParams.aux >> 3) + i)
             let g = findLockGranule(a, .delegated)
             if g < 0 {
                 releaseAux(i)
@@ -148,7 +148,7 @@ extension Core {
 
         // Success.
         var gprs = [UInt64](repeating: 0, count: 31)
-        for i in 0 ..< RecParams.gprCount { gprs[i] = word(gp, (RecParams.gprs >> 3) + i) }
+        for i in 0 ..< RecParams.gprCount { gprs[i] = paramWord(gp, (RecParams.gprs >> 3) + i) }
         let runnable = flags & 1 != 0
         let rec = RecInfo(
             address: recAddr, owner: rdAddr, index: index, mpidr: mpidr, pc: pc, gprs: gprs, runnable: runnable,
@@ -173,6 +173,11 @@ extension Core {
         unlockTransition(gRec, to: .rec)
         return RMM.success
     }
+
+    /// `word(g, i)` of the parameter block, read through the inout state: a non-mutating
+    /// call here made the compiler copy the whole state for each read.
+    @inline(__always)
+    private mutating func paramWord(_ g: Int, _ i: Int) -> UInt64 { word(g, i) }
 
     /// RMI_REC_DESTROY (B4.3.13).
     mutating func smcRecDestroy(_ recAddr: UInt64) -> UInt64 {

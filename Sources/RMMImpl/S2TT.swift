@@ -160,7 +160,16 @@ extension Core {
         let size = S2TT.size(w.level)
         let n = S2TT.entries(w.level)
         var i = w.index + 1
-        while i < n && !S2TTE.isLive(word(w.table, i), w.level) { i += 1 }
+        // `word(w.table, i)` for each i, with the table's page looked up once.
+        let p = granules[w.table].page
+        if p < 0 {
+            while i < n && !S2TTE.isLive(0, w.level) { i += 1 }
+        } else {
+            let base = Int(p) << 9
+            pageMem.withUnsafeBufferPointer { m in
+                while i < n && !S2TTE.isLive(m[base | i], w.level) { i += 1 }
+            }
+        }
         return (ipa & ~(size - 1)) &+ UInt64(i - w.index) &* size
     }
 

@@ -402,7 +402,7 @@ enum Agreement {
     /// A short description of how two states differ.
     static func diff(_ a: SpecState, _ b: SpecState) -> String {
         var out: [String] = []
-        func cmp<K: Hashable & Comparable, V: Equatable>(_ name: String, _ x: [K: V], _ y: [K: V], _ show: (K) -> String) {
+        func cmp<V: Equatable>(_ name: String, _ x: AddrMap<V>, _ y: AddrMap<V>, _ show: (UInt64) -> String) {
             for k in Set(x.keys).union(y.keys).sorted() where x[k] != y[k] {
                 out.append("\(name)[\(show(k))]: \(x[k].map { "\($0)" } ?? "nil") vs \(y[k].map { "\($0)" } ?? "nil")")
             }

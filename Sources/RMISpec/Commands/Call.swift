@@ -75,12 +75,34 @@ public struct RealmAction<D: Domain> {
     public func `is`(_ k: RealmActionKind) -> Bit<D> { kind == Word(k.rawValue) }
 }
 
+extension RealmAction where D == Concrete {
+    /// `RealmAction(kind: 0)` (an IRQ, no arguments), made once.
+    public static var idle: RealmAction<Concrete> { concreteIdleAction }
+}
+nonisolated(unsafe) private let concreteIdleAction = RealmAction<Concrete>(kind: 0)
+
+extension Call where D == Concrete {
+    /// The call with registers `x` (X1..), padded with zeros to five registers.
+    public init(registers x: [UInt64], realm: RealmAction<Concrete>) {
+        // An array literal: the compiler allocates it with the element type's metadata at
+        // hand (the generic allocation paths look it up on every call).
+        let n = x.count
+        if n <= 5 {
+            self.x = [CWord(n > 0 ? x[0] : 0), CWord(n > 1 ? x[1] : 0), CWord(n > 2 ? x[2] : 0),
+                      CWord(n > 3 ? x[3] : 0), CWord(n > 4 ? x[4] : 0)]
+        } else {
+            self.x = x.map { CWord($0) }
+        }
+        self.realm = realm
+    }
+}
+
 /// One RMI call: the input registers X1..X5 and, for REC_ENTER, the Realm's behaviour.
 public struct Call<D: Domain> {
     public var x: [Word<D>]
     public var realm: RealmAction<D>
     public init(_ x: [Word<D>], realm: RealmAction<D> = RealmAction(kind: 0)) {
-        self.x = x + [Word<D>](repeating: 0, count: max(0, 5 - x.count))
+        self.x = x.count >= 5 ? x : x + [Word<D>](repeating: 0, count: 5 - x.count)
         self.realm = realm
     }
 }

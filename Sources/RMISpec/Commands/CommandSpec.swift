@@ -163,25 +163,55 @@ public enum RMICommand: String, CaseIterable, Sendable, Codable {
 
 /// One failure condition of a command, evaluated: its label, the result it gives, and
 /// whether it holds in the pre-state.
+///
+/// Concretely a condition holds no reference (labels and file are static strings, the at
+/// most two outputs are stored inline), so the arrays of conditions every command builds
+/// are copied and freed without reference counting.
 public struct Condition<D: Domain> {
-    public let label: String
+    /// The spec's label. Kept as two parts (`gran` and `_align`) so that building a condition
+    /// joins no strings: most conditions are never asked for their label.
+    public var label: String {
+        labelSuffix.utf8CodeUnitCount == 0 ? labelBase.description : labelBase.description + labelSuffix.description
+    }
+    let labelBase: StaticString
+    let labelSuffix: StaticString
     public let status: Status
     public let fails: Bit<D>
     /// The index field of the return code (an RTT level for RMI_ERROR_RTT).
     public let index: Word<D>
     /// Output registers the spec defines on this failure (e.g. `top`), by position.
-    public let outputs: [Word<D>?]
+    public var outputs: [Word<D>?] {
+        switch outputCount {
+        case 0: []
+        case 1: [output0]
+        default: [output0, output1]
+        }
+    }
+    let outputCount: UInt8
+    let output0: Word<D>?, output1: Word<D>?
     /// False for a result rule that the spec states outside the command's failure
     /// conditions (RMI_VERSION's compatibility rule).
     public let listed: Bool
     /// Where the condition is written, for reports that point at the rule.
-    public let file: String
+    public var file: String { fileName.description }
     public let line: UInt
+    /// `file`, kept as the literal the compiler gives (no reference counting).
+    let fileName: StaticString
 
-    public init(_ label: String, _ status: Status, _ fails: Bit<D>, index: Word<D> = 0,
-                outputs: [Word<D>?] = [], listed: Bool = true, file: String = #filePath, line: UInt = #line) {
-        self.label = label; self.status = status; self.fails = fails
-        self.index = index; self.outputs = outputs; self.listed = listed; self.file = file; self.line = line
+    /// At most two `outputs` (no command defines more on a failure).
+    public init(_ label: StaticString, _ status: Status, _ fails: Bit<D>, index: Word<D> = 0,
+                outputs: [Word<D>?] = [], listed: Bool = true, file: StaticString = #filePath, line: UInt = #line) {
+        self.init(label, suffix: "", status, fails, index: index, outputs: outputs, listed: listed, file: file, line: line)
+    }
+    /// The condition labelled `name + suffix`.
+    init(_ name: StaticString, suffix: StaticString, _ status: Status, _ fails: Bit<D>, index: Word<D> = 0,
+         outputs: [Word<D>?] = [], listed: Bool = true, file: StaticString = #filePath, line: UInt = #line) {
+        precondition(outputs.count <= 2, "a failure condition defines at most two outputs")
+        self.labelBase = name; self.labelSuffix = suffix; self.status = status; self.fails = fails
+        self.index = index; self.listed = listed; self.fileName = file; self.line = line
+        outputCount = UInt8(outputs.count)
+        output0 = outputs.count > 0 ? outputs[0] : nil
+        output1 = outputs.count > 1 ? outputs[1] : nil
     }
     /// The source location relative to the package root (`Sources/RMISpec/...`).
     public var source: String {

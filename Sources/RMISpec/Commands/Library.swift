@@ -146,11 +146,17 @@ extension Machine {
     /// The three conditions on a Granule argument, in the spec's order:
     /// `<name>_align` (4 KB aligned), `<name>_bound` (`PaIsDelegable`) and `<name>_state`
     /// (the Granule is in state `s`), all RMI_ERROR_INPUT.
-    public func granuleArgument(_ name: String, _ a: Word<D>, is s: GranuleState, stateLabel: String? = nil,
-                                outputs: [Word<D>?] = [], file: String = #filePath, line: UInt = #line) -> [Condition<D>] {
-        [Condition(name + "_align", .errorInput, !aligned(a), outputs: outputs, file: file, line: line),
-         Condition(name + "_bound", .errorInput, !isDelegable(a), outputs: outputs, file: file, line: line),
-         Condition(stateLabel ?? name + "_state", .errorInput, !granuleIs(a, s), outputs: outputs, file: file, line: line)]
+    public func granuleArgument(_ name: StaticString, _ a: Word<D>, is s: GranuleState, stateLabel: StaticString? = nil,
+                                outputs: [Word<D>?] = [], file: StaticString = #filePath, line: UInt = #line) -> [Condition<D>] {
+        let align = !aligned(a), bound = !isDelegable(a), state = !granuleIs(a, s)
+        // Room for the conditions a command appends after these (at most 16 in all).
+        var c: [Condition<D>] = []
+        c.reserveCapacity(16)
+        c.append(Condition(name, suffix: "_align", .errorInput, align, outputs: outputs, file: file, line: line))
+        c.append(Condition(name, suffix: "_bound", .errorInput, bound, outputs: outputs, file: file, line: line))
+        c.append(stateLabel.map { Condition($0, .errorInput, state, outputs: outputs, file: file, line: line) }
+                    ?? Condition(name, suffix: "_state", .errorInput, state, outputs: outputs, file: file, line: line))
+        return c
     }
 
     /// `conditions` without the one labelled `label` when the deliberate weakening `w` is on.
@@ -160,9 +166,14 @@ extension Machine {
 
     /// The three conditions on a pointer to an NS parameter block: `<name>_align`,
     /// `<name>_bound` and `<name>_pas` (`GranuleAccessPermitted(addr, PAS_NS)`).
-    public func nsArgument(_ name: String, _ a: Word<D>, file: String = #filePath, line: UInt = #line) -> [Condition<D>] {
-        [Condition(name + "_align", .errorInput, !aligned(a), file: file, line: line),
-         Condition(name + "_bound", .errorInput, !isDelegable(a), file: file, line: line),
-         Condition(name + "_pas", .errorInput, !nsAccessible(a), file: file, line: line)]
+    public func nsArgument(_ name: StaticString, _ a: Word<D>, file: StaticString = #filePath, line: UInt = #line) -> [Condition<D>] {
+        let align = !aligned(a), bound = !isDelegable(a), pas = !nsAccessible(a)
+        // Room for the conditions a command appends after these (at most 16 in all).
+        var c: [Condition<D>] = []
+        c.reserveCapacity(16)
+        c.append(Condition(name, suffix: "_align", .errorInput, align, file: file, line: line))
+        c.append(Condition(name, suffix: "_bound", .errorInput, bound, file: file, line: line))
+        c.append(Condition(name, suffix: "_pas", .errorInput, pas, file: file, line: line))
+        return c
     }
 }

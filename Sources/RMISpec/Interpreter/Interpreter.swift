@@ -83,7 +83,7 @@ public enum RMISpec {
     /// the result's `next` is the new state.
     public static func apply(_ cmd: RMICommand, to state: inout SpecState, _ x: [UInt64],
                              realm: RealmAction<Concrete> = RealmAction(kind: 0)) -> StepResult {
-        let e = evaluate(cmd, &state, Call(x.map { CWord($0) }, realm: realm))
+        let e = evaluate(cmd, &state, Call(registers: x, realm: realm))
         var r = result(cmd, e, next: state, options: state.options)
         if cmd == .recEnter { r.runPtr = x.count > 1 ? x[1] : 0 }
         return r
@@ -93,11 +93,12 @@ public enum RMISpec {
     /// failing conditions that no other failing condition precedes in the partial order.
     public static func result(_ cmd: RMICommand, _ e: Evaluation<Concrete>, next: SpecState,
                               options: SpecOptions) -> StepResult {
-        let failingIdx = e.conditions.indices.filter { e.conditions[$0].fails.raw }
-        if failingIdx.isEmpty {
+        // Most calls succeed: look for a failing condition before collecting them.
+        if !e.conditions.contains(where: { $0.fails.raw }) {
             return StepResult(allowed: [Outcome(status: .success, outputs: e.outputs.map { $0.raw })],
                               failing: [], next: next)
         }
+        let failingIdx = e.conditions.indices.filter { e.conditions[$0].fails.raw }
         let minimal: [Int]
         if options.contains(.strictListingOrder) || failingIdx.count == 1 {
             minimal = [failingIdx[0]]

@@ -43,10 +43,18 @@ public struct RealmParamsValues: Hashable, Sendable, Codable {
     }
 
     public var words: [(offset: UInt64, value: UInt64)] {
+        var w: [(offset: UInt64, value: UInt64)] = []
+        forEachWord { w.append(($0, $1)) }
+        return w
+    }
+
+    /// Calls `body(offset, value)` for each word of `words`, in the same order.
+    @inlinable public func forEachWord(_ body: (UInt64, UInt64) -> Void) {
         typealias L = RealmParamsLayout
-        return [(L.flags, flags), (L.s2sz, s2sz), (L.sveVL, sveVL), (L.numBPs, numBPs), (L.numWPs, numWPs),
-                (L.pmuNumCtrs, pmuNumCtrs), (L.hashAlgo, hashAlgo), (L.rpv, rpv), (L.vmid, vmid),
-                (L.rttBase, rttBase), (L.rttLevelStart, UInt64(bitPattern: rttLevelStart)), (L.rttNumStart, rttNumStart)]
+        body(L.flags, flags); body(L.s2sz, s2sz); body(L.sveVL, sveVL); body(L.numBPs, numBPs)
+        body(L.numWPs, numWPs); body(L.pmuNumCtrs, pmuNumCtrs); body(L.hashAlgo, hashAlgo); body(L.rpv, rpv)
+        body(L.vmid, vmid); body(L.rttBase, rttBase); body(L.rttLevelStart, UInt64(bitPattern: rttLevelStart))
+        body(L.rttNumStart, rttNumStart)
     }
 }
 
@@ -63,11 +71,17 @@ public struct RecParamsValues: Hashable, Sendable, Codable {
     }
 
     public var words: [(offset: UInt64, value: UInt64)] {
-        typealias L = RecParamsLayout
-        var w: [(UInt64, UInt64)] = [(L.flags, flags), (L.mpidr, mpidr), (L.pc, pc), (L.numAux, numAux)]
-        for (i, g) in gprs.prefix(L.gprCount).enumerated() { w.append((L.gprs + 8 * UInt64(i), g)) }
-        for (i, a) in aux.prefix(RecField.auxMax).enumerated() { w.append((L.aux + 8 * UInt64(i), a)) }
+        var w: [(offset: UInt64, value: UInt64)] = []
+        forEachWord { w.append(($0, $1)) }
         return w
+    }
+
+    /// Calls `body(offset, value)` for each word of `words`, in the same order.
+    @inlinable public func forEachWord(_ body: (UInt64, UInt64) -> Void) {
+        typealias L = RecParamsLayout
+        body(L.flags, flags); body(L.mpidr, mpidr); body(L.pc, pc); body(L.numAux, numAux)
+        for (i, g) in gprs.prefix(L.gprCount).enumerated() { body(L.gprs + 8 * UInt64(i), g) }
+        for (i, a) in aux.prefix(RecField.auxMax).enumerated() { body(L.aux + 8 * UInt64(i), a) }
     }
 }
 
@@ -80,11 +94,17 @@ public struct RecEnterValues: Hashable, Sendable, Codable {
     public init(flags: UInt64 = 0) { self.flags = flags }
 
     public var words: [(offset: UInt64, value: UInt64)] {
-        typealias L = RecRunLayout
-        var w: [(UInt64, UInt64)] = [(L.enterFlags, flags), (L.enterGicv3Hcr, gicv3Hcr)]
-        for (i, g) in gprs.enumerated() { w.append((L.enterGprs + 8 * UInt64(i), g)) }
-        for (i, l) in gicv3Lrs.enumerated() { w.append((L.enterGicv3Lrs + 8 * UInt64(i), l)) }
+        var w: [(offset: UInt64, value: UInt64)] = []
+        forEachWord { w.append(($0, $1)) }
         return w
+    }
+
+    /// Calls `body(offset, value)` for each word of `words`, in the same order.
+    @inlinable public func forEachWord(_ body: (UInt64, UInt64) -> Void) {
+        typealias L = RecRunLayout
+        body(L.enterFlags, flags); body(L.enterGicv3Hcr, gicv3Hcr)
+        for (i, g) in gprs.enumerated() { body(L.enterGprs + 8 * UInt64(i), g) }
+        for (i, l) in gicv3Lrs.enumerated() { body(L.enterGicv3Lrs + 8 * UInt64(i), l) }
     }
 }
 

@@ -86,11 +86,60 @@ public struct SpecState: Hashable, Sendable {
 
     public let platform: Platform
     public let options: SpecOptions
-    public private(set) var granules: [UInt64: Granule] = [:]
-    public private(set) var realms: [UInt64: Realm] = [:]
-    public private(set) var recs: [UInt64: Rec] = [:]
-    public private(set) var rtts: [UInt64: Rtt] = [:]
-    public private(set) var ns: [UInt64: UInt64] = [:]
+
+    /// The five maps, in one box: a copy of the state (every step result holds one) is
+    /// then one retain, and a write copies the box only when the state is shared.
+    final class Maps: @unchecked Sendable {
+        // Only mutated through a SpecState that holds the box uniquely.
+        @exclusivity(unchecked) var granules = AddrMap<Granule>()
+        @exclusivity(unchecked) var realms = AddrMap<Realm>()
+        @exclusivity(unchecked) var recs = AddrMap<Rec>()
+        @exclusivity(unchecked) var rtts = AddrMap<Rtt>()
+        @exclusivity(unchecked) var ns = AddrMap<UInt64>()
+        init() {}
+        func copy() -> Maps {
+            let m = Maps()
+            m.granules = granules; m.realms = realms; m.recs = recs; m.rtts = rtts; m.ns = ns
+            return m
+        }
+    }
+    private var maps = Maps()
+
+    private mutating func uniqueMaps() -> Maps {
+        if !isKnownUniquelyReferenced(&maps) { maps = maps.copy() }
+        return maps
+    }
+
+    public private(set) var granules: AddrMap<Granule> {
+        _read { yield maps.granules }
+        _modify { let m = uniqueMaps(); yield &m.granules }
+    }
+    public private(set) var realms: AddrMap<Realm> {
+        _read { yield maps.realms }
+        _modify { let m = uniqueMaps(); yield &m.realms }
+    }
+    public private(set) var recs: AddrMap<Rec> {
+        _read { yield maps.recs }
+        _modify { let m = uniqueMaps(); yield &m.recs }
+    }
+    public private(set) var rtts: AddrMap<Rtt> {
+        _read { yield maps.rtts }
+        _modify { let m = uniqueMaps(); yield &m.rtts }
+    }
+    public private(set) var ns: AddrMap<UInt64> {
+        _read { yield maps.ns }
+        _modify { let m = uniqueMaps(); yield &m.ns }
+    }
+
+    public static func == (a: SpecState, b: SpecState) -> Bool {
+        a.platform == b.platform && a.options == b.options
+            && (a.maps === b.maps || (a.granules == b.granules && a.realms == b.realms && a.recs == b.recs
+                                      && a.rtts == b.rtts && a.ns == b.ns))
+    }
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(platform); hasher.combine(options)
+        hasher.combine(granules); hasher.combine(realms); hasher.combine(recs); hasher.combine(rtts); hasher.combine(ns)
+    }
 
     /// All Granules UNDELEGATED, no Realm.
     public init(platform: Platform = .standard, options: SpecOptions = []) {
@@ -106,7 +155,7 @@ public struct SpecState: Hashable, Sendable {
     }
 
     public func granule(_ a: UInt64) -> Granule {
-        granules[a] ?? Granule(state: .undelegated, gpt: platform.initialGPT(a), content: 0)
+        granules.withValue(a) { $0 } ?? Granule(state: .undelegated, gpt: platform.initialGPT(a), content: 0)
     }
 
     private mutating func updateGranule(_ a: UInt64, _ f: (inout Granule) -> Void) {
@@ -145,9 +194,10 @@ extension SpecState: Machine {
         guard when.raw, let new = GranuleState(rawValue: s.raw) else { return }
         updateGranule(a.raw) { $0.state = new }
         // An object lives in its Granule only while the Granule is in the object's state.
-        if new != .rd { realms[a.raw] = nil }
-        if new != .rec { recs[a.raw] = nil }
-        if new != .rtt { rtts[a.raw] = nil }
+        // (Looked up first: removing writes, which is dearer, and there is mostly nothing.)
+        if new != .rd, realms.contains(a.raw) { realms[a.raw] = nil }
+        if new != .rec, recs.contains(a.raw) { recs[a.raw] = nil }
+        if new != .rtt, rtts.contains(a.raw) { rtts[a.raw] = nil }
     }
     public mutating func setGranuleGPT(_ a: CWord, _ g: CWord, when: CBit) {
         guard when.raw, let new = GPT(rawValue: g.raw) else { return }
@@ -158,23 +208,24 @@ extension SpecState: Machine {
         updateGranule(a.raw) { $0.content = c.raw }
     }
 
-    public func realm(_ rd: CWord, _ f: RealmField) -> CWord { CWord(realms[rd.raw]?.fields[f.rawValue] ?? 0) }
+    public func realm(_ rd: CWord, _ f: RealmField) -> CWord { CWord(realms.withValue(rd.raw) { $0.fields[f.rawValue] } ?? 0) }
     public mutating func setRealm(_ rd: CWord, _ f: RealmField, _ v: CWord, when: CBit) {
         guard when.raw else { return }
         realms[rd.raw, default: Realm()].fields[f.rawValue] = v.raw
     }
-    public func rec(_ r: CWord, _ f: RecField) -> CWord { CWord(recs[r.raw]?[f] ?? 0) }
+    public func rec(_ r: CWord, _ f: RecField) -> CWord { CWord(recs.withValue(r.raw) { $0[f] } ?? 0) }
     public mutating func setRec(_ r: CWord, _ f: RecField, _ v: CWord, when: CBit) {
         guard when.raw else { return }
         recs[r.raw, default: Rec()][f] = v.raw
     }
     public func rtt(_ t: CWord, _ f: RttField) -> CWord {
-        guard let r = rtts[t.raw] else { return 0 }
-        switch f {
-        case .level: return CWord(r.level)
-        case .owner: return CWord(r.owner)
-        case .ipaBase: return CWord(r.ipaBase)
-        }
+        CWord(rtts.withValue(t.raw) { r in
+            switch f {
+            case .level: r.level
+            case .owner: r.owner
+            case .ipaBase: r.ipaBase
+            }
+        } ?? 0)
     }
     public mutating func setRtt(_ t: CWord, _ f: RttField, _ v: CWord, when: CBit) {
         guard when.raw else { return }
@@ -194,8 +245,8 @@ extension SpecState: Machine {
     }
 
     public func entry(_ t: CWord, _ i: CWord) -> RttEntry<Concrete> {
-        guard let r = rtts[t.raw], i.raw < Layout.entriesPerRtt else { return SpecState.word(.zero) }
-        return SpecState.word(r.entries[Int(i.raw)])
+        guard i.raw < Layout.entriesPerRtt else { return SpecState.word(.zero) }
+        return SpecState.word(rtts.withValue(t.raw) { $0.entries[Int(i.raw)] } ?? .zero)
     }
     public mutating func setEntry(_ t: CWord, _ i: CWord, _ e: RttEntry<Concrete>, when: CBit) {
         guard when.raw, i.raw < Layout.entriesPerRtt else { return }
@@ -206,45 +257,58 @@ extension SpecState: Machine {
         guard when.raw else { return }
         let lo = min(from.raw, Layout.entriesPerRtt), hi = min(to.raw, Layout.entriesPerRtt)
         guard lo < hi else { return }
-        var r = rtts[t.raw] ?? Rtt()
-        for i in Int(lo)..<Int(hi) {
-            r.entries[i] = SpecState.stored(f(CWord(UInt64(i)), SpecState.word(r.entries[i])))
+        // In place: a copy of the table would make the write copy its 512 entries.
+        rtts[t.raw, default: Rtt()].entries.withUnsafeMutableBufferPointer { b in
+            for i in Int(lo)..<Int(hi) {
+                b[i] = SpecState.stored(f(CWord(UInt64(i)), SpecState.word(b[i])))
+            }
         }
-        rtts[t.raw] = r
     }
+
+    /// Runs `body` on the 512 entries of RTT `t` (all zero when there is no such RTT).
+    @inline(__always)
+    private func withEntries<R>(_ t: CWord, _ body: (UnsafeBufferPointer<Entry>) -> R) -> R {
+        rtts.withValue(t.raw) { $0.entries.withUnsafeBufferPointer(body) }
+            ?? SpecState.zeroEntries.withUnsafeBufferPointer(body)
+    }
+    private static let zeroEntries = [Entry](repeating: .zero, count: Int(Layout.entriesPerRtt))
+
     public func firstEntry(_ t: CWord, from: CWord, where p: (CWord, RttEntry<Concrete>) -> CBit) -> CWord {
         guard from.raw < Layout.entriesPerRtt else { return CWord(Layout.entriesPerRtt) }
-        let entries = rtts[t.raw]?.entries
-        for i in Int(from.raw)..<Int(Layout.entriesPerRtt) where p(CWord(UInt64(i)), SpecState.word(entries?[i] ?? .zero)).raw {
-            return CWord(UInt64(i))
+        return withEntries(t) { b in
+            for i in Int(from.raw)..<Int(Layout.entriesPerRtt) where p(CWord(UInt64(i)), SpecState.word(b[i])).raw {
+                return CWord(UInt64(i))
+            }
+            return CWord(Layout.entriesPerRtt)
         }
-        return CWord(Layout.entriesPerRtt)
     }
     public func allEntries(_ t: CWord, _ p: (CWord, RttEntry<Concrete>) -> CBit) -> CBit {
-        let entries = rtts[t.raw]?.entries
-        for i in 0..<Int(Layout.entriesPerRtt) where !p(CWord(UInt64(i)), SpecState.word(entries?[i] ?? .zero)).raw {
-            return false
+        withEntries(t) { b in
+            for i in 0..<Int(Layout.entriesPerRtt) where !p(CWord(UInt64(i)), SpecState.word(b[i])).raw {
+                return false
+            }
+            return true
         }
-        return true
     }
 
     public func countEntries(_ t: CWord, _ p: (CWord, RttEntry<Concrete>) -> CBit) -> CWord {
-        let entries = rtts[t.raw]?.entries
-        var n: UInt64 = 0
-        for i in 0..<Int(Layout.entriesPerRtt) where p(CWord(UInt64(i)), SpecState.word(entries?[i] ?? .zero)).raw { n += 1 }
-        return CWord(n)
+        withEntries(t) { b in
+            var n: UInt64 = 0
+            for i in 0..<Int(Layout.entriesPerRtt) where p(CWord(UInt64(i)), SpecState.word(b[i])).raw { n += 1 }
+            return CWord(n)
+        }
     }
 
     public var addresses: [CWord] { granules.keys.sorted().map { CWord($0) } }
 
     public func existsRealm(where p: (CWord) -> CBit) -> CBit {
-        CBit(realms.keys.contains { p(CWord($0)).raw })
+        CBit(realms.contains { p(CWord($0.key)).raw })
     }
     public func existsRec(where p: (CWord) -> CBit) -> CBit {
-        CBit(recs.keys.contains { p(CWord($0)).raw })
+        CBit(recs.contains { p(CWord($0.key)).raw })
     }
 
-    public func nsRead(_ a: CWord) -> CWord { CWord(ns[a.raw] ?? 0) }
+    public func nsRead(_ a: CWord) -> CWord { CWord(ns.withValue(a.raw) { $0 } ?? 0) }
     public mutating func nsWrite(_ a: CWord, _ v: CWord, when: CBit) {
         guard when.raw else { return }
         ns[a.raw] = v.raw == 0 ? nil : v.raw

@@ -76,7 +76,7 @@ public struct NSMemory {
     init(base: Base) { self.base = base }
 
     /// Memory seeded with `contents`; every other address reads 0.
-    static func seeded(_ contents: [UInt64: UInt64], env: SymbolicEnv) -> NSMemory {
+    static func seeded(_ contents: AddrMap<UInt64>, env: SymbolicEnv) -> NSMemory {
         let b = Base(zeroDefault: true, prefix: "")
         for (a, v) in contents.sorted(by: { $0.key < $1.key }) { b.append(env.lit(a), env.lit(v), env: env) }
         return NSMemory(base: b)

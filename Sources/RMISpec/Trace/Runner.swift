@@ -28,16 +28,21 @@ public struct TraceRunner: Sendable {
 
     /// Applies one Host write to NS memory; words the Host cannot access are not written.
     public mutating func apply(_ w: HostWrite) {
-        func put(_ base: UInt64, _ words: [(offset: UInt64, value: UInt64)]) {
-            for (o, v) in words where hostCanAccess(base &+ o) { state.nsWrite(CWord(base &+ o), CWord(v), when: true) }
+        // Whether the Host can access a Granule does not change while NS memory is written,
+        // so it is decided once per Granule of the write.
+        var granule: UInt64 = 1, canAccess = false
+        func put(_ pa: UInt64, _ v: UInt64) {
+            let g = pa & ~(Layout.granuleSize - 1)
+            if g != granule { granule = g; canAccess = hostCanAccess(g) }
+            if canAccess { state.nsWrite(CWord(pa), CWord(v), when: true) }
         }
         switch w {
-        case .realmParams(let a, let p): put(a, p.words)
-        case .recParams(let a, let p): put(a, p.words)
-        case .recRun(let a, let e): put(a, e.words)
+        case .realmParams(let a, let p): p.forEachWord { put(a &+ $0, $1) }
+        case .recParams(let a, let p): p.forEachWord { put(a &+ $0, $1) }
+        case .recRun(let a, let e): e.forEachWord { put(a &+ $0, $1) }
         case .data(let a, let content):
             state.setGranuleContent(CWord(a), CWord(content), when: CBit(hostCanAccess(a) && a & (Layout.granuleSize - 1) == 0))
-        case .words(let a, let ws): put(a, ws.enumerated().map { (UInt64($0.offset) * 8, $0.element) })
+        case .words(let a, let ws): for (i, v) in ws.enumerated() { put(a &+ UInt64(i) * 8, v) }
         }
     }
 

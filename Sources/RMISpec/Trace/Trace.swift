@@ -58,7 +58,17 @@ public struct RealmActionValue: Hashable, Sendable {
     public var kind: RealmActionKind
     public var args: [UInt64]
     public init(_ kind: RealmActionKind, _ args: [UInt64] = []) { self.kind = kind; self.args = args }
-    public var action: RealmAction<Concrete> { RealmAction(kind: CWord(kind.rawValue), args: args.map { CWord($0) }) }
+    public var action: RealmAction<Concrete> {
+        if kind == .irq && args.isEmpty { return RealmAction.idle }
+        let n = args.count
+        if n <= 4 {
+            // The four arguments as a literal (RealmAction pads to four with zeros).
+            return RealmAction(kind: CWord(kind.rawValue),
+                               args: [CWord(n > 0 ? args[0] : 0), CWord(n > 1 ? args[1] : 0),
+                                      CWord(n > 2 ? args[2] : 0), CWord(n > 3 ? args[3] : 0)])
+        }
+        return RealmAction(kind: CWord(kind.rawValue), args: args.map { CWord($0) })
+    }
 }
 
 /// What a step expects: status and index, and optionally named outputs and REC exit fields.
