@@ -39,7 +39,7 @@ let package = Package(
         // YAML check plans: Debian's libyaml-dev (pkg-config `yaml-0.1`).
         .systemLibrary(name: "CYAML", path: "Sources/CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .executableTarget(name: "rmi-check", dependencies: [
-            "RMISpec", "RMICheck", "KVMHost", "Explicit", "RMICheckCI",
+            "RMISpec", "RMICheck", "KVMHost", "Explicit", "RMICheckCI", "SMT",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // An example adapter: RMMImpl served over the line protocol of docs/impl-protocol.md.

@@ -3,6 +3,7 @@ import Explicit
 import Foundation
 import RMICheck
 import RMISpec
+import SMT
 import RMMImpl
 
 struct Bench: ParsableCommand {
@@ -136,16 +137,72 @@ struct Bench: ParsableCommand {
                       + cols.map { String(repeating: " ", count: max(0, 12 - $0.count)) + $0 }.joined())
             }
         }
-        // Symbolic engines (BMC seconds per depth, proof seconds per property): not measured
-        // here yet; their figures go in the "symbolic" list of the JSON record.
-        print("symbolic engines (BMC s/depth, proof s/property): not measured by this bench yet")
+        let symbolic = try wanted("symbolic") ? symbolicFigures() : []
+        if !symbolic.isEmpty {
+            print("symbolic engines (Z3 \(z3Version()))")
+            for f in symbolic { print("  \(f.line)") }
+        }
         if let json {
             let record: [String: Any] = ["machine": machine, "commit": commit(), "seconds": seconds,
                                          "figures": figures.map { ["name": $0.name, "value": $0.value, "unit": $0.unit] },
                                          "explicit": explicit.map(\.json),
-                                         "symbolic": [Any]()]
+                                         "symbolic": symbolic.map(\.json)]
             try atomicWrite(try JSONSerialization.data(withJSONObject: record, options: [.prettyPrinted, .sortedKeys]), to: json)
         }
+    }
+
+    struct SymbolicFigure {
+        var name: String, scope: String, commands: String
+        var secondsPerDepth: [Double]
+        var outcome: String
+        var line: String {
+            let depths = secondsPerDepth.enumerated().map { "\($0.offset):\(String(format: "%.2f", $0.element))" }.joined(separator: " ")
+            return "\(name), scope \(scope), \(commands): \(outcome); seconds per depth \(depths) (total \(String(format: "%.1f", secondsPerDepth.reduce(0, +))) s)"
+        }
+        var json: [String: Any] {
+            ["name": name, "scope": scope, "commands": commands, "secondsPerDepth": secondsPerDepth, "outcome": outcome]
+        }
+    }
+
+    /// BMC time per depth and proof time per property, each under a budget so that the
+    /// bench stays within minutes: the figures say how deep each run got.
+    func symbolicFigures() throws -> [SymbolicFigure] {
+        var out: [SymbolicFigure] = []
+        func settings(_ scope: String, _ commands: [RMICommand], _ props: [Invariant], budget: Double) throws -> SymbolicSettings {
+            var s = SymbolicSettings()
+            s.scope = try Scope(parsing: scope)
+            s.commands = commands
+            s.properties = props
+            s.budgetSeconds = budget
+            s.timeoutMs = UInt32(budget * 1000)
+            s.covers = false
+            return s
+        }
+        func verdicts(_ o: [RMICheck.PropertyOutcome]) -> String {
+            Dictionary(grouping: o, by: { $0.verdict.name }).sorted { $0.key < $1.key }.map { "\($0.value.count) \($0.key)" }.joined(separator: ", ")
+        }
+        // All 23 commands at the default scope, one property: how deep in about two minutes.
+        let all = RMICommand.allCases
+        let deep = try BoundedModelChecker(settings: settings("", all, [.g1], budget: 120), depth: 12).run()
+        out.append(SymbolicFigure(name: "bmc INV-G1, depth <= 12, budget 120 s", scope: Scope.default.description,
+                                  commands: "all 23 commands", secondsPerDepth: deep.secondsPerDepth,
+                                  outcome: "depth \(deep.depthReached) reached, \(verdicts(deep.outcomes))"))
+        // Every property, a smaller scope.
+        let small = "granules=3,realms=1,recs=1,entries=2"
+        let wide = try BoundedModelChecker(settings: settings(small, all, Invariant.specProperties, budget: 120), depth: 4).run()
+        out.append(SymbolicFigure(name: "bmc every property, depth <= 4, budget 120 s", scope: small, commands: "all 23 commands",
+                                  secondsPerDepth: wide.secondsPerDepth,
+                                  outcome: "depth \(wide.depthReached) reached, \(verdicts(wide.outcomes))"))
+        // Proofs: the Granule invariants for the Granule commands.
+        let g = [RMICommand.granuleDelegate, .granuleUndelegate]
+        let props: [Invariant] = [.g1, .g2, .g5, .l2, .l4]
+        let t0 = Date()
+        let proof = try InductionProver(settings: settings("granules=2,realms=0,recs=0,entries=1", g, props, budget: 120),
+                                        k: 1, strengthening: [.g1, .g2, .g5]).run()
+        out.append(SymbolicFigure(name: "prove (1-induction) \(props.count) properties", scope: "granules=2,realms=0,recs=0,entries=1",
+                                  commands: "GRANULE_DELEGATE/UNDELEGATE", secondsPerDepth: [Date().timeIntervalSince(t0)],
+                                  outcome: verdicts(proof.outcomes)))
+        return out
     }
 
     struct ExplicitFigure {
