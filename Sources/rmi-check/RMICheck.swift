@@ -15,7 +15,7 @@ struct RMICheckCLI: ParsableCommand {
             Exit codes: 0 everything agrees or holds, 1 a difference or violation was found, \
             2 a check could not decide, 3 internal error, 64 and above bad usage or input.
             """,
-        subcommands: [Run.self, Spec.self, Replay.self, Conform.self, Check.self, Prove.self, Cover.self, Host.self, ValidateLog.self, Bench.self, CI.self, Show.self],
+        subcommands: [Run.self, Spec.self, Replay.self, Conform.self, Check.self, Prove.self, Cover.self, Shrink.self, Host.self, ValidateLog.self, Bench.self, CI.self, Show.self],
         defaultSubcommand: Run.self)
 }
 
