@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RMICheck
 import RMISpec
 
 struct Spec: ParsableCommand {
@@ -23,6 +24,15 @@ struct Spec: ParsableCommand {
     @Option(name: .long, help: "Write a DOT diagram: granule, realm, rec or rtt.")
     var diagram: String?
 
+    @Flag(name: .long, help: "Self-check the failure conditions with Z3 over a scope: ambiguous unordered pairs, conditions that never fire, unreachable success (warnings with a witness).")
+    var lint = false
+
+    @Option(name: .long, help: "With --lint: the symbolic scope (default granules=3,realms=1,recs=1,entries=2).")
+    var scope: String = "granules=3,realms=1,recs=1,entries=2"
+
+    @OptionGroup(title: "Solver (with --lint)")
+    var solver: SolverOptions
+
     func validate() throws {
         if let d = diagram, Diagram.Kind(rawValue: d) == nil {
             throw ValidationError("--diagram: unknown diagram '\(d)' (known: granule, realm, rec, rtt)")
@@ -30,6 +40,7 @@ struct Spec: ParsableCommand {
     }
 
     func run() throws {
+        if lint { return try runLint() }
         if let d = diagram {
             print(Diagram.dot(Diagram.Kind(rawValue: d)!), terminator: "")
             return
@@ -80,4 +91,28 @@ struct Spec: ParsableCommand {
 
 extension String {
     func leftPad(_ n: Int) -> String { String(repeating: " ", count: max(0, n - count)) + self }
+}
+
+extension Spec {
+    /// `--lint`: warnings, each with its witness; exit 0 (warnings are for reading), 2 when
+    /// some query was undecided (the report is then incomplete).
+    func runLint() throws {
+        let settings = try solver.settings(scope: scope, properties: [], quiet: true)
+        note("spec --lint: \(settings.commands.count) commands over every well-formed state of \(settings.scope)")
+        let r = try SpecLint(settings: settings).run()
+        for f in r.findings {
+            switch f.kind {
+            case .ambiguous:
+                print("warning: \(f.command.rawValue): \(f.labels[0]) and \(f.labels[1]) can both give the result, are unordered, and give different results")
+            case .neverFires:
+                print("warning: \(f.command.rawValue): \(f.labels[0]) never gives the result (earlier conditions always cover it) in \(settings.scope)")
+            case .successUnreachable:
+                print("warning: \(f.command.rawValue): no state of \(settings.scope) and no arguments make it succeed")
+            }
+            for w in f.witness { print("    \(w)") }
+        }
+        print("\(r.findings.count) warnings from \(r.queries) queries" + (r.undecided.isEmpty ? "" : "; \(r.undecided.count) undecided:"))
+        for u in r.undecided.prefix(20) { print("  undecided: \(u)") }
+        if !r.undecided.isEmpty { throw Exit.unknown }
+    }
 }

@@ -135,6 +135,13 @@ public struct ConditionInfo: Sendable, Hashable {
 }
 
 /// The transitive closure of a command's ordering constraints.
+extension RMISpec {
+    /// Whether the spec orders failure condition `a` before `b` for `cmd` (transitively).
+    public static func precedes(_ cmd: RMICommand, _ a: String, _ b: String) -> Bool {
+        Ordering.of(cmd).precedes(a, b)
+    }
+}
+
 struct Ordering: Sendable {
     let pairs: Set<Pair>
     struct Pair: Hashable, Sendable { let a: String, b: String }
