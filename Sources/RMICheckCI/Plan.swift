@@ -33,7 +33,7 @@ public protocol CheckKind: Sendable {
 /// The kinds a plan may use.
 public enum CheckKinds {
     public static let all: [any CheckKind.Type] = [
-        ExplicitCheck.self, CoverCheck.self, ConformanceCheck.self, CorpusCheck.self, HostCheck.self, BMCCheck.self,
+        ExplicitCheck.self, CoverCheck.self, ConformanceCheck.self, CorpusCheck.self, HostCheck.self, BMCCheck.self, ProveCheck.self,
     ]
     public static func named(_ kind: String) -> (any CheckKind.Type)? { all.first { $0.kind == kind } }
 }

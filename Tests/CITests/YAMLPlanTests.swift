@@ -52,6 +52,6 @@ import Testing
         let twice = error("checks: []\nchecks: []\n")
         #expect(twice?.field == "checks" && twice?.reason.contains("given twice") == true)
         #expect(error("- 1\n- 2\n")?.reason.contains("expected an object") == true)
-        #expect(error("checks:\n  - {id: a, kind: prove}\n")?.field == "checks[0].kind")
+        #expect(error("checks:\n  - {id: a, kind: proof}\n")?.field == "checks[0].kind")
     }
 }

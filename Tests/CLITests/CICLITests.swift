@@ -164,10 +164,10 @@ let smallChecks = """
     }
 
     @Test func aBadPlanIsBadInputNamingFileAndField() throws {
-        let unknownKind = try planFolder(#"{"checks": [{"id": "p", "kind": "prove", "properties": ["G1"]}]}"#)
+        let unknownKind = try planFolder(#"{"checks": [{"id": "p", "kind": "proof", "properties": ["G1"]}]}"#)
         let (c1, _, e1) = try rmiCheck(["ci", "--plan", unknownKind + "/plan.json"])
         #expect(c1 == 65)
-        #expect(e1.contains("plan.json: field 'checks[0].kind': unknown kind 'prove'"))
+        #expect(e1.contains("plan.json: field 'checks[0].kind': unknown kind 'proof'"))
 
         let misspelt = try planFolder(#"{"checks": [{"id": "c", "kind": "conformance", "random": 10, "sede": 3}]}"#)
         let (c2, _, e2) = try rmiCheck(["ci", "--plan", misspelt + "/plan.json"])

@@ -1,0 +1,66 @@
+import Foundation
+import RMICheck
+import RMISpec
+
+/// `prove`: spec properties proved for every reachable state of a scope by k-induction
+/// (Z3). One obligation per property: PROVED, VIOLATED (base case), UNKNOWN (a
+/// counterexample to induction, or the solver gave up), VACUOUS (proved, but no run of the
+/// base case's depth reaches its cover target).
+public struct ProveCheck: CheckKind {
+    public static let kind = "prove"
+    public static let summary = "spec properties (INV-*) proved by k-induction (Z3) for every state of a scope"
+    var settings: SymbolicSettings
+    var k: Int
+    var lemmas: [Invariant]?
+    var coverDepth: Int
+
+    public init(_ e: PlanEntry) throws {
+        var s = SymbolicSettings()
+        do { s.scope = try Scope(parsing: try e.optionalString("scope") ?? "") } catch { throw e.fail("scope", "\(error)") }
+        s.properties = try ExplicitFields.properties(e, "properties", default: Invariant.specProperties)
+            .filter { $0.kind == .always || $0.kind == .step }
+        if let names = try e.optionalStrings("commands") {
+            s.commands = try names.enumerated().map { i, n in
+                guard let c = RMICommand(rawValue: n.uppercased()) ?? RMICommand(rawValue: "RMI_" + n.uppercased()) else {
+                    throw e.fail("commands[\(i)]", "unknown command '\(n)'")
+                }
+                return c
+            }
+        }
+        lemmas = e.has("assume") ? try ExplicitFields.properties(e, "assume", default: []) : nil
+        s.seed = UInt32(truncatingIfNeeded: try e.optionalUInt64("seed") ?? 0)
+        s.rlimit = try e.optionalUInt64("rlimit")
+        k = try e.optionalInt("k", min: 1) ?? 1
+        coverDepth = try e.optionalInt("cover_depth") ?? 3
+        settings = s
+    }
+
+    public var obligations: [String] { settings.properties.map(\.rawValue) }
+
+    public func run(_ ctx: CheckContext) throws -> [ObligationResult] {
+        var s = settings
+        let progress = ctx.progress, check = ctx.check
+        s.progress = { progress("  \(check): \($0)") }
+        let r = try InductionProver(settings: s, k: k, strengthening: lemmas, coverDepth: coverDepth).run()
+        return r.outcomes.map { o in
+            let rule = o.target.property.map(SpecSource.propertyRule)
+            func result(_ v: Verdict, _ method: String, _ msg: String, trace: Trace? = nil) -> ObligationResult {
+                ObligationResult(name: o.target.name, verdict: v, method: method, bound: nil, engine: "prove (z3)",
+                                 seed: UInt64(s.seed), message: msg, trace: trace.map { .spec($0) },
+                                 replay: trace == nil ? nil : "rmi-check replay {trace}", rule: rule)
+            }
+            let method = "\(k)-induction over \(s.scope)"
+            switch o.verdict {
+            case .proved(let m, let c):
+                if case .reached = o.cover { return result(.proved, m, "proved for \(c)") }
+                return result(.vacuous, m, "proved for \(c), but no run of <= \(coverDepth) calls reaches its cover target")
+            case .violated(let t):
+                return result(.violated, method, "violated in the base case: \(t.steps.count) calls, replayed", trace: t)
+            case .holds(let b):
+                return result(.unknown, method, "holds to depth \(b) but was not proved")
+            case .unknown(let why):
+                return result(.unknown, method, why)
+            }
+        }
+    }
+}
