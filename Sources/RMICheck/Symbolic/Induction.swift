@@ -91,6 +91,13 @@ public struct InductionProver: Sendable {
             try solver.assert(ctx.implies(lemmaAct, ctx.not(u.states[k].objectsMatchGranuleStates)))
             let lemma: CheckResult
             do { lemma = try solver.check(assumptions: [lemmaAct]) } catch let e as Z3Error { lemma = .unknown(reason: "solver error: \(e)") }
+            if lemma == .sat {
+                let model = try solver.model()
+                let pre = try u.states[0].concretize(model)
+                let initial = SpecState(platform: pre.platform, options: pre.options)
+                let stepTrace = try u.trace(model, length: k, description: "counterexample to induction for the encoding lemma: the calls from the CTI state")
+                ctis.append(CTI(property: "objects-match-granule-states", preState: initial.diff(pre), step: stepTrace))
+            }
             try solver.assert(ctx.not(lemmaAct))
             if lemma != .unsat {
                 let why = lemma == .sat ? "the encoding lemma (objects match Granule states) is not \(k)-inductive"
@@ -99,7 +106,7 @@ public struct InductionProver: Sendable {
                     base.first { $0.target == CheckTarget(p) }.flatMap { b -> PropertyOutcome? in
                         if case .violated = b.verdict { return b } else { return nil }
                     } ?? PropertyOutcome(target: CheckTarget(p), verdict: .unknown(reason: why))
-                }, [])
+                }, ctis)
             }
             for p in s.properties where p.kind == .always || p.kind == .step {
                 let target = CheckTarget(p)
