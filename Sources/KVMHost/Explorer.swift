@@ -58,7 +58,7 @@ public enum Environment {
     ]
 
     public static func operations(_ h: HostState, variant: HostVariant, guest: Set<RealmActionKind>? = nil,
-                                  refusals: Bool = true, teardown: Bool = true) -> [HostOp] {
+                                  refusals: Bool = true, teardown: Bool = true, unmaps: Bool = true) -> [HostOp] {
         guard let vm = h.vm else { return h.initialized && !h.rmeAvailable ? [] : [.createVM] }
         if vm.destroyed { return [] }
         var ops: [HostOp] = []
@@ -87,8 +87,8 @@ public enum Environment {
             }
         case .dying, .dead: break
         }
-        for g in vm.user.keys.sorted() where vm.state == .active { ops.append(.unmapShared(gpa: g)) }
-        for i in vm.gmem.keys.sorted() where vm.state == .active { ops.append(.punchHole(ipa: i)) }
+        for g in vm.user.keys.sorted() where unmaps && vm.state == .active { ops.append(.unmapShared(gpa: g)) }
+        for i in vm.gmem.keys.sorted() where unmaps && vm.state == .active { ops.append(.punchHole(ipa: i)) }
         // The VM fd is released only when no vCPU thread is inside KVM_RUN (a vCPU fd holds
         // a reference on the VM): no teardown in the middle of a fault.
         if teardown && !vm.vcpus.contains(where: { $0.fault != nil }) { ops.append(.destroyVM) }
@@ -113,6 +113,13 @@ public struct Explorer {
     public var refusals = true
     /// Whether the environment closes the VM (off: a focus on the runtime).
     public var teardown = true
+    /// Whether the VMM munmaps shared pages and punches holes in guest_memfd (off: a focus
+    /// on faults; each of those runs the `realm_fold_rtt_level` recursion, the search's
+    /// main cost).
+    public var unmaps = true
+    /// The RMM fault model (SpecRMM.faults): REC_AUX_COUNT and GRANULE_UNDELEGATE may also
+    /// fail where the spec lets them succeed. Off by default.
+    public var rmmFaults = false
 
     public init(variant: HostVariant, only: Set<String>? = nil, bound: Int = 12, maxStates: Int = 200_000) {
         self.variant = variant; self.only = only; self.bound = bound; self.maxStates = maxStates
@@ -121,7 +128,9 @@ public struct Explorer {
     struct Key: Hashable { let h: HostState; let r: SpecState }
 
     public func initial() -> KVMHost<SpecRMM> {
-        var h = KVMHost(rmm: SpecRMM(), variant: variant)
+        var rmm = SpecRMM()
+        rmm.faults = rmmFaults
+        var h = KVMHost(rmm: rmm, variant: variant)
         h.only = only
         return h
     }
@@ -171,7 +180,7 @@ public struct Explorer {
             head += 1
             let node = nodes[i]
             if depthOf[i] >= bound { complete = false; continue }
-            for op in Environment.operations(node.s, variant: variant, guest: guest, refusals: refusals, teardown: teardown) {
+            for op in Environment.operations(node.s, variant: variant, guest: guest, refusals: refusals, teardown: teardown, unmaps: unmaps) {
                 for (step, next) in successors(node, op) {
                     transitions += 1
                     covers.formUnion(next.covers)

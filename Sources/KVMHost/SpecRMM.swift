@@ -15,6 +15,18 @@ public struct SpecRMM: RMMUnderTest, Hashable {
     public var script: [Int] = []
     /// Alternatives at each choice point met since `restart`.
     public private(set) var branching: [Int] = []
+    /// The RMM fault model (`rmi-check host --rmm-faults`), off by default. When on, a
+    /// call to one of `SpecRMM.injectable` that the spec lets succeed may instead fail
+    /// with RMI_ERROR_INPUT and no effect: one more alternative at that call, after the
+    /// spec's own. A conforming RMM never gives that answer (DEN0137 1.0-rel0 has no
+    /// such failure condition); it stands for firmware or RMM faults the host must
+    /// tolerate (§4.3: "the RMM may refuse one ... that always means a bug").
+    public var faults = false
+    /// Whether the last call's result was an injected fault (for the log).
+    public private(set) var lastInjected = false
+    /// The calls the fault model may fail: REC_AUX_COUNT right after REALM_CREATE (M3)
+    /// and GRANULE_UNDELEGATE (M5).
+    public static let injectable: Set<RMICommand> = [.recAuxCount, .granuleUndelegate]
 
     public init(platform: Platform = KVMPlatform.platform) {
         self.platform = platform
@@ -52,9 +64,26 @@ public struct SpecRMM: RMMUnderTest, Hashable {
     }
 
     public mutating func call(_ cmd: RMICommand, _ args: [UInt64], realm: RealmActionValue?) throws -> ImplResult {
-        // A failing call leaves the state unchanged (StepResult.next), so no copy is kept.
+        lastInjected = false
+        // A failing call leaves the state unchanged (StepResult.next), so no copy is kept
+        // (except under the fault model, where an injected failure restores it).
+        let before: SpecState? = faults && SpecRMM.injectable.contains(cmd) ? state : nil
         var r = RMISpec.apply(cmd, to: &state, args, realm: (realm ?? RealmActionValue(.irq)).action)
         r.next = SpecState(platform: platform)
+        if let before, r.allowed.allSatisfy({ $0.status == .success }) {
+            // The injected failure is the last alternative: the spec's answers come first.
+            let i = branching.count
+            branching.append(r.allowed.count + 1)
+            let k = i < script.count ? min(script[i], r.allowed.count) : 0
+            if k == r.allowed.count {
+                state = before
+                lastInjected = true
+                return ImplResult(x: [Outcome(status: .errorInput).x0])
+            }
+            // choose() must not count this call's choice point again.
+            let o = r.allowed[k]
+            return ImplResult(x: [o.x0] + o.outputs.map { $0 ?? 0 })
+        }
         return choose(r)
     }
 
