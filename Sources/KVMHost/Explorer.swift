@@ -23,6 +23,8 @@ public struct ExploreResult: Sendable {
     public var complete: Bool
     public var covers: Set<String>
     public var seconds: Double
+    /// RTT_FOLD results the memo returned instead of RMISpec (SpecRMM.memo).
+    public var memoHits = 0
 }
 
 /// The environment: what a VMM and a guest may do next in a host state (§2 VMM sequence,
@@ -120,6 +122,8 @@ public struct Explorer {
     /// The RMM fault model (SpecRMM.faults): REC_AUX_COUNT and GRANULE_UNDELEGATE may also
     /// fail where the spec lets them succeed. Off by default.
     public var rmmFaults = false
+    /// Share RTT_FOLD results between equal spec states (SpecRMM.memo).
+    public var useMemo = true
 
     public init(variant: HostVariant, only: Set<String>? = nil, bound: Int = 12, maxStates: Int = 200_000) {
         self.variant = variant; self.only = only; self.bound = bound; self.maxStates = maxStates
@@ -159,7 +163,10 @@ public struct Explorer {
 
     public func run() -> ExploreResult {
         let t0 = Date()
-        var nodes: [KVMHost<SpecRMM>] = [initial()]
+        var root = initial()
+        let memo = useMemo ? CallMemo() : nil
+        root.rmm.memo = memo
+        var nodes: [KVMHost<SpecRMM>] = [root]
         var parent: [Int] = [-1]
         var stepOf: [HostTraceStep?] = [nil]
         var depthOf: [Int] = [0]
@@ -187,9 +194,11 @@ public struct Explorer {
                     if let v = next.violations.first {
                         var t = trace(i)
                         t.append(step)
-                        return ExploreResult(violation: v, trace: t, states: visited.count, transitions: transitions,
-                                             depth: depthOf[i] + 1, complete: false, covers: covers,
-                                             seconds: Date().timeIntervalSince(t0))
+                        var res = ExploreResult(violation: v, trace: t, states: visited.count, transitions: transitions,
+                                                depth: depthOf[i] + 1, complete: false, covers: covers,
+                                                seconds: Date().timeIntervalSince(t0))
+                        res.memoHits = memo?.hits ?? 0
+                        return res
                     }
                     var n = next
                     n.covers = []
@@ -209,8 +218,10 @@ public struct Explorer {
             nodes[i] = initial()
             if let p = progress, i % 1000 == 0 { p(visited.count, depthOf[i]) }
         }
-        return ExploreResult(violation: nil, trace: [], states: visited.count, transitions: transitions,
-                             depth: maxDepth, complete: complete, covers: covers, seconds: Date().timeIntervalSince(t0))
+        var res = ExploreResult(violation: nil, trace: [], states: visited.count, transitions: transitions,
+                                depth: maxDepth, complete: complete, covers: covers, seconds: Date().timeIntervalSince(t0))
+        res.memoHits = memo?.hits ?? 0
+        return res
     }
 
     /// Replays a trace from the initial state with logging; returns the host after it (its

@@ -146,6 +146,25 @@ import RMISpec
         #expect(h.violations.contains { $0.property == "P15" }, Comment(rawValue: log.joined(separator: "\n")))
     }
 
+    /// The RTT_FOLD memo changes nothing but the work: the same states, transitions, covers
+    /// and verdict with and without it, in an environment with faults and hole punches.
+    @Test func testFoldMemoIsTransparent() {
+        func search(memo: Bool) -> ExploreResult {
+            var ex = Explorer(variant: .fixed, bound: 9)
+            ex.guest = [.protectedAbort]
+            ex.refusals = false
+            ex.teardown = false
+            ex.useMemo = memo
+            return ex.run()
+        }
+        let a = search(memo: true), b = search(memo: false)
+        #expect(a.memoHits > 0)
+        #expect(b.memoHits == 0)
+        #expect(a.states == b.states && a.transitions == b.transitions && a.depth == b.depth)
+        #expect(a.covers == b.covers)
+        #expect(a.violation == b.violation && a.trace == b.trace)
+    }
+
     /// The fixed flow does not violate what each fast mutation violates, at the same bound.
     @Test func testFixedFlowHoldsWhereMutationsFail() {
         let r = Explorer(variant: .fixed, only: ["P2", "P4", "P5", "P8", "P13"], bound: 6).run()
