@@ -23,6 +23,8 @@ public struct ExploreResult: Sendable {
     public var complete: Bool
     public var covers: Set<String>
     public var seconds: Double
+    /// RTT_FOLD results the memo returned instead of RMISpec (SpecRMM.memo).
+    public var memoHits = 0
 }
 
 /// The environment: what a VMM and a guest may do next in a host state (§2 VMM sequence,
@@ -58,7 +60,7 @@ public enum Environment {
     ]
 
     public static func operations(_ h: HostState, variant: HostVariant, guest: Set<RealmActionKind>? = nil,
-                                  refusals: Bool = true, teardown: Bool = true) -> [HostOp] {
+                                  refusals: Bool = true, teardown: Bool = true, unmaps: Bool = true) -> [HostOp] {
         guard let vm = h.vm else { return h.initialized && !h.rmeAvailable ? [] : [.createVM] }
         if vm.destroyed { return [] }
         var ops: [HostOp] = []
@@ -87,8 +89,8 @@ public enum Environment {
             }
         case .dying, .dead: break
         }
-        for g in vm.user.keys.sorted() where vm.state == .active { ops.append(.unmapShared(gpa: g)) }
-        for i in vm.gmem.keys.sorted() where vm.state == .active { ops.append(.punchHole(ipa: i)) }
+        for g in vm.user.keys.sorted() where unmaps && vm.state == .active { ops.append(.unmapShared(gpa: g)) }
+        for i in vm.gmem.keys.sorted() where unmaps && vm.state == .active { ops.append(.punchHole(ipa: i)) }
         // The VM fd is released only when no vCPU thread is inside KVM_RUN (a vCPU fd holds
         // a reference on the VM): no teardown in the middle of a fault.
         if teardown && !vm.vcpus.contains(where: { $0.fault != nil }) { ops.append(.destroyVM) }
@@ -113,6 +115,15 @@ public struct Explorer {
     public var refusals = true
     /// Whether the environment closes the VM (off: a focus on the runtime).
     public var teardown = true
+    /// Whether the VMM munmaps shared pages and punches holes in guest_memfd (off: a focus
+    /// on faults; each of those runs the `realm_fold_rtt_level` recursion, the search's
+    /// main cost).
+    public var unmaps = true
+    /// The RMM fault model (SpecRMM.faults): REC_AUX_COUNT and GRANULE_UNDELEGATE may also
+    /// fail where the spec lets them succeed. Off by default.
+    public var rmmFaults = false
+    /// Share RTT_FOLD results between equal spec states (SpecRMM.memo).
+    public var useMemo = true
 
     public init(variant: HostVariant, only: Set<String>? = nil, bound: Int = 12, maxStates: Int = 200_000) {
         self.variant = variant; self.only = only; self.bound = bound; self.maxStates = maxStates
@@ -121,7 +132,9 @@ public struct Explorer {
     struct Key: Hashable { let h: HostState; let r: SpecState }
 
     public func initial() -> KVMHost<SpecRMM> {
-        var h = KVMHost(rmm: SpecRMM(), variant: variant)
+        var rmm = SpecRMM()
+        rmm.faults = rmmFaults
+        var h = KVMHost(rmm: rmm, variant: variant)
         h.only = only
         return h
     }
@@ -150,7 +163,10 @@ public struct Explorer {
 
     public func run() -> ExploreResult {
         let t0 = Date()
-        var nodes: [KVMHost<SpecRMM>] = [initial()]
+        var root = initial()
+        let memo = useMemo ? CallMemo() : nil
+        root.rmm.memo = memo
+        var nodes: [KVMHost<SpecRMM>] = [root]
         var parent: [Int] = [-1]
         var stepOf: [HostTraceStep?] = [nil]
         var depthOf: [Int] = [0]
@@ -171,16 +187,18 @@ public struct Explorer {
             head += 1
             let node = nodes[i]
             if depthOf[i] >= bound { complete = false; continue }
-            for op in Environment.operations(node.s, variant: variant, guest: guest, refusals: refusals, teardown: teardown) {
+            for op in Environment.operations(node.s, variant: variant, guest: guest, refusals: refusals, teardown: teardown, unmaps: unmaps) {
                 for (step, next) in successors(node, op) {
                     transitions += 1
                     covers.formUnion(next.covers)
                     if let v = next.violations.first {
                         var t = trace(i)
                         t.append(step)
-                        return ExploreResult(violation: v, trace: t, states: visited.count, transitions: transitions,
-                                             depth: depthOf[i] + 1, complete: false, covers: covers,
-                                             seconds: Date().timeIntervalSince(t0))
+                        var res = ExploreResult(violation: v, trace: t, states: visited.count, transitions: transitions,
+                                                depth: depthOf[i] + 1, complete: false, covers: covers,
+                                                seconds: Date().timeIntervalSince(t0))
+                        res.memoHits = memo?.hits ?? 0
+                        return res
                     }
                     var n = next
                     n.covers = []
@@ -200,8 +218,10 @@ public struct Explorer {
             nodes[i] = initial()
             if let p = progress, i % 1000 == 0 { p(visited.count, depthOf[i]) }
         }
-        return ExploreResult(violation: nil, trace: [], states: visited.count, transitions: transitions,
-                             depth: maxDepth, complete: complete, covers: covers, seconds: Date().timeIntervalSince(t0))
+        var res = ExploreResult(violation: nil, trace: [], states: visited.count, transitions: transitions,
+                                depth: maxDepth, complete: complete, covers: covers, seconds: Date().timeIntervalSince(t0))
+        res.memoHits = memo?.hits ?? 0
+        return res
     }
 
     /// Replays a trace from the initial state with logging; returns the host after it (its

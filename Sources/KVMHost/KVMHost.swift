@@ -112,12 +112,14 @@ public struct KVMHost<R: RMMUnderTest> {
             var line = "  \(cmd.rawValue)(\(args.map(hex).joined(separator: ", ")))"
             if let realm { line += " [guest: \(realm.kind.name)]" }
             line += " -> \(r)"
+            if let spec = rmm as? SpecRMM, spec.lastInjected { line += " [INJECTED RMM FAULT: --rmm-faults, not a DEN0137 result]" }
             let outs = cmd.outputs
             if r.status == .success || cmd == .dataDestroy || cmd == .rttDestroy || cmd == .rttUnmapUnprotected {
                 for (i, n) in outs.enumerated() where i + 1 < r.x.count { line += " \(n)=\(hex(r.x[i + 1]))" }
             }
             log.append(line)
         }
+        if let spec = rmm as? SpecRMM, spec.lastInjected { covers.insert("rmm_fault") }
         checkAfter(cmd, args, r)
         return r
     }

@@ -53,6 +53,15 @@ struct Host: ParsableCommand {
     @Flag(name: .customLong("no-teardown"), help: "The environment never closes the VM (focus on the runtime).")
     var noTeardown = false
 
+    @Flag(name: .customLong("no-unmaps"), help: "The VMM never munmaps shared pages nor punches holes in guest_memfd (focus on faults).")
+    var noUnmaps = false
+
+    @Flag(name: .customLong("rmm-faults"), help: "RMM fault model (outside the spec): REC_AUX_COUNT and GRANULE_UNDELEGATE may also fail with RMI_ERROR_INPUT where the spec lets them succeed; injected results are marked in the trace. Needed again to --replay such a trace.")
+    var rmmFaults = false
+
+    /// The spec as the RMM, with the fault model when asked.
+    var specRMM: SpecRMM { var r = SpecRMM(); r.faults = rmmFaults; return r }
+
     @Option(name: .long, help: "Folder for the trace of a violation.")
     var out: String = "out"
 
@@ -108,6 +117,8 @@ struct Host: ParsableCommand {
             ex.guest = guestKinds
             ex.refusals = !noRefusals
             ex.teardown = !noTeardown
+            ex.unmaps = !noUnmaps
+            ex.rmmFaults = rmmFaults
             var last = 0
             ex.progress = { n, d in if n - last >= 20_000 { last = n; note("  \(n) states, depth \(d)") } }
             let r = ex.run()
@@ -117,7 +128,7 @@ struct Host: ParsableCommand {
             found.append(viol)
             print("VIOLATED \(viol.property) (\(HostProperties.summary[viol.property] ?? "")): \(viol.message)")
             print("trace (\(r.trace.count) operations):")
-            let (_, log) = Explorer.replay(r.trace, rmm: SpecRMM(), variant: v, only: [viol.property])
+            let (_, log) = Explorer.replay(r.trace, rmm: specRMM, variant: v, only: [viol.property])
             for l in log { print(l) }
             if impl == "builtin" {
                 // The same host operations against RMMImpl (its answers, not the spec's choices).
@@ -128,9 +139,9 @@ struct Host: ParsableCommand {
             }
             try? FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             let path = (out as NSString).appendingPathComponent("host-\(v.name)-\(viol.property).trace")
-            let text = "# rmi-check host --variant \(v.name): \(viol)\n" + r.trace.map(\.line).joined(separator: "\n") + "\n"
+            let text = "# rmi-check host --variant \(v.name)\(rmmFaults ? " --rmm-faults" : ""): \(viol)\n" + r.trace.map(\.line).joined(separator: "\n") + "\n"
             try? text.write(toFile: path, atomically: true, encoding: .utf8)
-            print("trace written to \(path); replay with: rmi-check host --variant \(v.name) --property \(viol.property) --replay \(path)")
+            print("trace written to \(path); replay with: rmi-check host --variant \(v.name)\(rmmFaults ? " --rmm-faults" : "") --property \(viol.property) --replay \(path)")
             print("")
             remaining.remove(viol.property)
             // A mutation is found once it violates one of its properties.
@@ -164,7 +175,7 @@ struct Host: ParsableCommand {
             let (h, l) = Explorer.replay(steps, rmm: BuiltinRMM(platform: KVMPlatform.platform), variant: v, only: props)
             violations = h.violations; log = l
         } else {
-            let (h, l) = Explorer.replay(steps, rmm: SpecRMM(), variant: v, only: props)
+            let (h, l) = Explorer.replay(steps, rmm: specRMM, variant: v, only: props)
             violations = h.violations; log = l
         }
         for l in log { print(l) }
@@ -188,6 +199,8 @@ struct Host: ParsableCommand {
             ex.guest = guest
             ex.refusals = !noRefusals
             ex.teardown = !noTeardown
+            ex.unmaps = !noUnmaps
+            ex.rmmFaults = rmmFaults
             let r = ex.run()
             let name = v.name.padding(toLength: 6, withPad: " ", startingAt: 0)
             if let viol = r.violation {

@@ -87,6 +87,84 @@ import RMISpec
     @Test func testM11RecreateFound() { _ = found(.m11RecreateAllowed, bound: 5) }
     @Test func testM1WalkPgdFound() { _ = found(.m1WalkPgdAfterUndelegate, bound: 5) }
 
+    /// M3 and M5 under the RMM fault model (`--rmm-faults`): found with a trace that
+    /// replays against the spec with the fault model, contains an injected fault, and does
+    /// not replay against the conforming spec.
+    func foundWithFaults(_ bug: HostBug, bound: Int) {
+        let variant = HostVariant.mutation(bug)
+        let props = Set(HostVariant.expectedProperty(bug))
+        var ex = Explorer(variant: variant, only: props, bound: bound)
+        ex.rmmFaults = true
+        let r = ex.run()
+        guard let v = r.violation else {
+            Issue.record("\(bug.rawValue) not found under --rmm-faults within \(bound) (\(r.states) states)")
+            return
+        }
+        #expect(props.contains(v.property), Comment(rawValue: "\(bug.rawValue): \(v)"))
+        #expect(r.trace.count <= 40)
+        var faulty = SpecRMM()
+        faulty.faults = true
+        let (h, log) = Explorer.replay(r.trace, rmm: faulty, variant: variant)
+        #expect(h.violations.contains { $0.property == v.property }, Comment(rawValue: log.joined(separator: "\n")))
+        #expect(log.contains { $0.contains("INJECTED RMM FAULT") }, Comment(rawValue: log.joined(separator: "\n")))
+        // Without the fault model the same steps do not violate the property.
+        let (c, _) = Explorer.replay(r.trace.map { HostTraceStep(op: $0.op) }, rmm: SpecRMM(), variant: variant)
+        #expect(!c.violations.contains { $0.property == v.property })
+    }
+
+    @Test func testM3FoundUnderRmmFaults() { foundWithFaults(.m3NoErrorOnAuxCount, bound: 5) }
+    @Test func testM5FoundUnderRmmFaults() { foundWithFaults(.m5FreeAfterFailedUndelegate, bound: 5) }
+
+    /// Against the conforming spec (no fault model) neither M3 nor M5 is reachable within a
+    /// small bound, and the fixed flow tolerates every injected fault within one.
+    @Test func testRmmFaultsOnlyWhenAsked() {
+        for bug: HostBug in [.m3NoErrorOnAuxCount, .m5FreeAfterFailedUndelegate] {
+            let r = Explorer(variant: .mutation(bug), only: Set(HostVariant.expectedProperty(bug)), bound: 4).run()
+            #expect(r.violation == nil, Comment(rawValue: "\(bug.rawValue): \(r.violation.map(\.description) ?? "")"))
+            #expect(!r.covers.contains("rmm_fault"))
+        }
+        var ex = Explorer(variant: .fixed, only: ["P1", "P2", "P3", "P8", "P17"], bound: 5)
+        ex.rmmFaults = true
+        let r = ex.run()
+        #expect(r.violation == nil, Comment(rawValue: r.violation.map { "\($0) after \(r.trace)" } ?? ""))
+        #expect(r.covers.contains("rmm_fault"))
+    }
+
+    /// M2 in the focused environment of docs/kvm-host.md (two vCPUs racing on a fault, no
+    /// refusals, teardown or unmaps): the "already exists" path leaks the RTT granule.
+    @Test func testM2FoundFocused() {
+        var ex = Explorer(variant: .mutation(.m2NoFreeRttOnExists), only: ["P15"], bound: 13)
+        ex.guest = [.psciCpuOn, .protectedAbort]
+        ex.refusals = false
+        ex.teardown = false
+        ex.unmaps = false
+        let r = ex.run()
+        guard let v = r.violation else { Issue.record("M2 not found (\(r.states) states)"); return }
+        #expect(v.property == "P15")
+        #expect(r.trace.count <= 40)
+        let (h, log) = Explorer.replay(r.trace, rmm: SpecRMM(), variant: .mutation(.m2NoFreeRttOnExists))
+        #expect(h.violations.contains { $0.property == "P15" }, Comment(rawValue: log.joined(separator: "\n")))
+    }
+
+    /// The RTT_FOLD memo changes nothing but the work: the same states, transitions, covers
+    /// and verdict with and without it, in an environment with faults and hole punches.
+    @Test func testFoldMemoIsTransparent() {
+        func search(memo: Bool) -> ExploreResult {
+            var ex = Explorer(variant: .fixed, bound: 9)
+            ex.guest = [.protectedAbort]
+            ex.refusals = false
+            ex.teardown = false
+            ex.useMemo = memo
+            return ex.run()
+        }
+        let a = search(memo: true), b = search(memo: false)
+        #expect(a.memoHits > 0)
+        #expect(b.memoHits == 0)
+        #expect(a.states == b.states && a.transitions == b.transitions && a.depth == b.depth)
+        #expect(a.covers == b.covers)
+        #expect(a.violation == b.violation && a.trace == b.trace)
+    }
+
     /// The fixed flow does not violate what each fast mutation violates, at the same bound.
     @Test func testFixedFlowHoldsWhereMutationsFail() {
         let r = Explorer(variant: .fixed, only: ["P2", "P4", "P5", "P8", "P13"], bound: 6).run()
