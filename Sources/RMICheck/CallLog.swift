@@ -114,8 +114,50 @@ public struct CallLog: Sendable {
     /// The first call whose result the spec does not allow, from the initial state on
     /// `platform`; nil when every call is allowed.
     public func validate(platform: Platform = .standard) -> (line: Int, message: String)? {
-        var runner = TraceRunner(platform: platform)
+        check(from: SpecState(platform: platform)).rejected
+    }
+
+    /// What checking a log finds: the first call whose result the spec does not allow, and
+    /// the host properties the calls before it break (`HostLogCheck`).
+    public struct Report: Sendable {
+        public var rejected: (line: Int, message: String)?
+        public var hostViolations: [HostLogCheck.Violation] = []
+        public var calls = 0
+    }
+
+    /// Checks the log from `start` (the initial state, or the state a trace reached). With
+    /// `complete`, the log is taken to end with a complete teardown, and P1 is checked on the
+    /// final state.
+    public func check(from start: SpecState, complete: Bool = false) -> Report {
+        var report = Report()
+        var runner = TraceRunner(state: start)
+        var destroyed = Set<UInt64>()
+        var warned = Set<UInt64>()
+        var lastLine = 0
         for e in entries {
+            if case .call(let line, let cmd, let args, _, _) = e {
+                report.hostViolations += HostLogCheck.check(cmd, args, pre: runner.state, destroyed: destroyed, line: line)
+                lastLine = line
+            }
+            if let bad = step(e, &runner) {
+                report.rejected = bad
+                return report
+            }
+            if case .call(_, let cmd, let args, let result, _) = e {
+                report.calls += 1
+                let ok = result[0] & 0xFF == Status.success.rawValue
+                if cmd == .realmDestroy, ok, let rd = args.first { destroyed.insert(rd) }
+                if cmd == .realmCreate, ok, let rd = args.first { destroyed.remove(rd) }
+                if cmd == .granuleUndelegate, !ok, let a = args.first { warned.insert(a) }
+            }
+        }
+        if complete { report.hostViolations += HostLogCheck.conservation(runner.state, warned: warned, line: lastLine) }
+        return report
+    }
+
+    /// Runs one entry; the mismatch if it is a call whose result the spec does not allow.
+    private func step(_ e: Entry, _ runner: inout TraceRunner) -> (line: Int, message: String)? {
+        for e in [e] {
             switch e {
             case .write(_, let a, let vs): runner.apply(.words(at: a, vs))
             case .gpt(_, let a, let g): runner.run(.setGPT(addr: a, gpt: g))
