@@ -60,6 +60,9 @@ struct Cover: ParsableCommand {
             try? e.trace.write(to: path)
             print("INTERNAL ERROR: \(e) (trace kept in \(path))")
             throw Exit.internalError
+        } catch let e as StartingTraceError {
+            note("rmi-check: --from: \(e)")
+            throw Exit.badInput
         } catch let e as SymbolicInternalError {
             print("INTERNAL ERROR: \(e)")
             throw Exit.internalError

@@ -23,6 +23,9 @@ struct SolverOptions: ParsableArguments {
     @Option(name: .customLong("commands"), help: "Restrict the commands a step may call (comma-separated spec names or short names such as GRANULE_DELEGATE). Default: all 23.")
     var commands: String?
 
+    @Option(name: .long, help: "Start every run where this trace ends (a trace built on the scope's platform, e.g. one that creates a Realm and a REC) instead of at the initial state; the traces found begin with its steps.")
+    var from: String?
+
     func validate() throws {
         if let t = timeout, !(t > 0) { throw ValidationError("--query-timeout must be > 0 seconds") }
         if let b = budget, !(b > 0) { throw ValidationError("--budget must be > 0 seconds") }
@@ -43,6 +46,12 @@ struct SolverOptions: ParsableArguments {
             s.specOptions.insert(o.1)
         }
         s.properties = properties
+        if let from {
+            do { s.from = try Trace.load(path: from) } catch {
+                note("rmi-check: --from: \(error)")
+                throw Exit.badInput
+            }
+        }
         if let commands {
             var list: [RMICommand] = []
             for raw in commands.split(separator: ",") {

@@ -102,4 +102,31 @@ import RMISpec
         #expect(t.steps.count == 4)
         #expect(t.checkProperties([.t3]).violations.contains { $0.step == 3 })
     }
+
+    /// From a seed trace (a Realm with a REC, activated), one symbolic step reaches labels
+    /// and success cases that need that state; each witness is the seed plus the step.
+    @Test func coverFromASeedReachesDeeperTargets() throws {
+        let scope = try Scope(parsing: "granules=8,realms=1,recs=1,entries=2")
+        var sc = Scenario("seed: an active Realm with one REC", platform: scope.platform)
+        let (realm, created) = sc.createRealm(s2sz: 32, sl: 1, numStart: 1)
+        #expect(created.succeeded)
+        #expect(sc.createRec(realm, mpidr: 0).result.succeeded)
+        #expect(sc.call(.realmActivate, realm.rd).succeeded)
+        var s = SymbolicSettings()
+        s.scope = scope
+        s.commands = [.recEnter, .realmDestroy]
+        s.properties = []
+        s.from = sc.trace
+        let r = try CoverGenerator(settings: s, depth: 1).run()
+        func verdict(_ id: String) -> CoverVerdict? { r.targets.first { $0.target.id == id }?.verdict }
+        for id in ["RMI_REC_ENTER/success", "RMI_REALM_DESTROY/realm_live"] {
+            guard case .reached(let t)? = verdict(id) else { Issue.record("\(id): \(String(describing: verdict(id)))"); continue }
+            #expect(t.steps.count == sc.trace.steps.count + 1)
+            #expect(t.replay().mismatch == nil)
+        }
+        // A seed on another platform is refused as input.
+        var other = s
+        other.from = Trace(platform: .standard)
+        #expect(throws: StartingTraceError.self) { try CoverGenerator(settings: other, depth: 1).run() }
+    }
 }

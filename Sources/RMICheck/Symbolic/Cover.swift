@@ -50,7 +50,7 @@ public struct CoverGenerator: Sendable {
         let s = settings
         let all = targets
         return try Symbolic.withContext(ctx) {
-            let u = Unrolling(scope: s.scope, options: s.specOptions, alphabet: s.commands, properties: s.properties)
+            let u = try Unrolling.make(s)
             let solver = Solver(ctx, logic: "QF_BV")
             try solver.setSeed(s.seed)
             if let ms = s.timeoutMs { try solver.setTimeout(ms: ms) }

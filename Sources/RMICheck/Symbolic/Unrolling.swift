@@ -44,6 +44,8 @@ final class Unrolling {
     let properties: [Invariant]
     private(set) var states: [SymbolicState]
     private(set) var steps: [Step] = []
+    /// The steps that lead to `states[0]` (a seed trace's), put in front of every trace.
+    private(set) var prefix: [TraceStep] = []
 
     /// From the scope's initial state, or from `start` (an arbitrary state, for induction).
     init(scope: Scope, options: SpecOptions, alphabet: [RMICommand] = RMICommand.allCases, properties: [Invariant],
@@ -53,6 +55,30 @@ final class Unrolling {
         self.alphabet = alphabet
         self.properties = properties
         states = [start ?? SymbolicState.initial(scope: scope, options: options)]
+    }
+
+    /// From the state `seed` reaches (replayed on the spec; it must fit the scope and use
+    /// its platform). Call inside `Symbolic.withContext`.
+    convenience init(scope: Scope, options: SpecOptions, alphabet: [RMICommand], properties: [Invariant], seed: Trace) throws {
+        guard seed.platform == scope.platform else {
+            throw StartingTraceError(message: "the starting trace's platform is not the scope's (\(scope)): build it on the scope's platform")
+        }
+        let r = seed.replay()
+        if let m = r.mismatch { throw StartingTraceError(message: "the starting trace does not replay on the spec: \(m)") }
+        let start: SymbolicState
+        do { start = try SymbolicState.constant(from: r.finalState.with(options: options), scope: scope) } catch {
+            throw StartingTraceError(message: "the starting trace's final state does not fit the scope: \(error)")
+        }
+        self.init(scope: scope, options: options, alphabet: alphabet, properties: properties, start: start)
+        prefix = seed.steps
+    }
+
+    /// The unrolling the settings ask for: from the initial state, or from `settings.from`.
+    static func make(_ s: SymbolicSettings) throws -> Unrolling {
+        if let seed = s.from {
+            return try Unrolling(scope: s.scope, options: s.specOptions, alphabet: s.commands, properties: s.properties, seed: seed)
+        }
+        return Unrolling(scope: s.scope, options: s.specOptions, alphabet: s.commands, properties: s.properties)
     }
 
     var depth: Int { steps.count }
@@ -149,4 +175,10 @@ final class Unrolling {
         states.append(next)
         return d
     }
+}
+
+/// A `--from` trace the engines cannot start from (bad input, not a checker defect).
+public struct StartingTraceError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var description: String { message }
 }

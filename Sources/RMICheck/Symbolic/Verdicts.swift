@@ -61,6 +61,9 @@ public struct SymbolicSettings: Sendable {
     public var properties: [Invariant] = Invariant.specProperties
     /// The commands a step may call (default: all 23).
     public var commands: [RMICommand] = RMICommand.allCases
+    /// Runs start where this trace ends (on the scope's platform) instead of at the initial
+    /// state; every trace found begins with its steps.
+    public var from: Trace?
     /// Wall-clock limit per solver query (a backstop; not reproducible).
     public var timeoutMs: UInt32?
     /// Z3 resource limit per query (reproducible).

@@ -52,7 +52,7 @@ extension Unrolling {
             }
             out.append(.call(CallStep(command: cmd, args: args, writes: writes, realm: realm, expect: expect)))
         }
-        return Trace(description: description, platform: scope.platform, options: options, steps: out)
+        return Trace(description: description, platform: scope.platform, options: options, steps: prefix + out)
     }
 }
 
