@@ -23,6 +23,9 @@ struct SolverOptions: ParsableArguments {
     @Option(name: .customLong("commands"), help: "Restrict the commands a step may call (comma-separated spec names or short names such as GRANULE_DELEGATE). Default: all 23.")
     var commands: String?
 
+    @Flag(name: .customLong("no-gpt-events"), help: "Leave out other agents' GPT changes of UNDELEGATED Granules (set_gpt events) from the runs.")
+    var noGPTEvents = false
+
     @Option(name: .long, help: "Start every run where this trace ends (a trace built on the scope's platform, e.g. one that creates a Realm and a REC) instead of at the initial state; the traces found begin with its steps.")
     var from: String?
 
@@ -46,6 +49,7 @@ struct SolverOptions: ParsableArguments {
             s.specOptions.insert(o.1)
         }
         s.properties = properties
+        s.gptEvents = !noGPTEvents
         if let from {
             do { s.from = try Trace.load(path: from) } catch {
                 note("rmi-check: --from: \(error)")

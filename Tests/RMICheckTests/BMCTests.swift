@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 import RMISpec
+import SMT
 @testable import RMICheck
 
 /// Bounded model checking on small scopes and alphabets (each query is a fraction of a
@@ -128,5 +129,33 @@ import RMISpec
         var other = s
         other.from = Trace(platform: .standard)
         #expect(throws: StartingTraceError.self) { try CoverGenerator(settings: other, depth: 1).run() }
+    }
+
+    /// Another agent's GPT change is a step of the relation: a model that takes it gives a
+    /// `set_gpt` trace step, which replays to the same state; GPT_REALM is never chosen.
+    @Test func gptEventsAreStepsOfTheRelation() throws {
+        let scope = try Scope(parsing: "granules=2,realms=0,recs=0,entries=1")
+        let trace: Trace = try runZ3Blocking { token in
+            let ctx = Context(cancellation: token)
+            return try Symbolic.withContext(ctx) {
+                let u = Unrolling(scope: scope, options: [], alphabet: [.granuleDelegate], properties: [])
+                u.gptEvents = true
+                let d = u.extend()
+                let solver = Solver(ctx, logic: "QF_BV")
+                for t in d.transition { try solver.assert(t) }
+                let slot0 = u.states[1].slots[0]
+                try solver.assert(ctx.eq(slot0.gpt, ctx.bv(GPT.secure.rawValue, width: slot0.gpt.width!)))
+                #expect(try solver.check() == .sat)
+                let t = try u.trace(try solver.model(), length: 1, description: "gpt event")
+                // GPT_REALM is not an agent's move.
+                try solver.assert(ctx.eq(slot0.gpt, ctx.bv(GPT.realm.rawValue, width: slot0.gpt.width!)))
+                #expect(try solver.check() == .unsat)
+                return t
+            }
+        }
+        guard case .setGPT(let a, let g)? = trace.steps.last else { Issue.record("\(trace.steps)"); return }
+        #expect(a == 0x8000_0000 && g == .secure)
+        let end = trace.replay().finalState
+        #expect(end.granule(0x8000_0000).gpt == .secure)
     }
 }

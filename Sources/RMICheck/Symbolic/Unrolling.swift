@@ -42,6 +42,8 @@ final class Unrolling {
     let options: SpecOptions
     let alphabet: [RMICommand]
     let properties: [Invariant]
+    /// Whether a step may also be another agent's GPT change (see `extend`).
+    var gptEvents = false
     private(set) var states: [SymbolicState]
     private(set) var steps: [Step] = []
     /// The steps that lead to `states[0]` (a seed trace's), put in front of every trace.
@@ -75,10 +77,10 @@ final class Unrolling {
 
     /// The unrolling the settings ask for: from the initial state, or from `settings.from`.
     static func make(_ s: SymbolicSettings) throws -> Unrolling {
-        if let seed = s.from {
-            return try Unrolling(scope: s.scope, options: s.specOptions, alphabet: s.commands, properties: s.properties, seed: seed)
-        }
-        return Unrolling(scope: s.scope, options: s.specOptions, alphabet: s.commands, properties: s.properties)
+        let u = try s.from.map { try Unrolling(scope: s.scope, options: s.specOptions, alphabet: s.commands, properties: s.properties, seed: $0) }
+            ?? Unrolling(scope: s.scope, options: s.specOptions, alphabet: s.commands, properties: s.properties)
+        u.gptEvents = s.gptEvents
+        return u
     }
 
     var depth: Int { steps.count }
@@ -161,9 +163,23 @@ final class Unrolling {
                 cover[p.rawValue] = S.or(cover[p.rawValue] ?? S.lit(false), S.and(chosen, p.cover(on: view).raw))
             }
         }
+        // Another agent's move (A2.2.3.1): the GPT entry of an UNDELEGATED Granule changes to
+        // any value but GPT_REALM (only the RMM grants the Realm PAS). Chosen as the index
+        // after the commands; args[0] is the address, args[1] the new GPT.
+        var gptEvent = Symbolic.lit(false)
+        if gptEvents {
+            var m = pre
+            gptEvent = S.eq(command, S.lit(UInt64(alphabet.count)))
+            let g = args[1]
+            let allowed = [GPT.ns, .secure, .root, .aap].reduce(S.lit(false)) { S.or($0, S.eq(g, S.lit($1.rawValue))) }
+            let applies = S.and(allowed, S.eq(m.granuleState(SWord(raw: args[0])).raw, S.lit(GranuleState.undelegated.rawValue)))
+            m.setGranuleGPT(SWord(raw: args[0]), SWord(raw: g), when: SBit(raw: applies))
+            merged = SymbolicState.select(gptEvent, m, merged!)
+            d.transition.append(S.or(S.not(gptEvent), applies))
+        }
         let (next, equalities) = merged!.freshened(prefix: "s\(k + 1)")
-        d.transition = [
-            S.ult(command, S.lit(UInt64(alphabet.count))),
+        d.transition += [
+            S.ult(command, S.lit(UInt64(alphabet.count + (gptEvents ? 1 : 0)))),
             S.ult(realmKind, S.lit(UInt64(RealmActionKind.allCases.count))),
             S.not(merged!.outOfScope),
         ] + equalities

@@ -61,6 +61,9 @@ public struct SymbolicSettings: Sendable {
     public var properties: [Invariant] = Invariant.specProperties
     /// The commands a step may call (default: all 23).
     public var commands: [RMICommand] = RMICommand.allCases
+    /// Whether a step may also be another agent changing the GPT entry of an UNDELEGATED
+    /// Granule (to anything but GPT_REALM), as traces' `set_gpt` events do.
+    public var gptEvents = true
     /// Runs start where this trace ends (on the scope's platform) instead of at the initial
     /// state; every trace found begins with its steps.
     public var from: Trace?

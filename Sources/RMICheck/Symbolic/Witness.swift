@@ -24,8 +24,6 @@ extension Unrolling {
         for j in 0..<length {
             let st = steps[j]
             let index = Int(try model.bvValue(st.command))
-            guard index < alphabet.count else { throw SymbolicInternalError(message: "step \(j): command index \(index)") }
-            let cmd = alphabet[index]
             var writes: [HostWrite] = []
             for (i, slot) in st.pre.slots.enumerated() {
                 let now = try model.bvValue(slot.content), before = try model.bvValue(states[j].slots[i].content)
@@ -36,6 +34,15 @@ extension Unrolling {
                 let addr = try model.bvValue(a)
                 if seen.insert(addr).inserted { writes.append(.words(at: addr, [try model.bvValue(v)])) }
             }
+            if gptEvents && index == alphabet.count {
+                let g = try model.bvValue(st.args[1])
+                guard let gpt = GPT(rawValue: g) else { throw SymbolicInternalError(message: "step \(j): GPT value \(g)") }
+                out += writes.map { .write($0) }
+                out.append(.setGPT(addr: try model.bvValue(st.args[0]), gpt: gpt))
+                continue
+            }
+            guard index < alphabet.count else { throw SymbolicInternalError(message: "step \(j): command index \(index)") }
+            let cmd = alphabet[index]
             let args = try st.args.prefix(cmd.inputs.count).map { try model.bvValue($0) }
             var realm: RealmActionValue?
             if cmd == .recEnter {
