@@ -9,23 +9,30 @@ extension Check {
         let k = depth ?? 4
         note("check: bounded model checking, scope \(settings.scope), depth <= \(k), seed \(settings.seed)"
              + (settings.timeoutMs.map { ", \($0) ms per query" } ?? "") + (settings.budgetSeconds.map { ", budget \(Int($0)) s" } ?? ""))
-        let report: BoundedModelChecker.Report
-        do { report = try BoundedModelChecker(settings: settings, depth: k).run() } catch let e as ReplayFailure {
-            let path = (out as NSString).appendingPathComponent("bmc-unreplayable.json")
-            try? e.trace.write(to: path)
-            print("INTERNAL ERROR: \(e) (trace kept in \(path))")
-            throw Exit.internalError
-        } catch let e as StartingTraceError {
-            note("rmi-check: --from: \(e)")
-            throw Exit.badInput
-        } catch let e as SymbolicInternalError {
-            print("INTERNAL ERROR: \(e)")
-            throw Exit.internalError
-        }
+        let report = try runSymbolic(engine: "bmc", out: out) { try BoundedModelChecker(settings: settings, depth: k).run() }
         try printOutcomes(report.outcomes, engine: "bmc", out: out)
         let times = report.secondsPerDepth.enumerated().map { "\($0.offset):\(String(format: "%.2f", $0.element))" }
         print("seconds per depth: \(times.joined(separator: " "))")
         try exitFor(report.outcomes)
+    }
+}
+
+/// Runs a symbolic engine and maps its errors to exit codes: a trace that does not replay
+/// (kept in `out`) or a model that cannot be read back is an internal error (3); a
+/// `--from` trace the engine cannot start from is bad input (65).
+func runSymbolic<T>(engine: String, out: String, _ body: () throws -> T) throws -> T {
+    do { return try body() } catch let e as ReplayFailure {
+        let path = (out as NSString).appendingPathComponent("\(engine)-unreplayable.json")
+        try? FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        try? e.trace.write(to: path)
+        print("INTERNAL ERROR: \(e) (trace kept in \(path))")
+        throw Exit.internalError
+    } catch let e as StartingTraceError {
+        note("rmi-check: --from: \(e)")
+        throw Exit.badInput
+    } catch let e as SymbolicInternalError {
+        print("INTERNAL ERROR: \(e)")
+        throw Exit.internalError
     }
 }
 

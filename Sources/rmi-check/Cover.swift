@@ -53,20 +53,7 @@ struct Cover: ParsableCommand {
         let settings = try solver.settings(scope: scope, properties: props.isEmpty ? Invariant.specProperties : props, quiet: quiet)
         let gen = CoverGenerator(settings: settings, depth: depth)
         note("cover: \(gen.targets.count) targets, scope \(settings.scope), depth <= \(depth), seed \(settings.seed)")
-        let report: CoverGenerator.Report
-        do { report = try gen.run() } catch let e as ReplayFailure {
-            let path = (out as NSString).appendingPathComponent("cover-unreplayable.json")
-            try? FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-            try? e.trace.write(to: path)
-            print("INTERNAL ERROR: \(e) (trace kept in \(path))")
-            throw Exit.internalError
-        } catch let e as StartingTraceError {
-            note("rmi-check: --from: \(e)")
-            throw Exit.badInput
-        } catch let e as SymbolicInternalError {
-            print("INTERNAL ERROR: \(e)")
-            throw Exit.internalError
-        }
+        let report = try runSymbolic(engine: "cover", out: out) { try gen.run() }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         var conformance: Conformance?
         if implementation.given {

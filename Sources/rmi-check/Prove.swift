@@ -59,14 +59,9 @@ struct Prove: ParsableCommand {
         let chosen = (props.isEmpty ? Invariant.specProperties : props).filter { $0.kind == .always || $0.kind == .step }
         let settings = try solver.settings(scope: scope, properties: chosen, quiet: quiet)
         note("prove: \(k)-induction, scope \(settings.scope), \(chosen.count) properties, seed \(settings.seed)")
-        let report: InductionProver.Report
         let lemmas = try parseProperties(assume)
-        do { report = try InductionProver(settings: settings, k: k, strengthening: lemmas.isEmpty ? nil : lemmas, coverDepth: max(0, coverDepth)).run() } catch let e as ReplayFailure {
-            print("INTERNAL ERROR: \(e)")
-            throw Exit.internalError
-        } catch let e as SymbolicInternalError {
-            print("INTERNAL ERROR: \(e)")
-            throw Exit.internalError
+        let report = try runSymbolic(engine: "prove", out: out) {
+            try InductionProver(settings: settings, k: k, strengthening: lemmas.isEmpty ? nil : lemmas, coverDepth: max(0, coverDepth)).run()
         }
         try printOutcomes(report.outcomes, engine: "prove", out: out)
         for c in report.ctis {

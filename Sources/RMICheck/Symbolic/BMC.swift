@@ -69,30 +69,15 @@ public struct BoundedModelChecker: Sendable {
                 let step = d == 0 ? u.initialDepth() : u.extend()
                 for t in step.transition { try solver.assert(t) }
 
-                let bad = try search.hunt(openBad, step.bad) { model, hit in
-                    let t = try u.trace(model, length: d, description: "BMC counterexample to \(hit.joined(separator: ", ")) at depth \(d), scope \(s.scope), seed \(s.seed)")
-                    for p in hit {
-                        try t.confirm(p, cover: false, engine: "bmc")
-                        verdicts[p] = .violated(trace: t)
-                    }
-                }
-                openBad = bad.remaining
-                if let reason = bad.unknown {
-                    for p in openBad { verdicts[p] = .unknown(reason: "solver: \(reason) at depth \(d); holds up to depth \(d - 1)") }
-                    openBad = []
-                }
-                let cov = try search.hunt(openCover, step.cover) { model, hit in
-                    let t = try u.trace(model, length: d, description: "BMC witness for the cover target of \(hit.joined(separator: ", ")) at depth \(d), scope \(s.scope), seed \(s.seed)")
-                    for p in hit {
-                        try t.confirm(p, cover: true, engine: "bmc")
-                        covers[p] = .reached(trace: t)
-                    }
-                }
-                openCover = cov.remaining
-                if let reason = cov.unknown {
-                    for p in openCover { covers[p] = .unknown(reason: "solver: \(reason) at depth \(d)") }
-                    openCover = []
-                }
+                let label = "scope \(s.scope), seed \(s.seed)"
+                try search.settle(&openBad, step.bad, u, depth: d, what: "BMC counterexample to", where: label,
+                                  confirm: { try $0.confirm($1, cover: false, engine: "bmc") },
+                                  found: { verdicts[$0] = .violated(trace: $1) },
+                                  gaveUp: { verdicts[$0] = .unknown(reason: "solver: \($1) at depth \(d); holds up to depth \(d - 1)") })
+                try search.settle(&openCover, step.cover, u, depth: d, what: "BMC witness for the cover target of", where: label,
+                                  confirm: { try $0.confirm($1, cover: true, engine: "bmc") },
+                                  found: { covers[$0] = .reached(trace: $1) },
+                                  gaveUp: { covers[$0] = .unknown(reason: "solver: \($1) at depth \(d)") })
                 let dt = Date().timeIntervalSince(t0)
                 seconds.append(dt)
                 reached = d
@@ -113,6 +98,29 @@ public struct BoundedModelChecker: Sendable {
                 return PropertyOutcome(target: t, verdict: v, cover: s.covers || t.kind == "sometimes" ? covers[t.name] : nil)
             }
             return Report(outcomes: outcomes, secondsPerDepth: seconds, depthReached: reached)
+        }
+    }
+}
+
+extension Hunter {
+    /// `hunt` at depth `d` of `u` for the names in `open`, removing each it settles: every
+    /// model becomes a trace (described as `what` the names it hits, `where`), is replayed
+    /// through `confirm` for each name and handed to `found`; if the solver gives up, the
+    /// names still open go to `gaveUp` with its reason.
+    func settle(_ open: inout [String], _ terms: [String: Term], _ u: Unrolling, depth d: Int, what: String, where place: String,
+                confirm: (Trace, String) throws -> Void, found: (String, Trace) -> Void,
+                gaveUp: (String, String) -> Void) throws {
+        let r = try hunt(open, terms) { model, hit in
+            let t = try u.trace(model, length: d, description: "\(what) \(hit.joined(separator: ", ")) at depth \(d), \(place)")
+            for name in hit {
+                try confirm(t, name)
+                found(name, t)
+            }
+        }
+        open = r.remaining
+        if let reason = r.unknown {
+            for name in open { gaveUp(name, reason) }
+            open = []
         }
     }
 }

@@ -73,18 +73,10 @@ public struct CoverGenerator: Sendable {
                 for t in step.transition { try solver.assert(t) }
                 var terms = step.cover
                 if d > 0 { terms.merge(u.labelTerms(step: d - 1)) { a, _ in a } }
-                let r = try hunter.hunt(open, terms) { model, hit in
-                    let t = try u.trace(model, length: d, description: "cover witness for \(hit.joined(separator: ", ")) at depth \(d), scope \(s.scope), seed \(s.seed)")
-                    for id in hit {
-                        try t.confirmCover(byID[id]!)
-                        verdicts[id] = .reached(trace: t)
-                    }
-                }
-                open = r.remaining
-                if let reason = r.unknown {
-                    for id in open { verdicts[id] = .unknown(reason: "solver: \(reason) at depth \(d)") }
-                    open = []
-                }
+                try hunter.settle(&open, terms, u, depth: d, what: "cover witness for", where: "scope \(s.scope), seed \(s.seed)",
+                                  confirm: { t, id in try t.confirmCover(byID[id]!) },
+                                  found: { verdicts[$0] = .reached(trace: $1) },
+                                  gaveUp: { verdicts[$0] = .unknown(reason: "solver: \($1) at depth \(d)") })
                 let dt = Date().timeIntervalSince(t0)
                 seconds.append(dt)
                 s.progress?("cover: depth \(d) in \(String(format: "%.2f", dt)) s; \(all.count - open.count) of \(all.count) targets decided")
