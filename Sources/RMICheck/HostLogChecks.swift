@@ -43,14 +43,13 @@ public enum HostLogCheck {
             return RealmState(rawValue: v).map { "\($0)" } ?? "\(v)"
         }
         if let rd = arg("rd"), state(rd) == .rd {
-            let w = s.realm(CWord(rd), .ipaWidth).raw
-            let top = w > 0 && w <= 64 ? UInt64(1) << (w - 1) : 0
+            func isProtected(_ ipa: UInt64) -> Bool { s.isProtected(CWord(rd), CWord(ipa)).raw }
             let isNew = s.realm(CWord(rd), .state).raw == RealmState.new.rawValue
             // P13: unprotected mappings only at IPAs with the shared (top) bit set; DATA_* only without.
-            if cmd == .rttMapUnprotected || cmd == .rttUnmapUnprotected, let ipa = arg("ipa"), ipa < top {
+            if cmd == .rttMapUnprotected || cmd == .rttUnmapUnprotected, let ipa = arg("ipa"), isProtected(ipa) {
                 flag("P13", "\(call): IPA \(hex(ipa)) is in the protected half of Realm \(hex(rd))")
             }
-            if [.dataCreate, .dataCreateUnknown, .dataDestroy].contains(cmd), let ipa = arg("ipa"), ipa >= top {
+            if [.dataCreate, .dataCreateUnknown, .dataDestroy].contains(cmd), let ipa = arg("ipa"), !isProtected(ipa) {
                 flag("P13", "\(call): IPA \(hex(ipa)) has the shared bit set")
             }
             // P8: what may happen only while the Realm is NEW. (Its "REC_ENTER only in ACTIVE"
