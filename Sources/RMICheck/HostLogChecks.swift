@@ -27,12 +27,12 @@ public enum HostLogCheck {
         let call = "\(cmd.rawValue)(\(args.map(hex).joined(separator: ", ")))"
 
         // P3 (and P4/P10's "only after the destroy"): undelegate only DELEGATED Granules.
-        if cmd == .granuleUndelegate, let a = arg("addr"), state(a) != .delegated, state(a) != .undelegated {
-            flag("P3", "\(call) on a Granule in state \(state(a)): still in use by a Realm")
+        if cmd == .granuleUndelegate, let a = arg("addr"), state(a) != .delegated {
+            flag("P3", "\(call) on a Granule in state \(state(a).specName), not DELEGATED")
         }
         // P10: REC_DESTROY only on REC Granules.
         if cmd == .recDestroy, let r = arg("rec_ptr"), state(r) != .rec {
-            flag("P10", "\(call) on a Granule in state \(state(r)), not a REC")
+            flag("P10", "\(call) on a Granule in state \(state(r).specName), not a REC")
         }
         // P19: no call uses an RD after its REALM_DESTROY.
         if let rd = arg("rd"), destroyed.contains(rd), cmd != .realmCreate {
