@@ -53,20 +53,21 @@ extension KVMHost {
         let hstate = vm?.state ?? .none
         let shared = KVMLayout.sharedBit(vm?.ipaBits ?? KVMLayout.ipaBits)
         func gs(_ pa: UInt64) -> GranuleState { st.granule(pa).state }
+        // The checks that need only the call and the RMM's state, shared with validate-log.
+        let common = HostLogCheck.rmmStateChecks(cmd, a, pre: st, destroyed: s.ghost.destroyedRDs, line: 0)
+        for v in common { violate(v.property, v.message) }
+        let broken = Set(common.map { $0.property })
         if KVMHost.rdCommands.contains(cmd) {
             let rd = a[0]
-            if s.ghost.destroyedRDs.contains(rd) && gs(rd) != .rd {
-                violate("P19", "\(cmd.rawValue) uses RD \(hex(rd)) after REALM_DESTROY")
-            } else if gs(rd) != .rd {
-                violate("P8", "\(cmd.rawValue) with RD \(hex(rd)) in state \(gs(rd).specName) (host state \(hstate))")
-            } else { covers.insert("P8") ; covers.insert("P19") }
+            if !broken.contains("P19") {
+                if gs(rd) != .rd {
+                    violate("P8", "\(cmd.rawValue) with RD \(hex(rd)) in state \(gs(rd).specName) (host state \(hstate))")
+                } else { covers.insert("P8") ; covers.insert("P19") }
+            }
         }
         switch cmd {
         case .granuleUndelegate:
-            let pa = a[0]
-            if gs(pa) != .delegated {
-                violate("P3", "GRANULE_UNDELEGATE(\(hex(pa))) on a granule in state \(gs(pa).specName) (host: \(s.pages[pa].map(\.description) ?? "free"))")
-            } else { covers.insert("P3") }
+            if !broken.contains("P3") { covers.insert("P3") }
         case .realmDestroy:
             let rd = a[0]
             let recs = st.recs.filter { $0.value.owner == rd }.count
@@ -83,10 +84,7 @@ extension KVMHost {
             if ipa & shared != 0 { violate("P13", "\(cmd.rawValue) on shared IPA \(hex(ipa))") } else { covers.insert("P13") }
             if cmd == .dataCreate {
                 if hstate != .new { violate("P7", "DATA_CREATE in host state \(hstate)") ; violate("P8", "DATA_CREATE in host state \(hstate)") }
-                let src = a[3]
-                if gs(src) != .undelegated || gs(dst) != .delegated || src == dst {
-                    violate("P14", "DATA_CREATE src \(hex(src)) \(gs(src).specName), dst \(hex(dst)) \(gs(dst).specName)")
-                } else { covers.insert("P14") }
+                if !broken.contains("P14") { covers.insert("P14") }
             } else if hstate != .new && hstate != .active {
                 violate("P7", "DATA_CREATE_UNKNOWN in host state \(hstate)")
             }
@@ -112,10 +110,7 @@ extension KVMHost {
             if hstate != .new { violate("P8", "REC_CREATE in host state \(hstate)") }
             if !s.ghost.auxCounted { violate("P9", "REC_CREATE before REC_AUX_COUNT") } else { covers.insert("P9") }
         case .recDestroy:
-            let rec = a[0]
-            if gs(rec) != .rec {
-                violate("P10", "REC_DESTROY(\(hex(rec))) on a granule in state \(gs(rec).specName) (host: \(s.pages[rec].map(\.description) ?? "free"))")
-            } else { covers.insert("P10") }
+            if !broken.contains("P10") { covers.insert("P10") }
         case .recEnter:
             let rec = a[0]
             if hstate != .active { violate("P8", "REC_ENTER in host state \(hstate)") }
