@@ -59,8 +59,7 @@ struct SolverOptions: ParsableArguments {
         if let commands {
             var list: [RMICommand] = []
             for raw in commands.split(separator: ",") {
-                let n = raw.trimmingCharacters(in: .whitespaces).uppercased()
-                guard let c = RMICommand(rawValue: n) ?? RMICommand(rawValue: "RMI_" + n) else {
+                guard let c = RMICommand(name: raw.trimmingCharacters(in: .whitespaces)) else {
                     note("rmi-check: --commands: unknown command '\(raw)' (e.g. RMI_GRANULE_DELEGATE or GRANULE_DELEGATE)")
                     throw Exit.badInput
                 }

@@ -12,29 +12,8 @@ public struct BMCCheck: CheckKind {
     var depth: Int
 
     public init(_ e: PlanEntry) throws {
-        var s = SymbolicSettings()
-        let scopeText = try e.optionalString("scope") ?? ""
-        do { s.scope = try Scope(parsing: scopeText) } catch { throw e.fail("scope", "\(error)") }
-        s.properties = try ExplicitFields.properties(e, "properties", default: Invariant.specProperties)
-        if let names = try e.optionalStrings("commands") {
-            s.commands = try names.enumerated().map { i, n in
-                guard let c = RMICommand(rawValue: n.uppercased()) ?? RMICommand(rawValue: "RMI_" + n.uppercased()) else {
-                    throw e.fail("commands[\(i)]", "unknown command '\(n)'")
-                }
-                return c
-            }
-            if s.commands.isEmpty { throw e.fail("commands", "the list is empty") }
-        }
-        for (i, n) in (try e.optionalStrings("spec_options") ?? []).enumerated() {
-            guard let o = SpecOptions.named.first(where: { $0.0 == n }) else {
-                throw e.fail("spec_options[\(i)]", "unknown option '\(n)' (known: \(SpecOptions.named.map(\.0).joined(separator: ", ")))")
-            }
-            s.specOptions.insert(o.1)
-        }
-        s.seed = UInt32(truncatingIfNeeded: try e.optionalUInt64("seed") ?? 0)
-        s.rlimit = try e.optionalUInt64("rlimit")
+        settings = try symbolicSettings(e)
         depth = try e.optionalInt("depth") ?? 3
-        settings = s
     }
 
     public var obligations: [String] { BoundedModelChecker(settings: settings, depth: depth).targets.map(\.name) }
@@ -75,4 +54,28 @@ public struct BMCCheck: CheckKind {
             }
         }
     }
+}
+
+/// The fields the symbolic kinds share: `scope`, `properties`, `commands`, `spec_options`,
+/// `seed`, `rlimit`.
+func symbolicSettings(_ e: PlanEntry) throws -> SymbolicSettings {
+    var s = SymbolicSettings()
+    do { s.scope = try Scope(parsing: try e.optionalString("scope") ?? "") } catch { throw e.fail("scope", "\(error)") }
+    s.properties = try ExplicitFields.properties(e, "properties", default: Invariant.specProperties)
+    if let names = try e.optionalStrings("commands") {
+        s.commands = try names.enumerated().map { i, n in
+            guard let c = RMICommand(name: n) else { throw e.fail("commands[\(i)]", "unknown command '\(n)'") }
+            return c
+        }
+        if s.commands.isEmpty { throw e.fail("commands", "the list is empty") }
+    }
+    for (i, n) in (try e.optionalStrings("spec_options") ?? []).enumerated() {
+        guard let o = SpecOptions.named.first(where: { $0.0 == n }) else {
+            throw e.fail("spec_options[\(i)]", "unknown option '\(n)' (known: \(SpecOptions.named.map(\.0).joined(separator: ", ")))")
+        }
+        s.specOptions.insert(o.1)
+    }
+    s.seed = UInt32(truncatingIfNeeded: try e.optionalUInt64("seed") ?? 0)
+    s.rlimit = try e.optionalUInt64("rlimit")
+    return s
 }

@@ -15,21 +15,9 @@ public struct ProveCheck: CheckKind {
     var coverDepth: Int
 
     public init(_ e: PlanEntry) throws {
-        var s = SymbolicSettings()
-        do { s.scope = try Scope(parsing: try e.optionalString("scope") ?? "") } catch { throw e.fail("scope", "\(error)") }
-        s.properties = try ExplicitFields.properties(e, "properties", default: Invariant.specProperties)
-            .filter { $0.kind == .always || $0.kind == .step }
-        if let names = try e.optionalStrings("commands") {
-            s.commands = try names.enumerated().map { i, n in
-                guard let c = RMICommand(rawValue: n.uppercased()) ?? RMICommand(rawValue: "RMI_" + n.uppercased()) else {
-                    throw e.fail("commands[\(i)]", "unknown command '\(n)'")
-                }
-                return c
-            }
-        }
+        var s = try symbolicSettings(e)
+        s.properties = s.properties.filter { $0.kind == .always || $0.kind == .step }
         lemmas = e.has("assume") ? try ExplicitFields.properties(e, "assume", default: []) : nil
-        s.seed = UInt32(truncatingIfNeeded: try e.optionalUInt64("seed") ?? 0)
-        s.rlimit = try e.optionalUInt64("rlimit")
         k = try e.optionalInt("k", min: 1) ?? 1
         coverDepth = try e.optionalInt("cover_depth") ?? 3
         settings = s
