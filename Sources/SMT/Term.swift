@@ -196,3 +196,30 @@ extension Term {
         return context.bv(v, width: w)
     }
 }
+
+extension Term {
+    /// The number of distinct subterms (the term's DAG size, itself included): what the
+    /// solver has to bit-blast. Diagnostics only; linear in the result.
+    public var dagSize: Int { operatorCounts.values.reduce(0, +) }
+
+    /// The distinct subterms counted by operator name (`bvmul`, `ite`, a constant's name
+    /// for constants...): where a term's size goes. Diagnostics only.
+    public var operatorCounts: [String: Int] {
+        let c = context.raw
+        var seen = Set<UInt32>()
+        var counts: [String: Int] = [:]
+        var stack: [OpaquePointer] = [raw]
+        while let a = stack.popLast() {
+            guard seen.insert(Z3_get_ast_id(c, a)).inserted else { continue }
+            guard Z3_get_ast_kind(c, a) == Z3_APP_AST, let app = Z3_to_app(c, a) else {
+                counts["numeral/other", default: 0] += 1
+                continue
+            }
+            let n = Z3_get_app_num_args(c, app)
+            let name = n == 0 ? "constant" : (Z3_get_symbol_string(c, Z3_get_decl_name(c, Z3_get_app_decl(c, app))).map { String(cString: $0) } ?? "?")
+            counts[name, default: 0] += 1
+            for i in 0..<n { stack.append(Z3_get_app_arg(c, app, i)) }
+        }
+        return counts
+    }
+}

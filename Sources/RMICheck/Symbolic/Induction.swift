@@ -53,7 +53,9 @@ public struct InductionProver: Sendable {
         let baseSeconds = Date().timeIntervalSince(t0)
         let me = self
         let t1 = Date()
-        var (outcomes, ctis) = try runZ3Blocking(token: token) { token in try me.inductiveStep(token, base: base.outcomes) }
+        var (outcomes, ctis) = try runZ3Blocking(token: token) { token in
+            k == 1 ? try me.stepPerCommand(token, base: base.outcomes) : try me.inductiveStep(token, base: base.outcomes)
+        }
         let stepSeconds = Date().timeIntervalSince(t1)
         for i in outcomes.indices { outcomes[i].cover = base.outcomes.first { $0.target == outcomes[i].target }?.cover }
         return Report(outcomes: outcomes, ctis: ctis, baseSeconds: baseSeconds, stepSeconds: stepSeconds)
@@ -142,6 +144,119 @@ public struct InductionProver: Sendable {
                     outcomes.append(PropertyOutcome(target: target, verdict: .unknown(reason: "inductive step: solver \(reason)")))
                 }
                 try solver.assert(ctx.not(act))
+            }
+            return (outcomes, ctis)
+        }
+    }
+}
+
+extension InductionProver {
+    /// The inductive step for k = 1, one command at a time. The pre-state `s` is any
+    /// well-formed state of the scope in which the encoding lemma and every invariant of
+    /// `strengthening` hold; the post-state `t` is one fresh state. Both, and each target's
+    /// "broken in `t`" term, are built and asserted once; each command's transition (the
+    /// Host's move, then the call, ending in `t`) is asserted inside its own push/pop, so the
+    /// solver bit-blasts the invariants once and one command's circuit at a time, not the
+    /// union of all 23. A target is proved when no command (nor another agent's GPT change)
+    /// can break it and the lemma is preserved by every one of them.
+    func stepPerCommand(_ token: CancellationToken, base: [PropertyOutcome]) throws -> ([PropertyOutcome], [CTI]) {
+        let ctx = Context(cancellation: token)
+        let s = settings
+        let strengthening = self.strengthening
+        let targets = s.properties.filter { $0.kind == .always || $0.kind == .step }
+        return try Symbolic.withContext(ctx) {
+            let pre = SymbolicState.fresh(scope: s.scope, prefix: "i0", options: s.specOptions)
+            let post = SymbolicState.fresh(scope: s.scope, prefix: "i1", options: s.specOptions)
+            let solver = Solver(ctx, logic: "QF_BV")
+            try solver.setSeed(s.seed)
+            if let ms = s.timeoutMs { try solver.setTimeout(ms: ms) }
+            if let r = s.rlimit { try solver.setRlimit(r) }
+            let t0 = Date()
+            try solver.assert(pre.wellFormed)
+            try solver.assert(pre.objectsMatchGranuleStates)
+            for p in strengthening where p.kind == .always { try solver.assert(p.holds(in: pre).raw) }
+
+            // What must be shown of `post`, each behind its activation literal.
+            func literal(_ name: String, _ bad: Term) throws -> Term {
+                let act = ctx.boolConst("rmi!ind.\(name)")
+                try solver.assert(ctx.implies(act, bad))
+                return act
+            }
+            let lemmaAct = try literal("lemma", ctx.not(ctx.and(post.wellFormed, post.objectsMatchGranuleStates)))
+            var stateActs: [Invariant: Term] = [:]
+            for p in targets where p.kind == .always { stateActs[p] = try literal(p.rawValue, ctx.not(p.holds(in: post).raw)) }
+            s.progress?("prove: invariants of the pre- and post-state built in \(String(format: "%.1f", Date().timeIntervalSince(t0))) s")
+
+            var open = Set(targets.filter { p in
+                guard let b = base.first(where: { $0.target == CheckTarget(p) }) else { return true }
+                switch b.verdict { case .violated, .unknown: return false; default: return true }
+            })
+            var undecided: [Invariant: String] = [:]
+            var ctis: [CTI] = []
+            var lemmaFailure: String?
+            // Each command alone, then another agent's GPT change alone.
+            let moves: [(alphabet: [RMICommand], gpt: Bool)] = s.commands.map { ([$0], false) } + (s.gptEvents ? [([], true)] : [])
+            for move in moves where !open.isEmpty && lemmaFailure == nil {
+                let t1 = Date()
+                let name = move.alphabet.first?.rawValue ?? "GPT change"
+                try solver.push()
+                let u = Unrolling(scope: s.scope, options: s.specOptions, alphabet: move.alphabet,
+                                  properties: targets.filter { $0.kind == .step }, start: pre)
+                u.gptEvents = move.gpt
+                let d = u.extend()
+                for t in d.transition { try solver.assert(t) }
+                try solver.assert(u.states[1].fieldsEqual(post))
+
+                func ask(_ act: Term) throws -> CheckResult {
+                    do { return try solver.check(assumptions: [act]) } catch let e as Z3Error {
+                        return .unknown(reason: "solver error: \(e)")
+                    }
+                }
+                func cti(_ property: String) throws -> CTI {
+                    let model = try solver.model()
+                    let p = try u.states[0].concretize(model)
+                    let initial = SpecState(platform: p.platform, options: p.options)
+                    let trace = try u.trace(model, length: 1, description: "counterexample to induction for \(property): the call from the CTI state")
+                    return CTI(property: property, preState: initial.diff(p), step: trace)
+                }
+                switch try ask(lemmaAct) {
+                case .unsat: break
+                case .sat:
+                    ctis.append(try cti("objects-match-granule-states"))
+                    lemmaFailure = "the encoding lemma (well-formed, objects match Granule states) is not inductive: \(name) breaks it"
+                case .unknown(let r):
+                    lemmaFailure = "the encoding lemma is undecided for \(name): \(r)"
+                }
+                if lemmaFailure == nil {
+                    for p in targets where open.contains(p) {
+                        let act: Term
+                        if let a = stateActs[p] { act = a } else if let b = d.bad[p.rawValue] { act = try literal("\(p.rawValue).\(name)", b) } else { continue }
+                        switch try ask(act) {
+                        case .unsat: break
+                        case .sat:
+                            ctis.append(try cti(p.rawValue))
+                            undecided[p] = "not 1-inductive relative to the invariants: \(name) breaks it from a state they allow (a counterexample to induction)"
+                            open.remove(p)
+                        case .unknown(let r):
+                            undecided[p] = "inductive step for \(name): solver \(r)"
+                            open.remove(p)
+                        }
+                    }
+                }
+                try solver.pop()
+                s.progress?("prove: \(name) in \(String(format: "%.2f", Date().timeIntervalSince(t1))) s; \(open.count) of \(targets.count) targets still provable")
+            }
+
+            let how = "1-induction, command by command (base case and covers by BMC to depth \(coverDepth)), with \(strengthening.count == 27 ? "every INV-*" : strengthening.map(\.rawValue).joined(separator: ", ")) as strengthening"
+            let outcomes = targets.map { p -> PropertyOutcome in
+                let target = CheckTarget(p)
+                if let b = base.first(where: { $0.target == target }) {
+                    if case .violated = b.verdict { return b }
+                    if case .unknown(let r) = b.verdict { return PropertyOutcome(target: target, verdict: .unknown(reason: "base case: \(r)")) }
+                }
+                if let why = lemmaFailure { return PropertyOutcome(target: target, verdict: .unknown(reason: why)) }
+                if let why = undecided[p] { return PropertyOutcome(target: target, verdict: .unknown(reason: why)) }
+                return PropertyOutcome(target: target, verdict: .proved(method: how, coverage: "every state of the scope \(s.scope)"))
             }
             return (outcomes, ctis)
         }

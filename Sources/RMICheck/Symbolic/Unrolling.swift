@@ -174,7 +174,7 @@ final class Unrolling {
             let allowed = [GPT.ns, .secure, .root, .aap].reduce(S.lit(false)) { S.or($0, S.eq(g, S.lit($1.rawValue))) }
             let applies = S.and(allowed, S.eq(m.granuleState(SWord(raw: args[0])).raw, S.lit(GranuleState.undelegated.rawValue)))
             m.setGranuleGPT(SWord(raw: args[0]), SWord(raw: g), when: SBit(raw: applies))
-            merged = SymbolicState.select(gptEvent, m, merged!)
+            merged = merged.map { SymbolicState.select(gptEvent, m, $0) } ?? m
             d.transition.append(S.or(S.not(gptEvent), applies))
         }
         let (next, equalities) = merged!.freshened(prefix: "s\(k + 1)")

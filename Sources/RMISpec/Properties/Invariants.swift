@@ -118,9 +118,9 @@ extension Invariant {
                     any(addrs.map { t in
                         given(m.isState(t, .rtt)) {
                             let size = m.levelSize(m.rtt(t, .level))
-                            return m.isState(m.rtt(t, .owner), .rd) && m.countEntries(t) { _, e in
-                                e.is(.assigned) && e.addr <= a && a - e.addr < size
-                            } != 0
+                            return m.isState(m.rtt(t, .owner), .rd) && !m.allEntries(t) { _, e in
+                                !(e.is(.assigned) && e.addr <= a && a - e.addr < size)
+                            }
                         } && m.isState(t, .rtt)
                     })
                 }
@@ -132,7 +132,7 @@ extension Invariant {
                     let inAux = any(addrs.map { c in m.isState(c, .rec) && any(m.recAux(c).map { $0 == a }) })
                     let target = any(addrs.map { t in
                         !given(m.isState(t, .rtt)) {
-                            m.countEntries(t) { _, e in (e.is(.table) || e.is(.assigned)) && e.addr == a } == 0
+                            m.allEntries(t) { _, e in !((e.is(.table) || e.is(.assigned)) && e.addr == a) }
                         }
                     })
                     let inStart = any(addrs.map { r in
@@ -168,7 +168,7 @@ extension Invariant {
                     let shape = m.isState(t, .rtt) && m.rtt(t, .level) == m.sl(r) && m.rtt(t, .owner) == r
                     ok = ok && given(exists) {
                         let notTarget = all(addrs.map { u in
-                            given(m.isState(u, .rtt)) { m.countEntries(u) { _, e in e.is(.table) && e.addr == t } == 0 }
+                            given(m.isState(u, .rtt)) { m.allEntries(u) { _, e in !(e.is(.table) && e.addr == t) } }
                         })
                         return shape && notTarget && t != r
                     }
@@ -252,10 +252,14 @@ extension Invariant {
         case .t3:
             return all(addrs.map { u in
                 given(m.isState(u, .rtt)) {
-                    let owner = m.rtt(u, .owner), base = m.rtt(u, .ipaBase), size = m.levelSize(m.rtt(u, .level))
+                    let owner = m.rtt(u, .owner), base = m.rtt(u, .ipaBase)
                     let top = W(1) << (m.ipaWidth(owner) - 1)  // AddrIsProtected: ipa < 2^(w-1)
+                    // Entry i maps IPAs from base + i * size (as integers, not modulo 2^64), so
+                    // the protected entries are those with i <= last: one comparison per entry
+                    // instead of an IPA computation.
+                    let last = (top - base - 1) >> m.levelShift(m.rtt(u, .level))
                     return m.allEntries(u) { i, e in
-                        ite(base + i * size < top, e.is(.unassigned) || e.is(.assigned) || e.is(.table),
+                        ite(base < top && i <= last, e.is(.unassigned) || e.is(.assigned) || e.is(.table),
                             e.is(.unassignedNS) || e.is(.assignedNS) || e.is(.table))
                     }
                 }

@@ -47,11 +47,53 @@ extension SymbolicState {
 
     /// `p` on every untracked index; `.uniform(x)` when provably index-independent.
     enum RestValues { case uniform(Term), perIndex([Term]) }
+
+    /// The states the untracked entries of an RTT can have in a scope. Never TABLE or
+    /// ASSIGNED: 512 - `entries` such entries would need as many child RTTs, or DATA
+    /// Granules covered once each, and a scope has at most 64 Granules. (A run could only
+    /// get there through a block split or a range update, and one that would is out of
+    /// scope: `restStateExcluded`.)
+    static let restEntryStates: [RttEntryState] = [.unassigned, .unassignedNS, .assignedNS]
+
+    /// "The rest summary `r` has a state the scope excludes."
+    func restStateExcluded(_ r: RestSummary) -> Term {
+        if !hasRest { return env.fls }
+        return Self.restEntryStates.reduce(env.tru) { S.and($0, S.not(env.eqAny(r.state, lit8($1.rawValue)))) }
+    }
     func restValues(_ rest: RestSummary, _ p: (SWord, RttEntry<Symbolic>) -> SBit) -> RestValues {
         let e = UInt64(tracked)
         let atJ = p(SWord(raw: env.restIndex), word(restStored(rest, env.restIndex))).raw
         let atE = p(SWord(raw: lit(e)), word(restStored(rest, lit(e)))).raw
         if atJ == atE { return .uniform(atE) }
+        if env.value(rest.state) == nil {
+            // Split on the state the rest has: with a literal state, a predicate about TABLE
+            // or ASSIGNED entries (the ones that read addresses) folds, and usually stops
+            // depending on the index. The last case stands for every other code too, which
+            // the scope excludes (`restStateExcluded`).
+            let states = Self.restEntryStates
+            let cases = states.map { s -> RestValues in
+                var r = rest
+                r.state = lit8(s.rawValue)
+                return restValues(r, p)
+            }
+            let isState = states.map { env.eqAny(rest.state, lit8($0.rawValue)) }
+            func combine(_ values: [Term]) -> Term {
+                var acc = values[values.count - 1]
+                for k in (0..<(values.count - 1)).reversed() { acc = S.ite(isState[k], values[k], acc) }
+                return acc
+            }
+            let uniform = cases.compactMap { c -> Term? in if case .uniform(let x) = c { x } else { nil } }
+            if uniform.count == cases.count { return .uniform(combine(uniform)) }
+            let n = Int(Layout.entriesPerRtt - e)
+            return .perIndex((0..<n).map { j in
+                combine(cases.map { c in
+                    switch c {
+                    case .uniform(let x): x
+                    case .perIndex(let xs): xs[j]
+                    }
+                })
+            })
+        }
         var out = [atE]
         for j in (e + 1)..<Layout.entriesPerRtt {
             out.append(p(SWord(raw: lit(j)), word(restStored(rest, lit(j)))).raw)
@@ -144,15 +186,22 @@ extension SymbolicState {
                                     attrs: S.ite(c, fE.attrs, rest.attrs), base: rest.base, strideCode: rest.strideCode)
                 return (r, S.and(S.and(g, partial), S.not(sameFields)))
             }
-            if fJ.addr == fE.addr {
-                // A constant entry. Over the whole rest it replaces the summary; over part of
-                // it the rest stays uniform iff the old entries there already equal it (same
-                // fields, stride 0, base = the constant address), and is then unchanged.
+            if fJ.addr == fE.addr && n - e >= 3 {
+                // A constant entry. Over the whole rest it replaces the summary. Over part of
+                // it, with at least 3 untracked indices, the rest stays uniform iff nothing
+                // changes: either the old entries there already equal it (same fields,
+                // stride 0, base = the constant address), or the part is one index whose old
+                // entry equals it (the other indices, two or more, fix the stride). With 1 or
+                // 2 untracked indices any two values can form a pattern: the per-index path
+                // below decides those.
                 let r = RestSummary(state: S.ite(c, fE.state, rest.state), ripas: S.ite(c, fE.ripas, rest.ripas),
                                     attrs: S.ite(c, fE.attrs, rest.attrs), base: S.ite(c, fE.addr, rest.base),
                                     strideCode: S.ite(c, strideCode(0), rest.strideCode))
                 let alreadyThere = S.and(sameFields, S.and(env.eqAny(rest.strideCode, strideCode(0)), S.eq(rest.base, fE.addr)))
-                return (r, S.and(S.and(g, partial), S.not(alreadyThere)))
+                let j0 = S.ite(S.ult(from, lit(e)), lit(e), from)
+                let hi = S.ite(S.ult(to, lit(n)), to, lit(n))
+                let oneIndex = S.and(S.eq(S.add(j0, lit(1)), hi), equal(restStored(rest, j0), fE))
+                return (r, S.and(S.and(g, partial), S.not(S.or(alreadyThere, oneIndex))))
             }
         }
         // Per index.
@@ -176,14 +225,17 @@ extension SymbolicState {
         let stride = out.count > 1 ? S.sub(out[1].addr, e0.addr) : S.sub(restStored(rest, lit(1)).addr, rest.base)
         let (code, validStride) = out.count > 1 ? strideCode(of: stride) : (rest.strideCode, env.tru)
         let base = S.sub(e0.addr, S.mul(lit(e), stride))
+        let summary = RestSummary(state: e0.state, ripas: e0.ripas, attrs: e0.attrs, base: base, strideCode: code)
         var bad = S.not(validStride)
         for (k, x) in out.enumerated() where k > 0 {
+            // The summary's address for the index: with a valid stride (else `bad` holds
+            // anyway) the same as base + index * stride, without a multiplier per index.
             let fits = S.and(S.and(env.eqAny(x.state, e0.state), env.eqAny(x.ripas, e0.ripas)),
                              S.and(env.eqAny(x.attrs, e0.attrs),
-                                   S.eq(x.addr, S.add(base, S.mul(lit(e + UInt64(k)), stride)))))
+                                   S.eq(x.addr, restStored(summary, lit(e + UInt64(k))).addr)))
             bad = S.or(bad, S.not(fits))
         }
-        return (RestSummary(state: e0.state, ripas: e0.ripas, attrs: e0.attrs, base: base, strideCode: code), bad)
+        return (summary, bad)
     }
 }
 
@@ -224,7 +276,7 @@ extension SymbolicState {
                     // valid stride is in scope; the range update computes exactly that.
                     let (r, bad) = updatedRest(slots[s].rest, guard: g, from: i.raw, to: S.add(i.raw, lit(1))) { _, _ in e }
                     slots[s].rest = r
-                    flag(bad)
+                    flag(S.or(bad, restStateExcluded(r)))
                 }
             }
         }
@@ -252,7 +304,7 @@ extension SymbolicState {
             if hasRest {
                 let (r, bad) = updatedRest(slots[s].rest, guard: g, from: from.raw, to: to.raw, memo: memo, f)
                 slots[s].rest = r
-                flag(bad)
+                flag(S.or(bad, restStateExcluded(r)))
             }
         }
         flag(S.and(S.and(when.raw, nonEmpty), S.not(isSlot(t.raw))))

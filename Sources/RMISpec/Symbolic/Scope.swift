@@ -16,7 +16,8 @@ public struct Scope: Hashable, Sendable, CustomStringConvertible {
     public var recs: Int
     /// `entries=N` (0...512, default 4): the entry indices `0..<N` of every RTT are tracked
     /// one by one; the other indices of a table share one summary (uniform state, RIPAS and
-    /// attributes, address `base + i * stride` with a stride of 0 or an RTT level size).
+    /// attributes, address `base + i * stride` with a stride of 0 or an RTT level size, and
+    /// never TABLE or ASSIGNED: that many child RTTs or DATA Granules do not fit in a scope).
     /// Small IPAs use the tracked entries.
     public var entries: Int
     /// `aux=N` (0...16, default 1): the platform's RecAuxCount.

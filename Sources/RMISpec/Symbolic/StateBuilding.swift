@@ -64,6 +64,7 @@ extension SymbolicState {
             ok = Symbolic.and(ok, Symbolic.ult(env.zext(s.state, Self.stateWidth), lit(UInt64(GranuleState.allCases.count))))
             ok = Symbolic.and(ok, Symbolic.ult(env.zext(s.gpt, Self.gptWidth), lit(UInt64(GPT.allCases.count))))
             ok = Symbolic.and(ok, Symbolic.ult(env.zext(s.rest.strideCode, Self.strideCodeWidth), lit(UInt64(Self.restStrides.count))))
+            ok = Symbolic.and(ok, Symbolic.not(restStateExcluded(s.rest)))
         }
         return ok
     }
@@ -113,6 +114,9 @@ extension SymbolicState {
                           x.addr == base &+ UInt64(j) &* stride else {
                         throw ScopeMismatch(message: "RTT \(hex(a)): untracked entry \(j) differs from entry \(e) (entries=\(e) tracks 0..<\(e))")
                     }
+                }
+                guard restEntryStates.contains(where: { $0.rawValue == UInt64(x0.state) }) else {
+                    throw ScopeMismatch(message: "RTT \(hex(a)): untracked entries are in state \(x0.state), which no scope holds (TABLE or ASSIGNED entries at every untracked index)")
                 }
                 guard let code = restStrides.firstIndex(of: stride) else {
                     throw ScopeMismatch(message: "RTT \(hex(a)): untracked entries step by \(hex(stride)), not 0 or an RTT level size")

@@ -186,6 +186,10 @@ public enum Symbolic: Domain {
             if x == 0 || y == 0 { return e.lit(0) }
             if x == 1 { return b }
             if y == 1 { return a }
+            // a * (1 << k) = a << k, for every k (both sides are 0 from k = 64 on): a shifter
+            // instead of a 64-bit multiplier, which is what RttLevelSize products cost.
+            if let k = e.shiftOfPowerOfTwo(b) { return shl(a, k) }
+            if let k = e.shiftOfPowerOfTwo(a) { return shl(b, k) }
         }
         return e.ctx.bvmul(a, b)
     }
@@ -208,6 +212,11 @@ public enum Symbolic: Domain {
             if let x, let y { return e.lit(y >= 64 ? 0 : x << y) }
             if x == 0 { return a }
             if let y { if y == 0 { return a }; if y >= 64 { return e.lit(0) } }
+            if x == 1 {
+                let r = e.ctx.bvshl(a, b)
+                e.notePowerOfTwo(r, shift: b)
+                return r
+            }
         }
         return e.ctx.bvshl(a, b)
     }
@@ -276,6 +285,12 @@ final class SymbolicEnv {
     /// The value of a literal term made through this environment (any width), else nil.
     /// Independent of `fold` (used by the state's own read-back).
     func value(_ t: Term) -> UInt64? { values[t] }
+
+    /// Terms built as `1 << k` with a symbolic `k`, by term: `k`.
+    private var powersOfTwo: [Term: Term] = [:]
+    func notePowerOfTwo(_ t: Term, shift k: Term) { powersOfTwo[t] = k }
+    /// `k` when `t` was built as `1 << k` (`Symbolic.shl`).
+    func shiftOfPowerOfTwo(_ t: Term) -> Term? { powersOfTwo[t] }
     /// Whether `t` has sort Bool (the Domain operations shared by B and W dispatch on it).
     func isBool(_ t: Term) -> Bool {
         if t == tru || t == fls { return true }

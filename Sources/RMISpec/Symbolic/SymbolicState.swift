@@ -25,7 +25,9 @@ import SMT
 ///   entry-range update that would make the rest non-uniform, or a single-entry write at an
 ///   untracked index that breaks the pattern, sets `outOfScope`; predicates over the rest
 ///   (`firstEntry`, `allEntries`) are evaluated once when their result provably does not
-///   depend on the index, else at every untracked index (see `EntryRanges.swift`).
+///   depend on the index, else at every untracked index (see `EntryRanges.swift`). The rest
+///   is never TABLE or ASSIGNED (`restEntryStates`), so predicates about those entries, the
+///   ones that read addresses, fold to one value for the whole rest.
 /// * **existsRealm / existsRec** iterate the slots guarded by the present bits — what
 ///   `SpecState` iterates (its dictionaries' keys). Every command writes an object's fields
 ///   together with the Granule-state change, so present ⇔ Granule state RD / REC in the

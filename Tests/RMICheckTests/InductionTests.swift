@@ -1,0 +1,66 @@
+import Testing
+import Foundation
+import RMISpec
+import SMT
+@testable import RMICheck
+
+/// k-induction on small scopes and alphabets, command by command (k = 1).
+@Suite struct InductionTests {
+    func settings(_ scope: String, _ commands: [RMICommand], _ props: [Invariant], options: SpecOptions = []) throws -> SymbolicSettings {
+        var s = SymbolicSettings()
+        s.scope = try Scope(parsing: scope)
+        s.commands = commands
+        s.properties = props
+        s.specOptions = options
+        s.seed = 1
+        return s
+    }
+
+    @Test func granuleInvariantsAreProvedCommandByCommand() throws {
+        let props: [Invariant] = [.g1, .g2, .g5, .l2, .l4]
+        let s = try settings("granules=2,realms=0,recs=0,entries=1", [.granuleDelegate, .granuleUndelegate], props)
+        let r = try InductionProver(settings: s, k: 1, strengthening: props, coverDepth: 1).run()
+        for p in props {
+            let o = r.outcomes.first { $0.target.name == p.rawValue }
+            guard case .proved(let method, let coverage)? = o?.verdict else {
+                Issue.record("\(p.rawValue): \(String(describing: o?.verdict))"); continue
+            }
+            #expect(method.contains("command by command") && coverage.contains("granules=2"))
+        }
+        #expect(r.ctis.isEmpty)
+    }
+
+    /// With UNDELEGATE weakened to succeed in any state, INV-L2 holds in the initial state
+    /// (the base case at depth 0) but the step breaks it: a counterexample to induction
+    /// whose call is that UNDELEGATE and which replays as the break on the weakened spec.
+    @Test func aBrokenStepIsACounterexampleToInductionNotAProof() throws {
+        let s = try settings("granules=2,realms=0,recs=0,entries=1", [.granuleDelegate, .granuleUndelegate], [.l2],
+                             options: [.weakenUndelegateAnyState])
+        let r = try InductionProver(settings: s, k: 1, strengthening: [.g1, .g2, .g5], coverDepth: 0).run()
+        guard case .unknown(let why)? = r.outcomes.first?.verdict else {
+            Issue.record("\(String(describing: r.outcomes.first?.verdict))"); return
+        }
+        #expect(why.contains("RMI_GRANULE_UNDELEGATE"))
+        let cti = try #require(r.ctis.first { $0.property == "INV-L2" })
+        guard case .call(let call)? = cti.step.steps.last else { Issue.record("\(cti.step.steps)"); return }
+        #expect(call.command == .granuleUndelegate && call.expect?.status == .success)
+    }
+
+    /// The state the engines start induction from is well formed only if the scope can
+    /// hold it: untracked RTT entries are never TABLE or ASSIGNED.
+    @Test func anRttWhoseUntrackedEntriesAreAssignedDoesNotFitAScope() throws {
+        var s = SpecState(platform: try Scope(parsing: "granules=2,entries=1").platform)
+        s.updateEntries(CWord(0x8000_0000), from: CWord(0), to: CWord(512), when: true) { _, _ in
+            RttEntry(state: CWord(RttEntryState.assigned.rawValue), ripas: CWord(0), addr: CWord(0x8000_1000), attrs: CWord(0))
+        }
+        let st = s
+        let error = try runZ3Blocking { token in
+            Symbolic.withContext(Context(cancellation: token)) { () -> String? in
+                do { _ = try SymbolicState.constant(from: st, scope: try Scope(parsing: "granules=2,entries=1")); return nil } catch {
+                    return "\(error)"
+                }
+            }
+        }
+        #expect(error?.contains("untracked entries are in state") == true)
+    }
+}
