@@ -118,7 +118,22 @@ public final class ExplicitSearch: @unchecked Sendable {
     }
 
     enum Witness { case state(Int), step(Int, Int) }
-    static let frameProperties: Set<Invariant> = [.r6, .r7, .l3]
+
+    /// Whether step property `p` can fail on a step of `command`: false only where its
+    /// definition makes it hold whatever the states are. INV-R6 and R7 relate pre- and
+    /// post-state field by field and INV-L4 says a failed call changes nothing, so they hold
+    /// on an unchanged step; INV-L3 compares RTT entries, so it holds when every RTT is as it
+    /// was (`rttsUnchanged`, asked only then); INV-L1 is about REALM_DESTROY and INV-L2 about
+    /// GRANULE_UNDELEGATE (their definitions return true for any other command).
+    static func mayFail(_ p: Invariant, command: RMICommand, unchanged: Bool, rttsUnchanged: () -> Bool) -> Bool {
+        switch p {
+        case .r6, .r7, .l4: !unchanged
+        case .l3: !unchanged && !rttsUnchanged()
+        case .l1: command == .realmDestroy
+        case .l2: command == .granuleUndelegate
+        default: true
+        }
+    }
     struct Found { var depth: Int; var witness: Witness }
 
     /// What one worker produced for a chunk of the frontier.
@@ -144,12 +159,8 @@ public final class ExplicitSearch: @unchecked Sendable {
         init() { start = Date().timeIntervalSinceReferenceDate; last = start }
     }
 
-    func fingerprintOf(_ s: SpecState) -> (Fingerprint, Bool) {
-        if options.symmetry {
-            let (w, exact) = scope.canonicalEncoding(s, vmids: options.realmSymmetry)
-            return (fingerprint(w), exact)
-        }
-        return (fingerprint(scope.plainEncoding(s)), true)
+    func fingerprintOf(_ s: SpecState, _ encoder: inout SlotEncoder) -> (Fingerprint, Bool) {
+        encoder.fingerprint(of: s, symmetry: options.symmetry, vmids: options.realmSymmetry)
     }
 
     /// Runs `body(k)` for k in 0..<n on up to `workers` threads (each thread takes the next
@@ -179,7 +190,8 @@ public final class ExplicitSearch: @unchecked Sendable {
         let meter = Meter()
         let cpuStart = processCPUSeconds()
         let initial = SpecState(platform: scope.platform)
-        _ = visited.insert(fingerprintOf(initial).0)
+        var encoder = SlotEncoder(scope: scope)
+        _ = visited.insert(fingerprintOf(initial, &encoder).0)
         parents = [UInt64.max]
         if options.collectStates { states = [initial] }
         var violations: [String: Found] = [:]
@@ -267,11 +279,11 @@ public final class ExplicitSearch: @unchecked Sendable {
             let nx = next
             Self.parallel(nNew, workers: workers) { k in
                 let o = checks[k]
-                var known = known2
+                var known = KnownFlags(self, known2)
                 for j in (k * Self.chunk)..<min(nx.count, (k + 1) * Self.chunk) {
                     self.checkState(nx[j], local: nextBase + j, depth: d + 1,
-                                    into: { n, f in known.0.insert(n); o.violations[n] = f },
-                                    cover: { n, f in known.1.insert(n); o.covers[n] = f }, known: known)
+                                    into: { n, f in o.violations[n] = f },
+                                    cover: { n, f in o.covers[n] = f }, known: &known)
                     if self.options.countOrbits && self.options.symmetry { o.orbitSum += self.scope.orbitSize(nx[j], vmids: self.options.realmSymmetry) }
                 }
             }
@@ -325,16 +337,39 @@ public final class ExplicitSearch: @unchecked Sendable {
     /// The always properties and state covers of a new state.
     func checkState(_ s: SpecState, local: Int, depth: Int, into violate: (String, Found) -> Void,
                     cover: (String, Found) -> Void, known: (Set<String>, Set<String>) = ([], [])) {
+        var flags = KnownFlags(self, known)
+        checkState(s, local: local, depth: depth, into: violate, cover: cover, known: &flags)
+    }
+
+    /// Which properties already have a violation (`violated`) and a cover witness
+    /// (`covered`), by index: `always`, then `sometimes`, then the extra properties, then
+    /// `stepProps` (names are looked up once, not at every state and step).
+    struct KnownFlags {
+        var violated: [Bool], covered: [Bool]
+        init(_ search: ExplicitSearch, _ known: (Set<String>, Set<String>)) {
+            let names = search.always.map(\.rawValue) + search.sometimes.map(\.rawValue)
+                + search.options.extraProperties.map(\.name) + search.stepProps.map(\.rawValue)
+            violated = names.map { known.0.contains($0) }
+            covered = names.map { known.1.contains($0) }
+        }
+    }
+
+    func checkState(_ s: SpecState, local: Int, depth: Int, into violate: (String, Found) -> Void,
+                    cover: (String, Found) -> Void, known: inout KnownFlags) {
         let w = Witness.state(local)
+        var k = 0
         for p in always {
-            if !known.0.contains(p.rawValue), !p.holds(inState: s) { violate(p.rawValue, Found(depth: depth, witness: w)) }
-            if !known.1.contains(p.rawValue), p.covers(state: s) { cover(p.rawValue, Found(depth: depth, witness: w)) }
+            if !known.violated[k], !p.holds(inState: s) { known.violated[k] = true; violate(p.rawValue, Found(depth: depth, witness: w)) }
+            if !known.covered[k], p.covers(state: s) { known.covered[k] = true; cover(p.rawValue, Found(depth: depth, witness: w)) }
+            k += 1
         }
-        for p in sometimes where !known.1.contains(p.rawValue) {
-            if p.covers(state: s) { cover(p.rawValue, Found(depth: depth, witness: w)) }
+        for p in sometimes {
+            if !known.covered[k], p.covers(state: s) { known.covered[k] = true; cover(p.rawValue, Found(depth: depth, witness: w)) }
+            k += 1
         }
-        for e in options.extraProperties where !known.0.contains(e.name) {
-            if !e.holds(s) { violate(e.name, Found(depth: depth, witness: w)) }
+        for e in options.extraProperties {
+            if !known.violated[k], !e.holds(s) { known.violated[k] = true; violate(e.name, Found(depth: depth, witness: w)) }
+            k += 1
         }
     }
 
@@ -343,7 +378,7 @@ public final class ExplicitSearch: @unchecked Sendable {
     /// fingerprint (the visited set is only read here).
     func expand(_ states: ArraySlice<SpecState>, firstId: Int, depth: Int, out: Out, meter: Meter,
                 known: (Set<String>, Set<String>)) {
-        var known = known
+        var known = KnownFlags(self, known)
         var pending = 0
         // Fingerprints this unit already holds: a later occurrence in the same unit can never
         // be the first in global order, so it is dropped here (less memory before the merge).
@@ -360,6 +395,8 @@ public final class ExplicitSearch: @unchecked Sendable {
             }
             meter.lock.unlock()
         }
+        var encoder = SlotEncoder(scope: scope)
+        let stepBase = always.count + sometimes.count + options.extraProperties.count
         for (k, s) in states.enumerated() {
             let id = firstId + k
             let acts = scope.actions(s)
@@ -368,12 +405,12 @@ public final class ExplicitSearch: @unchecked Sendable {
             var lastWrites: [HostWrite] = []
             var afterWrites = s
             for (ai, a) in acts.enumerated() {
-                var runner = TraceRunner(state: s)
-                let step: TraceStep
+                var pre = s
+                let r: StepResult
                 let command: RMICommand
                 var args: [UInt64]
                 switch a {
-                case .call(var c):
+                case .call(let c):
                     if !c.writes.isEmpty {
                         if !sameWrites(c.writes, lastWrites) {
                             var w = TraceRunner(state: s)
@@ -381,47 +418,49 @@ public final class ExplicitSearch: @unchecked Sendable {
                             afterWrites = w.state
                             lastWrites = c.writes
                         }
-                        runner = TraceRunner(state: afterWrites)
+                        pre = afterWrites
                     }
-                    c.writes = []
-                    step = .call(c); command = c.command; args = c.args
-                case .recExit(let rec, _, _):
-                    step = a; command = .recEnter; args = [rec]
+                    // What `TraceRunner.run` does with a call whose writes are applied.
+                    var next = pre
+                    r = RMISpec.apply(c.command, to: &next, c.args, realm: (c.realm ?? RealmActionValue(.irq)).action)
+                    command = c.command; args = c.args
+                case .recExit(let rec, let realm, _):
+                    r = RMISpec.recExit(pre, rec: rec, realm: realm.action)
+                    command = .recEnter; args = [rec, r.runPtr ?? 0]
                 default: continue
                 }
-                let pre = runner.state
-                guard let r = runner.run(step) else { continue }
-                if case .recExit = a { args.append(r.runPtr ?? 0) }
                 let post = r.next
                 let unchanged = pre == post
                 out.transitions += 1
                 pending += 1
-                // INV-R6, R7 and L3 relate the pre- and post-state; on a step that changes nothing
-                // they hold by reflexivity, and INV-L3 (which compares RTT entries) holds on a
-                // step that leaves every RTT as it was. Evaluating them there anyway (most steps
-                // are failed calls) would dominate the search.
-                var checkNeeded = false
-                for p in stepProps where !known.0.contains(p.rawValue) || !known.1.contains(p.rawValue) {
-                    checkNeeded = true; break
-                }
-                if checkNeeded {
-                    let view = StepView(pre: pre, post: post, command: command, args: args.map { CWord($0) },
-                                        succeeded: CBit(r.succeeded), unchanged: CBit(unchanged))
-                    let rttsUnchanged = unchanged || pre.rtts == post.rtts
-                    for p in stepProps {
-                        let trivial = (unchanged && ExplicitSearch.frameProperties.contains(p)) || (p == .l3 && rttsUnchanged)
-                        if !known.0.contains(p.rawValue), !trivial, !p.holds(onStep: view) {
-                            known.0.insert(p.rawValue)
-                            out.violations[p.rawValue] = Found(depth: depth + 1, witness: .step(id, ai))
-                        }
-                        if !known.1.contains(p.rawValue), p.covers(step: view) {
-                            known.1.insert(p.rawValue)
-                            out.covers[p.rawValue] = Found(depth: depth + 1, witness: .step(id, ai))
-                        }
+                // Step properties, each only where it can fail or cover. INV-R6, R7 and L3 relate
+                // the pre- and post-state: on a step that changes nothing they hold by reflexivity,
+                // and INV-L3 (which compares RTT entries) holds on a step that leaves every RTT as
+                // it was; INV-L4 holds on an unchanged step; INV-L1 and L2 are about one command
+                // each. Evaluating them anyway (most steps are failed calls) would dominate.
+                var view: StepView<SpecState>? = nil
+                var rttsUnchanged: Bool? = nil
+                for (j, p) in stepProps.enumerated() {
+                    let f = stepBase + j
+                    let checkHolds = !known.violated[f] && ExplicitSearch.mayFail(p, command: command, unchanged: unchanged) {
+                        rttsUnchanged ?? { let u = pre.rtts == post.rtts; rttsUnchanged = u; return u }()
+                    }
+                    let checkCover = !known.covered[f]
+                    guard checkHolds || checkCover else { continue }
+                    let v = view ?? StepView(pre: pre, post: post, command: command, args: args.map { CWord($0) },
+                                             succeeded: CBit(r.succeeded), unchanged: CBit(unchanged))
+                    view = v
+                    if checkHolds, !p.holds(onStep: v) {
+                        known.violated[f] = true
+                        out.violations[p.rawValue] = Found(depth: depth + 1, witness: .step(id, ai))
+                    }
+                    if checkCover, p.covers(step: v) {
+                        known.covered[f] = true
+                        out.covers[p.rawValue] = Found(depth: depth + 1, witness: .step(id, ai))
                     }
                 }
                 if unchanged { continue }
-                let (fp, exact) = fingerprintOf(post)
+                let (fp, exact) = fingerprintOf(post, &encoder)
                 if !exact { out.inexact += 1 }
                 if visited.contains(fp) || !local.insert(fp).inserted { continue }
                 out.next.append(post)
