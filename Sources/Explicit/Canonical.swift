@@ -117,17 +117,7 @@ struct SlotEncoder {
                     words.append(t.level)
                     ref(t.owner, i, first)
                     words.append(t.ipaBase)
-                    // Run-length: each entry that differs from the one before it.
-                    var prev = SpecState.Entry.zero
-                    prev.state = 0xFF
-                    t.entries.withUnsafeBufferPointer { b in
-                        for k in 0..<b.count where b[k] != prev {
-                            let e = b[k]
-                            words.append(UInt64(k) << 32 | UInt64(e.state) | UInt64(e.ripas) << 8 | UInt64(e.attrs) << 16)
-                            ref(e.addr, i, first)
-                            prev = e
-                        }
-                    }
+                    appendEntries(t.entries, i, first)
                 }
             default: break
             }
@@ -135,6 +125,50 @@ struct SlotEncoder {
         }
         start.append(words.count)
         refStart.append(refSlot.count)
+    }
+
+    /// The encoding of an RTT's entries, run-length: each entry that differs from the one
+    /// before it, as a word and its address (a reference when it is a pool address).
+    struct EntryRun {
+        /// The storage of the entry array encoded, and the array itself, held so that the
+        /// storage is neither freed (and its address reused) nor written while cached.
+        var id: UInt
+        var entries: [SpecState.Entry]
+        var words: [UInt64] = []
+        var refOffset: [Int] = [], refSlot: [Int] = []
+    }
+    /// Entry encodings by the storage of the array encoded (direct-mapped): a successor
+    /// shares the entry arrays of its parent's RTTs that the call did not write, so most
+    /// are encoded once rather than for every state that holds them.
+    var entryRuns = [EntryRun?](repeating: nil, count: 64)
+
+    mutating func appendEntries(_ entries: [SpecState.Entry], _ owner: Int, _ first: Int) {
+        let id = entries.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+        let line = Int(truncatingIfNeeded: fmix64(UInt64(id)) >> 58)
+        if entryRuns[line]?.id != id {
+            var run = EntryRun(id: id, entries: entries)
+            var prev = SpecState.Entry.zero
+            prev.state = 0xFF
+            entries.withUnsafeBufferPointer { b in
+                for k in 0..<b.count where b[k] != prev {
+                    let e = b[k]
+                    run.words.append(UInt64(k) << 32 | UInt64(e.state) | UInt64(e.ripas) << 8 | UInt64(e.attrs) << 16)
+                    if let j = scope.slot(e.addr) {
+                        run.refOffset.append(run.words.count); run.refSlot.append(j)
+                        run.words.append(0)
+                    } else {
+                        run.words.append(e.addr)
+                    }
+                    prev = e
+                }
+            }
+            entryRuns[line] = run
+        }
+        let base = words.count - first
+        words.append(contentsOf: entryRuns[line]!.words)
+        for (off, j) in zip(entryRuns[line]!.refOffset, entryRuns[line]!.refSlot) {
+            refOffset.append(base + off); refSlot.append(j); refOwner.append(owner)
+        }
     }
 
     /// Appends `x`, a reference when it is a pool address (a 0 in the words).

@@ -103,6 +103,8 @@ public final class ExplicitSearch: @unchecked Sendable {
     public let options: ExplicitOptions
     let scope: ExplicitScope
     let visited = VisitedSet()
+    /// Encoders (with their caches) handed from one unit of work to the next.
+    let encoders = EncoderPool()
     /// Per state id: parent id << 24 | action index (UInt64.max for the initial state).
     var parents: [UInt64] = []
     /// With `collectStates`: the state of each id.
@@ -395,7 +397,8 @@ public final class ExplicitSearch: @unchecked Sendable {
             }
             meter.lock.unlock()
         }
-        var encoder = SlotEncoder(scope: scope)
+        var encoder = encoders.take(scope)
+        defer { encoders.give(encoder) }
         let stepBase = always.count + sometimes.count + options.extraProperties.count
         for (k, s) in states.enumerated() {
             let id = firstId + k
@@ -406,7 +409,7 @@ public final class ExplicitSearch: @unchecked Sendable {
             var afterWrites = s
             for (ai, a) in acts.enumerated() {
                 var pre = s
-                let r: StepResult
+                let post: SpecState, succeeded: Bool
                 let command: RMICommand
                 var args: [UInt64]
                 switch a {
@@ -420,16 +423,19 @@ public final class ExplicitSearch: @unchecked Sendable {
                         }
                         pre = afterWrites
                     }
-                    // What `TraceRunner.run` does with a call whose writes are applied.
+                    // What `TraceRunner.run` does with a call whose writes are applied (through
+                    // `RMISpec.apply`), less the list of allowed results, which the search
+                    // does not read: the call succeeds when no failure condition holds.
                     var next = pre
-                    r = RMISpec.apply(c.command, to: &next, c.args, realm: (c.realm ?? RealmActionValue(.irq)).action)
+                    succeeded = RMISpec.applySucceeds(c.command, to: &next, c.args, realm: (c.realm ?? RealmActionValue(.irq)).action)
+                    post = next
                     command = c.command; args = c.args
                 case .recExit(let rec, let realm, _):
-                    r = RMISpec.recExit(pre, rec: rec, realm: realm.action)
+                    let r = RMISpec.recExit(pre, rec: rec, realm: realm.action)
+                    post = r.next; succeeded = r.succeeded
                     command = .recEnter; args = [rec, r.runPtr ?? 0]
                 default: continue
                 }
-                let post = r.next
                 let unchanged = pre == post
                 out.transitions += 1
                 pending += 1
@@ -448,7 +454,7 @@ public final class ExplicitSearch: @unchecked Sendable {
                     let checkCover = !known.covered[f]
                     guard checkHolds || checkCover else { continue }
                     let v = view ?? StepView(pre: pre, post: post, command: command, args: args.map { CWord($0) },
-                                             succeeded: CBit(r.succeeded), unchanged: CBit(unchanged))
+                                             succeeded: CBit(succeeded), unchanged: CBit(unchanged))
                     view = v
                     if checkHolds, !p.holds(onStep: v) {
                         known.violated[f] = true
@@ -524,6 +530,20 @@ public final class ExplicitSearch: @unchecked Sendable {
             }
         }
         return t
+    }
+}
+
+/// Encoders kept between units of work, so that their caches stay warm.
+final class EncoderPool: @unchecked Sendable {
+    let lock = NSLock()
+    var free: [SlotEncoder] = []
+    func take(_ scope: ExplicitScope) -> SlotEncoder {
+        lock.lock(); defer { lock.unlock() }
+        return free.popLast() ?? SlotEncoder(scope: scope)
+    }
+    func give(_ e: SlotEncoder) {
+        lock.lock(); defer { lock.unlock() }
+        free.append(e)
     }
 }
 
