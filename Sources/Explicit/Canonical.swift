@@ -127,48 +127,46 @@ struct SlotEncoder {
         refStart.append(refSlot.count)
     }
 
-    /// The encoding of an RTT's entries, run-length: each entry that differs from the one
-    /// before it, as a word and its address (a reference when it is a pool address).
-    struct EntryRun {
-        /// The storage of the entry array encoded, and the array itself, held so that the
-        /// storage is neither freed (and its address reused) nor written while cached.
-        var id: UInt
-        var entries: [SpecState.Entry]
-        var words: [UInt64] = []
-        var refOffset: [Int] = [], refSlot: [Int] = []
-    }
-    /// Entry encodings by the storage of the array encoded (direct-mapped): a successor
-    /// shares the entry arrays of its parent's RTTs that the call did not write, so most
-    /// are encoded once rather than for every state that holds them.
-    var entryRuns = [EntryRun?](repeating: nil, count: 64)
+    /// Encodings of RTT entry arrays, run-length (each entry that differs from the one before
+    /// it, as a word and its address, a reference when it is a pool address), kept by the
+    /// storage of the array encoded, direct-mapped: a successor shares the entry arrays of
+    /// its parent's RTTs that the call did not write, so most are encoded once rather than
+    /// for every state that holds them. `runArrays` holds each array encoded, so that its
+    /// storage is neither freed (and its address reused) nor written while it is cached.
+    static let runLines = 64
+    var runIds = [UInt](repeating: 0, count: runLines)
+    var runArrays = [[SpecState.Entry]](repeating: [], count: runLines)
+    var runWords = [[UInt64]](repeating: [], count: runLines)
+    /// (offset in the run's words, slot referred to)
+    var runRefs = [[(Int, Int)]](repeating: [], count: runLines)
 
     mutating func appendEntries(_ entries: [SpecState.Entry], _ owner: Int, _ first: Int) {
         let id = entries.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
         let line = Int(truncatingIfNeeded: fmix64(UInt64(id)) >> 58)
-        if entryRuns[line]?.id != id {
-            var run = EntryRun(id: id, entries: entries)
+        if runIds[line] != id {
+            runIds[line] = id
+            runArrays[line] = entries
+            runWords[line].removeAll(keepingCapacity: true)
+            runRefs[line].removeAll(keepingCapacity: true)
             var prev = SpecState.Entry.zero
             prev.state = 0xFF
             entries.withUnsafeBufferPointer { b in
                 for k in 0..<b.count where b[k] != prev {
                     let e = b[k]
-                    run.words.append(UInt64(k) << 32 | UInt64(e.state) | UInt64(e.ripas) << 8 | UInt64(e.attrs) << 16)
+                    runWords[line].append(UInt64(k) << 32 | UInt64(e.state) | UInt64(e.ripas) << 8 | UInt64(e.attrs) << 16)
                     if let j = scope.slot(e.addr) {
-                        run.refOffset.append(run.words.count); run.refSlot.append(j)
-                        run.words.append(0)
+                        runRefs[line].append((runWords[line].count, j))
+                        runWords[line].append(0)
                     } else {
-                        run.words.append(e.addr)
+                        runWords[line].append(e.addr)
                     }
                     prev = e
                 }
             }
-            entryRuns[line] = run
         }
         let base = words.count - first
-        words.append(contentsOf: entryRuns[line]!.words)
-        for (off, j) in zip(entryRuns[line]!.refOffset, entryRuns[line]!.refSlot) {
-            refOffset.append(base + off); refSlot.append(j); refOwner.append(owner)
-        }
+        words.append(contentsOf: runWords[line])
+        for (off, j) in runRefs[line] { refOffset.append(base + off); refSlot.append(j); refOwner.append(owner) }
     }
 
     /// Appends `x`, a reference when it is a pool address (a 0 in the words).
