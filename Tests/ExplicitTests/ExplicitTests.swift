@@ -161,26 +161,9 @@ import RMISpec
             o.countOrbits = true
             return try ExplicitSearch(o).run()
         }
-        func summary(_ r: ExplicitResult) -> [String] {
-            r.outcomes.map { o -> String in
-                let trace: String
-                switch o.verdict {
-                case .holds: trace = "holds"
-                case .notReached: trace = "not reached"
-                case .violated(let t), .witnessed(let t):
-                    trace = t.steps.map { step -> String in
-                        switch step {
-                        case .call(let c): "\(c.command.rawValue)(\(c.args.map { hex($0) }.joined(separator: ",")))\(c.realm.map { " \($0.kind.name)\($0.args)" } ?? "")"
-                        default: "\(step)"
-                        }
-                    }.joined(separator: "; ")
-                }
-                return "\(o.name) \(o.coverDepth.map(String.init) ?? "-") \(trace)"
-            } + ["\(r.distinct) \(r.states) \(r.depth) \(r.cut ?? "") \(r.unreducedByOrbits ?? -1)"]
-        }
-        let one = summary(try run(1))
+        let one = PinnedResultsTests.summary(try run(1))
         if maxStates == nil { #expect(one.contains { $0.hasPrefix("TEST-NO-REC - RMI_") }) }
-        for w in [2, 4] { #expect(summary(try run(w)) == one, "\(w) workers") }
+        for w in [2, 4] { #expect(PinnedResultsTests.summary(try run(w)) == one, "\(w) workers") }
     }
 
     @Test func fingerprintsDiffer() {

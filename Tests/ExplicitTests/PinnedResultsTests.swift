@@ -7,6 +7,8 @@ import RMISpec
 /// trace it reports. A change to how the search computes (encoding, canonical form, order of
 /// work, shortcuts in the property checks) must leave all of it as it is.
 @Suite struct PinnedResultsTests {
+    /// A result as lines: each property's name, cover depth and verdict with the steps of its
+    /// trace, then distinct states, transitions, depth, what cut the search and the orbit sum.
     static func summary(_ r: ExplicitResult) -> [String] {
         r.outcomes.map { o -> String in
             let trace: String
