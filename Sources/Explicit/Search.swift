@@ -122,19 +122,30 @@ public final class ExplicitSearch: @unchecked Sendable {
     enum Witness { case state(Int), step(Int, Int) }
 
     /// Whether step property `p` can fail on a step of `command`: false only where its
-    /// definition makes it hold whatever the states are. INV-R6 and R7 relate pre- and
-    /// post-state field by field and INV-L4 says a failed call changes nothing, so they hold
-    /// on an unchanged step; INV-L3 compares RTT entries, so it holds when every RTT is as it
-    /// was (`rttsUnchanged`, asked only then); INV-L1 is about REALM_DESTROY and INV-L2 about
-    /// GRANULE_UNDELEGATE (their definitions return true for any other command).
-    static func mayFail(_ p: Invariant, command: RMICommand, unchanged: Bool, rttsUnchanged: () -> Bool) -> Bool {
+    /// definition makes it hold whatever the states are. INV-L4 says a failed call changes
+    /// nothing, so it holds on an unchanged step. INV-R6 and R7 read only which Granules are
+    /// RDs and the Realms' fields (state, RIM), comparing each before and after: they hold
+    /// when neither changed (`realmsUnchanged`, asked only on a changed step). INV-L3 compares
+    /// RTT entries, so it holds when every RTT is as it was (`rttsUnchanged`, likewise).
+    /// INV-L1 is about REALM_DESTROY and INV-L2 about GRANULE_UNDELEGATE (their definitions
+    /// return true for any other command).
+    static func mayFail(_ p: Invariant, command: RMICommand, unchanged: Bool, rttsUnchanged: () -> Bool,
+                        realmsUnchanged: () -> Bool) -> Bool {
         switch p {
-        case .r6, .r7, .l4: !unchanged
+        case .l4: !unchanged
+        case .r6, .r7: !unchanged && !realmsUnchanged()
         case .l3: !unchanged && !rttsUnchanged()
         case .l1: command == .realmDestroy
         case .l2: command == .granuleUndelegate
         default: true
         }
+    }
+
+    /// Whether the same Granules are RDs in `a` and in `b`.
+    static func sameRDs(_ a: SpecState, _ b: SpecState) -> Bool {
+        for (k, g) in a.granules where g.state == .rd && b.granule(k).state != .rd { return false }
+        for (k, g) in b.granules where g.state == .rd && a.granule(k).state != .rd { return false }
+        return true
     }
     struct Found { var depth: Int; var witness: Witness }
 
@@ -445,12 +456,19 @@ public final class ExplicitSearch: @unchecked Sendable {
                 // it was; INV-L4 holds on an unchanged step; INV-L1 and L2 are about one command
                 // each. Evaluating them anyway (most steps are failed calls) would dominate.
                 var view: StepView<SpecState>? = nil
-                var rttsUnchanged: Bool? = nil
+                var rttsUnchanged: Bool? = nil, realmsUnchanged: Bool? = nil
                 for (j, p) in stepProps.enumerated() {
                     let f = stepBase + j
-                    let checkHolds = !known.violated[f] && ExplicitSearch.mayFail(p, command: command, unchanged: unchanged) {
-                        rttsUnchanged ?? { let u = pre.rtts == post.rtts; rttsUnchanged = u; return u }()
-                    }
+                    let checkHolds = !known.violated[f] && ExplicitSearch.mayFail(
+                        p, command: command, unchanged: unchanged,
+                        rttsUnchanged: { rttsUnchanged ?? { let u = pre.rtts == post.rtts; rttsUnchanged = u; return u }() },
+                        realmsUnchanged: {
+                            realmsUnchanged ?? {
+                                let u = pre.realms == post.realms && ExplicitSearch.sameRDs(pre, post)
+                                realmsUnchanged = u
+                                return u
+                            }()
+                        })
                     let checkCover = !known.covered[f]
                     guard checkHolds || checkCover else { continue }
                     let v = view ?? StepView(pre: pre, post: post, command: command, args: args.map { CWord($0) },

@@ -162,7 +162,9 @@ extension AddrMap: Sequence {
 }
 
 extension AddrMap: Equatable where Value: Equatable {
-    /// The same addresses with equal values (slot order does not matter).
+    /// The same addresses with equal values (slot order does not matter). Inlinable, so
+    /// that other modules compare maps of a known value type without generic calls.
+    @inlinable
     public static func == (a: AddrMap, b: AddrMap) -> Bool {
         guard a.count == b.count else { return false }
         // The same storage (a copy not written since): equal without reading the values.
