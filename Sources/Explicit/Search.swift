@@ -289,14 +289,17 @@ public final class ExplicitSearch: @unchecked Sendable {
             let nNew = (next.count + Self.chunk - 1) / Self.chunk
             let checks = (0..<nNew).map { _ in Out() }
             let known2 = (Set(violations.keys), Set(covers.keys))
-            let nx = next
+            let nx = next, par = parents
             Self.parallel(nNew, workers: workers) { k in
                 let o = checks[k]
                 var known = KnownFlags(self, known2)
                 for j in (k * Self.chunk)..<min(nx.count, (k + 1) * Self.chunk) {
+                    // The parent, checked at the level before (its violations and covers are known).
+                    let parent = fr[Int(par[nextBase + j] >> 24) - base]
                     self.checkState(nx[j], local: nextBase + j, depth: d + 1,
                                     into: { n, f in o.violations[n] = f },
-                                    cover: { n, f in o.covers[n] = f }, known: &known)
+                                    cover: { n, f in o.covers[n] = f }, known: &known,
+                                    sameAsParent: Parts(nx[j], equalIn: parent))
                     if self.options.countOrbits && self.options.symmetry { o.orbitSum += self.scope.orbitSize(nx[j], vmids: self.options.realmSymmetry) }
                 }
             }
@@ -367,18 +370,76 @@ public final class ExplicitSearch: @unchecked Sendable {
         }
     }
 
+    /// Parts of a state, as `SpecState` stores them.
+    struct Parts: OptionSet {
+        let rawValue: UInt8
+        static let granules = Parts(rawValue: 1), realms = Parts(rawValue: 2), recs = Parts(rawValue: 4), rtts = Parts(rawValue: 8)
+
+        /// The parts in which `s` equals `parent`.
+        init(_ s: SpecState, equalIn parent: SpecState) {
+            var p: Parts = []
+            if s.granules == parent.granules { p.insert(.granules) }
+            if s.realms == parent.realms { p.insert(.realms) }
+            if s.recs == parent.recs { p.insert(.recs) }
+            if s.rtts == parent.rtts { p.insert(.rtts) }
+            self = p
+        }
+        init(rawValue: UInt8) { self.rawValue = rawValue }
+    }
+
+    /// The parts of a state that a state property's definition and its cover target read
+    /// (through `Machine`: Granules' state, GPT and content and which Granules are stored,
+    /// Realms', RECs' and RTTs' fields and entries; the platform is the scope's throughout).
+    /// A new state equal to its parent in those parts gets the parent's answers: the
+    /// property held there (or its violation is already known) and the cover was not reached
+    /// there (or is already known), so neither is evaluated again. Nil: always evaluated.
+    /// Read off `Invariant.holds(in:)` and `cover(in:)`; a change to what a property reads
+    /// must change this table (the test `skippedStateChecksAgree` evaluates the skipped
+    /// checks on every state of several scopes).
+    static func reads(_ p: Invariant) -> Parts? {
+        switch p {
+        case .g1, .g2, .g5: [.granules]
+        case .g3: [.granules, .recs, .rtts]
+        case .g4: [.granules, .realms, .recs, .rtts]
+        case .r1, .r2, .c3, .c4, .c5: [.granules, .realms, .recs]
+        case .r3, .t1, .t2, .t3: [.granules, .realms, .rtts]  // T2's cover: starting RTTs, in the RD
+        case .r4, .r5: [.granules, .realms]
+        case .c1, .c2: [.granules, .recs]
+        case .t4, .t5, .t7, .t8: [.granules, .rtts]
+        default: nil
+        }
+    }
+
+    /// Checks of state properties skipped because the state equals its parent in what they
+    /// read, and (with `verifySkips`) how many of those gave another answer when evaluated.
+    let skippedChecks = Atomic<Int>(0), skipMismatches = Atomic<Int>(0)
+    /// Evaluate the skipped checks too and count disagreements (tests).
+    var verifySkips = false
+
     func checkState(_ s: SpecState, local: Int, depth: Int, into violate: (String, Found) -> Void,
-                    cover: (String, Found) -> Void, known: inout KnownFlags) {
+                    cover: (String, Found) -> Void, known: inout KnownFlags, sameAsParent same: Parts = []) {
         let w = Witness.state(local)
         var k = 0
+        func skipped(_ p: Invariant, _ k: Int) -> Bool {
+            guard let r = Self.reads(p), same.isSuperset(of: r) else { return false }
+            skippedChecks.add(1, ordering: .relaxed)
+            if verifySkips && ((p.kind == .always && !known.violated[k] && !p.holds(inState: s))
+                               || (!known.covered[k] && p.covers(state: s))) {
+                skipMismatches.add(1, ordering: .relaxed)
+            }
+            return true
+        }
         for p in always {
+            defer { k += 1 }
+            if known.violated[k] && known.covered[k] { continue }
+            if skipped(p, k) { continue }
             if !known.violated[k], !p.holds(inState: s) { known.violated[k] = true; violate(p.rawValue, Found(depth: depth, witness: w)) }
             if !known.covered[k], p.covers(state: s) { known.covered[k] = true; cover(p.rawValue, Found(depth: depth, witness: w)) }
-            k += 1
         }
         for p in sometimes {
-            if !known.covered[k], p.covers(state: s) { known.covered[k] = true; cover(p.rawValue, Found(depth: depth, witness: w)) }
-            k += 1
+            defer { k += 1 }
+            if known.covered[k] || skipped(p, k) { continue }
+            if p.covers(state: s) { known.covered[k] = true; cover(p.rawValue, Found(depth: depth, witness: w)) }
         }
         for e in options.extraProperties {
             if !known.violated[k], !e.holds(s) { known.violated[k] = true; violate(e.name, Found(depth: depth, witness: w)) }

@@ -166,6 +166,23 @@ import RMISpec
         for w in [2, 4] { #expect(PinnedResultsTests.summary(try run(w)) == one, "\(w) workers") }
     }
 
+    /// A new state equal to its parent in every part a state property reads is not checked
+    /// again (`ExplicitSearch.reads`): evaluating those skipped checks anyway gives the
+    /// parent's answers (the property holds, the cover is not reached) on every state of
+    /// these scopes, and checks are skipped.
+    @Test(arguments: ["granules=4", "granules=4,realms=2", "granules=4,recs=2,aux=0,ipas=0,unprotected=0", "granules=5,ipas=0,wide=1"])
+    func skippedStateChecksAgree(_ text: String) throws {
+        for symmetry in [true, false] where symmetry || text == "granules=4" {
+            var o = ExplicitOptions(scope: try ExplicitScope.parse(text))
+            o.symmetry = symmetry
+            let search = ExplicitSearch(o)
+            search.verifySkips = true
+            _ = try search.run()
+            #expect(search.skippedChecks.load(ordering: .relaxed) > 0)
+            #expect(search.skipMismatches.load(ordering: .relaxed) == 0, "\(text), symmetry \(symmetry)")
+        }
+    }
+
     @Test func fingerprintsDiffer() {
         #expect(fingerprint([1, 2, 3]) != fingerprint([1, 3, 2]))
         #expect(fingerprint([]) != fingerprint([0]))
