@@ -511,11 +511,9 @@ public final class ExplicitSearch: @unchecked Sendable {
                 let unchanged = pre == post
                 out.transitions += 1
                 pending += 1
-                // Step properties, each only where it can fail or cover. INV-R6, R7 and L3 relate
-                // the pre- and post-state: on a step that changes nothing they hold by reflexivity,
-                // and INV-L3 (which compares RTT entries) holds on a step that leaves every RTT as
-                // it was; INV-L4 holds on an unchanged step; INV-L1 and L2 are about one command
-                // each. Evaluating them anyway (most steps are failed calls) would dominate.
+                // Step properties, each only where it can fail (`mayFail`) or its cover is still
+                // to be reached: most steps are failed calls, on which evaluating them all would
+                // dominate. `unchanged` is state equality, never assumed from a failure.
                 var view: StepView<SpecState>? = nil
                 var rttsUnchanged: Bool? = nil, realmsUnchanged: Bool? = nil
                 for (j, p) in stepProps.enumerated() {
