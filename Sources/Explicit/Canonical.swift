@@ -15,130 +15,209 @@ public struct Fingerprint: Hashable, Sendable {
 }
 @inline(__always) func rotl(_ x: UInt64, _ r: UInt64) -> UInt64 { (x << r) | (x >> (64 - r)) }
 
-/// Two independent 64-bit mixes over the words (different seeds, multipliers and rotations).
-public func fingerprint(_ words: [UInt64]) -> Fingerprint {
+/// Two independent 64-bit mixes over a sequence of words (different seeds, multipliers and
+/// rotations), fed one word at a time so that callers need not build the sequence.
+struct FingerprintHasher {
     var h1: UInt64 = 0x243F_6A88_85A3_08D3, h2: UInt64 = 0x1319_8A2E_0370_7344
-    for w in words {
+    var n: UInt64 = 0
+    @inline(__always) mutating func add(_ w: UInt64) {
         h1 = rotl(h1 ^ fmix64(w ^ 0xA409_3822_299F_31D0), 27) &* 5 &+ 0x52DC_E729
         h2 = rotl(h2 ^ fmix64(w &* 0x9E37_79B9_7F4A_7C15 &+ 0x082E_FA98_EC4E_6C89), 31) &* 9 &+ 0x3849_5AB5
+        n &+= 1
     }
-    let n = UInt64(words.count)
-    return Fingerprint(lo: fmix64(h1 ^ n), hi: fmix64(h2 &+ n &* 0x6A09_E667_F3BC_C909))
+    @inline(__always) var value: Fingerprint {
+        Fingerprint(lo: fmix64(h1 ^ n), hi: fmix64(h2 &+ n &* 0x6A09_E667_F3BC_C909))
+    }
 }
 
-/// A state restricted to the scope, Granule by Granule ("slots"): each slot's words, and
-/// which of those words name another slot (references, renamed by the symmetry).
-///
-/// What is left out, and why that is sound for the scope's alphabet: NS memory (every
-/// action rewrites the whole block the call reads before the call), the data source page
-/// (always rewritten with the same token), and the RIM (a measurement: no condition of any
-/// command reads it; INV-R7 is still checked on every concrete step the search takes).
-struct SlotView {
-    var words: [UInt64] = []
-    /// (index in `words`, slot referred to)
-    var refs: [(Int, Int)] = []
-    /// The index in `words` of the slot's VMID (an RD's), renamed by the realm symmetry.
-    var vmid: Int? = nil
+/// The fingerprint of a sequence of words.
+public func fingerprint(_ words: [UInt64]) -> Fingerprint {
+    var h = FingerprintHasher()
+    for w in words { h.add(w) }
+    return h.value
 }
 
 /// Marks a renamed reference in an encoding: no address or value of the scope has bit 63 set.
 let refTag: UInt64 = 1 << 63
 
-extension ExplicitScope {
-    /// The slot of a pool address, or nil.
-    @inline(__always) func slot(_ a: UInt64) -> Int? {
-        let base = ExplicitScope.standardBase
-        guard a >= base, a & 0xFFF == 0 else { return nil }
-        let i = (a - base) >> 12
-        return i < UInt64(granules) ? Int(i) : nil
-    }
+/// A state restricted to the scope, Granule by Granule ("slots"), in flat arrays that are
+/// reused from state to state: each slot's words, and which of those words name another
+/// slot (references, renamed by the symmetry).
+///
+/// What is left out, and why that is sound for the scope's alphabet: NS memory (every
+/// action rewrites the whole block the call reads before the call), the data source page
+/// (always rewritten with the same token), and the RIM (a measurement: no condition of any
+/// command reads it; INV-R7 is still checked on every concrete step the search takes).
+///
+/// The encoding of a state under an order of its slots (`encode`), its canonical encoding
+/// (`canonicalise`) and the work space both need live here too, so that a worker encodes
+/// state after state without allocating.
+struct SlotEncoder {
+    let scope: ExplicitScope
+    /// Slot i's words are `words[start[i] ..< start[i + 1]]`, with 0 where a reference is.
+    var words: [UInt64] = []
+    var start: [Int] = []
+    /// Reference r (of slot `refOwner[r]`) is the word at offset `refOffset[r]` in its slot
+    /// and names slot `refSlot[r]`; slot i's references are `refStart[i] ..< refStart[i + 1]`.
+    var refOffset: [Int] = [], refSlot: [Int] = [], refOwner: [Int] = [], refStart: [Int] = []
+    /// The offset of an RD slot's VMID in its words (renamed by the realm symmetry), or -1.
+    var vmid: [Int] = []
 
-    func slotViews(_ s: SpecState) -> [SlotView] {
-        let pool = self.pool
-        var views = [SlotView](repeating: SlotView(), count: pool.count)
-        for (i, a) in pool.enumerated() {
-            var v = SlotView()
+    // Work space of `encode` and `canonicalise`.
+    var pos: [Int] = [], seen: [UInt64] = []
+    var out: [UInt64] = [], best: [UInt64] = []
+    var k0: [UInt64] = [], key: [UInt64] = [], involved: [Bool] = [], order: [Int] = []
+    var referrers: [UInt64] = []
+
+    init(scope: ExplicitScope) { self.scope = scope }
+
+    var count: Int { vmid.count }
+
+    @inline(__always) func slotWords(_ i: Int) -> ArraySlice<UInt64> { words[start[i]..<start[i + 1]] }
+
+    /// Lays out `s`.
+    mutating func load(_ s: SpecState) {
+        words.removeAll(keepingCapacity: true)
+        start.removeAll(keepingCapacity: true)
+        refOffset.removeAll(keepingCapacity: true)
+        refSlot.removeAll(keepingCapacity: true)
+        refOwner.removeAll(keepingCapacity: true)
+        refStart.removeAll(keepingCapacity: true)
+        vmid.removeAll(keepingCapacity: true)
+        let aux = scope.aux
+        for i in 0..<scope.granules {
+            let a = ExplicitScope.standardBase + UInt64(i) * 0x1000
+            let first = words.count
+            start.append(first)
+            refStart.append(refSlot.count)
+            var vmidAt = -1
             let g = s.granule(a)
-            v.words.append(g.state.rawValue | g.gpt.rawValue << 8)
-            v.words.append(g.content)
-            func ref(_ x: UInt64) {
-                if let j = slot(x) { v.refs.append((v.words.count, j)); v.words.append(0) } else { v.words.append(x) }
-            }
+            words.append(g.state.rawValue | g.gpt.rawValue << 8)
+            words.append(g.content)
             switch g.state {
             case .rd:
-                if let r = s.realms[a] {
+                s.realms.withValue(a) { r in
                     for f in RealmField.allCases where f != .rim {
-                        if f == .vmid { v.vmid = v.words.count }
-                        if f == .rttBase { ref(r.fields[f.rawValue]) } else { v.words.append(r.fields[f.rawValue]) }
+                        if f == .vmid { vmidAt = words.count - first }
+                        if f == .rttBase { ref(r.fields[f.rawValue], i, first) } else { words.append(r.fields[f.rawValue]) }
                     }
                 }
             case .rec:
-                if let c = s.recs[a] {
-                    ref(c.owner)
-                    v.words += [c.state, c.runnable, c.mpidr, c.pc]
-                    v.words += c.gprs
-                    for k in 0..<aux { ref(c.aux[k]) }
-                    v.words += [c.psciPending, c.emulatableAbort, c.ripasAddr, c.ripasTop, c.ripasValue, c.ripasDestroyed,
-                                c.ripasResponse, c.hostCallPending, c.lastExit, c.runPtr]
+                s.recs.withValue(a) { c in
+                    ref(c.owner, i, first)
+                    words.append(c.state); words.append(c.runnable); words.append(c.mpidr); words.append(c.pc)
+                    words.append(contentsOf: c.gprs)
+                    for k in 0..<aux { ref(c.aux[k], i, first) }
+                    words.append(c.psciPending); words.append(c.emulatableAbort); words.append(c.ripasAddr)
+                    words.append(c.ripasTop); words.append(c.ripasValue); words.append(c.ripasDestroyed)
+                    words.append(c.ripasResponse); words.append(c.hostCallPending); words.append(c.lastExit); words.append(c.runPtr)
                 }
             case .rtt:
-                if let t = s.rtts[a] {
-                    v.words.append(t.level)
-                    ref(t.owner)
-                    v.words.append(t.ipaBase)
-                    // Run-length: each entry that differs from the one before it.
-                    var prev = SpecState.Entry.zero
-                    prev.state = 0xFF
-                    for (k, e) in t.entries.enumerated() where e != prev {
-                        v.words.append(UInt64(k) << 32 | UInt64(e.state) | UInt64(e.ripas) << 8 | UInt64(e.attrs) << 16)
-                        ref(e.addr)
-                        prev = e
-                    }
+                s.rtts.withValue(a) { t in
+                    words.append(t.level)
+                    ref(t.owner, i, first)
+                    words.append(t.ipaBase)
+                    appendEntries(t.entries, i, first)
                 }
             default: break
             }
-            views[i] = v
+            vmid.append(vmidAt)
         }
-        return views
+        start.append(words.count)
+        refStart.append(refSlot.count)
     }
 
-    /// The encoding of a state with slot `order[p]` at position p. With `vmids`, VMIDs are
-    /// renamed in order of first appearance (the realm symmetry: Realms are interchangeable
-    /// up to renaming their VMIDs as well as their Granules).
-    func encode(_ views: [SlotView], order: [Int], vmids: Bool = false) -> [UInt64] {
-        var pos = [Int](repeating: 0, count: order.count)
+    /// Encodings of RTT entry arrays, run-length (each entry that differs from the one before
+    /// it, as a word and its address, a reference when it is a pool address), kept by the
+    /// storage of the array encoded, direct-mapped: a successor shares the entry arrays of
+    /// its parent's RTTs that the call did not write, so most are encoded once rather than
+    /// for every state that holds them. `runArrays` holds each array encoded, so that its
+    /// storage is neither freed (and its address reused) nor written while it is cached.
+    static let runLines = 64
+    var runIds = [UInt](repeating: 0, count: runLines)
+    var runArrays = [[SpecState.Entry]](repeating: [], count: runLines)
+    var runWords = [[UInt64]](repeating: [], count: runLines)
+    /// (offset in the run's words, slot referred to)
+    var runRefs = [[(Int, Int)]](repeating: [], count: runLines)
+
+    mutating func appendEntries(_ entries: [SpecState.Entry], _ owner: Int, _ first: Int) {
+        let id = entries.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+        let line = Int(truncatingIfNeeded: fmix64(UInt64(id)) >> 58)
+        if runIds[line] != id {
+            runIds[line] = id
+            runArrays[line] = entries
+            runWords[line].removeAll(keepingCapacity: true)
+            runRefs[line].removeAll(keepingCapacity: true)
+            var prev = SpecState.Entry.zero
+            prev.state = 0xFF
+            entries.withUnsafeBufferPointer { b in
+                for k in 0..<b.count where b[k] != prev {
+                    let e = b[k]
+                    runWords[line].append(UInt64(k) << 32 | UInt64(e.state) | UInt64(e.ripas) << 8 | UInt64(e.attrs) << 16)
+                    if let j = scope.slot(e.addr) {
+                        runRefs[line].append((runWords[line].count, j))
+                        runWords[line].append(0)
+                    } else {
+                        runWords[line].append(e.addr)
+                    }
+                    prev = e
+                }
+            }
+        }
+        let base = words.count - first
+        words.append(contentsOf: runWords[line])
+        for (off, j) in runRefs[line] { refOffset.append(base + off); refSlot.append(j); refOwner.append(owner) }
+    }
+
+    /// Appends `x`, a reference when it is a pool address (a 0 in the words).
+    @inline(__always) mutating func ref(_ x: UInt64, _ owner: Int, _ first: Int) {
+        if let j = scope.slot(x) {
+            refOffset.append(words.count - first); refSlot.append(j); refOwner.append(owner)
+            words.append(0)
+        } else {
+            words.append(x)
+        }
+    }
+
+    /// Writes into `out` the encoding with slot `order[p]` at position p. With `vmids`,
+    /// VMIDs are renamed in order of first appearance (the realm symmetry: Realms are
+    /// interchangeable up to renaming their VMIDs as well as their Granules).
+    mutating func encode(order: [Int], vmids: Bool) {
+        let n = count
+        if pos.count != n { pos = [Int](repeating: 0, count: n) }
         for (p, i) in order.enumerated() { pos[i] = p }
-        var out: [UInt64] = []
-        out.reserveCapacity(views.reduce(0) { $0 + $1.words.count + 1 })
-        var seen: [UInt64] = []
+        out.removeAll(keepingCapacity: true)
+        seen.removeAll(keepingCapacity: true)
         for i in order {
-            let v = views[i]
-            let start = out.count
-            out.append(UInt64(v.words.count))
-            out += v.words
-            for (k, j) in v.refs { out[start + 1 + k] = refTag | UInt64(pos[j]) }
-            if vmids, let k = v.vmid {
-                let x = v.words[k]
-                if let n = seen.firstIndex(of: x) { out[start + 1 + k] = UInt64(n) } else {
-                    out[start + 1 + k] = UInt64(seen.count)
+            let lo = start[i], hi = start[i + 1]
+            out.append(UInt64(hi - lo))
+            let at = out.count
+            out.append(contentsOf: words[lo..<hi])
+            for r in refStart[i]..<refStart[i + 1] { out[at + refOffset[r]] = refTag | UInt64(pos[refSlot[r]]) }
+            if vmids, vmid[i] >= 0 {
+                let x = words[lo + vmid[i]]
+                if let k = seen.firstIndex(of: x) { out[at + vmid[i]] = UInt64(k) } else {
+                    out[at + vmid[i]] = UInt64(seen.count)
                     seen.append(x)
                 }
             }
         }
-        return out
     }
 
-    /// The encoding with the pool in address order (no symmetry).
-    func plainEncoding(_ s: SpecState) -> [UInt64] {
-        encode(slotViews(s), order: Array(0..<granules))
+    /// Lexicographic order of encodings, shorter first.
+    static func less<C: RandomAccessCollection>(_ a: C, _ b: C) -> Bool where C.Element == UInt64 {
+        if a.count != b.count { return a.count < b.count }
+        for (x, y) in zip(a, b) where x != y { return x < y }
+        return false
     }
 
-    /// The canonical encoding: the least encoding (lexicographically) over the renamings
-    /// of the pool that sort the slots by a renaming-invariant key; slots with equal keys
-    /// that neither refer to nor are referred to by another slot are ordered by their own
-    /// words (their order does not change the encoding), the others are tried in every
-    /// order. `exact` is false when that enumeration was too large and a fixed order was
-    /// used instead (still sound: the result is an encoding of a renaming of the state).
+    /// Leaves in `best` the canonical encoding of the loaded state: the least encoding
+    /// (lexicographically) over the renamings of the pool that sort the slots by a
+    /// renaming-invariant key; slots with equal keys that neither refer to nor are referred
+    /// to by another slot are ordered by their own words (their order does not change the
+    /// encoding), the others are tried in every order. Returns false when that enumeration
+    /// was too large and a fixed order was used instead (still sound: the result is an
+    /// encoding of a renaming of the state).
     ///
     /// With `vmids` (the realm symmetry), VMIDs count as names too: the keys leave them out,
     /// slots that hold one are tried in every order when tied, and each encoding renames
@@ -146,47 +225,44 @@ extension ExplicitScope {
     /// pool and a permutation of the VMIDs get the same encoding. That is sound for this
     /// alphabet: REALM_CREATE is tried with every VMID of the scope (0..<realms) and the
     /// commands and properties compare VMIDs only for equality.
-    func canonicalEncoding(_ s: SpecState, vmids: Bool = true) -> (words: [UInt64], exact: Bool) {
-        canonical(slotViews(s), vmids: vmids && realms > 1)
-    }
-
-    func canonical(_ views: [SlotView], vmids: Bool) -> (words: [UInt64], exact: Bool) {
-        let n = views.count
-        // k0: the slot's words with references blanked; k1 adds the k0 of its referents
+    mutating func canonicalise(vmids: Bool) -> Bool {
+        let n = count
+        // k0: the slot's words with references blanked; key adds the k0 of its referents
         // and the multiset of (k0 of referrer, field) of the slots that refer to it.
-        var k0 = [UInt64](repeating: 0, count: n)
+        k0.removeAll(keepingCapacity: true)
+        involved.removeAll(keepingCapacity: true)
         for i in 0..<n {
-            var w = views[i].words
-            for (k, _) in views[i].refs { w[k] = 0xDEAD_BEEF }
-            if vmids, let k = views[i].vmid { w[k] = 0xFEED_FACE }
-            k0[i] = fingerprint(w).lo
-        }
-        var referrers = [[UInt64]](repeating: [], count: n)
-        var involved = [Bool](repeating: false, count: n)
-        for i in 0..<n {
-            for (k, j) in views[i].refs {
-                referrers[j].append(fmix64(k0[i] ^ UInt64(k)))
-                involved[i] = true; involved[j] = true
+            var h = FingerprintHasher()
+            var r = refStart[i]
+            let rEnd = refStart[i + 1], v = vmids ? vmid[i] : -1
+            let lo = start[i]
+            for k in 0..<(start[i + 1] - lo) {
+                if r < rEnd && refOffset[r] == k { h.add(0xDEAD_BEEF); r += 1 } else if k == v { h.add(0xFEED_FACE) } else { h.add(words[lo + k]) }
             }
-            if vmids && views[i].vmid != nil { involved[i] = true }
+            k0.append(h.value.lo)
+            involved.append(rEnd > refStart[i] || v >= 0)
         }
-        var key = [UInt64](repeating: 0, count: n)
+        for r in 0..<refSlot.count { involved[refSlot[r]] = true }
+        key.removeAll(keepingCapacity: true)
         for i in 0..<n {
-            var w: [UInt64] = [k0[i], involved[i] ? 1 : 0]
-            for (k, j) in views[i].refs { w.append(UInt64(k)); w.append(k0[j]) }
-            w.append(0xFFFF)
-            w += referrers[i].sorted()
-            key[i] = fingerprint(w).lo
+            var h = FingerprintHasher()
+            h.add(k0[i]); h.add(involved[i] ? 1 : 0)
+            for r in refStart[i]..<refStart[i + 1] { h.add(UInt64(refOffset[r])); h.add(k0[refSlot[r]]) }
+            h.add(0xFFFF)
+            referrers.removeAll(keepingCapacity: true)
+            for r in 0..<refSlot.count where refSlot[r] == i { referrers.append(fmix64(k0[refOwner[r]] ^ UInt64(refOffset[r]))) }
+            referrers.sort()
+            for x in referrers { h.add(x) }
+            key.append(h.value.lo)
         }
-        let lessWords: ([UInt64], [UInt64]) -> Bool = { a, b in
-            if a.count != b.count { return a.count < b.count }
-            for (x, y) in zip(a, b) where x != y { return x < y }
-            return false
-        }
-        var order = Array(0..<n)
+        var order: [Int] = []
+        swap(&order, &self.order)
+        defer { swap(&order, &self.order) }
+        order.removeAll(keepingCapacity: true)
+        order.append(contentsOf: 0..<n)
         order.sort { a, b in
             if key[a] != key[b] { return key[a] < key[b] }
-            if !involved[a] && !involved[b] { return lessWords(views[a].words, views[b].words) }
+            if !involved[a] && !involved[b] { return SlotEncoder.less(slotWords(a), slotWords(b)) }
             return a < b
         }
         // Groups of equal key among involved slots: try every order of each.
@@ -202,90 +278,143 @@ extension ExplicitScope {
             }
             p = q
         }
-        if groups.isEmpty { return (encode(views, order: order, vmids: vmids), true) }
-        if product > 5040 { return (encode(views, order: order, vmids: vmids), false) }
-        var best: [UInt64]? = nil
-        func visit(_ g: Int, _ cur: inout [Int]) {
-            if g == groups.count {
-                let e = encode(views, order: cur, vmids: vmids)
-                if best == nil || lessWords(e, best!) { best = e }
-                return
-            }
-            let r = groups[g]
-            let members = Array(cur[r])
-            for perm in permutations(members) {
-                for (k, x) in perm.enumerated() { cur[r.lowerBound + k] = x }
-                visit(g + 1, &cur)
-            }
-            for (k, x) in members.enumerated() { cur[r.lowerBound + k] = x }
+        if groups.isEmpty || product > 5040 {
+            encode(order: order, vmids: vmids)
+            swap(&out, &best)
+            return groups.isEmpty
         }
+        best.removeAll(keepingCapacity: true)
         var cur = order
-        visit(0, &cur)
-        return (best!, true)
+        visit(groups, 0, &cur, vmids: vmids)
+        return true
     }
 
-    /// The number of distinct plain encodings of the renamings of the pool applied to `s`:
-    /// the size of its orbit, N! / |stabiliser|.
+    /// Every order of group `g` and the groups after it, keeping the least encoding in `best`.
+    private mutating func visit(_ groups: [Range<Int>], _ g: Int, _ cur: inout [Int], vmids: Bool) {
+        if g == groups.count {
+            encode(order: cur, vmids: vmids)
+            if best.isEmpty || SlotEncoder.less(out, best) { swap(&out, &best) }
+            return
+        }
+        let r = groups[g]
+        let members = Array(cur[r])
+        for perm in permutations(members) {
+            for (k, x) in perm.enumerated() { cur[r.lowerBound + k] = x }
+            visit(groups, g + 1, &cur, vmids: vmids)
+        }
+        for (k, x) in members.enumerated() { cur[r.lowerBound + k] = x }
+    }
+
+    /// The fingerprint of `s`: of its canonical encoding, or with `symmetry` false of its
+    /// encoding with the pool in address order; and whether the canonical form was exact.
+    mutating func fingerprint(of s: SpecState, symmetry: Bool, vmids: Bool) -> (Fingerprint, Bool) {
+        load(s)
+        let exact: Bool
+        if symmetry {
+            exact = canonicalise(vmids: vmids && scope.realms > 1)
+        } else {
+            if order.count != count { order = Array(0..<count) } else { for i in 0..<count { order[i] = i } }
+            encode(order: order, vmids: false)
+            swap(&out, &best)
+            exact = true
+        }
+        var h = FingerprintHasher()
+        for w in best { h.add(w) }
+        return (h.value, exact)
+    }
+
+    /// The number of distinct plain encodings of the renamings of the pool applied to the
+    /// loaded state: the size of its orbit, N! / |stabiliser|.
     ///
     /// "Free" slots (no reference out, none in) with equal words are interchangeable: every
     /// permutation among them fixes the encoding, and no permutation that fixes it maps a
     /// free slot to a bound one or to a free one with other words. A permutation that fixes
     /// the encoding also maps each bound slot to one with the same words (references are
-    /// stored as 0 in a view's words). So the stabiliser is the product of the free groups'
+    /// stored as 0 in a slot's words). So the stabiliser is the product of the free groups'
     /// symmetric groups and the permutations within the groups of equal bound slots that fix
     /// the encoding, which are counted by trying them (there are few: bound slots are RDs,
     /// RTTs, RECs, their aux and mapped DATA Granules, seldom equal).
+    mutating func poolOrbitSize() -> Int {
+        let n = count
+        var bound = [Bool](repeating: false, count: n)
+        for r in 0..<refSlot.count { bound[refOwner[r]] = true; bound[refSlot[r]] = true }
+        var freeGroups: [ArraySlice<UInt64>: Int] = [:]
+        var boundGroups: [ArraySlice<UInt64>: [Int]] = [:]
+        for i in 0..<n {
+            if bound[i] { boundGroups[slotWords(i), default: []].append(i) } else { freeGroups[slotWords(i), default: 0] += 1 }
+        }
+        func factorial(_ k: Int) -> Int { k <= 1 ? 1 : (2...k).reduce(1, *) }
+        let groups = boundGroups.values.filter { $0.count > 1 }.sorted { $0[0] < $1[0] }
+        encode(order: Array(0..<n), vmids: false)
+        let identity = out
+        var fixing = 0
+        var renaming = Array(0..<n)
+        func tryRenamings(_ g: Int, _ e: inout SlotEncoder) {
+            if g == groups.count {
+                e.encode(order: renaming, vmids: false)
+                if e.out == identity { fixing += 1 }
+                return
+            }
+            for perm in permutations(groups[g]) {
+                for (k, x) in perm.enumerated() { renaming[groups[g][k]] = x }
+                tryRenamings(g + 1, &e)
+            }
+            for x in groups[g] { renaming[x] = x }
+        }
+        tryRenamings(0, &self)
+        let stabiliser = freeGroups.values.reduce(1) { $0 * factorial($1) } * fixing
+        return factorial(n) / stabiliser
+    }
+}
+
+extension ExplicitScope {
+    /// The slot of a pool address, or nil.
+    @inline(__always) func slot(_ a: UInt64) -> Int? {
+        let base = ExplicitScope.standardBase
+        guard a >= base, a & 0xFFF == 0 else { return nil }
+        let i = (a - base) >> 12
+        return i < UInt64(granules) ? Int(i) : nil
+    }
+
+    /// The encoding with the pool in address order (no symmetry).
+    func plainEncoding(_ s: SpecState) -> [UInt64] {
+        var e = SlotEncoder(scope: self)
+        e.load(s)
+        e.encode(order: Array(0..<granules), vmids: false)
+        return e.out
+    }
+
+    /// The canonical encoding (`SlotEncoder.canonicalise`), and whether it is exact.
+    func canonicalEncoding(_ s: SpecState, vmids: Bool = true) -> (words: [UInt64], exact: Bool) {
+        var e = SlotEncoder(scope: self)
+        e.load(s)
+        let exact = e.canonicalise(vmids: vmids && realms > 1)
+        return (e.best, exact)
+    }
+
+    /// The size of the orbit of `s` (`SlotEncoder.poolOrbitSize`).
     ///
     /// With `vmids` (and more than one Realm), the orbit under renamings of the pool and
     /// permutations of the VMIDs: the pool orbit's size times the number of distinct pool
     /// classes among the VMID permutations of `s` (the pool orbits of those are disjoint or
     /// equal, and all of the same size).
     func orbitSize(_ s: SpecState, vmids: Bool = true) -> Int {
-        let views = slotViews(s)
-        let poolOrbit = orbitSize(views)
+        var e = SlotEncoder(scope: self)
+        e.load(s)
+        let poolOrbit = e.poolOrbitSize()
         guard vmids && realms > 1 else { return poolOrbit }
+        let words = e.words
         var classes = Set<[UInt64]>()
         for sigma in permutations(Array(0..<realms)) {
-            var w = views
-            for i in w.indices {
-                if let k = w[i].vmid, w[i].words[k] < UInt64(realms) { w[i].words[k] = UInt64(sigma[Int(w[i].words[k])]) }
+            e.words = words
+            for i in 0..<e.count where e.vmid[i] >= 0 {
+                let at = e.start[i] + e.vmid[i]
+                if e.words[at] < UInt64(realms) { e.words[at] = UInt64(sigma[Int(e.words[at])]) }
             }
-            classes.insert(canonical(w, vmids: false).words)
+            _ = e.canonicalise(vmids: false)
+            classes.insert(e.best)
         }
         return poolOrbit * classes.count
-    }
-
-    func orbitSize(_ views: [SlotView]) -> Int {
-        let n = views.count
-        var bound = [Bool](repeating: false, count: n)
-        for (i, v) in views.enumerated() where !v.refs.isEmpty {
-            bound[i] = true
-            for (_, j) in v.refs { bound[j] = true }
-        }
-        var freeGroups: [[UInt64]: Int] = [:]
-        var boundGroups: [[UInt64]: [Int]] = [:]
-        for i in 0..<n {
-            if bound[i] { boundGroups[views[i].words, default: []].append(i) } else { freeGroups[views[i].words, default: 0] += 1 }
-        }
-        func factorial(_ k: Int) -> Int { k <= 1 ? 1 : (2...k).reduce(1, *) }
-        let groups = boundGroups.values.filter { $0.count > 1 }
-        let identity = encode(views, order: Array(0..<n))
-        var fixing = 0
-        var order = Array(0..<n)
-        func visit(_ g: Int) {
-            if g == groups.count {
-                if encode(views, order: order) == identity { fixing += 1 }
-                return
-            }
-            for perm in permutations(groups[g]) {
-                for (k, x) in perm.enumerated() { order[groups[g][k]] = x }
-                visit(g + 1)
-            }
-            for x in groups[g] { order[x] = x }
-        }
-        visit(0)
-        let stabiliser = freeGroups.values.reduce(1) { $0 * factorial($1) } * fixing
-        return factorial(n) / stabiliser
     }
 }
 

@@ -103,6 +103,8 @@ public final class ExplicitSearch: @unchecked Sendable {
     public let options: ExplicitOptions
     let scope: ExplicitScope
     let visited = VisitedSet()
+    /// Encoders (with their caches) handed from one unit of work to the next.
+    let encoders = EncoderPool()
     /// Per state id: parent id << 24 | action index (UInt64.max for the initial state).
     var parents: [UInt64] = []
     /// With `collectStates`: the state of each id.
@@ -118,7 +120,33 @@ public final class ExplicitSearch: @unchecked Sendable {
     }
 
     enum Witness { case state(Int), step(Int, Int) }
-    static let frameProperties: Set<Invariant> = [.r6, .r7, .l3]
+
+    /// Whether step property `p` can fail on a step of `command`: false only where its
+    /// definition makes it hold whatever the states are. INV-L4 says a failed call changes
+    /// nothing, so it holds on an unchanged step. INV-R6 and R7 read only which Granules are
+    /// RDs and the Realms' fields (state, RIM), comparing each before and after: they hold
+    /// when neither changed (`realmsUnchanged`, asked only on a changed step). INV-L3 compares
+    /// RTT entries, so it holds when every RTT is as it was (`rttsUnchanged`, likewise).
+    /// INV-L1 is about REALM_DESTROY and INV-L2 about GRANULE_UNDELEGATE (their definitions
+    /// return true for any other command).
+    static func mayFail(_ p: Invariant, command: RMICommand, unchanged: Bool, rttsUnchanged: () -> Bool,
+                        realmsUnchanged: () -> Bool) -> Bool {
+        switch p {
+        case .l4: !unchanged
+        case .r6, .r7: !unchanged && !realmsUnchanged()
+        case .l3: !unchanged && !rttsUnchanged()
+        case .l1: command == .realmDestroy
+        case .l2: command == .granuleUndelegate
+        default: true
+        }
+    }
+
+    /// Whether the same Granules are RDs in `a` and in `b`.
+    static func sameRDs(_ a: SpecState, _ b: SpecState) -> Bool {
+        for (k, g) in a.granules where g.state == .rd && b.granule(k).state != .rd { return false }
+        for (k, g) in b.granules where g.state == .rd && a.granule(k).state != .rd { return false }
+        return true
+    }
     struct Found { var depth: Int; var witness: Witness }
 
     /// What one worker produced for a chunk of the frontier.
@@ -144,12 +172,8 @@ public final class ExplicitSearch: @unchecked Sendable {
         init() { start = Date().timeIntervalSinceReferenceDate; last = start }
     }
 
-    func fingerprintOf(_ s: SpecState) -> (Fingerprint, Bool) {
-        if options.symmetry {
-            let (w, exact) = scope.canonicalEncoding(s, vmids: options.realmSymmetry)
-            return (fingerprint(w), exact)
-        }
-        return (fingerprint(scope.plainEncoding(s)), true)
+    func fingerprintOf(_ s: SpecState, _ encoder: inout SlotEncoder) -> (Fingerprint, Bool) {
+        encoder.fingerprint(of: s, symmetry: options.symmetry, vmids: options.realmSymmetry)
     }
 
     /// Runs `body(k)` for k in 0..<n on up to `workers` threads (each thread takes the next
@@ -179,7 +203,8 @@ public final class ExplicitSearch: @unchecked Sendable {
         let meter = Meter()
         let cpuStart = processCPUSeconds()
         let initial = SpecState(platform: scope.platform)
-        _ = visited.insert(fingerprintOf(initial).0)
+        var encoder = SlotEncoder(scope: scope)
+        _ = visited.insert(fingerprintOf(initial, &encoder).0)
         parents = [UInt64.max]
         if options.collectStates { states = [initial] }
         var violations: [String: Found] = [:]
@@ -264,14 +289,17 @@ public final class ExplicitSearch: @unchecked Sendable {
             let nNew = (next.count + Self.chunk - 1) / Self.chunk
             let checks = (0..<nNew).map { _ in Out() }
             let known2 = (Set(violations.keys), Set(covers.keys))
-            let nx = next
+            let nx = next, par = parents
             Self.parallel(nNew, workers: workers) { k in
                 let o = checks[k]
-                var known = known2
+                var known = KnownFlags(self, known2)
                 for j in (k * Self.chunk)..<min(nx.count, (k + 1) * Self.chunk) {
+                    // The parent, checked at the level before (its violations and covers are known).
+                    let parent = fr[Int(par[nextBase + j] >> 24) - base]
                     self.checkState(nx[j], local: nextBase + j, depth: d + 1,
-                                    into: { n, f in known.0.insert(n); o.violations[n] = f },
-                                    cover: { n, f in known.1.insert(n); o.covers[n] = f }, known: known)
+                                    into: { n, f in o.violations[n] = f },
+                                    cover: { n, f in o.covers[n] = f }, known: &known,
+                                    sameAsParent: Parts(nx[j], equalIn: parent))
                     if self.options.countOrbits && self.options.symmetry { o.orbitSum += self.scope.orbitSize(nx[j], vmids: self.options.realmSymmetry) }
                 }
             }
@@ -325,16 +353,97 @@ public final class ExplicitSearch: @unchecked Sendable {
     /// The always properties and state covers of a new state.
     func checkState(_ s: SpecState, local: Int, depth: Int, into violate: (String, Found) -> Void,
                     cover: (String, Found) -> Void, known: (Set<String>, Set<String>) = ([], [])) {
+        var flags = KnownFlags(self, known)
+        checkState(s, local: local, depth: depth, into: violate, cover: cover, known: &flags)
+    }
+
+    /// Which properties already have a violation (`violated`) and a cover witness
+    /// (`covered`), by index: `always`, then `sometimes`, then the extra properties, then
+    /// `stepProps` (names are looked up once, not at every state and step).
+    struct KnownFlags {
+        var violated: [Bool], covered: [Bool]
+        init(_ search: ExplicitSearch, _ known: (Set<String>, Set<String>)) {
+            let names = search.always.map(\.rawValue) + search.sometimes.map(\.rawValue)
+                + search.options.extraProperties.map(\.name) + search.stepProps.map(\.rawValue)
+            violated = names.map { known.0.contains($0) }
+            covered = names.map { known.1.contains($0) }
+        }
+    }
+
+    /// Parts of a state, as `SpecState` stores them.
+    struct Parts: OptionSet {
+        let rawValue: UInt8
+        static let granules = Parts(rawValue: 1), realms = Parts(rawValue: 2), recs = Parts(rawValue: 4), rtts = Parts(rawValue: 8)
+
+        /// The parts in which `s` equals `parent`.
+        init(_ s: SpecState, equalIn parent: SpecState) {
+            var p: Parts = []
+            if s.granules == parent.granules { p.insert(.granules) }
+            if s.realms == parent.realms { p.insert(.realms) }
+            if s.recs == parent.recs { p.insert(.recs) }
+            if s.rtts == parent.rtts { p.insert(.rtts) }
+            self = p
+        }
+        init(rawValue: UInt8) { self.rawValue = rawValue }
+    }
+
+    /// The parts of a state that a state property's definition and its cover target read
+    /// (through `Machine`: Granules' state, GPT and content and which Granules are stored,
+    /// Realms', RECs' and RTTs' fields and entries; the platform is the scope's throughout).
+    /// A new state equal to its parent in those parts gets the parent's answers: the
+    /// property held there (or its violation is already known) and the cover was not reached
+    /// there (or is already known), so neither is evaluated again. Nil: always evaluated.
+    /// Read off `Invariant.holds(in:)` and `cover(in:)`; a change to what a property reads
+    /// must change this table (the test `skippedStateChecksAgree` evaluates the skipped
+    /// checks on every state of several scopes).
+    static func reads(_ p: Invariant) -> Parts? {
+        switch p {
+        case .g1, .g2, .g5: [.granules]
+        case .g3: [.granules, .recs, .rtts]
+        case .g4: [.granules, .realms, .recs, .rtts]
+        case .r1, .r2, .c3, .c4, .c5: [.granules, .realms, .recs]
+        case .r3, .t1, .t2, .t3: [.granules, .realms, .rtts]  // T2's cover: starting RTTs, in the RD
+        case .r4, .r5: [.granules, .realms]
+        case .c1, .c2: [.granules, .recs]
+        case .t4, .t5, .t7, .t8: [.granules, .rtts]
+        default: nil
+        }
+    }
+
+    /// Checks of state properties skipped because the state equals its parent in what they
+    /// read, and (with `verifySkips`) how many of those gave another answer when evaluated.
+    let skippedChecks = Atomic<Int>(0), skipMismatches = Atomic<Int>(0)
+    /// Evaluate the skipped checks too and count disagreements (tests).
+    var verifySkips = false
+
+    func checkState(_ s: SpecState, local: Int, depth: Int, into violate: (String, Found) -> Void,
+                    cover: (String, Found) -> Void, known: inout KnownFlags, sameAsParent same: Parts = []) {
         let w = Witness.state(local)
+        var k = 0
+        func skipped(_ p: Invariant, _ k: Int) -> Bool {
+            guard let r = Self.reads(p), same.isSuperset(of: r) else { return false }
+            skippedChecks.add(1, ordering: .relaxed)
+            if verifySkips && ((p.kind == .always && !known.violated[k] && !p.holds(inState: s))
+                               || (!known.covered[k] && p.covers(state: s))) {
+                skipMismatches.add(1, ordering: .relaxed)
+            }
+            return true
+        }
         for p in always {
-            if !known.0.contains(p.rawValue), !p.holds(inState: s) { violate(p.rawValue, Found(depth: depth, witness: w)) }
-            if !known.1.contains(p.rawValue), p.covers(state: s) { cover(p.rawValue, Found(depth: depth, witness: w)) }
+            defer { k += 1 }
+            if known.violated[k] && known.covered[k] { continue }
+            if skipped(p, k) { continue }
+            if !known.violated[k], !p.holds(inState: s) { known.violated[k] = true; violate(p.rawValue, Found(depth: depth, witness: w)) }
+            if !known.covered[k], p.covers(state: s) { known.covered[k] = true; cover(p.rawValue, Found(depth: depth, witness: w)) }
         }
-        for p in sometimes where !known.1.contains(p.rawValue) {
-            if p.covers(state: s) { cover(p.rawValue, Found(depth: depth, witness: w)) }
+        for p in sometimes {
+            defer { k += 1 }
+            if known.covered[k] || skipped(p, k) { continue }
+            if p.covers(state: s) { known.covered[k] = true; cover(p.rawValue, Found(depth: depth, witness: w)) }
         }
-        for e in options.extraProperties where !known.0.contains(e.name) {
-            if !e.holds(s) { violate(e.name, Found(depth: depth, witness: w)) }
+        for e in options.extraProperties {
+            if !known.violated[k], !e.holds(s) { known.violated[k] = true; violate(e.name, Found(depth: depth, witness: w)) }
+            k += 1
         }
     }
 
@@ -343,7 +452,7 @@ public final class ExplicitSearch: @unchecked Sendable {
     /// fingerprint (the visited set is only read here).
     func expand(_ states: ArraySlice<SpecState>, firstId: Int, depth: Int, out: Out, meter: Meter,
                 known: (Set<String>, Set<String>)) {
-        var known = known
+        var known = KnownFlags(self, known)
         var pending = 0
         // Fingerprints this unit already holds: a later occurrence in the same unit can never
         // be the first in global order, so it is dropped here (less memory before the merge).
@@ -360,6 +469,9 @@ public final class ExplicitSearch: @unchecked Sendable {
             }
             meter.lock.unlock()
         }
+        var encoder = encoders.take(scope)
+        defer { encoders.give(encoder) }
+        let stepBase = always.count + sometimes.count + options.extraProperties.count
         for (k, s) in states.enumerated() {
             let id = firstId + k
             let acts = scope.actions(s)
@@ -368,12 +480,12 @@ public final class ExplicitSearch: @unchecked Sendable {
             var lastWrites: [HostWrite] = []
             var afterWrites = s
             for (ai, a) in acts.enumerated() {
-                var runner = TraceRunner(state: s)
-                let step: TraceStep
+                var pre = s
+                let post: SpecState, succeeded: Bool
                 let command: RMICommand
                 var args: [UInt64]
                 switch a {
-                case .call(var c):
+                case .call(let c):
                     if !c.writes.isEmpty {
                         if !sameWrites(c.writes, lastWrites) {
                             var w = TraceRunner(state: s)
@@ -381,47 +493,57 @@ public final class ExplicitSearch: @unchecked Sendable {
                             afterWrites = w.state
                             lastWrites = c.writes
                         }
-                        runner = TraceRunner(state: afterWrites)
+                        pre = afterWrites
                     }
-                    c.writes = []
-                    step = .call(c); command = c.command; args = c.args
-                case .recExit(let rec, _, _):
-                    step = a; command = .recEnter; args = [rec]
+                    // What `TraceRunner.run` does with a call whose writes are applied (through
+                    // `RMISpec.apply`), less the list of allowed results, which the search
+                    // does not read: the call succeeds when no failure condition holds.
+                    var next = pre
+                    succeeded = RMISpec.applySucceeds(c.command, to: &next, c.args, realm: (c.realm ?? RealmActionValue(.irq)).action)
+                    post = next
+                    command = c.command; args = c.args
+                case .recExit(let rec, let realm, _):
+                    let r = RMISpec.recExit(pre, rec: rec, realm: realm.action)
+                    post = r.next; succeeded = r.succeeded
+                    command = .recEnter; args = [rec, r.runPtr ?? 0]
                 default: continue
                 }
-                let pre = runner.state
-                guard let r = runner.run(step) else { continue }
-                if case .recExit = a { args.append(r.runPtr ?? 0) }
-                let post = r.next
                 let unchanged = pre == post
                 out.transitions += 1
                 pending += 1
-                // INV-R6, R7 and L3 relate the pre- and post-state; on a step that changes nothing
-                // they hold by reflexivity, and INV-L3 (which compares RTT entries) holds on a
-                // step that leaves every RTT as it was. Evaluating them there anyway (most steps
-                // are failed calls) would dominate the search.
-                var checkNeeded = false
-                for p in stepProps where !known.0.contains(p.rawValue) || !known.1.contains(p.rawValue) {
-                    checkNeeded = true; break
-                }
-                if checkNeeded {
-                    let view = StepView(pre: pre, post: post, command: command, args: args.map { CWord($0) },
-                                        succeeded: CBit(r.succeeded), unchanged: CBit(unchanged))
-                    let rttsUnchanged = unchanged || pre.rtts == post.rtts
-                    for p in stepProps {
-                        let trivial = (unchanged && ExplicitSearch.frameProperties.contains(p)) || (p == .l3 && rttsUnchanged)
-                        if !known.0.contains(p.rawValue), !trivial, !p.holds(onStep: view) {
-                            known.0.insert(p.rawValue)
-                            out.violations[p.rawValue] = Found(depth: depth + 1, witness: .step(id, ai))
-                        }
-                        if !known.1.contains(p.rawValue), p.covers(step: view) {
-                            known.1.insert(p.rawValue)
-                            out.covers[p.rawValue] = Found(depth: depth + 1, witness: .step(id, ai))
-                        }
+                // Step properties, each only where it can fail (`mayFail`) or its cover is still
+                // to be reached: most steps are failed calls, on which evaluating them all would
+                // dominate. `unchanged` is state equality, never assumed from a failure.
+                var view: StepView<SpecState>? = nil
+                var rttsUnchanged: Bool? = nil, realmsUnchanged: Bool? = nil
+                for (j, p) in stepProps.enumerated() {
+                    let f = stepBase + j
+                    let checkHolds = !known.violated[f] && ExplicitSearch.mayFail(
+                        p, command: command, unchanged: unchanged,
+                        rttsUnchanged: { rttsUnchanged ?? { let u = pre.rtts == post.rtts; rttsUnchanged = u; return u }() },
+                        realmsUnchanged: {
+                            realmsUnchanged ?? {
+                                let u = pre.realms == post.realms && ExplicitSearch.sameRDs(pre, post)
+                                realmsUnchanged = u
+                                return u
+                            }()
+                        })
+                    let checkCover = !known.covered[f]
+                    guard checkHolds || checkCover else { continue }
+                    let v = view ?? StepView(pre: pre, post: post, command: command, args: args.map { CWord($0) },
+                                             succeeded: CBit(succeeded), unchanged: CBit(unchanged))
+                    view = v
+                    if checkHolds, !p.holds(onStep: v) {
+                        known.violated[f] = true
+                        out.violations[p.rawValue] = Found(depth: depth + 1, witness: .step(id, ai))
+                    }
+                    if checkCover, p.covers(step: v) {
+                        known.covered[f] = true
+                        out.covers[p.rawValue] = Found(depth: depth + 1, witness: .step(id, ai))
                     }
                 }
                 if unchanged { continue }
-                let (fp, exact) = fingerprintOf(post)
+                let (fp, exact) = fingerprintOf(post, &encoder)
                 if !exact { out.inexact += 1 }
                 if visited.contains(fp) || !local.insert(fp).inserted { continue }
                 out.next.append(post)
@@ -485,6 +607,20 @@ public final class ExplicitSearch: @unchecked Sendable {
             }
         }
         return t
+    }
+}
+
+/// Encoders kept between units of work, so that their caches stay warm.
+final class EncoderPool: @unchecked Sendable {
+    let lock = NSLock()
+    var free: [SlotEncoder] = []
+    func take(_ scope: ExplicitScope) -> SlotEncoder {
+        lock.lock(); defer { lock.unlock() }
+        return free.popLast() ?? SlotEncoder(scope: scope)
+    }
+    func give(_ e: SlotEncoder) {
+        lock.lock(); defer { lock.unlock() }
+        free.append(e)
     }
 }
 

@@ -161,26 +161,26 @@ import RMISpec
             o.countOrbits = true
             return try ExplicitSearch(o).run()
         }
-        func summary(_ r: ExplicitResult) -> [String] {
-            r.outcomes.map { o -> String in
-                let trace: String
-                switch o.verdict {
-                case .holds: trace = "holds"
-                case .notReached: trace = "not reached"
-                case .violated(let t), .witnessed(let t):
-                    trace = t.steps.map { step -> String in
-                        switch step {
-                        case .call(let c): "\(c.command.rawValue)(\(c.args.map { hex($0) }.joined(separator: ",")))\(c.realm.map { " \($0.kind.name)\($0.args)" } ?? "")"
-                        default: "\(step)"
-                        }
-                    }.joined(separator: "; ")
-                }
-                return "\(o.name) \(o.coverDepth.map(String.init) ?? "-") \(trace)"
-            } + ["\(r.distinct) \(r.states) \(r.depth) \(r.cut ?? "") \(r.unreducedByOrbits ?? -1)"]
-        }
-        let one = summary(try run(1))
+        let one = PinnedResultsTests.summary(try run(1))
         if maxStates == nil { #expect(one.contains { $0.hasPrefix("TEST-NO-REC - RMI_") }) }
-        for w in [2, 4] { #expect(summary(try run(w)) == one, "\(w) workers") }
+        for w in [2, 4] { #expect(PinnedResultsTests.summary(try run(w)) == one, "\(w) workers") }
+    }
+
+    /// A new state equal to its parent in every part a state property reads is not checked
+    /// again (`ExplicitSearch.reads`): evaluating those skipped checks anyway gives the
+    /// parent's answers (the property holds, the cover is not reached) on every state of
+    /// these scopes, and checks are skipped.
+    @Test(arguments: ["granules=4", "granules=4,realms=2", "granules=4,recs=2,aux=0,ipas=0,unprotected=0", "granules=5,ipas=0,wide=1"])
+    func skippedStateChecksAgree(_ text: String) throws {
+        for symmetry in [true, false] where symmetry || text == "granules=4" {
+            var o = ExplicitOptions(scope: try ExplicitScope.parse(text))
+            o.symmetry = symmetry
+            let search = ExplicitSearch(o)
+            search.verifySkips = true
+            _ = try search.run()
+            #expect(search.skippedChecks.load(ordering: .relaxed) > 0)
+            #expect(search.skipMismatches.load(ordering: .relaxed) == 0, "\(text), symmetry \(symmetry)")
+        }
     }
 
     @Test func fingerprintsDiffer() {

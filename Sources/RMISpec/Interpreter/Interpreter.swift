@@ -89,6 +89,14 @@ public enum RMISpec {
         return r
     }
 
+    /// Runs one call on `state` in place, as `apply` does, and says only whether it succeeded
+    /// (no failure condition holds): for searches that read nothing else of the result.
+    public static func applySucceeds(_ cmd: RMICommand, to state: inout SpecState, _ x: [UInt64],
+                                     realm: RealmAction<Concrete>) -> Bool {
+        let e = evaluate(cmd, &state, Call(registers: x, realm: realm))
+        return !e.conditions.contains { $0.fails.raw }
+    }
+
     /// Turns an evaluation into the set of allowed outcomes (B1.6): the results of the
     /// failing conditions that no other failing condition precedes in the partial order.
     public static func result(_ cmd: RMICommand, _ e: Evaluation<Concrete>, next: SpecState,

@@ -162,9 +162,13 @@ extension AddrMap: Sequence {
 }
 
 extension AddrMap: Equatable where Value: Equatable {
-    /// The same addresses with equal values (slot order does not matter).
+    /// The same addresses with equal values (slot order does not matter). Inlinable, so
+    /// that other modules compare maps of a known value type without generic calls.
+    @inlinable
     public static func == (a: AddrMap, b: AddrMap) -> Bool {
         guard a.count == b.count else { return false }
+        // The same storage (a copy not written since): equal without reading the values.
+        if a.slots.withUnsafeBufferPointer({ $0.baseAddress }) == b.slots.withUnsafeBufferPointer({ $0.baseAddress }) { return true }
         for (k, v) in a {
             guard let i = b.find(k), b.slots[i].value! == v else { return false }
         }

@@ -299,7 +299,15 @@ extension SpecState: Machine {
         }
     }
 
-    public var addresses: [CWord] { granules.keys.sorted().map { CWord($0) } }
+    /// The Granules that differ from their initial state, in address order. (One array,
+    /// sorted in place: properties ask for it once or twice per state and step.)
+    public var addresses: [CWord] {
+        var a: [CWord] = []
+        a.reserveCapacity(granules.count)
+        for (k, _) in granules { a.append(CWord(k)) }
+        a.sort { $0.raw < $1.raw }
+        return a
+    }
 
     public func existsRealm(where p: (CWord) -> CBit) -> CBit {
         CBit(realms.contains { p(CWord($0.key)).raw })
