@@ -151,14 +151,16 @@ public struct InductionProver: Sendable {
 }
 
 extension InductionProver {
-    /// The inductive step for k = 1, one command at a time. The pre-state `s` is any
-    /// well-formed state of the scope in which the encoding lemma and every invariant of
-    /// `strengthening` hold; the post-state `t` is one fresh state. Both, and each target's
-    /// "broken in `t`" term, are built and asserted once; each command's transition (the
-    /// Host's move, then the call, ending in `t`) is asserted inside its own push/pop, so the
-    /// solver bit-blasts the invariants once and one command's circuit at a time, not the
-    /// union of all 23. A target is proved when no command (nor another agent's GPT change)
-    /// can break it and the lemma is preserved by every one of them.
+    /// The inductive step for k = 1, one command at a time. The pre-state is any well-formed
+    /// state of the scope in which the encoding lemma and every invariant of `strengthening`
+    /// hold, asserted once. Each command's transition (the Host's move, then the call) is
+    /// asserted inside its own push/pop, and the targets are asked of its next state as
+    /// terms over the pre-state: what the call left alone is the same term on both sides,
+    /// so the solver only reasons about what the call changed, and bit-blasts one command's
+    /// circuit at a time rather than the union of all 23. The targets are asked together
+    /// ("does any break?"), then one by one only for those a model breaks. A target is
+    /// proved when no command (nor another agent's GPT change) breaks it and every one of
+    /// them keeps the encoding lemma.
     func stepPerCommand(_ token: CancellationToken, base: [PropertyOutcome]) throws -> ([PropertyOutcome], [CTI]) {
         let ctx = Context(cancellation: token)
         let s = settings
@@ -166,32 +168,20 @@ extension InductionProver {
         let targets = s.properties.filter { $0.kind == .always || $0.kind == .step }
         return try Symbolic.withContext(ctx) {
             let pre = SymbolicState.fresh(scope: s.scope, prefix: "i0", options: s.specOptions)
-            let post = SymbolicState.fresh(scope: s.scope, prefix: "i1", options: s.specOptions)
             let solver = Solver(ctx, logic: "QF_BV")
             try solver.setSeed(s.seed)
             if let ms = s.timeoutMs { try solver.setTimeout(ms: ms) }
             if let r = s.rlimit { try solver.setRlimit(r) }
-            let t0 = Date()
             try solver.assert(pre.wellFormed)
             try solver.assert(pre.objectsMatchGranuleStates)
             for p in strengthening where p.kind == .always { try solver.assert(p.holds(in: pre).raw) }
+            let hunter = Hunter(solver)
 
-            // What must be shown of `post`, each behind its activation literal.
-            func literal(_ name: String, _ bad: Term) throws -> Term {
-                let act = ctx.boolConst("rmi!ind.\(name)")
-                try solver.assert(ctx.implies(act, bad))
-                return act
-            }
-            let lemmaAct = try literal("lemma", ctx.not(ctx.and(post.wellFormed, post.objectsMatchGranuleStates)))
-            var stateActs: [Invariant: Term] = [:]
-            for p in targets where p.kind == .always { stateActs[p] = try literal(p.rawValue, ctx.not(p.holds(in: post).raw)) }
-            s.progress?("prove: invariants of the pre- and post-state built in \(String(format: "%.1f", Date().timeIntervalSince(t0))) s")
-
-            var open = Set(targets.filter { p in
+            var open = targets.filter { p in
                 guard let b = base.first(where: { $0.target == CheckTarget(p) }) else { return true }
                 switch b.verdict { case .violated, .unknown: return false; default: return true }
-            })
-            var undecided: [Invariant: String] = [:]
+            }.map(\.rawValue)
+            var undecided: [String: String] = [:]
             var ctis: [CTI] = []
             var lemmaFailure: String?
             // Each command alone, then another agent's GPT change alone.
@@ -205,42 +195,38 @@ extension InductionProver {
                 u.gptEvents = move.gpt
                 let d = u.extend()
                 for t in d.transition { try solver.assert(t) }
-                try solver.assert(u.states[1].fieldsEqual(post))
-
-                func ask(_ act: Term) throws -> CheckResult {
-                    do { return try solver.check(assumptions: [act]) } catch let e as Z3Error {
-                        return .unknown(reason: "solver error: \(e)")
-                    }
+                let next = u.nexts[0]
+                var bad: [String: Term] = [:]
+                let lemma = "objects-match-granule-states"
+                bad[lemma] = ctx.not(ctx.and(next.wellFormed, next.objectsMatchGranuleStates))
+                for p in targets where open.contains(p.rawValue) {
+                    bad[p.rawValue] = p.kind == .always ? ctx.not(p.holds(in: next).raw) : d.bad[p.rawValue]
                 }
-                func cti(_ property: String) throws -> CTI {
-                    let model = try solver.model()
+                func cti(_ model: Model, _ property: String) throws -> CTI {
                     let p = try u.states[0].concretize(model)
                     let initial = SpecState(platform: p.platform, options: p.options)
                     let trace = try u.trace(model, length: 1, description: "counterexample to induction for \(property): the call from the CTI state")
                     return CTI(property: property, preState: initial.diff(p), step: trace)
                 }
-                switch try ask(lemmaAct) {
-                case .unsat: break
-                case .sat:
-                    ctis.append(try cti("objects-match-granule-states"))
-                    lemmaFailure = "the encoding lemma (well-formed, objects match Granule states) is not inductive: \(name) breaks it"
-                case .unknown(let r):
+                var broken: [String] = []
+                let lemmaResult = try hunter.hunt([lemma], bad) { model, _ in ctis.append(try cti(model, lemma)) }
+                if let r = lemmaResult.unknown {
                     lemmaFailure = "the encoding lemma is undecided for \(name): \(r)"
-                }
-                if lemmaFailure == nil {
-                    for p in targets where open.contains(p) {
-                        let act: Term
-                        if let a = stateActs[p] { act = a } else if let b = d.bad[p.rawValue] { act = try literal("\(p.rawValue).\(name)", b) } else { continue }
-                        switch try ask(act) {
-                        case .unsat: break
-                        case .sat:
-                            ctis.append(try cti(p.rawValue))
-                            undecided[p] = "not 1-inductive relative to the invariants: \(name) breaks it from a state they allow (a counterexample to induction)"
-                            open.remove(p)
-                        case .unknown(let r):
-                            undecided[p] = "inductive step for \(name): solver \(r)"
-                            open.remove(p)
-                        }
+                } else if lemmaResult.remaining.isEmpty {
+                    lemmaFailure = "the encoding lemma (well-formed, objects match Granule states) is not inductive: \(name) breaks it from a state the invariants allow"
+                } else {
+                    let r = try hunter.hunt(open, bad) { model, hit in
+                        ctis.append(try cti(model, hit.joined(separator: ", ")))
+                        broken += hit
+                    }
+                    for p in broken {
+                        undecided[p] = "not 1-inductive relative to the invariants: \(name) breaks it from a state they allow (a counterexample to induction)"
+                    }
+                    if let why = r.unknown {
+                        for p in r.remaining { undecided[p] = "inductive step for \(name): solver \(why)" }
+                        open = []
+                    } else {
+                        open = r.remaining
                     }
                 }
                 try solver.pop()
@@ -255,7 +241,7 @@ extension InductionProver {
                     if case .unknown(let r) = b.verdict { return PropertyOutcome(target: target, verdict: .unknown(reason: "base case: \(r)")) }
                 }
                 if let why = lemmaFailure { return PropertyOutcome(target: target, verdict: .unknown(reason: why)) }
-                if let why = undecided[p] { return PropertyOutcome(target: target, verdict: .unknown(reason: why)) }
+                if let why = undecided[p.rawValue] { return PropertyOutcome(target: target, verdict: .unknown(reason: why)) }
                 return PropertyOutcome(target: target, verdict: .proved(method: how, coverage: "every state of the scope \(s.scope)"))
             }
             return (outcomes, ctis)

@@ -45,6 +45,10 @@ final class Unrolling {
     /// Whether a step may also be another agent's GPT change (see `extend`).
     var gptEvents = false
     private(set) var states: [SymbolicState]
+    /// Per step, the state the call leads to as terms over the step's pre-state (before
+    /// `states` gives it fresh names): formulas over it share every field the call left
+    /// alone with formulas over the pre-state.
+    private(set) var nexts: [SymbolicState] = []
     private(set) var steps: [Step] = []
     /// The steps that lead to `states[0]` (a seed trace's), put in front of every trace.
     private(set) var prefix: [TraceStep] = []
@@ -177,6 +181,7 @@ final class Unrolling {
             merged = merged.map { SymbolicState.select(gptEvent, m, $0) } ?? m
             d.transition.append(S.or(S.not(gptEvent), applies))
         }
+        nexts.append(merged!)
         let (next, equalities) = merged!.freshened(prefix: "s\(k + 1)")
         d.transition += [
             S.ult(command, S.lit(UInt64(alphabet.count + (gptEvents ? 1 : 0)))),
