@@ -24,6 +24,8 @@ struct Cover: ParsableCommand {
             the search where each trace ends, one after the other, with --depth calls per start; \
             a target is reached from the first start that reaches it, and its witness is that \
             trace's steps followed by the calls found. A seed with no steps is the initial state. \
+            With --labels-only (no property cover targets) and --depth 1 each command is searched \
+            alone, which makes a search from a built Realm take seconds. \
             Specs/seeds holds lifecycle milestones for the scope granules=10,realms=1,recs=2,entries=3 \
             (--write-seeds writes them again).
 
@@ -148,13 +150,7 @@ struct Cover: ParsableCommand {
             throw Exit.badInput
         }
         if names.isEmpty { note("rmi-check: --seeds: no *.json trace in \(dir)"); throw Exit.badInput }
-        return try names.map { name in
-            let path = (dir as NSString).appendingPathComponent(name)
-            do { return try Trace.load(path: path) } catch {
-                note("rmi-check: --seeds: \(error)")
-                throw Exit.badInput
-            }
-        }
+        return try loadTraces(names.map { (dir as NSString).appendingPathComponent($0) }, option: "--seeds")
     }
 }
 

@@ -3,6 +3,16 @@ import Foundation
 import RMICheck
 import RMISpec
 
+/// The traces at `paths`; exit 65, naming `option`, for one that does not load.
+func loadTraces(_ paths: [String], option: String) throws -> [Trace] {
+    try paths.map { path in
+        do { return try Trace.load(path: path) } catch {
+            note("rmi-check: \(option): \(error)")
+            throw Exit.badInput
+        }
+    }
+}
+
 /// The options every symbolic engine takes (check --engine bmc, prove, cover).
 struct SolverOptions: ParsableArguments {
     @Option(name: .customLong("query-timeout"), help: "Seconds per solver query (wall clock; a backstop). A query that runs out is UNKNOWN.")
@@ -35,14 +45,7 @@ struct SolverOptions: ParsableArguments {
     }
 
     /// The `--from` traces, loaded (exit 65 for one that does not load).
-    func startingTraces() throws -> [Trace] {
-        try from.map { path in
-            do { return try Trace.load(path: path) } catch {
-                note("rmi-check: --from: \(error)")
-                throw Exit.badInput
-            }
-        }
-    }
+    func startingTraces() throws -> [Trace] { try loadTraces(from, option: "--from") }
 
     /// The settings for a scope string (RMISpec's scope syntax) and properties. `--from`
     /// is given at most once unless `manyStarts` (the caller then reads `startingTraces`).

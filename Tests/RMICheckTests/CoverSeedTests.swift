@@ -28,18 +28,6 @@ import RMISpec
         return (sc, realm)
     }
 
-    /// The results the last call of `t` may give on the state the rest of `t` reaches, under
-    /// the trace's (weakened) options and under the spec.
-    func lastCall(_ t: Trace) -> (call: CallStep, weak: StepResult, spec: StepResult)? {
-        guard case .call(let c)? = t.steps.last else { return nil }
-        var r = TraceRunner(platform: t.platform, options: t.options)
-        for st in t.steps.dropLast() { r.run(st) }
-        for w in c.writes { r.apply(w) }
-        let action = (c.realm ?? RealmActionValue(.irq)).action
-        return (c, RMISpec.step(r.state, c.command, c.args, realm: action),
-                RMISpec.step(r.state.with(options: []), c.command, c.args, realm: action))
-    }
-
     func verdict(_ r: CoverGenerator.Report, _ id: String) -> CoverVerdict? {
         r.targets.first { $0.target.id == id }?.verdict
     }
@@ -138,7 +126,7 @@ import RMISpec
         }
         #expect(t.steps.count == sc.trace.steps.count + 2)
         #expect(t.replay().mismatch == nil)
-        guard case .call(let first)? = t.steps.dropLast().last, let (destroy, weak, spec) = lastCall(t) else {
+        guard case .call(let first)? = t.steps.dropLast().last, let (destroy, weak, spec) = t.lastCallUnderBoth() else {
             Issue.record("not two calls"); return
         }
         // The DATA_DESTROY empties the table; the RTT_DESTROY of it (level 3) then fails
@@ -160,7 +148,7 @@ import RMISpec
             Issue.record("REFINES-SPEC: \(String(describing: r.outcomes.first?.verdict.name))"); return
         }
         #expect(t.steps.count == sc.trace.steps.count + 1)
-        guard let (c, weak, spec) = lastCall(t) else { Issue.record("no call"); return }
+        guard let (c, weak, spec) = t.lastCallUnderBoth() else { Issue.record("no call"); return }
         // An Unprotected IPA inside the 32-bit IPA space: the walk's RMI_ERROR_RTT (the
         // starting level, 1) is allowed only under the weakening.
         #expect(c.command == .dataCreateUnknown)

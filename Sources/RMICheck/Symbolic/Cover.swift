@@ -191,7 +191,8 @@ public struct CoverGenerator: Sendable {
                 open.removeAll { hit.contains($0) }
                 let dt = Date().timeIntervalSince(t0)
                 seconds.append(dt)
-                s.progress?("cover: depth \(d) in \(String(format: "%.2f", dt)) s; \(open.count) targets open")
+                let which = s.commands.count == 1 ? " (\(s.commands[0].rawValue))" : ""
+                s.progress?("cover: depth \(d)\(which) in \(String(format: "%.2f", dt)) s; \(open.count) targets open")
                 if stopped { return (seconds, false) }
             }
             return (seconds, true)
