@@ -17,8 +17,9 @@ struct Cover: ParsableCommand {
             The table says, per target: REACHED (with the trace), NOT REACHED within the depth \
             from the initial state, UNREACHABLE with the reason (the solver found no well-formed \
             state of the scope and no arguments in which the call gives that result, so no run \
-            of any length reaches it), or UNKNOWN (not reached from the starts within the depth, \
-            or the solver or the budget gave up).
+            of any length reaches it; or the spec's bookkeeping rules it out in the scope, as \
+            1023 RECs for REC_CREATE's num_recs), or UNKNOWN (not reached from the starts within \
+            the depth, or the solver or the budget gave up).
 
             --from TRACE (repeatable) and --seeds DIR (every *.json trace in DIR, by name) start \
             the search where each trace ends, one after the other, with --depth calls per start; \
@@ -33,8 +34,9 @@ struct Cover: ParsableCommand {
             implementation too, and each target is marked as exercised (the implementation \
             agrees) or DIFFERS: the witnesses are a conformance suite generated from the spec.
 
-            Exit codes: 0 every target reached (and, with an implementation, every witness \
-            agrees), 1 an implementation differs, 2 a target unreachable or unknown, 3 \
+            Exit codes: 0 every target reached or, for a label or success case, UNREACHABLE \
+            (and, with an implementation, every witness agrees), 1 an implementation differs, \
+            2 a target not reached, unknown, or a property cover target unreachable, 3 \
             internal error (a witness that does not replay), 65 bad input.
             """)
 
