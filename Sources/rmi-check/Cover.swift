@@ -146,13 +146,9 @@ struct Cover: ParsableCommand {
 
     /// The seed traces of a folder: every `*.json` file, in name order.
     func loadSeeds(_ dir: String) throws -> [Trace] {
-        let names: [String]
-        do { names = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".json") }.sorted() } catch {
-            note("rmi-check: --seeds: \(error.localizedDescription)")
-            throw Exit.badInput
-        }
-        if names.isEmpty { note("rmi-check: --seeds: no *.json trace in \(dir)"); throw Exit.badInput }
-        return try loadTraces(names.map { (dir as NSString).appendingPathComponent($0) }, option: "--seeds")
+        let paths = CoverSeeds.files(in: dir)
+        if paths.isEmpty { note("rmi-check: --seeds: no *.json trace in \(dir)"); throw Exit.badInput }
+        return try loadTraces(paths, option: "--seeds")
     }
 }
 

@@ -1,3 +1,4 @@
+import Foundation
 import RMISpec
 
 /// Starting points for `cover --seeds`: milestones of one Realm's life, each a trace on the
@@ -15,6 +16,13 @@ public enum CoverSeeds {
     /// 10 Granules, one Realm with two RECs, three tracked entries per RTT (IPA 2^31, the
     /// first Unprotected one of a 32-bit Realm, is entry 2 of the starting RTT).
     public static let scope = Scope(granules: 10, realms: 1, recs: 2, entries: 3, aux: 1)
+
+    /// The paths of the seed traces in `folder`: its `*.json` files in name order, the order
+    /// `cover --seeds` searches them (empty when there are none or no such folder).
+    public static func files(in folder: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return names.filter { $0.hasSuffix(".json") }.sorted().map { (folder as NSString).appendingPathComponent($0) }
+    }
 
     /// The seeds in search order, each with its file name.
     public static func milestones() -> [(name: String, trace: Trace)] {

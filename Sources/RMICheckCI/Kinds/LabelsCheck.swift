@@ -21,8 +21,7 @@ public struct LabelsCheck: CheckKind {
         settings = s
         seeds = e.resolve(try e.string("seeds"))
         depth = try e.optionalInt("depth") ?? 1
-        let found = (try? FileManager.default.contentsOfDirectory(atPath: seeds))?.filter { $0.hasSuffix(".json") } ?? []
-        if found.isEmpty { throw e.fail("seeds", "no *.json trace in \(seeds)") }
+        if CoverSeeds.files(in: seeds).isEmpty { throw e.fail("seeds", "no *.json trace in \(seeds)") }
     }
 
     public var obligations: [String] { settings.commands.map(\.rawValue) }
@@ -31,8 +30,7 @@ public struct LabelsCheck: CheckKind {
         var s = settings
         let progress = ctx.progress, check = ctx.check
         s.progress = { progress("  \(check): \($0)") }
-        let names = try FileManager.default.contentsOfDirectory(atPath: seeds).filter { $0.hasSuffix(".json") }.sorted()
-        let starts: [Trace?] = try names.map { try Trace.load(path: (seeds as NSString).appendingPathComponent($0)) }
+        let starts: [Trace?] = try CoverSeeds.files(in: seeds).map { try Trace.load(path: $0) }
         var gen = CoverGenerator(settings: s, depth: depth, starts: starts)
         gen.proveUnreached = true
         let report = try gen.run()
