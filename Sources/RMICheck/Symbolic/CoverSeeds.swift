@@ -4,7 +4,7 @@ import RMISpec
 /// Starting points for `cover --seeds`: milestones of one Realm's life, each a trace on the
 /// platform of `CoverSeeds.scope`, built by running it on the spec (every call required to
 /// succeed). From these states the labels that need a built Realm, RTT levels, DATA, RECs or
-/// pending exits are one or two symbolic calls away. `rmi-check cover --write-seeds DIR`
+/// pending exits are one symbolic call away. `rmi-check cover --write-seeds DIR`
 /// writes them; `Specs/seeds` holds them.
 ///
 /// Slots: 0 the starting RTT (level 1), 1 the RD, 2 the one NS Granule (every parameter
