@@ -34,6 +34,7 @@ public protocol CheckKind: Sendable {
 public enum CheckKinds {
     public static let all: [any CheckKind.Type] = [
         ExplicitCheck.self, CoverCheck.self, ConformanceCheck.self, CorpusCheck.self, HostCheck.self, BMCCheck.self, ProveCheck.self,
+        LabelsCheck.self,
     ]
     public static func named(_ kind: String) -> (any CheckKind.Type)? { all.first { $0.kind == kind } }
 }

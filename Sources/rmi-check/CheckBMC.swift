@@ -50,6 +50,7 @@ func printOutcomes(_ outcomes: [PropertyOutcome], engine: String, out: String) t
         switch o.cover {
         case .reached(let t)?: coverNote = "; cover reached in \(t.steps.count) steps (\(try save(t, "\(name)-cover")))"
         case .unreachable(let b)?: coverNote = "; cover NOT REACHED within depth \(b) (vacuous)"
+        case .infeasible(let r)?: coverNote = "; cover UNREACHABLE: \(r) (vacuous)"
         case .unknown(let r)?: coverNote = "; cover UNKNOWN (\(r))"
         case nil: break
         }

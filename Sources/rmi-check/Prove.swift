@@ -54,7 +54,7 @@ struct Prove: ParsableCommand {
 
     func run() throws {
         guard k >= 1 else { note("rmi-check: --k must be >= 1"); throw Exit.badInput }
-        guard solver.from == nil else { note("rmi-check: prove starts from every state of the scope; --from does not apply"); throw Exit.badInput }
+        guard solver.from.isEmpty else { note("rmi-check: prove starts from every state of the scope; --from does not apply"); throw Exit.badInput }
         let props = try parseProperties(property)
         let chosen = (props.isEmpty ? Invariant.specProperties : props).filter { $0.kind == .always || $0.kind == .step }
         let settings = try solver.settings(scope: scope, properties: chosen, quiet: quiet)

@@ -3,6 +3,16 @@ import Foundation
 import RMICheck
 import RMISpec
 
+/// The traces at `paths`; exit 65, naming `option`, for one that does not load.
+func loadTraces(_ paths: [String], option: String) throws -> [Trace] {
+    try paths.map { path in
+        do { return try Trace.load(path: path) } catch {
+            note("rmi-check: \(option): \(error)")
+            throw Exit.badInput
+        }
+    }
+}
+
 /// The options every symbolic engine takes (check --engine bmc, prove, cover).
 struct SolverOptions: ParsableArguments {
     @Option(name: .customLong("query-timeout"), help: "Seconds per solver query (wall clock; a backstop). A query that runs out is UNKNOWN.")
@@ -26,16 +36,20 @@ struct SolverOptions: ParsableArguments {
     @Flag(name: .customLong("no-gpt-events"), help: "Leave out other agents' GPT changes of UNDELEGATED Granules (set_gpt events) from the runs.")
     var noGPTEvents = false
 
-    @Option(name: .long, help: "Start every run where this trace ends (a trace built on the scope's platform, e.g. one that creates a Realm and a REC) instead of at the initial state; the traces found begin with its steps.")
-    var from: String?
+    @Option(name: .long, help: "Start every run where this trace ends (a trace built on the scope's platform, e.g. one that creates a Realm and a REC) instead of at the initial state; the traces found begin with its steps. `cover` takes it more than once (one search per trace, in order).")
+    var from: [String] = []
 
     func validate() throws {
         if let t = timeout, !(t > 0) { throw ValidationError("--query-timeout must be > 0 seconds") }
         if let b = budget, !(b > 0) { throw ValidationError("--budget must be > 0 seconds") }
     }
 
-    /// The settings for a scope string (RMISpec's scope syntax) and properties.
-    func settings(scope text: String, properties: [Invariant], quiet: Bool) throws -> SymbolicSettings {
+    /// The `--from` traces, loaded (exit 65 for one that does not load).
+    func startingTraces() throws -> [Trace] { try loadTraces(from, option: "--from") }
+
+    /// The settings for a scope string (RMISpec's scope syntax) and properties. `--from`
+    /// is given at most once unless `manyStarts` (the caller then reads `startingTraces`).
+    func settings(scope text: String, properties: [Invariant], quiet: Bool, manyStarts: Bool = false) throws -> SymbolicSettings {
         var s = SymbolicSettings()
         do { s.scope = try Scope(parsing: text) } catch {
             note("rmi-check: --scope: \(error)")
@@ -50,12 +64,8 @@ struct SolverOptions: ParsableArguments {
         }
         s.properties = properties
         s.gptEvents = !noGPTEvents
-        if let from {
-            do { s.from = try Trace.load(path: from) } catch {
-                note("rmi-check: --from: \(error)")
-                throw Exit.badInput
-            }
-        }
+        if from.count > 1 && !manyStarts { note("rmi-check: --from is given once here"); throw Exit.badInput }
+        if from.count == 1 { s.from = try startingTraces()[0] }
         if let commands {
             var list: [RMICommand] = []
             for raw in commands.split(separator: ",") {

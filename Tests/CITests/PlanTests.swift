@@ -171,3 +171,27 @@ struct ScriptedCheck: CheckKind {
         #expect(l.status == .internalError)
     }
 }
+
+@Suite struct LabelsCheckTests {
+    /// A `labels` check from two seeds (the initial state and a NEW Realm): REC_AUX_COUNT's
+    /// labels and success are all reached (HOLDS); REALM_ACTIVATE's realm_state needs an
+    /// active Realm, two calls from the Realm seed, so that command is VACUOUS.
+    @Test func labelsFromSeedsHoldOrAreVacuous() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rmi-check-labels-\(UInt32.random(in: 0...UInt32.max))").path
+        try FileManager.default.createDirectory(atPath: dir + "/seeds", withIntermediateDirectories: true)
+        let scope = try Scope(parsing: "granules=3,realms=1,recs=0,entries=2")
+        var sc = Scenario("a NEW Realm", platform: scope.platform)
+        #expect(sc.createRealm(s2sz: 32, sl: 1).1.succeeded)
+        try Trace(description: "initial state", platform: scope.platform).write(to: dir + "/seeds/a.json")
+        try sc.trace.write(to: dir + "/seeds/b.json")
+        let text = #"{"checks": [{"id": "l", "kind": "labels", "scope": "granules=3,realms=1,recs=0,entries=2", "seeds": "seeds", "commands": ["REC_AUX_COUNT", "REALM_ACTIVATE"], "seed": 1}]}"#
+        let plan = try CheckPlan.decode(Data(text.utf8), file: dir + "/plan.json")
+        let l = CIRunner(plan: plan, out: dir + "/out").run()
+        #expect(l.obligations.map(\.id) == ["l/RMI_REC_AUX_COUNT", "l/RMI_REALM_ACTIVATE"])
+        #expect(l.obligations.map(\.verdict) == [.holds, .vacuous])
+        #expect(l.obligations[1].message.contains("not reached: realm_state"))
+        // A seeds folder without traces is a bad plan, named by its field.
+        let bad = #"{"checks": [{"id": "l", "kind": "labels", "seeds": "no-such-folder"}]}"#
+        #expect(throws: PlanError.self) { try CheckPlan.decode(Data(bad.utf8), file: dir + "/plan.json") }
+    }
+}

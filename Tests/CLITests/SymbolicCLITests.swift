@@ -53,6 +53,51 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: (out as NSString).appendingPathComponent("RMI_GRANULE_UNDELEGATE--success.json")))
     }
 
+    /// From the checked-in seeds, one call reaches every label of REALM_ACTIVATE and
+    /// REC_CREATE but num_recs, which is printed UNREACHABLE with the scope's reason; each
+    /// witness begins with its seed and agrees on the built-in RMM.
+    @Test func coverFromTheSeedsReachesEveryLabelOrSaysWhyNot() throws {
+        var root = URL(fileURLWithPath: #filePath)
+        while root.pathComponents.count > 1, !FileManager.default.fileExists(atPath: root.appendingPathComponent("Specs/seeds").path) {
+            root.deleteLastPathComponent()
+        }
+        let out = tmp("cover-seeds")
+        let (code, stdout, stderr) = try rmiCheck(["cover", "--labels-only", "--seeds", root.appendingPathComponent("Specs/seeds").path,
+                                                   "--scope", "granules=10,realms=1,recs=2,entries=3,aux=1", "--depth", "1",
+                                                   "--commands", "REALM_ACTIVATE,REC_CREATE", "--rlimit", "200000000",
+                                                   "--impl", "builtin", "--quiet", "--out", out])
+        #expect(code == 0, "\(stdout)\n\(stderr)")
+        #expect(stdout.contains("REACHED      RMI_REALM_ACTIVATE/realm_state"))
+        #expect(stdout.contains("(from cover seed: the Realm active, 17 steps)"))
+        #expect(stdout.contains("UNREACHABLE  RMI_REC_CREATE/num_recs") && stdout.contains("needs a Realm with 1023 RECs"))
+        #expect(stdout.contains("21 of 22 targets reached (19 of 20 failure labels), 1 proved unreachable"))
+        #expect(stdout.contains("21 witnesses agree on the implementation, 0 differ"))
+    }
+
+    /// The two weakenings that need a built Realm, checked from the checked-in seeds: each
+    /// violates REFINES-SPEC with a counterexample that replays.
+    @Test(arguments: [("weaken-data-create-walk-before-ipa-bound", "02-realm-new", "DATA_CREATE", 1),
+                      ("weaken-data-destroy-no-refcount-decrement", "04-data", "DATA_DESTROY,RTT_DESTROY", 2)])
+    func weakeningsFromASeedViolateRefinement(_ option: String, _ seed: String, _ commands: String, _ depth: Int) throws {
+        var root = URL(fileURLWithPath: #filePath)
+        while root.pathComponents.count > 1, !FileManager.default.fileExists(atPath: root.appendingPathComponent("Specs/seeds").path) {
+            root.deleteLastPathComponent()
+        }
+        let from = root.appendingPathComponent("Specs/seeds/\(seed).json").path
+        let out = tmp("weakened")
+        let (code, stdout, stderr) = try rmiCheck(["check", "--engine", "bmc", "--scope", "granules=10,realms=1,recs=2,entries=3,aux=1",
+                                                   "--from", from, "--spec-option", option, "--commands", commands,
+                                                   "--depth", "\(depth)", "--property", "G1", "--quiet", "--out", out])
+        #expect(code == 1, "\(stdout)\n\(stderr)")
+        #expect(stdout.contains("VIOLATED  REFINES-SPEC"))
+        let trace = (out as NSString).appendingPathComponent("bmc-REFINES-SPEC.json")
+        let (replayed, _, e) = try rmiCheck(["replay", trace])
+        #expect(replayed == 0, "\(e)")
+        // --from is given once to check.
+        let (twice, _, e2) = try rmiCheck(["check", "--engine", "bmc", "--from", from, "--from", from])
+        #expect(twice == 65 && e2.contains("--from is given once"))
+    }
+
     @Test func badSymbolicInputIsExit65() throws {
         let (c1, _, e1) = try rmiCheck(["check", "--engine", "bmc", "--scope", "granules=2,colours=1"])
         #expect(c1 == 65)

@@ -91,6 +91,7 @@ public struct BoundedModelChecker: Sendable {
                     switch covers[t.name] {
                     case .reached(let tr)?: v = .holds(bound: tr.steps.count)
                     case .unreachable(let b)?: v = .unknown(reason: "not reached within depth \(b)")
+                    case .infeasible(let r)?: v = .unknown(reason: "unreachable: \(r)")
                     case .unknown(let r)?: v = .unknown(reason: r)
                     case nil: v = .unknown(reason: "not searched")
                     }

@@ -11,9 +11,21 @@ public struct CoverGenerator: Sendable {
     public var settings: SymbolicSettings
     public var depth: Int
 
-    public init(settings: SymbolicSettings, depth: Int) {
+    /// Where the runs start, searched in this order: `nil` is the scope's initial state, a
+    /// trace the state it reaches (a seed, on the scope's platform). A target is reached
+    /// from the first start that reaches it, within `depth` calls of that start.
+    public var starts: [Trace?]
+
+    /// Whether to ask, for each label and success case no start reached, whether any
+    /// well-formed state of the scope gives it (`SpecLint.neverGiven`); if none does, the
+    /// target is `infeasible`.
+    public var proveUnreached = false
+
+    /// From `settings.from` (or the initial state), or from each of `starts` in turn.
+    public init(settings: SymbolicSettings, depth: Int, starts: [Trace?]? = nil) {
         self.settings = settings
         self.depth = depth
+        self.starts = starts ?? [settings.from]
     }
 
     /// One cover target: `RMI_<COMMAND>/<label>`, `RMI_<COMMAND>/success` or `INV-*`.
@@ -27,7 +39,10 @@ public struct CoverGenerator: Sendable {
 
     public struct Report: Sendable {
         public var targets: [(target: Target, verdict: CoverVerdict)]
-        public var secondsPerDepth: [Double]
+        /// Seconds per depth of the search from each start (in the order of `starts`).
+        public var secondsPerDepth: [[Double]]
+        /// Per target reached, the index in `starts` of the start its witness begins with.
+        public var reachedFrom: [String: Int]
     }
 
     /// Every target of the settings' commands and properties, in the spec's listing order.
@@ -42,13 +57,110 @@ public struct CoverGenerator: Sendable {
 
     public func run(token: CancellationToken = CancellationToken()) throws -> Report {
         let me = self
-        return try runZ3Blocking(token: token) { token in try me.search(token) }
+        var report = try runZ3Blocking(token: token) { token in try me.search(token) }
+        if proveUnreached { try prove(&report, token) }
+        return report
+    }
+
+    /// Marks `infeasible` the labels and success cases not reached that no call gives in
+    /// any well-formed state of the scope.
+    private func prove(_ report: inout Report, _ token: CancellationToken) throws {
+        var open: [RMICommand: [String]] = [:]
+        for (t, v) in report.targets where !v.isReached {
+            if let c = t.command { open[c, default: []].append(t.name) }
+        }
+        let lint = SpecLint(settings: settings)
+        var never: Set<String> = []
+        for c in settings.commands where open[c] != nil {
+            for name in try lint.neverGiven(c, open[c]!, token: token) { never.insert("\(c.rawValue)/\(name)") }
+            settings.progress?("cover: \(c.rawValue): \(never.filter { $0.hasPrefix(c.rawValue + "/") }.count) of \(open[c]!.count) targets not reached are unreachable")
+        }
+        let reason = "no call gives it in any well-formed state of \(settings.scope) with any arguments (Z3: UNSAT, the query `spec --lint` asks)"
+        for i in report.targets.indices where !report.targets[i].verdict.isReached {
+            let t = report.targets[i].target
+            if never.contains(t.id) {
+                report.targets[i].verdict = .infeasible(reason: reason)
+            } else if let why = CoverGenerator.beyondScope(t, settings.scope) {
+                report.targets[i].verdict = .infeasible(reason: why)
+            }
+        }
+    }
+
+    /// Why `t` cannot be reached in `scope` although some well-formed state of the scope
+    /// gives it (a state no run reaches): an argument from the spec's bookkeeping, or nil.
+    static func beyondScope(_ t: Target, _ scope: Scope) -> String? {
+        switch (t.command, t.name) {
+        case (.recCreate?, "num_recs"):
+            // num_recs starts at 0 with the Realm and only REC_CREATE (+1, with a new REC of
+            // the Realm) and REC_DESTROY (-1, one REC fewer) change it: it counts the Realm's
+            // RECs (INV-R1).
+            let order = scope.platform.features.maxRecsOrder
+            let needed = (UInt64(1) << order) - 1
+            guard UInt64(scope.recs) < needed else { return nil }
+            return "needs a Realm with \(needed) RECs (2^max_recs_order - 1, max_recs_order = \(order)): num_recs is 0 when the "
+                + "Realm is created and only REC_CREATE (+1, a new REC of the Realm) and REC_DESTROY (-1) change it, so it counts "
+                + "the Realm's RECs (INV-R1), at most recs=\(scope.recs) in this scope (and at most 64 in any scope)"
+        default:
+            return nil
+        }
     }
 
     private func search(_ token: CancellationToken) throws -> Report {
-        let ctx = Context(cancellation: token)
-        let s = settings
         let all = targets
+        let byID = Dictionary(uniqueKeysWithValues: all.map { ($0.id, $0) })
+        var verdicts: [String: CoverVerdict] = [:]
+        var reachedFrom: [String: Int] = [:]
+        var open = all.map(\.id)
+        var seconds: [[Double]] = []
+        // Whether every depth up to `depth` from the initial state was decided for what is
+        // still open: then a target no start reached is not reached within `depth` calls.
+        var initialExhausted = false
+        let start = Date()
+        for (i, from) in starts.enumerated() {
+            if open.isEmpty { break }
+            var s = settings
+            s.from = from
+            let before = open.count
+            // One call reaches a label or success case only by calling its command: at depth
+            // 1, with no property target open, each command with open targets is searched
+            // alone (a much smaller query than the choice among all of them).
+            let alone = depth == 1 && open.allSatisfy { byID[$0]!.command != nil }
+            let groups: [RMICommand?] = alone ? settings.commands : [nil]
+            var complete = true, times: [Double] = []
+            for c in groups {
+                let searched = c.map { c in open.filter { byID[$0]!.command == c } } ?? open
+                if searched.isEmpty { continue }
+                var g = s, left = searched
+                if let c { g.commands = [c]; g.gptEvents = false }
+                let r = try searchFrom(g, &left, byID, token, started: start,
+                                       found: { verdicts[$0] = .reached(trace: $1); reachedFrom[$0] = i },
+                                       gaveUp: { verdicts[$0] = .unknown(reason: $1) })
+                let found = Set(searched).subtracting(left)
+                open.removeAll { found.contains($0) }
+                complete = complete && r.complete
+                for (d, t) in r.seconds.enumerated() {
+                    if d < times.count { times[d] += t } else { times.append(t) }
+                }
+            }
+            seconds.append(times)
+            if (from?.steps.isEmpty ?? true) && complete { initialExhausted = true }
+            settings.progress?("cover: start \(i + 1) of \(starts.count) (\(from?.description ?? "the initial state")): \(before - open.count) more reached, \(open.count) open")
+        }
+        for id in open where verdicts[id] == nil {
+            verdicts[id] = initialExhausted ? .unreachable(bound: depth)
+                : .unknown(reason: "not reached within \(depth) calls of any of the \(starts.count) starts")
+        }
+        return Report(targets: all.map { ($0, verdicts[$0.id]!) }, secondsPerDepth: seconds, reachedFrom: reachedFrom)
+    }
+
+    /// The depth-by-depth search from `s.from` for the targets in `open`, removing each it
+    /// settles (`found`, or `gaveUp` with the reason when the solver or the budget stops).
+    /// Returns the seconds per depth and whether every depth was decided.
+    private func searchFrom(_ s: SymbolicSettings, _ open: inout [String], _ byID: [String: Target], _ token: CancellationToken,
+                            started: Date, found: (String, Trace) -> Void,
+                            gaveUp: (String, String) -> Void) throws -> (seconds: [Double], complete: Bool) {
+        let ctx = Context(cancellation: token)
+        let depth = self.depth
         return try Symbolic.withContext(ctx) {
             let u = try Unrolling.make(s)
             let solver = Solver(ctx, logic: "QF_BV")
@@ -56,33 +168,34 @@ public struct CoverGenerator: Sendable {
             if let ms = s.timeoutMs { try solver.setTimeout(ms: ms) }
             if let r = s.rlimit { try solver.setRlimit(r) }
             let hunter = Hunter(solver)
-            var verdicts: [String: CoverVerdict] = [:]
-            var open = all.map(\.id)
-            let byID = Dictionary(uniqueKeysWithValues: all.map { ($0.id, $0) })
             var seconds: [Double] = []
-            let start = Date()
+            let place = "scope \(s.scope), seed \(s.seed)" + (s.from.map { ", from \($0.description ?? "a seed trace")" } ?? "")
             for d in 0...depth {
                 if open.isEmpty { break }
-                if let b = s.budgetSeconds, Date().timeIntervalSince(start) > b {
-                    for id in open { verdicts[id] = .unknown(reason: "budget of \(Int(b)) s spent; not reached up to depth \(d - 1)") }
-                    open = []
-                    break
+                if let b = s.budgetSeconds, Date().timeIntervalSince(started) > b {
+                    for id in open { gaveUp(id, "budget of \(Int(b)) s spent; not reached up to depth \(d - 1) of this start") }
+                    return (seconds, false)
                 }
                 let t0 = Date()
                 let step = d == 0 ? u.initialDepth() : u.extend()
                 for t in step.transition { try solver.assert(t) }
                 var terms = step.cover
                 if d > 0 { terms.merge(u.labelTerms(step: d - 1)) { a, _ in a } }
-                try hunter.settle(&open, terms, u, depth: d, what: "cover witness for", where: "scope \(s.scope), seed \(s.seed)",
+                // A target the solver gives up on here stays open for the later starts.
+                var stopped = false, hit = Set<String>()
+                var mine = open
+                try hunter.settle(&mine, terms, u, depth: d, what: "cover witness for", where: place,
                                   confirm: { t, id in try t.confirmCover(byID[id]!) },
-                                  found: { verdicts[$0] = .reached(trace: $1) },
-                                  gaveUp: { verdicts[$0] = .unknown(reason: "solver: \($1) at depth \(d)") })
+                                  found: { hit.insert($0); found($0, $1) },
+                                  gaveUp: { id, why in stopped = true; gaveUp(id, "solver: \(why) at depth \(d)") })
+                open.removeAll { hit.contains($0) }
                 let dt = Date().timeIntervalSince(t0)
                 seconds.append(dt)
-                s.progress?("cover: depth \(d) in \(String(format: "%.2f", dt)) s; \(all.count - open.count) of \(all.count) targets decided")
+                let which = s.commands.count == 1 ? " (\(s.commands[0].rawValue))" : ""
+                s.progress?("cover: depth \(d)\(which) in \(String(format: "%.2f", dt)) s; \(open.count) targets open")
+                if stopped { return (seconds, false) }
             }
-            for id in open { verdicts[id] = .unreachable(bound: depth) }
-            return Report(targets: all.map { ($0, verdicts[$0.id]!) }, secondsPerDepth: seconds)
+            return (seconds, true)
         }
     }
 }

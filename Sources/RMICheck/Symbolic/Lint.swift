@@ -41,47 +41,15 @@ public struct SpecLint: Sendable {
         var findings: [Finding] = []
         var undecided: [String] = []
         var queries = 0
-        let s = settings
-        for cmd in s.commands {
-            let ctx = Context(cancellation: token)
-            try Symbolic.withContext(ctx) {
-                let pre = SymbolicState.fresh(scope: s.scope, prefix: "pre", options: s.specOptions)
-                let args = (1...5).map { Symbolic.variable("x\($0)") }
-                let kind = Symbolic.variable("realm"), ra = (0..<4).map { Symbolic.variable("a\($0)") }
-                let action = RealmAction<Symbolic>(kind: SWord(raw: kind), args: ra.map { SWord(raw: $0) })
-                let step = RMISpec.symbolicStep(cmd, pre, args: args, realm: cmd == .recEnter ? action : nil)
-                let solver = Solver(ctx, logic: "QF_BV")
-                try solver.setSeed(s.seed)
-                try solver.setTimeout(ms: s.timeoutMs ?? 20_000)
-                if let r = s.rlimit { try solver.setRlimit(r) }
-                try solver.assert(pre.wellFormed)
-                try solver.assert(pre.objectsMatchGranuleStates)
-                try solver.assert(ctx.not(step.next.outOfScope))
-
-                enum Answer { case sat(Model), unsat, unknown }
-                func ask(_ t: Term, _ what: String) throws -> Answer {
-                    queries += 1
-                    let act = ctx.boolConst("rmi!lint\(queries)")
-                    try solver.assert(ctx.implies(act, t))
-                    let r: CheckResult
-                    do { r = try solver.check(assumptions: [act]) } catch let e as Z3Error { r = .unknown(reason: "\(e)") }
-                    let m = r == .sat ? try solver.model() : nil
-                    try solver.assert(ctx.not(act))
-                    switch r {
-                    case .sat: return .sat(m!)
-                    case .unsat: return .unsat
-                    case .unknown(let why):
-                        undecided.append("\(cmd.rawValue): \(what): \(why)")
-                        return .unknown
-                    }
-                }
+        for cmd in settings.commands {
+            try withQueries(cmd, token, &queries, &undecided) { step, args, pre, ask in
+                let ctx = Symbolic.context
                 func witness(_ m: Model) throws -> [String] {
                     let st = try pre.concretize(m)
                     let changes = SpecState(platform: st.platform, options: st.options).diff(st)
                     let shown = try args.prefix(cmd.inputs.count).enumerated().map { i, a in "\(cmd.inputs[i])=\(hex(try m.bvValue(a)))" }
                     return ["arguments: " + shown.joined(separator: " ")] + changes.prefix(12)
                 }
-                if case .unsat = try ask(ctx.bool(true), "some state in scope") { return }
                 if case .unsat = try ask(step.success, "success") {
                     findings.append(Finding(kind: .successUnreachable, command: cmd, labels: [], witness: []))
                 }
@@ -105,5 +73,70 @@ public struct SpecLint: Sendable {
             }
         }
         return Report(findings: findings, queries: queries, undecided: undecided)
+    }
+
+    /// The answer to one lint query.
+    enum Answer { case sat(Model), unsat, unknown }
+
+    /// Sets up the queries about one call of `cmd` (a fresh well-formed pre-state of the
+    /// scope whose objects match their Granules, symbolic arguments and Realm action, the
+    /// next state in scope) and hands `body` the step, the arguments, the pre-state and
+    /// `ask`, which decides one term under its own activation literal (an undecided query
+    /// is recorded in `undecided`). Does nothing when no state is in scope.
+    private func withQueries(_ cmd: RMICommand, _ token: CancellationToken, _ queries: inout Int, _ undecided: inout [String],
+                             _ body: (SymbolicStep, [Term], SymbolicState, (Term, String) throws -> Answer) throws -> Void) throws {
+        let s = settings
+        let ctx = Context(cancellation: token)
+        try Symbolic.withContext(ctx) {
+            let pre = SymbolicState.fresh(scope: s.scope, prefix: "pre", options: s.specOptions)
+            let args = (1...5).map { Symbolic.variable("x\($0)") }
+            let kind = Symbolic.variable("realm"), ra = (0..<4).map { Symbolic.variable("a\($0)") }
+            let action = RealmAction<Symbolic>(kind: SWord(raw: kind), args: ra.map { SWord(raw: $0) })
+            let step = RMISpec.symbolicStep(cmd, pre, args: args, realm: cmd == .recEnter ? action : nil)
+            let solver = Solver(ctx, logic: "QF_BV")
+            try solver.setSeed(s.seed)
+            try solver.setTimeout(ms: s.timeoutMs ?? 20_000)
+            if let r = s.rlimit { try solver.setRlimit(r) }
+            try solver.assert(pre.wellFormed)
+            try solver.assert(pre.objectsMatchGranuleStates)
+            try solver.assert(ctx.not(step.next.outOfScope))
+            func ask(_ t: Term, _ what: String) throws -> Answer {
+                queries += 1
+                let act = ctx.boolConst("rmi!lint\(queries)")
+                try solver.assert(ctx.implies(act, t))
+                let r: CheckResult
+                do { r = try solver.check(assumptions: [act]) } catch let e as Z3Error { r = .unknown(reason: "\(e)") }
+                let m = r == .sat ? try solver.model() : nil
+                try solver.assert(ctx.not(act))
+                switch r {
+                case .sat: return .sat(m!)
+                case .unsat: return .unsat
+                case .unknown(let why):
+                    undecided.append("\(cmd.rawValue): \(what): \(why)")
+                    return .unknown
+                }
+            }
+            if case .unsat = try ask(ctx.bool(true), "some state in scope") { return }
+            try body(step, args, pre, ask)
+        }
+    }
+
+    /// Which of `targets` of `cmd` (failure labels, or "success") no call can give, in any
+    /// well-formed state of the scope with any arguments: the solver answered UNSAT, so no
+    /// run of any length reaches them (every reachable state is such a state). Targets the
+    /// solver could give, or did not decide, are not returned.
+    public func neverGiven(_ cmd: RMICommand, _ targets: [String], token: CancellationToken = CancellationToken()) throws -> Set<String> {
+        let me = self
+        return try runZ3Blocking(token: token) { token in
+            var out = Set<String>(), queries = 0, undecided: [String] = []
+            try me.withQueries(cmd, token, &queries, &undecided) { step, _, _, ask in
+                for t in targets {
+                    let term = t == "success" ? step.success : step.conditions.first { $0.label == t }?.allowed
+                    guard let term else { continue }
+                    if case .unsat = try ask(term, t) { out.insert(t) }
+                }
+            }
+            return out
+        }
     }
 }

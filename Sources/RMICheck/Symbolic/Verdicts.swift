@@ -25,8 +25,11 @@ public enum PropertyVerdict: Sendable {
 public enum CoverVerdict: Sendable {
     /// Reached by `trace` (shortest within the search), replayed.
     case reached(trace: Trace)
-    /// No run of at most `bound` calls reaches it.
+    /// No run of at most `bound` calls from the initial state reaches it.
     case unreachable(bound: Int)
+    /// No run of any length reaches it in the scope; `reason` says why (a solver's UNSAT
+    /// answer over every well-formed state of the scope, say).
+    case infeasible(reason: String)
     case unknown(reason: String)
 
     public var isReached: Bool { if case .reached = self { true } else { false } }

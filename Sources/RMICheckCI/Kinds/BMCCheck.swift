@@ -46,6 +46,8 @@ public struct BMCCheck: CheckKind {
                     return result(.holds, "no run of <= \(b) calls violates it; cover reached in \(t.steps.count) calls", bound: "depth \(b)")
                 case .unreachable(let k)?:
                     return result(.vacuous, "holds, but no run of <= \(k) calls reaches its cover target", bound: "depth \(b)")
+                case .infeasible(let r)?:
+                    return result(.vacuous, "holds, but its cover target is unreachable: \(r)", bound: "depth \(b)")
                 case .unknown(let r)?:
                     return result(.unknown, "holds to depth \(b), but its cover is undecided: \(r)", bound: "depth \(b)")
                 case nil:

@@ -1,3 +1,16 @@
+extension Machine {
+    /// DATA_CREATE(_UNKNOWN)'s `ipa_bound`: the IPA is not Protected. Under
+    /// `weaken-data-create-walk-before-ipa-bound` the bound is checked after the walk for an
+    /// IPA inside the IPA space, so it fails only when the walk reached an UNASSIGNED level-3
+    /// entry (else `rtt_walk` or `rtte_state` gives RMI_ERROR_RTT first).
+    func dataIpaOutOfBound(_ rd: Word<D>, _ ipa: Word<D>, _ walk: Walk<D>) -> Bit<D> {
+        let outside = !isProtected(rd, ipa)
+        guard options.contains(.weakenDataCreateWalkBeforeIpaBound) else { return outside }
+        let walkPasses = !walk.level.slt(3) && walk.entry.is(.unassigned)
+        return outside && (!ipaInRange(rd, ipa) || walkPasses)
+    }
+}
+
 /// RMI_DATA_CREATE (B4.3.1).
 enum DataCreate {
     static func evaluate<M: Machine>(_ m: inout M, _ c: Call<M.D>) -> Evaluation<M.D> {
@@ -8,7 +21,7 @@ enum DataCreate {
             Condition("data_bound2", .errorInput, noLpa2 && data >= Word(1 << 48)),
         ] + m.granuleArgument("rd", rd, is: .rd) + [
             Condition("ipa_align", .errorInput, !m.aligned(ipa)),
-            Condition("ipa_bound", .errorInput, !m.isProtected(rd, ipa)),
+            Condition("ipa_bound", .errorInput, m.dataIpaOutOfBound(rd, ipa, walk)),
             Condition("realm_state", .errorRealm, !m.realmIs(rd, .new)),
             Condition("rtt_walk", .errorRtt, walk.level.slt(3), index: walk.level),
             Condition("rtte_state", .errorRtt, !walk.entry.is(.unassigned), index: walk.level),
@@ -39,7 +52,7 @@ enum DataCreateUnknown {
             Condition("data_bound2", .errorInput, noLpa2 && data >= Word(1 << 48)),
         ] + m.granuleArgument("rd", rd, is: .rd) + [
             Condition("ipa_align", .errorInput, !m.aligned(ipa)),
-            Condition("ipa_bound", .errorInput, !m.isProtected(rd, ipa)),
+            Condition("ipa_bound", .errorInput, m.dataIpaOutOfBound(rd, ipa, walk)),
             Condition("rtt_walk", .errorRtt, walk.level.slt(3), index: walk.level),
             Condition("rtte_state", .errorRtt, !walk.entry.is(.unassigned), index: walk.level),
         ]
@@ -72,6 +85,8 @@ enum DataDestroy {
         let ok = Evaluation.succeeds(conditions)
         if ok.isFalse { return Evaluation(conditions) }
         let data = walk.entry.addr
+        // The weakening keeps the table's reference for the entry (see `rttLeaked`).
+        if m.options.contains(.weakenDataDestroyNoRefcountDecrement) { m.setRtt(walk.rtt, .leaked, 1, when: ok) }
         m.setGranuleState(data, .delegated, when: ok)
         m.setGranuleContent(data, 0, when: ok)
         let ripas = ite(walk.entry.ripas == Word(Ripas.ram.rawValue), Word(Ripas.destroyed.rawValue), walk.entry.ripas)

@@ -121,8 +121,15 @@ extension Machine {
 
 extension Machine {
     /// `RttIsLive(rtt)` (A5.5.8): some entry is ASSIGNED or TABLE (ASSIGNED_NS does not count).
+    /// Under `weaken-data-destroy-no-refcount-decrement` also a table with a leaked reference.
     public func rttIsLive(_ t: Word<D>) -> Bit<D> {
-        !allEntries(t) { _, e in !(e.is(.assigned) || e.is(.table)) }
+        !allEntries(t) { _, e in !(e.is(.assigned) || e.is(.table)) } || rttLeaked(t)
+    }
+
+    /// Whether RTT `t` keeps a reference DATA_DESTROY did not drop (only under
+    /// `weaken-data-destroy-no-refcount-decrement`; false otherwise).
+    public func rttLeaked(_ t: Word<D>) -> Bit<D> {
+        options.contains(.weakenDataDestroyNoRefcountDecrement) ? rtt(t, .leaked) != 0 : Bit(false)
     }
 
     /// Calls `body(i, inRange)` for each of the at most 16 starting RTTs of a Realm with

@@ -156,7 +156,9 @@ enum RttFold {
             Condition("rtte_state", .errorRtt, !walk.entry.is(.table), index: walk.level),
             // The spec's index (RTT, level), not TF-RMM's (RTT, level - 1) for some level-1
             // children (reference 9.7). Only a child the walk reached is tested (reachedChild).
-            Condition("rtt_homo", .errorRtt, reached && !fold.homogeneous, index: level),
+            // A table with a leaked reference (a weakening) does not fold either: TF-RMM folds
+            // only at refcount 0 (unassigned) or 512 (assigned).
+            Condition("rtt_homo", .errorRtt, reached && (!fold.homogeneous || m.rttLeaked(child)), index: level),
         ]
         let ok = Evaluation.succeeds(conditions)
         if ok.isFalse { return Evaluation(conditions, outputs: [0]) }

@@ -35,8 +35,11 @@ public enum RecField: Hashable, Sendable {
 }
 
 /// Ghost fields of an RTT Granule: what TF-RMM keeps implicitly by position in the tree.
+/// `leaked` is 1 once DATA_DESTROY cleared an entry of the table under
+/// `weaken-data-destroy-no-refcount-decrement` (the reference TF-RMM's refcount keeps for
+/// it); always 0 otherwise.
 public enum RttField: Int, CaseIterable, Sendable {
-    case level, owner, ipaBase
+    case level, owner, ipaBase, leaked
 }
 
 /// One RTT entry (C1.29): state, RIPAS, output address and the Host-controlled attributes

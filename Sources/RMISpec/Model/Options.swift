@@ -35,11 +35,20 @@ public struct SpecOptions: OptionSet, Hashable, Sendable, Codable {
     public static let weakenMapUnprotectedInPar = SpecOptions(rawValue: 1 << 36)
     /// PSCI_COMPLETE without `owner`: the target may belong to another Realm.
     public static let weakenPsciCompleteNoOwnerCheck = SpecOptions(rawValue: 1 << 37)
+    /// DATA_DESTROY leaves a reference on the level-3 RTT (the ghost field `leaked`): the
+    /// table counts as live for ever, so RTT_DESTROY fails `rtt_live`, RTT_FOLD fails
+    /// `rtt_homo` and, for a starting RTT, REALM_DESTROY fails `realm_live`.
+    public static let weakenDataDestroyNoRefcountDecrement = SpecOptions(rawValue: 1 << 38)
+    /// DATA_CREATE and DATA_CREATE_UNKNOWN check `ipa_bound` after the walk for an IPA inside
+    /// the Realm's IPA space: an Unprotected IPA gives the walk's (RTT, level) instead of
+    /// INPUT (`ipa_bound` fails only when `rtt_walk` and `rtte_state` pass).
+    public static let weakenDataCreateWalkBeforeIpaBound = SpecOptions(rawValue: 1 << 39)
 
     /// Every weakening.
     public static let weakenings: SpecOptions = [
         .weakenUndelegateAnyState, .weakenUndelegateNoWipe, .weakenRealmDestroyWithRecs,
         .weakenRttDestroyLiveTable, .weakenMapUnprotectedInPar, .weakenPsciCompleteNoOwnerCheck,
+        .weakenDataDestroyNoRefcountDecrement, .weakenDataCreateWalkBeforeIpaBound,
     ]
 
     public static let named: [(String, SpecOptions)] = [
@@ -53,5 +62,7 @@ public struct SpecOptions: OptionSet, Hashable, Sendable, Codable {
         ("weaken-rtt-destroy-live-table", .weakenRttDestroyLiveTable),
         ("weaken-map-unprotected-in-par", .weakenMapUnprotectedInPar),
         ("weaken-psci-complete-no-owner-check", .weakenPsciCompleteNoOwnerCheck),
+        ("weaken-data-destroy-no-refcount-decrement", .weakenDataDestroyNoRefcountDecrement),
+        ("weaken-data-create-walk-before-ipa-bound", .weakenDataCreateWalkBeforeIpaBound),
     ]
 }

@@ -81,6 +81,8 @@ public struct SpecState: Hashable, Sendable {
 
     public struct Rtt: Hashable, Sendable {
         public var level: UInt64 = 0, owner: UInt64 = 0, ipaBase: UInt64 = 0
+        /// See `RttField.leaked`.
+        public var leaked: UInt64 = 0
         public var entries = [Entry](repeating: .zero, count: Int(Layout.entriesPerRtt))
     }
 
@@ -154,6 +156,14 @@ public struct SpecState: Hashable, Sendable {
         return s
     }
 
+    /// The same state with every RTT's ghost `leaked` mark at 0: what a weakened state
+    /// shows through the commands of the spec without that weakening, which ignore the mark.
+    public func forgettingLeaks() -> SpecState {
+        var s = self
+        for (a, t) in rtts where t.leaked != 0 { s.setRtt(CWord(a), .leaked, 0, when: true) }
+        return s
+    }
+
     public func granule(_ a: UInt64) -> Granule {
         granules.withValue(a) { $0 } ?? Granule(state: .undelegated, gpt: platform.initialGPT(a), content: 0)
     }
@@ -224,6 +234,7 @@ extension SpecState: Machine {
             case .level: r.level
             case .owner: r.owner
             case .ipaBase: r.ipaBase
+            case .leaked: r.leaked
             }
         } ?? 0)
     }
@@ -233,6 +244,7 @@ extension SpecState: Machine {
         case .level: rtts[t.raw, default: Rtt()].level = v.raw
         case .owner: rtts[t.raw, default: Rtt()].owner = v.raw
         case .ipaBase: rtts[t.raw, default: Rtt()].ipaBase = v.raw
+        case .leaked: rtts[t.raw, default: Rtt()].leaked = v.raw
         }
     }
 

@@ -45,6 +45,7 @@ extension SpecState {
             if t0.level != t1.level, add("rtt \(hex(a)): level \(Int64(bitPattern: t0.level)) -> \(Int64(bitPattern: t1.level))") { return out }
             if t0.owner != t1.owner, add("rtt \(hex(a)): owner \(hex(t0.owner)) -> \(hex(t1.owner))") { return out }
             if t0.ipaBase != t1.ipaBase, add("rtt \(hex(a)): ipa_base \(hex(t0.ipaBase)) -> \(hex(t1.ipaBase))") { return out }
+            if t0.leaked != t1.leaked, add("rtt \(hex(a)): leaked \(t0.leaked) -> \(t1.leaked)") { return out }
             for i in 0..<Int(Layout.entriesPerRtt) where t0.entries[i] != t1.entries[i] {
                 let e0 = t0.entries[i], e1 = t1.entries[i]
                 if add("rtt \(hex(a))[\(i)]: \(e0.summary) -> \(e1.summary)") { return out }

@@ -133,11 +133,11 @@ extension SymbolicState {
                 recPresent: Symbolic.lit(rec != nil),
                 rec: allRecFields.map { env.lit(rec?[$0] ?? 0) },
                 rttPresent: Symbolic.lit(rtt != nil),
-                rtt: [env.lit(rtt?.level ?? 0), env.lit(rtt?.owner ?? 0), env.lit(rtt?.ipaBase ?? 0)],
+                rtt: [env.lit(rtt?.level ?? 0), env.lit(rtt?.owner ?? 0), env.lit(rtt?.ipaBase ?? 0), env.lit(rtt?.leaked ?? 0)],
                 entries: (0..<e).map { storedLit(rtt?.entries[$0] ?? .zero) },
                 rest: rest))
         }
-        precondition(RttField.allCases.map(\.rawValue) == [0, 1, 2])
+        precondition(RttField.allCases.map(\.rawValue) == [0, 1, 2, 3])
         return SymbolicState(scope: scope, options: s.options, slots: slots, ns: .seeded(s.ns, env: env), env: env)
     }
 

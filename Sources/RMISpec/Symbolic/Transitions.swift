@@ -67,6 +67,13 @@ extension SymbolicState {
         SymbolicState(copying: self, options: o)
     }
 
+    /// The same state with every RTT's ghost `leaked` mark at 0 (as `SpecState.forgettingLeaks`).
+    public var forgettingLeaks: SymbolicState {
+        var s = self
+        for i in s.slots.indices { s.slots[i].rtt[RttField.leaked.rawValue] = lit(0) }
+        return s
+    }
+
     /// Whether the Host can write the Granule of slot `i` (as `TraceRunner.hostCanAccess`):
     /// UNDELEGATED with a GPT entry that grants the NS PAS access.
     public func hostCanAccess(slot i: Int) -> Term {

@@ -67,8 +67,10 @@ extension SpecState {
             for (i, e) in t.entries.enumerated() where !(e.entryState == .unassigned || e.entryState == .unassignedNS) || e.ripas != 0 {
                 entries.append(["index": i, "state": e.entryState.specName, "ripas": e.ripasValue.specName, "addr": big(e.addr)])
             }
-            rtts.append([big(a), ["level": Int64(bitPattern: t.level), "owner": big(t.owner), "ipa_base": big(t.ipaBase),
-                                  "entries": entries] as [String: any Sendable]])
+            var rtt: [String: any Sendable] = ["level": Int64(bitPattern: t.level), "owner": big(t.owner), "ipa_base": big(t.ipaBase),
+                                               "entries": entries]
+            if t.leaked != 0 { rtt["leaked"] = Int64(t.leaked) }
+            rtts.append([big(a), rtt])
         }
         return ["#meta": ["index": index], "action": action, "result": result,
                 "granules": ["#map": granules], "realms": ["#map": realms], "recs": ["#map": recs], "rtts": ["#map": rtts]]
