@@ -59,10 +59,38 @@ public enum Environment {
         (6, .populate(ipa: 0x4000_0000)),
     ]
 
+    /// What the VMM of a second VM does (`vms` > 1): create it, one vCPU, the realm, that
+    /// vCPU's REC, close it. Enough for what one VM cannot show (VMIDs, per-realm REC_AUX_COUNT).
+    static func secondVM(_ h: HostState, index i: Int) -> [HostOp] {
+        guard let vm = h.vms[i] else { return h.initialized && !h.rmeAvailable ? [] : [.onVM(i, .createVM)] }
+        if vm.destroyed { return [] }
+        var ops: [HostOp] = []
+        switch vm.state {
+        case .none: ops.append(vm.vcpus.isEmpty ? .createVcpu : .createRealm)
+        case .new: if vm.vcpus.contains(where: { !$0.finalized }) { ops.append(.finalizeVcpu(0)) }
+        default: break
+        }
+        ops.append(.destroyVM)
+        return ops.map { .onVM(i, $0) }
+    }
+
     public static func operations(_ h: HostState, variant: HostVariant, guest: Set<RealmActionKind>? = nil,
-                                  refusals: Bool = true, teardown: Bool = true, unmaps: Bool = true) -> [HostOp] {
+                                  refusals: Bool = true, teardown: Bool = true, unmaps: Bool = true, vms: Int = 1,
+                                  release: Bool = false) -> [HostOp] {
+        var ops = firstVM(h, variant: variant, guest: guest, refusals: refusals, teardown: teardown, unmaps: unmaps,
+                          release: release)
+        for i in 1..<max(1, min(vms, KVMEnv.maxVMs)) where h.vm != nil { ops += secondVM(h, index: i) }
+        return ops
+    }
+
+    static func firstVM(_ h: HostState, variant: HostVariant, guest: Set<RealmActionKind>?,
+                        refusals: Bool, teardown: Bool, unmaps: Bool, release: Bool) -> [HostOp] {
         guard let vm = h.vm else { return h.initialized && !h.rmeAvailable ? [] : [.createVM] }
         if vm.destroyed { return [] }
+        if vm.mmReleased {
+            // Only guest_memfd (its fds outlive the mm) and the close remain.
+            return (unmaps ? vm.gmem.keys.sorted().map { HostOp.punchHole(ipa: $0) } : []) + [.destroyVM]
+        }
         var ops: [HostOp] = []
         if refusals && !h.refuseNextDelegate { ops.append(.refuseNextDelegate) }
         switch vm.state {
@@ -93,7 +121,10 @@ public enum Environment {
         for i in vm.gmem.keys.sorted() where unmaps && vm.state == .active { ops.append(.punchHole(ipa: i)) }
         // The VM fd is released only when no vCPU thread is inside KVM_RUN (a vCPU fd holds
         // a reference on the VM): no teardown in the middle of a fault.
-        if teardown && !vm.vcpus.contains(where: { $0.fault != nil }) { ops.append(.destroyVM) }
+        if teardown && !vm.vcpus.contains(where: { $0.fault != nil }) {
+            ops.append(.destroyVM)
+            if release { ops.append(.releaseMM) }
+        }
         return ops
     }
 }
@@ -124,6 +155,12 @@ public struct Explorer {
     public var rmmFaults = false
     /// Share RTT_FOLD results between equal spec states (SpecRMM.memo).
     public var useMemo = true
+    /// VMs the environment creates (1, or 2 for what needs several: P17's distinct VMIDs,
+    /// P9 per realm). The second VM's VMM only creates, finalizes one vCPU and closes.
+    public var vms = 1
+    /// Whether the VMM's mm may go away before the VM is closed (pass 1 from the MMU
+    /// notifier, then guest_memfd hole punches, then the close: P19's interleavings).
+    public var releaseBeforeClose = false
 
     public init(variant: HostVariant, only: Set<String>? = nil, bound: Int = 12, maxStates: Int = 200_000) {
         self.variant = variant; self.only = only; self.bound = bound; self.maxStates = maxStates
@@ -187,7 +224,8 @@ public struct Explorer {
             head += 1
             let node = nodes[i]
             if depthOf[i] >= bound { complete = false; continue }
-            for op in Environment.operations(node.s, variant: variant, guest: guest, refusals: refusals, teardown: teardown, unmaps: unmaps) {
+            for op in Environment.operations(node.s, variant: variant, guest: guest, refusals: refusals, teardown: teardown,
+                                             unmaps: unmaps, vms: vms, release: releaseBeforeClose) {
                 for (step, next) in successors(node, op) {
                     transitions += 1
                     covers.formUnion(next.covers)
@@ -265,12 +303,19 @@ extension HostOp {
         case .punchHole(let i): "punch_hole \(hex(i))"
         case .refuseNextDelegate: "refuse_next_delegate"
         case .destroyVM: "destroy_vm"
+        case .releaseMM: "release_mm"
+        case .onVM(let i, let op): "vm\(i) " + op.token
         }
     }
 
     public init?(token: String) {
         let w = token.split(separator: " ").map(String.init)
         guard let name = w.first else { return nil }
+        if name.hasPrefix("vm"), let i = Int(name.dropFirst(2)), i >= 1, i < KVMEnv.maxVMs,
+           let op = HostOp(token: w.dropFirst().joined(separator: " ")) {
+            self = .onVM(i, op)
+            return
+        }
         func num(_ i: Int) -> UInt64? {
             guard i < w.count else { return nil }
             let s = w[i]
@@ -294,6 +339,7 @@ extension HostOp {
         case "punch_hole": guard let i = num(1) else { return nil }; self = .punchHole(ipa: i)
         case "refuse_next_delegate": self = .refuseNextDelegate
         case "destroy_vm": self = .destroyVM
+        case "release_mm": self = .releaseMM
         default: return nil
         }
     }

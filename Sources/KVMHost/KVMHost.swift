@@ -42,6 +42,11 @@ public enum HostOp: Hashable, Sendable, CustomStringConvertible {
     case refuseNextDelegate
     /// Close the VM fd: `kvm_destroy_vm` (§4.1).
     case destroyVM
+    /// The VMM's mm is torn down before the VM fd is closed: pass 1 from the MMU notifier's
+    /// release (§4.1 step 1).
+    case releaseMM
+    /// An operation on another VM than the first (its index, from 1).
+    indirect case onVM(Int, HostOp)
 
     public var description: String {
         switch self {
@@ -60,6 +65,8 @@ public enum HostOp: Hashable, Sendable, CustomStringConvertible {
         case .punchHole(let ipa): "guest_memfd punch hole \(hex(ipa))"
         case .refuseNextDelegate: "env: next delegation refused by EL3"
         case .destroyVM: "close VM (kvm_destroy_vm)"
+        case .releaseMM: "VMM exit_mmap (MMU notifier release: pass 1)"
+        case .onVM(let i, let op): "vm\(i): \(op)"
         }
     }
 }
@@ -90,6 +97,10 @@ public struct KVMHost<R: RMMUnderTest> {
     public var only: Set<String>? = nil
     /// The window of the RIPAS change being completed (P11).
     var ripasCompletion: (UInt64, UInt64)? = nil
+    /// Inside `kvm_realm_unmap_range` (an MMU-notifier or guest_memfd unmap, or pass 1) (P19).
+    var unmapping = false
+    /// (RD, IPA, level) of the RTT_DESTROYs of this operation that met live children (P6).
+    var destroyProbes: Set<[UInt64]> = []
 
     public init(rmm: R, variant: HostVariant = .v10) {
         self.rmm = rmm
@@ -141,6 +152,12 @@ public struct KVMHost<R: RMMUnderTest> {
     /// Preferred page for a use, so that the same object gets the same page whatever the
     /// order of the operations (keeps the explored state space small).
     func slot(_ use: PageUse) -> Int? {
+        slotInVM(use).map { $0 + KVMHost.slotsPerVM * s.cur }
+    }
+
+    static var slotsPerVM: Int { 32 }
+
+    func slotInVM(_ use: PageUse) -> Int? {
         switch use {
         case .pgd: 0
         case .realmParams: 1
@@ -170,7 +187,7 @@ public struct KVMHost<R: RMMUnderTest> {
             let a = KVMLayout.poolBase + UInt64(k) * KVMLayout.page
             if s.pages[a] == nil { s.pages[a] = use; return a }
         }
-        var k = 32
+        var k = KVMHost.slotsPerVM * KVMEnv.maxVMs
         while s.pages[KVMLayout.poolBase + UInt64(k) * KVMLayout.page] != nil { k += 1 }
         let a = KVMLayout.poolBase + UInt64(k) * KVMLayout.page
         s.pages[a] = use
@@ -211,9 +228,13 @@ public struct KVMHost<R: RMMUnderTest> {
 
     /// Runs one operation; returns the uAPI result.
     @discardableResult
-    public mutating func perform(_ op: HostOp) -> Errno {
+    public mutating func perform(_ whole: HostOp) -> Errno {
         log = []
-        if logging { log.append(op.description) }
+        if logging { log.append(whole.description) }
+        var op = whole
+        destroyProbes = []
+        if case .onVM(let i, let inner) = whole { s.cur = i; op = inner }
+        defer { s.cur = 0 }
         let e: Errno
         switch op {
         case .createVM: e = createVM()
@@ -231,6 +252,8 @@ public struct KVMHost<R: RMMUnderTest> {
         case .punchHole(let ipa): e = punchHole(ipa: ipa)
         case .refuseNextDelegate: s.refuseNextDelegate = true; e = .ok
         case .destroyVM: e = destroyVM()
+        case .releaseMM: e = releaseMM()
+        case .onVM: e = .EINVAL
         }
         let step: Int? = switch op {
         case .initRipas: 5
@@ -293,8 +316,7 @@ public struct KVMHost<R: RMMUnderTest> {
     mutating func createRealm() -> Errno {
         guard let vm = s.vm, !vm.destroyed else { return .EINVAL }
         if vm.state != .none && !has(.m11RecreateAllowed) { return .EEXIST }
-        // Reserve a VMID (the private realm-VMID bitmap).
-        if s.vm!.vmid == nil { s.vm!.vmid = 1 }
+        if s.vm!.vmid == nil { s.vm!.vmid = reserveVmid() }
         let r = realmCreateRd()
         if r == .ok {
             s.vm!.state = .new
@@ -303,6 +325,16 @@ public struct KVMHost<R: RMMUnderTest> {
             releaseVmid()
         }
         return r
+    }
+
+    /// `rme_vmid_reserve`: the lowest VMID the realm-VMID bitmap has free. The bitmap holds
+    /// the other VMs' VMIDs, except under M14, which never marks one.
+    mutating func reserveVmid() -> UInt64 {
+        let held = Set(s.vms.indices.filter { $0 != s.cur }.compactMap { s.vms[$0]?.vmid })
+        var v: UInt64 = 1
+        if !has(.m14VmidNotMarked) { while held.contains(v) { v += 1 } }
+        checkVmidReserve(v)
+        return v
     }
 
     mutating func releaseVmid() {
@@ -339,7 +371,12 @@ public struct KVMHost<R: RMMUnderTest> {
             rollbackCreate(rd: rd, pgdDelegated: true)
             return .ENXIO
         }
-        // Step 7.
+        // Step 7 (M13: only for the host's first realm).
+        if has(.m13AuxCountOncePerHost), let n = s.hostNumAux {
+            s.vm!.rd = rd
+            s.vm!.numAux = n
+            return .ok
+        }
         let aux = rmi(.recAuxCount, [rd])
         guard aux.status == .success else {
             warn("REC_AUX_COUNT failed")
@@ -350,6 +387,7 @@ public struct KVMHost<R: RMMUnderTest> {
         }
         s.vm!.rd = rd
         s.vm!.numAux = Int(aux.x[1])
+        if has(.m13AuxCountOncePerHost) { s.hostNumAux = s.vm!.numAux }
         return .ok
     }
 
@@ -501,7 +539,7 @@ public struct KVMHost<R: RMMUnderTest> {
             } else {
                 s.vm!.vcpus[v].aux = aux
                 let p = RecParamsValues(mpidr: UInt64(v), runnable: v == 0, aux: aux, pc: 0x8_0000)
-                checkRecParams(p, vcpu: v)
+                checkRecParams(p, vcpu: v, rd: rd)
                 hostWrite(.recParams(at: params, p))
                 if rmi(.recCreate, [rd, rec, params]).status == .success {
                     s.vm!.vcpus[v].finalized = true
@@ -770,8 +808,10 @@ public struct KVMHost<R: RMMUnderTest> {
     mutating func unmapShared(gpa: UInt64) -> Errno {
         guard let vm = s.vm, !vm.destroyed, let pa = vm.user[gpa] else { return .EINVAL }
         if vm.state != .none && vm.state != .dead {
+            unmapping = true
             unmapSharedRange(level: findMapLevel(gpa, gpa + KVMLayout.page), gpa, gpa + KVMLayout.page)
             foldRange(gpa | KVMLayout.sharedBit(vm.ipaBits), (gpa + KVMLayout.page) | KVMLayout.sharedBit(vm.ipaBits))
+            unmapping = false
         } else {
             covers.insert("P19:unmap_noop")
         }
@@ -784,7 +824,10 @@ public struct KVMHost<R: RMMUnderTest> {
     mutating func punchHole(ipa: UInt64) -> Errno {
         guard let vm = s.vm, !vm.destroyed else { return .EINVAL }
         if vm.state != .none && vm.state != .dead {
+            if vm.mmReleased { covers.insert("P19:unmap_after_pass1") }
+            unmapping = true
             unmapPrivateRange(ipa, ipa + KVMLayout.page)
+            unmapping = false
         } else {
             covers.insert("P19:unmap_noop")
         }
@@ -871,31 +914,42 @@ public struct KVMHost<R: RMMUnderTest> {
         _ = foldLevel(s.vm!.startLevel + 1, start, end)
     }
 
-    mutating func foldLevel(_ level: Int, _ start: UInt64, _ end: UInt64) -> Errno {
+    /// `realm_fold_rtt_level`: the error, and how many tables it could not fold (0: every
+    /// one folded, which makes the caller try its own level again).
+    mutating func foldLevel(_ level: Int, _ start: UInt64, _ end: UInt64) -> (Errno, Int) {
         let rd = s.vm!.rd ?? 0
         let size = KVMLayout.levelSize(level - 1)
+        var notFolded = 0
         var addr = start
+        var n = 0
         while addr < end {
-            let align = addr & ~(size - 1)
-            let next = (addr + size) & ~(size - 1)
+            n += 1
+            if n > loopBound { violate("P6", "RTT_FOLD walk does not terminate"); return (.EBUSY, notFolded) }
+            // Rounded *up* to the block, as the v10 code does. The reference (§3.8) only says
+            // "each level-L table in the range"; the v10 tree it cites ([V10-TREE] rme.c)
+            // takes ALIGN(addr, map_size), and realm_rtt_fold's ALIGN_DOWN leaves that value
+            // as it is. So after a 4K unmap inside a block the fold goes to the next block's
+            // table, never to the one that held the page: that table stays until teardown
+            // (a missed fold; no property depends on it).
+            let align = (addr + size - 1) & ~(size - 1)
+            var next = (addr + size) & ~(size - 1)
             let r = rmi(.rttFold, [rd, align, UInt64(level)])
             switch r.status {
             case .success:
                 covers.insert("P16:fold")
                 freeDelegated(r.x[1], "folded RTT")
             case .errorRtt:
-                if level == 3 || Int(r.index) < level { break }
-                let e = foldLevel(level + 1, addr, next)
-                if e != .ok { return e }
-                let r2 = rmi(.rttFold, [rd, align, UInt64(level)])
-                if r2.status == .success { covers.insert("P16:fold"); freeDelegated(r2.x[1], "folded RTT") }
+                if level == 3 || Int(r.index) < level { notFolded += 1; break }
+                let (e, left) = foldLevel(level + 1, addr, next)
+                if e != .ok { return (e, notFolded) }
+                if left == 0 { next = addr }
             default:
                 warn("RTT_FOLD failed")
-                return .ENXIO
+                return (.ENXIO, notFolded)
             }
             addr = next
         }
-        return .ok
+        return (.ok, notFolded)
     }
 
     /// `realm_tear_down_rtt_level` (§4.2).
@@ -927,6 +981,10 @@ public struct KVMHost<R: RMMUnderTest> {
                 if Int(r.index) != level { warn("RTT_DESTROY: index != level"); return .EBUSY }
                 if level == 3 { warn("RTT_DESTROY: live level 3 RTT"); return .EBUSY }
                 covers.insert("P6:retry")
+                if has(.m12RetryBeforeChildren) {
+                    let again = rmi(.rttDestroy, [rd, addr, UInt64(level)])
+                    if again.status == .success { freeDelegated(again.x[1], "RTT"); addr += size; continue }
+                }
                 let e = tearDownRttLevel(level + 1, addr, addr + size, budget: &budget)
                 if e != .ok { return e }
                 next = addr   // try again at this level
@@ -946,10 +1004,11 @@ public struct KVMHost<R: RMMUnderTest> {
         guard let vm = s.vm, !vm.destroyed else { return .EINVAL }
         if has(.m4TeardownReordered) {
             destroyRealm()
-            pass1()
+            if !vm.mmReleased { pass1() }
             destroyVcpus()
         } else {
-            pass1()
+            // mmu_notifier_unregister runs the release (pass 1) unless exit_mmap already did.
+            if !vm.mmReleased { pass1() }
             destroyVcpus()
             destroyRealm()
         }
@@ -969,15 +1028,35 @@ public struct KVMHost<R: RMMUnderTest> {
     mutating func pass1() {
         let vm = s.vm!
         guard vm.state != .none && vm.state != .dead else { covers.insert("P19:unmap_noop"); return }
-        let protTop = KVMLayout.sharedBit(vm.ipaBits)
-        unmapSharedRange(level: findMapLevel(0, protTop), 0, protTop)
-        foldRange(protTop, 2 * protTop)
-        unmapPrivateRange(0, protTop)
+        stage2Unmap()
         // kvm_realm_destroy_rtts: from start_level + 1, wrapped in WARN_ON.
         var budget = loopBound
         if tearDownRttLevel(vm.startLevel + 1, 0, UInt64(1) << vm.ipaBits, budget: &budget) != .ok {
             warn("kvm_realm_destroy_rtts failed")
         }
+    }
+
+    /// `kvm_stage2_unmap_range(0, BIT(ia_bits - 1))` -> `kvm_realm_unmap_range(unmap_private)`:
+    /// the shared alias, then the private half, each followed by its fold.
+    mutating func stage2Unmap() {
+        unmapping = true
+        defer { unmapping = false }
+        let protTop = KVMLayout.sharedBit(s.vm!.ipaBits)
+        unmapSharedRange(level: findMapLevel(0, protTop), 0, protTop)
+        foldRange(protTop, 2 * protTop)
+        unmapPrivateRange(0, protTop)
+    }
+
+    /// The VMM's address space goes away while the VM fd stays open (exit_mmap):
+    /// `kvm_mmu_notifier_release` runs pass 1 now, and the VMM's pages are freed. The
+    /// guest_memfd fds stay open, so their hole punches can still come (§4.1 step 1, P19).
+    mutating func releaseMM() -> Errno {
+        guard let vm = s.vm, !vm.destroyed, !vm.mmReleased else { return .EINVAL }
+        pass1()
+        s.vm!.mmReleased = true
+        for (_, p) in s.vm!.user.sorted(by: { $0.key < $1.key }) where s.pages[p] != nil { free(p) }
+        s.vm!.user = [:]
+        return .ok
     }
 
     /// `kvm_destroy_vcpus` -> `kvm_destroy_rec` (§4.1 step 2).
@@ -1031,6 +1110,8 @@ public struct KVMHost<R: RMMUnderTest> {
                 covers.insert("pgd_not_freed")
             }
         }
+        // M15: pass 2's guard forgets DEAD, so the stage 2 is unmapped again.
+        if has(.m15Pass2UnmapsAgain) { stage2Unmap() }
         s.vm!.pgd = nil
     }
 }
@@ -1038,6 +1119,9 @@ public struct KVMHost<R: RMMUnderTest> {
 /// The environment's vocabulary: the few GPAs, vCPUs and guest actions explored.
 public enum KVMEnv {
     public static let maxVcpus = 2
+    /// VMs the host state has room for; the environment uses the second only when asked
+    /// (`Explorer.vms`).
+    public static let maxVMs = 2
     /// Protected GPAs used: two pages in the first 2 MB, two in the second 2 MB (whose RIPAS
     /// INIT_RIPAS sets as one level-2 block, so a fault there must create the L3 RTT), one
     /// in another 1 GB region.

@@ -8,7 +8,7 @@ import RMISpec
 /// (VIOLATED when the whole state space holds no violation, UNKNOWN when the bound cut it).
 public struct HostCheck: CheckKind {
     public static let kind = "host"
-    public static let summary = "a KVM host variant (v10, fixed, M1..M11) that must pass or must fail, up to a bound"
+    public static let summary = "a KVM host variant (v10, fixed, M1..M15) that must pass or must fail, up to a bound"
     var variant: HostVariant
     var expectFail: Bool
     var properties: Set<String>
