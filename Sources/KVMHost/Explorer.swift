@@ -129,6 +129,29 @@ public enum Environment {
     }
 }
 
+/// An RMM the explorer can search against: copied at every node, enumerating its choices
+/// (SpecRMM.script), and identified in the visited set by its abstract state.
+public protocol ExplorableRMM: RMMUnderTest {
+    /// A copy that later calls on either leave the other unchanged.
+    func snapshot() -> Self
+    mutating func restart(script: [Int])
+    /// Alternatives at each choice point met since `restart` (empty: deterministic).
+    var branching: [Int] { get }
+    var stateKey: SpecState { get }
+}
+
+extension SpecRMM: ExplorableRMM {
+    public func snapshot() -> SpecRMM { self }
+    public var stateKey: SpecState { state }
+}
+
+/// RMMImpl: one answer per call; its state is a class, copied per node.
+extension BuiltinRMM: ExplorableRMM {
+    public mutating func restart(script: [Int]) {}
+    public var branching: [Int] { [] }
+    public var stateKey: SpecState { abstractState()! }
+}
+
 /// Breadth-first search over the environment's operations, with a visited set of
 /// (host state, RMM state) and a depth bound; the properties are checked on every call
 /// and at the end of every operation, so the first violation found has a shortest trace.
@@ -168,20 +191,13 @@ public struct Explorer {
 
     struct Key: Hashable { let h: HostState; let r: SpecState }
 
-    public func initial() -> KVMHost<SpecRMM> {
-        var rmm = SpecRMM()
-        rmm.faults = rmmFaults
-        var h = KVMHost(rmm: rmm, variant: variant)
-        h.only = only
-        return h
-    }
-
     /// Runs `op` from `host` under every choice script (up to maxScripts).
-    func successors(_ host: KVMHost<SpecRMM>, _ op: HostOp) -> [(HostTraceStep, KVMHost<SpecRMM>)] {
-        var out: [(HostTraceStep, KVMHost<SpecRMM>)] = []
+    func successors<R: ExplorableRMM>(_ host: KVMHost<R>, _ op: HostOp) -> [(HostTraceStep, KVMHost<R>)] {
+        var out: [(HostTraceStep, KVMHost<R>)] = []
         var work: [[Int]] = [[]]
         while let script = work.popLast(), out.count < maxScripts {
             var h = host
+            h.rmm = host.rmm.snapshot()
             h.violations = []
             h.rmm.restart(script: script)
             h.perform(op)
@@ -198,16 +214,28 @@ public struct Explorer {
         return out
     }
 
+    /// The search against the spec (every result it allows), with the fault model and the
+    /// fold memo when set.
     public func run() -> ExploreResult {
-        let t0 = Date()
-        var root = initial()
+        var rmm = SpecRMM()
+        rmm.faults = rmmFaults
         let memo = useMemo ? CallMemo() : nil
-        root.rmm.memo = memo
-        var nodes: [KVMHost<SpecRMM>] = [root]
+        rmm.memo = memo
+        var r = run(on: rmm)
+        r.memoHits = memo?.hits ?? 0
+        return r
+    }
+
+    /// The search against another RMM, copied at every node; its states are told apart by
+    /// its abstract state.
+    public func run<R: ExplorableRMM>(on rmm: R) -> ExploreResult {
+        let t0 = Date()
+        let root = { var h = KVMHost(rmm: rmm, variant: variant); h.only = only; return h }()
+        var nodes: [KVMHost<R>] = [root]
         var parent: [Int] = [-1]
         var stepOf: [HostTraceStep?] = [nil]
         var depthOf: [Int] = [0]
-        var visited: Set<Key> = [Key(h: nodes[0].s, r: nodes[0].rmm.state)]
+        var visited: Set<Key> = [Key(h: root.s, r: root.rmm.stateKey)]
         var covers: Set<String> = []
         var transitions = 0
         var head = 0
@@ -232,16 +260,14 @@ public struct Explorer {
                     if let v = next.violations.first {
                         var t = trace(i)
                         t.append(step)
-                        var res = ExploreResult(violation: v, trace: t, states: visited.count, transitions: transitions,
-                                                depth: depthOf[i] + 1, complete: false, covers: covers,
-                                                seconds: Date().timeIntervalSince(t0))
-                        res.memoHits = memo?.hits ?? 0
-                        return res
+                        return ExploreResult(violation: v, trace: t, states: visited.count, transitions: transitions,
+                                             depth: depthOf[i] + 1, complete: false, covers: covers,
+                                             seconds: Date().timeIntervalSince(t0))
                     }
                     var n = next
                     n.covers = []
                     n.log = []
-                    let key = Key(h: n.s, r: n.rmm.state)
+                    let key = Key(h: n.s, r: n.rmm.stateKey)
                     if visited.insert(key).inserted {
                         if visited.count > maxStates { complete = false; continue }
                         nodes.append(n)
@@ -253,13 +279,11 @@ public struct Explorer {
                 }
             }
             // Free the explored node's memory.
-            nodes[i] = initial()
+            nodes[i] = root
             if let p = progress, i % 1000 == 0 { p(visited.count, depthOf[i]) }
         }
-        var res = ExploreResult(violation: nil, trace: [], states: visited.count, transitions: transitions,
-                                depth: maxDepth, complete: complete, covers: covers, seconds: Date().timeIntervalSince(t0))
-        res.memoHits = memo?.hits ?? 0
-        return res
+        return ExploreResult(violation: nil, trace: [], states: visited.count, transitions: transitions,
+                             depth: maxDepth, complete: complete, covers: covers, seconds: Date().timeIntervalSince(t0))
     }
 
     /// Replays a trace from the initial state with logging; returns the host after it (its

@@ -39,7 +39,7 @@ struct Host: ParsableCommand {
     @Option(name: .long, help: "Cap on the number of states.")
     var maxStates: Int = 300_000
 
-    @Option(name: .long, help: "RMM to replay against: spec, or builtin (RMMImpl: a found trace is also replayed on it).")
+    @Option(name: .long, help: "RMM to search (and replay) against: spec (every result it allows), or builtin (RMMImpl, copied at every state).")
     var impl: String = "spec"
 
     @Option(name: .long, help: "Replay this host trace file instead of searching.")
@@ -89,6 +89,7 @@ struct Host: ParsableCommand {
         }
         guard (1...KVMEnv.maxVMs).contains(vms) else { note("--vms must be 1 to \(KVMEnv.maxVMs)"); throw Exit.badInput }
         guard impl == "spec" || impl == "builtin" else { note("--impl must be spec or builtin"); throw Exit.badInput }
+        if impl == "builtin" && rmmFaults { note("--rmm-faults is a fault model of the spec's answers, not of RMMImpl"); throw Exit.badInput }
         var guestKinds: Set<RealmActionKind>? = nil
         if !guest.isEmpty {
             var k: Set<RealmActionKind> = []
@@ -131,27 +132,22 @@ struct Host: ParsableCommand {
             ex.releaseBeforeClose = releaseBeforeClose
             var last = 0
             ex.progress = { n, d in if n - last >= 20_000 { last = n; note("  \(n) states, depth \(d)") } }
-            let r = ex.run()
+            let r = impl == "builtin" ? ex.run(on: BuiltinRMM(platform: KVMPlatform.platform)) : ex.run()
             covers.formUnion(r.covers)
-            print("variant \(v), bound \(bound): \(r.states) states, \(r.transitions) transitions, depth \(r.depth), \(String(format: "%.1f", r.seconds)) s")
+            print("variant \(v)\(impl == "builtin" ? " against builtin" : ""), bound \(bound): \(r.states) states, \(r.transitions) transitions, depth \(r.depth), \(String(format: "%.1f", r.seconds)) s")
             guard let viol = r.violation else { complete = r.complete; break }
             found.append(viol)
             print("VIOLATED \(viol.property) (\(HostProperties.summary[viol.property] ?? "")): \(viol.message)")
             print("trace (\(r.trace.count) operations):")
-            let (_, log) = Explorer.replay(r.trace, rmm: specRMM, variant: v, only: [viol.property])
+            let log = impl == "builtin"
+                ? Explorer.replay(r.trace, rmm: BuiltinRMM(platform: KVMPlatform.platform), variant: v, only: [viol.property]).log
+                : Explorer.replay(r.trace, rmm: specRMM, variant: v, only: [viol.property]).log
             for l in log { print(l) }
-            if impl == "builtin" {
-                // The same host operations against RMMImpl (its answers, not the spec's choices).
-                let (h, _) = Explorer.replay(r.trace, rmm: BuiltinRMM(platform: KVMPlatform.platform), variant: v,
-                                             only: [viol.property])
-                print(h.violations.isEmpty ? "against builtin: the trace does not violate \(viol.property)"
-                                           : "against builtin: \(h.violations[0])")
-            }
             try? FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             let path = (out as NSString).appendingPathComponent("host-\(v.name)-\(viol.property).trace")
-            let text = "# rmi-check host --variant \(v.name)\(rmmFaults ? " --rmm-faults" : ""): \(viol)\n" + r.trace.map(\.line).joined(separator: "\n") + "\n"
+            let text = "# rmi-check host --variant \(v.name)\(rmmFaults ? " --rmm-faults" : "")\(impl == "builtin" ? " --impl builtin" : ""): \(viol)\n" + r.trace.map(\.line).joined(separator: "\n") + "\n"
             try? text.write(toFile: path, atomically: true, encoding: .utf8)
-            print("trace written to \(path); replay with: rmi-check host --variant \(v.name)\(rmmFaults ? " --rmm-faults" : "") --property \(viol.property) --replay \(path)")
+            print("trace written to \(path); replay with: rmi-check host --variant \(v.name)\(rmmFaults ? " --rmm-faults" : "")\(impl == "builtin" ? " --impl builtin" : "") --property \(viol.property) --replay \(path)")
             print("")
             remaining.remove(viol.property)
             // A mutation is found once it violates one of its properties.
