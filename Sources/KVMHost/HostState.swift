@@ -111,8 +111,8 @@ public struct VMState: Hashable, Sendable {
 
 /// Ghost state the properties need (not part of KVM): what the RMM was asked and answered.
 public struct Ghost: Hashable, Sendable {
-    /// Every granule the host successfully delegated (P1).
-    public var everDelegated: Set<UInt64> = []
+    /// Every granule the host successfully delegated, with the VM it did it for (P1).
+    public var everDelegated: [UInt64: Int] = [:]
     /// Pages WARNed about on an undelegate path (P1 allows them to stay delegated).
     public var warnedLeak: Set<UInt64> = []
     /// REC -> the PSCI request (target MPIDR) its last exit left to complete (P12).

@@ -204,7 +204,7 @@ public struct KVMHost<R: RMMUnderTest> {
     /// GRANULE_DELEGATE; true on success.
     mutating func delegate(_ pa: UInt64) -> Bool {
         let r = rmi(.granuleDelegate, [pa])
-        if r.status == .success { s.ghost.everDelegated.insert(pa); return true }
+        if r.status == .success { s.ghost.everDelegated[pa] = s.cur; return true }
         return false
     }
 

@@ -27,7 +27,7 @@ public enum HostProperties {
         "P16": "a folded RTT is undelegated once",
         "P17": "VMIDs of live realms pairwise distinct; a VMID released only after REALM_DESTROY or a failed CREATE",
         "P18": "no silent loss: no DELEGATED granule without an owner; a race reading only for the realm's own page",
-        "P19": "no RD use after REALM_DESTROY; unmap in NONE is a no-op",
+        "P19": "no RD use after REALM_DESTROY; kvm_realm_unmap_range does nothing in NONE (nor, the RD gone, in DEAD)",
     ]
 }
 
@@ -284,11 +284,11 @@ extension KVMHost {
         _ = op
     }
 
-    /// P1 at the end of a complete teardown.
+    /// P1 at the end of a complete teardown of the current VM: the granules delegated for it.
     mutating func checkConservation() {
         guard let st = rmm.abstractState() else { return }
         var ok = true
-        for pa in s.ghost.everDelegated.sorted() {
+        for pa in s.ghost.everDelegated.filter({ $0.value == s.cur }).keys.sorted() {
             let g = st.granule(pa).state
             if g == .undelegated { continue }
             if s.pages[pa] == .leaked && s.ghost.warnedLeak.contains(pa) { continue }

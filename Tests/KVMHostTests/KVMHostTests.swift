@@ -120,15 +120,16 @@ import RMISpec
     }
 
     /// P17 across VMs: M14 hands the first VM's VMID to the second while the first realm
-    /// lives; v10 with two VMs keeps them distinct (and each release after REALM_DESTROY).
+    /// lives; v10 with two VMs keeps them distinct (and each release after REALM_DESTROY),
+    /// and closing one VM while the other lives leaves only the other's granules delegated (P1).
     @Test func testVmidsDistinctAcrossVMs() {
         let r = found(.m14VmidNotMarked, bound: 6, Self.twoVMs)
         #expect(r.violation?.message.contains("holds it") == true)
-        var ex = Explorer(variant: .v10, only: ["P9", "P17"], bound: 7)
+        var ex = Explorer(variant: .v10, only: ["P1", "P9", "P17"], bound: 7)
         Self.twoVMs(&ex)
         let ok = ex.run()
         #expect(ok.violation == nil, Comment(rawValue: ok.violation.map { "\($0) after \(ok.trace)" } ?? ""))
-        #expect(ok.covers.contains("P17:distinct") && ok.covers.contains("P17") && ok.covers.contains("P9"))
+        #expect(ok.covers.contains("P17:distinct") && ok.covers.contains("P17") && ok.covers.contains("P9") && ok.covers.contains("P1"))
     }
 
     /// P19: M15's pass 2 unmaps a dead realm; v10 with the mm released before the close
