@@ -145,8 +145,48 @@ extension SpecRMM: ExplorableRMM {
     public var stateKey: SpecState { state }
 }
 
-/// RMMImpl: one answer per call; its state is a class, copied per node.
-extension BuiltinRMM: ExplorableRMM {
+/// RMMImpl for the search: one answer per call, its state (a class) copied per node. The
+/// properties read the abstract state before every call, and computing it from RMMImpl is
+/// the search's main cost (an RTT_FOLD sweep is 512 calls), so it is kept until something
+/// can have changed it: a successful call, any REC_ENTER, a Host write. A failed call
+/// changes nothing, in the spec and in an RMMImpl without deviations (which is all this
+/// accepts; the conformance suite checks that RMMImpl agrees with the spec on it).
+public struct ImplRMM: ExplorableRMM {
+    public private(set) var impl: BuiltinRMM
+    final class Box { var state: SpecState? }
+    var box = Box()
+
+    public init(_ impl: BuiltinRMM) {
+        precondition(impl.bugs.isEmpty, "a deviation may change the state on a failed call")
+        self.impl = impl
+    }
+
+    public var name: String { impl.name }
+    public var platform: Platform { impl.platform }
+    public mutating func reset() throws { box.state = nil; try impl.reset() }
+    public mutating func write(_ w: HostWrite) throws { box.state = nil; try impl.write(w) }
+    public mutating func setGPT(_ addr: UInt64, _ gpt: GPT) throws { box.state = nil; try impl.setGPT(addr, gpt) }
+    public mutating func call(_ cmd: RMICommand, _ args: [UInt64], realm: RealmActionValue?) throws -> ImplResult {
+        let r = try impl.call(cmd, args, realm: realm)
+        if cmd == .recEnter || r.status == .success || r.status == nil { box.state = nil }
+        return r
+    }
+    public mutating func recExit(rec: UInt64, realm: RealmActionValue) throws -> ImplResult {
+        box.state = nil
+        return try impl.recExit(rec: rec, realm: realm)
+    }
+    public func abstractState() -> SpecState? {
+        if let s = box.state { return s }
+        let s = impl.abstractState()
+        box.state = s
+        return s
+    }
+
+    public func snapshot() -> ImplRMM {
+        var c = ImplRMM(impl.snapshot())
+        c.box.state = box.state
+        return c
+    }
     public mutating func restart(script: [Int]) {}
     public var branching: [Int] { [] }
     public var stateKey: SpecState { abstractState()! }

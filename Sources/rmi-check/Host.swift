@@ -132,7 +132,7 @@ struct Host: ParsableCommand {
             ex.releaseBeforeClose = releaseBeforeClose
             var last = 0
             ex.progress = { n, d in if n - last >= 20_000 { last = n; note("  \(n) states, depth \(d)") } }
-            let r = impl == "builtin" ? ex.run(on: BuiltinRMM(platform: KVMPlatform.platform)) : ex.run()
+            let r = impl == "builtin" ? ex.run(on: ImplRMM(BuiltinRMM(platform: KVMPlatform.compact))) : ex.run()
             covers.formUnion(r.covers)
             print("variant \(v)\(impl == "builtin" ? " against builtin" : ""), bound \(bound): \(r.states) states, \(r.transitions) transitions, depth \(r.depth), \(String(format: "%.1f", r.seconds)) s")
             guard let viol = r.violation else { complete = r.complete; break }

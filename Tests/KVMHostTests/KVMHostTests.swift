@@ -233,21 +233,30 @@ import RMISpec
     /// snapshot leaves the original as it was), a mutation is found with a trace that
     /// replays on RMMImpl, and the fixed flow holds within a small bound.
     @Test func testExploreAgainstBuiltin() throws {
-        let a = BuiltinRMM(platform: KVMPlatform.platform)
+        let a = BuiltinRMM(platform: KVMPlatform.compact)
         var b = a.snapshot()
         _ = try b.call(.granuleDelegate, [KVMLayout.poolBase], realm: nil)
         #expect(a.abstractState()!.granule(KVMLayout.poolBase).state == .undelegated)
         #expect(b.abstractState()!.granule(KVMLayout.poolBase).state == .delegated)
 
-        let m = Explorer(variant: .mutation(.m12RetryBeforeChildren), only: ["P6"], bound: 5).run(on: a)
+        // The kept abstract state is what RMMImpl's state maps to, after a success and a failure.
+        var c = ImplRMM(a.snapshot())
+        _ = c.abstractState()
+        #expect(try c.call(.granuleDelegate, [KVMLayout.poolBase], realm: nil).status == .success)
+        #expect(c.abstractState() == c.impl.abstractState())
+        #expect(try c.call(.granuleUndelegate, [KVMLayout.poolBase + KVMLayout.page], realm: nil).status != .success)
+        #expect(c.abstractState() == c.impl.abstractState())
+        #expect(c.abstractState()!.granule(KVMLayout.poolBase).state == .delegated)
+
+        let m = Explorer(variant: .mutation(.m12RetryBeforeChildren), only: ["P6"], bound: 5).run(on: ImplRMM(a))
         let v = try #require(m.violation)
         #expect(v.property == "P6")
-        let (h, log) = Explorer.replay(m.trace, rmm: BuiltinRMM(platform: KVMPlatform.platform), variant: .mutation(.m12RetryBeforeChildren))
+        let (h, log) = Explorer.replay(m.trace, rmm: BuiltinRMM(platform: KVMPlatform.compact), variant: .mutation(.m12RetryBeforeChildren))
         #expect(h.violations.contains { $0.property == "P6" }, Comment(rawValue: log.joined(separator: "\n")))
 
         var ex = Explorer(variant: .fixed, bound: 5)
         ex.refusals = false
-        let ok = ex.run(on: a)
+        let ok = ex.run(on: ImplRMM(a))
         #expect(ok.violation == nil, Comment(rawValue: ok.violation.map { "\($0) after \(ok.trace)" } ?? ""))
         #expect(ok.states > 20 && ok.covers.contains("P8") && ok.covers.contains("P1"))
         #expect(a.abstractState()!.delegatedGranules.isEmpty)
