@@ -264,9 +264,11 @@ import RMISpec
 
     /// Trace lines round-trip.
     @Test func testTraceLines() {
-        for op in Self.happyPath {
+        for op in Self.happyPath + [.releaseMM, .onVM(1, .createRealm), .onVM(1, .finalizeVcpu(0))] {
             let s = HostTraceStep(op: op, script: [0, 1])
             #expect(HostTraceStep(line: s.line) == s)
         }
+        #expect(HostTraceStep(line: "vm1 create_vm")?.op == .onVM(1, .createVM))
+        #expect(HostTraceStep(line: "vm9 create_vm") == nil)
     }
 }
