@@ -88,8 +88,9 @@ public enum Environment {
         guard let vm = h.vm else { return h.initialized && !h.rmeAvailable ? [] : [.createVM] }
         if vm.destroyed { return [] }
         if vm.mmReleased {
-            // Only guest_memfd (its fds outlive the mm) and the close remain.
-            return (unmaps ? vm.gmem.keys.sorted().map { HostOp.punchHole(ipa: $0) } : []) + [.destroyVM]
+            // Only guest_memfd (its fds outlive the mm), the rest of pass 1, then the close.
+            let punches = unmaps ? vm.gmem.keys.sorted().map { HostOp.punchHole(ipa: $0) } : []
+            return punches + [vm.rttWalkPending ? .releaseMMContinue : .destroyVM]
         }
         var ops: [HostOp] = []
         if refusals && !h.refuseNextDelegate { ops.append(.refuseNextDelegate) }
@@ -368,6 +369,7 @@ extension HostOp {
         case .refuseNextDelegate: "refuse_next_delegate"
         case .destroyVM: "destroy_vm"
         case .releaseMM: "release_mm"
+        case .releaseMMContinue: "release_mm_continue"
         case .onVM(let i, let op): "vm\(i) " + op.token
         }
     }
@@ -404,6 +406,7 @@ extension HostOp {
         case "refuse_next_delegate": self = .refuseNextDelegate
         case "destroy_vm": self = .destroyVM
         case "release_mm": self = .releaseMM
+        case "release_mm_continue": self = .releaseMMContinue
         default: return nil
         }
     }

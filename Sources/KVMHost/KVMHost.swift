@@ -45,6 +45,8 @@ public enum HostOp: Hashable, Sendable, CustomStringConvertible {
     /// The VMM's mm is torn down before the VM fd is closed: pass 1 from the MMU notifier's
     /// release (§4.1 step 1).
     case releaseMM
+    /// The rest of pass 1 after `releaseMM`: the RTT_DESTROY walk, outside `mmu_lock`.
+    case releaseMMContinue
     /// An operation on another VM than the first (its index, from 1).
     indirect case onVM(Int, HostOp)
 
@@ -65,7 +67,8 @@ public enum HostOp: Hashable, Sendable, CustomStringConvertible {
         case .punchHole(let ipa): "guest_memfd punch hole \(hex(ipa))"
         case .refuseNextDelegate: "env: next delegation refused by EL3"
         case .destroyVM: "close VM (kvm_destroy_vm)"
-        case .releaseMM: "VMM exit_mmap (MMU notifier release: pass 1)"
+        case .releaseMM: "VMM exit_mmap (MMU notifier release: pass 1's unmap)"
+        case .releaseMMContinue: "pass 1: RTT_DESTROY walk (outside mmu_lock), exit_mmap frees the VMM's pages"
         case .onVM(let i, let op): "vm\(i): \(op)"
         }
     }
@@ -253,6 +256,7 @@ public struct KVMHost<R: RMMUnderTest> {
         case .refuseNextDelegate: s.refuseNextDelegate = true; e = .ok
         case .destroyVM: e = destroyVM()
         case .releaseMM: e = releaseMM()
+        case .releaseMMContinue: e = releaseMMContinue()
         case .onVM: e = .EINVAL
         }
         let step: Int? = switch op {
@@ -824,6 +828,7 @@ public struct KVMHost<R: RMMUnderTest> {
     mutating func punchHole(ipa: UInt64) -> Errno {
         guard let vm = s.vm, !vm.destroyed else { return .EINVAL }
         if vm.state != .none && vm.state != .dead {
+            if vm.rttWalkPending { covers.insert("P19:unmap_inside_pass1") }
             if vm.mmReleased { covers.insert("P19:unmap_after_pass1") }
             unmapping = true
             unmapPrivateRange(ipa, ipa + KVMLayout.page)
@@ -1002,6 +1007,8 @@ public struct KVMHost<R: RMMUnderTest> {
     /// `kvm_destroy_vm` (§4.1).
     mutating func destroyVM() -> Errno {
         guard let vm = s.vm, !vm.destroyed else { return .EINVAL }
+        // The mm's release is still in pass 1 (the exiting thread holds the VM).
+        if vm.rttWalkPending { return .EBUSY }
         if has(.m4TeardownReordered) {
             destroyRealm()
             if !vm.mmReleased { pass1() }
@@ -1029,7 +1036,12 @@ public struct KVMHost<R: RMMUnderTest> {
         let vm = s.vm!
         guard vm.state != .none && vm.state != .dead else { covers.insert("P19:unmap_noop"); return }
         stage2Unmap()
-        // kvm_realm_destroy_rtts: from start_level + 1, wrapped in WARN_ON.
+        destroyRtts()
+    }
+
+    /// `kvm_realm_destroy_rtts`: from start_level + 1, outside `mmu_lock`, wrapped in WARN_ON.
+    mutating func destroyRtts() {
+        let vm = s.vm!
         var budget = loopBound
         if tearDownRttLevel(vm.startLevel + 1, 0, UInt64(1) << vm.ipaBits, budget: &budget) != .ok {
             warn("kvm_realm_destroy_rtts failed")
@@ -1050,13 +1062,36 @@ public struct KVMHost<R: RMMUnderTest> {
     /// The VMM's address space goes away while the VM fd stays open (exit_mmap):
     /// `kvm_mmu_notifier_release` runs pass 1 now, and the VMM's pages are freed. The
     /// guest_memfd fds stay open, so their hole punches can still come (§4.1 step 1, P19).
+    ///
+    /// Pass 1 is split where it drops `mmu_lock`: the unmap runs here, and the RTT_DESTROY
+    /// walk (outside the lock) is the next operation of this thread (`releaseMMContinue`),
+    /// so a hole punch, which takes the lock, can come in between.
     mutating func releaseMM() -> Errno {
         guard let vm = s.vm, !vm.destroyed, !vm.mmReleased else { return .EINVAL }
-        pass1()
         s.vm!.mmReleased = true
+        guard vm.state != .none && vm.state != .dead else {
+            covers.insert("P19:unmap_noop")
+            freeUserPages()
+            return .ok
+        }
+        stage2Unmap()
+        s.vm!.rttWalkPending = true
+        return .ok
+    }
+
+    /// The rest of pass 1 after `releaseMM`: the RTT_DESTROY walk, then exit_mmap frees the
+    /// VMM's pages.
+    mutating func releaseMMContinue() -> Errno {
+        guard let vm = s.vm, !vm.destroyed, vm.rttWalkPending else { return .EINVAL }
+        s.vm!.rttWalkPending = false
+        destroyRtts()
+        freeUserPages()
+        return .ok
+    }
+
+    mutating func freeUserPages() {
         for (_, p) in s.vm!.user.sorted(by: { $0.key < $1.key }) where s.pages[p] != nil { free(p) }
         s.vm!.user = [:]
-        return .ok
     }
 
     /// `kvm_destroy_vcpus` -> `kvm_destroy_rec` (§4.1 step 2).

@@ -133,16 +133,17 @@ import RMISpec
     }
 
     /// P19: M15's pass 2 unmaps a dead realm; v10 with the mm released before the close
-    /// (pass 1, then guest_memfd hole punches, then the close) never does.
+    /// (pass 1's unmap, hole punches, its RTT walk, hole punches, the close) never does.
     @Test func testTeardownInterleavings() {
         _ = found(.m15Pass2UnmapsAgain, bound: 4)
-        var ex = Explorer(variant: .v10, only: ["P19", "P1", "P3", "P4"], bound: 7)
+        var ex = Explorer(variant: .v10, only: ["P19", "P1", "P3", "P4"], bound: 8)
         ex.releaseBeforeClose = true
         ex.guest = []
         ex.refusals = false
         let ok = ex.run()
         #expect(ok.violation == nil, Comment(rawValue: ok.violation.map { "\($0) after \(ok.trace)" } ?? ""))
-        #expect(ok.covers.contains("P19:unmap_after_pass1") && ok.covers.contains("P19"))
+        #expect(ok.covers.contains("P19:unmap_after_pass1") && ok.covers.contains("P19:unmap_inside_pass1"))
+        #expect(ok.covers.contains("P19") && ok.covers.contains("P1"))
     }
 
     /// M3 and M5 under the RMM fault model (`--rmm-faults`): found with a trace that
@@ -264,7 +265,7 @@ import RMISpec
 
     /// Trace lines round-trip.
     @Test func testTraceLines() {
-        for op in Self.happyPath + [.releaseMM, .onVM(1, .createRealm), .onVM(1, .finalizeVcpu(0))] {
+        for op in Self.happyPath + [.releaseMM, .releaseMMContinue, .onVM(1, .createRealm), .onVM(1, .finalizeVcpu(0))] {
             let s = HostTraceStep(op: op, script: [0, 1])
             #expect(HostTraceStep(line: s.line) == s)
         }
