@@ -184,7 +184,7 @@ public struct ImplRMM: ExplorableRMM {
     }
 
     public func snapshot() -> ImplRMM {
-        var c = ImplRMM(impl.snapshot())
+        let c = ImplRMM(impl.snapshot())
         c.box.state = box.state
         return c
     }
