@@ -226,8 +226,14 @@ extension KVMHost {
         let children = st.rtts.filter {
             $0.value.owner == rd && Int($0.value.level) == level + 1 && $0.value.ipaBase >= ipa && $0.value.ipaBase < end
         }.count
-        if children == 0 { covers.insert("P6"); return }
-        if !destroyProbes.insert([rd, ipa, UInt64(level)]).inserted {
+        let key = [rd, ipa, UInt64(level)]
+        if children == 0 {
+            // The retry of a probed table, its children gone: the part's witness.
+            if destroyProbes.contains(key) { covers.insert("P6:children_first") }
+            covers.insert("P6")
+            return
+        }
+        if !destroyProbes.insert(key).inserted {
             violate("P6", "RTT_DESTROY(\(hex(ipa)), \(level)) again with \(children) level-\(level + 1) RTT(s) under it: children not destroyed first")
         }
     }

@@ -96,7 +96,7 @@ import RMISpec
         #expect(r.violation?.message.contains("children not destroyed first") == true)
         let ok = Explorer(variant: .v10, only: ["P6"], bound: 5).run()
         #expect(ok.violation == nil, Comment(rawValue: ok.violation.map { "\($0) after \(ok.trace)" } ?? ""))
-        #expect(ok.covers.contains("P6") && ok.covers.contains("P6:retry"))
+        #expect(ok.covers.contains("P6:retry") && ok.covers.contains("P6:children_first"))
     }
 
     /// The second VM's environment, focused: no guest, no refusals, no unmaps.
