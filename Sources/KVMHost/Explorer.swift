@@ -90,7 +90,7 @@ public enum Environment {
         if vm.mmReleased {
             // Only guest_memfd (its fds outlive the mm), the rest of pass 1, then the close.
             let punches = unmaps ? vm.gmem.keys.sorted().map { HostOp.punchHole(ipa: $0) } : []
-            return punches + [vm.rttWalkPending ? .releaseMMContinue : .destroyVM]
+            return punches + [vm.rttWalkNext != nil ? .releaseMMContinue : .destroyVM]
         }
         var ops: [HostOp] = []
         if refusals && !h.refuseNextDelegate { ops.append(.refuseNextDelegate) }

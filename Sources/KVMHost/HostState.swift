@@ -104,8 +104,8 @@ public struct VMState: Hashable, Sendable {
     public var destroyed = false
     /// The VMM's mm was released (pass 1 ran from the MMU notifier).
     public var mmReleased = false
-    /// Pass 1 from that release has unmapped and not yet walked the RTTs.
-    public var rttWalkPending = false
+    /// Pass 1 from that release has unmapped; its RTT_DESTROY walk goes on at this IPA.
+    public var rttWalkNext: UInt64?
     /// The VMM's construction step (§2: 5 INIT_RIPAS, 6 POPULATE, 7 FINALIZE, 8 ACTIVATE):
     /// the environment issues them in this order.
     public var vmmStep = 0

@@ -45,7 +45,8 @@ public enum HostOp: Hashable, Sendable, CustomStringConvertible {
     /// The VMM's mm is torn down before the VM fd is closed: pass 1 from the MMU notifier's
     /// release (§4.1 step 1).
     case releaseMM
-    /// The rest of pass 1 after `releaseMM`: the RTT_DESTROY walk, outside `mmu_lock`.
+    /// The rest of pass 1 after `releaseMM`: one turn of the RTT_DESTROY walk's top level,
+    /// outside `mmu_lock`.
     case releaseMMContinue
     /// An operation on another VM than the first (its index, from 1).
     indirect case onVM(Int, HostOp)
@@ -68,7 +69,7 @@ public enum HostOp: Hashable, Sendable, CustomStringConvertible {
         case .refuseNextDelegate: "env: next delegation refused by EL3"
         case .destroyVM: "close VM (kvm_destroy_vm)"
         case .releaseMM: "VMM exit_mmap (MMU notifier release: pass 1's unmap)"
-        case .releaseMMContinue: "pass 1: RTT_DESTROY walk (outside mmu_lock), exit_mmap frees the VMM's pages"
+        case .releaseMMContinue: "pass 1: a turn of the RTT_DESTROY walk (outside mmu_lock)"
         case .onVM(let i, let op): "vm\(i): \(op)"
         }
     }
@@ -828,7 +829,7 @@ public struct KVMHost<R: RMMUnderTest> {
     mutating func punchHole(ipa: UInt64) -> Errno {
         guard let vm = s.vm, !vm.destroyed else { return .EINVAL }
         if vm.state != .none && vm.state != .dead {
-            if vm.rttWalkPending { covers.insert("P19:unmap_inside_pass1") }
+            if vm.rttWalkNext != nil { covers.insert("P19:unmap_inside_pass1") }
             if vm.mmReleased { covers.insert("P19:unmap_after_pass1") }
             unmapping = true
             unmapPrivateRange(ipa, ipa + KVMLayout.page)
@@ -960,46 +961,51 @@ public struct KVMHost<R: RMMUnderTest> {
     /// `realm_tear_down_rtt_level` (§4.2).
     mutating func tearDownRttLevel(_ level: Int, _ start: UInt64, _ end: UInt64, budget: inout Int) -> Errno {
         if level > 3 { warn("level > 3"); return .EINVAL }
-        let rd = s.vm!.rd ?? 0
-        let size = KVMLayout.levelSize(level - 1)
         var addr = start
         while addr < end {
-            budget -= 1
-            if budget < 0 { violate("P6", "RTT_DESTROY walk does not terminate"); return .EBUSY }
-            let align = (addr + size - 1) & ~(size - 1)
-            var next = (addr + size) & ~(size - 1)
-            if next > end || align != addr {
-                let e = tearDownRttLevel(level + 1, addr, min(next, end), budget: &budget)
-                if e != .ok { return e }
-                addr = next
-                continue
-            }
-            let r = rmi(.rttDestroy, [rd, addr, UInt64(level)])
-            next = r.x[2]
-            switch r.status {
-            case .success:
-                covers.insert("P6:rtt_destroy")
-                freeDelegated(r.x[1], "RTT")
-                if next <= addr { next = addr + size }
-            case .errorRtt:
-                if next > addr { covers.insert("P6:top_skip"); break }
-                if Int(r.index) != level { warn("RTT_DESTROY: index != level"); return .EBUSY }
-                if level == 3 { warn("RTT_DESTROY: live level 3 RTT"); return .EBUSY }
-                covers.insert("P6:retry")
-                if has(.m12RetryBeforeChildren) {
-                    let again = rmi(.rttDestroy, [rd, addr, UInt64(level)])
-                    if again.status == .success { freeDelegated(again.x[1], "RTT"); addr += size; continue }
-                }
-                let e = tearDownRttLevel(level + 1, addr, addr + size, budget: &budget)
-                if e != .ok { return e }
-                next = addr   // try again at this level
-            default:
-                warn("RTT_DESTROY failed")
-                return .ENXIO
-            }
+            let (e, next) = tearDownStep(level, addr, end, budget: &budget)
+            if e != .ok { return e }
             addr = next
         }
         return .ok
+    }
+
+    /// One turn of `realm_tear_down_rtt_level`'s loop at `addr`: the error, and where the
+    /// loop goes on (`addr` again to retry a table whose children it just destroyed).
+    mutating func tearDownStep(_ level: Int, _ addr: UInt64, _ end: UInt64, budget: inout Int) -> (Errno, UInt64) {
+        let rd = s.vm!.rd ?? 0
+        let size = KVMLayout.levelSize(level - 1)
+        budget -= 1
+        if budget < 0 { violate("P6", "RTT_DESTROY walk does not terminate"); return (.EBUSY, addr) }
+        let align = (addr + size - 1) & ~(size - 1)
+        var next = (addr + size) & ~(size - 1)
+        if next > end || align != addr {
+            return (tearDownRttLevel(level + 1, addr, min(next, end), budget: &budget), next)
+        }
+        let r = rmi(.rttDestroy, [rd, addr, UInt64(level)])
+        next = r.x[2]
+        switch r.status {
+        case .success:
+            covers.insert("P6:rtt_destroy")
+            freeDelegated(r.x[1], "RTT")
+            if next <= addr { next = addr + size }
+        case .errorRtt:
+            if next > addr { covers.insert("P6:top_skip"); break }
+            if Int(r.index) != level { warn("RTT_DESTROY: index != level"); return (.EBUSY, addr) }
+            if level == 3 { warn("RTT_DESTROY: live level 3 RTT"); return (.EBUSY, addr) }
+            covers.insert("P6:retry")
+            if has(.m12RetryBeforeChildren) {
+                let again = rmi(.rttDestroy, [rd, addr, UInt64(level)])
+                if again.status == .success { freeDelegated(again.x[1], "RTT"); return (.ok, addr + size) }
+            }
+            let e = tearDownRttLevel(level + 1, addr, addr + size, budget: &budget)
+            if e != .ok { return (e, addr) }
+            next = addr   // try again at this level
+        default:
+            warn("RTT_DESTROY failed")
+            return (.ENXIO, addr)
+        }
+        return (.ok, next)
     }
 
     // MARK: Teardown (§4)
@@ -1008,7 +1014,7 @@ public struct KVMHost<R: RMMUnderTest> {
     mutating func destroyVM() -> Errno {
         guard let vm = s.vm, !vm.destroyed else { return .EINVAL }
         // The mm's release is still in pass 1 (the exiting thread holds the VM).
-        if vm.rttWalkPending { return .EBUSY }
+        if vm.rttWalkNext != nil { return .EBUSY }
         if has(.m4TeardownReordered) {
             destroyRealm()
             if !vm.mmReleased { pass1() }
@@ -1064,7 +1070,7 @@ public struct KVMHost<R: RMMUnderTest> {
     /// guest_memfd fds stay open, so their hole punches can still come (§4.1 step 1, P19).
     ///
     /// Pass 1 is split where it drops `mmu_lock`: the unmap runs here, and the RTT_DESTROY
-    /// walk (outside the lock) is the next operation of this thread (`releaseMMContinue`),
+    /// walk (outside the lock) is the next operations of this thread (`releaseMMContinue`),
     /// so a hole punch, which takes the lock, can come in between.
     mutating func releaseMM() -> Errno {
         guard let vm = s.vm, !vm.destroyed, !vm.mmReleased else { return .EINVAL }
@@ -1075,17 +1081,25 @@ public struct KVMHost<R: RMMUnderTest> {
             return .ok
         }
         stage2Unmap()
-        s.vm!.rttWalkPending = true
+        s.vm!.rttWalkNext = 0
         return .ok
     }
 
-    /// The rest of pass 1 after `releaseMM`: the RTT_DESTROY walk, then exit_mmap frees the
-    /// VMM's pages.
+    /// The rest of pass 1 after `releaseMM`, one turn of the RTT_DESTROY walk's top level
+    /// at a time (the walk runs outside `mmu_lock`, so a hole punch can come between two);
+    /// after the last, exit_mmap frees the VMM's pages.
     mutating func releaseMMContinue() -> Errno {
-        guard let vm = s.vm, !vm.destroyed, vm.rttWalkPending else { return .EINVAL }
-        s.vm!.rttWalkPending = false
-        destroyRtts()
-        freeUserPages()
+        guard let vm = s.vm, !vm.destroyed, let addr = vm.rttWalkNext else { return .EINVAL }
+        var budget = loopBound
+        let end = UInt64(1) << vm.ipaBits
+        let (e, next) = tearDownStep(vm.startLevel + 1, addr, end, budget: &budget)
+        if e != .ok { warn("kvm_realm_destroy_rtts failed") }
+        if e != .ok || next >= end {
+            s.vm!.rttWalkNext = nil
+            freeUserPages()
+        } else {
+            s.vm!.rttWalkNext = next
+        }
         return .ok
     }
 
