@@ -59,10 +59,39 @@ public enum Environment {
         (6, .populate(ipa: 0x4000_0000)),
     ]
 
+    /// What the VMM of a second VM does (`vms` > 1): create it, one vCPU, the realm, that
+    /// vCPU's REC, close it. Enough for what one VM cannot show (VMIDs, per-realm REC_AUX_COUNT).
+    static func secondVM(_ h: HostState, index i: Int) -> [HostOp] {
+        guard let vm = h.vms[i] else { return h.initialized && !h.rmeAvailable ? [] : [.onVM(i, .createVM)] }
+        if vm.destroyed { return [] }
+        var ops: [HostOp] = []
+        switch vm.state {
+        case .none: ops.append(vm.vcpus.isEmpty ? .createVcpu : .createRealm)
+        case .new: if vm.vcpus.contains(where: { !$0.finalized }) { ops.append(.finalizeVcpu(0)) }
+        default: break
+        }
+        ops.append(.destroyVM)
+        return ops.map { .onVM(i, $0) }
+    }
+
     public static func operations(_ h: HostState, variant: HostVariant, guest: Set<RealmActionKind>? = nil,
-                                  refusals: Bool = true, teardown: Bool = true, unmaps: Bool = true) -> [HostOp] {
+                                  refusals: Bool = true, teardown: Bool = true, unmaps: Bool = true, vms: Int = 1,
+                                  release: Bool = false) -> [HostOp] {
+        var ops = firstVM(h, variant: variant, guest: guest, refusals: refusals, teardown: teardown, unmaps: unmaps,
+                          release: release)
+        for i in 1..<max(1, min(vms, KVMEnv.maxVMs)) where h.vm != nil { ops += secondVM(h, index: i) }
+        return ops
+    }
+
+    static func firstVM(_ h: HostState, variant: HostVariant, guest: Set<RealmActionKind>?,
+                        refusals: Bool, teardown: Bool, unmaps: Bool, release: Bool) -> [HostOp] {
         guard let vm = h.vm else { return h.initialized && !h.rmeAvailable ? [] : [.createVM] }
         if vm.destroyed { return [] }
+        if vm.mmReleased {
+            // Only guest_memfd (its fds outlive the mm), the rest of pass 1, then the close.
+            let punches = unmaps ? vm.gmem.keys.sorted().map { HostOp.punchHole(ipa: $0) } : []
+            return punches + [vm.rttWalkNext != nil ? .releaseMMContinue : .destroyVM]
+        }
         var ops: [HostOp] = []
         if refusals && !h.refuseNextDelegate { ops.append(.refuseNextDelegate) }
         switch vm.state {
@@ -93,9 +122,75 @@ public enum Environment {
         for i in vm.gmem.keys.sorted() where unmaps && vm.state == .active { ops.append(.punchHole(ipa: i)) }
         // The VM fd is released only when no vCPU thread is inside KVM_RUN (a vCPU fd holds
         // a reference on the VM): no teardown in the middle of a fault.
-        if teardown && !vm.vcpus.contains(where: { $0.fault != nil }) { ops.append(.destroyVM) }
+        if teardown && !vm.vcpus.contains(where: { $0.fault != nil }) {
+            ops.append(.destroyVM)
+            if release { ops.append(.releaseMM) }
+        }
         return ops
     }
+}
+
+/// An RMM the explorer can search against: copied at every node, enumerating its choices
+/// (SpecRMM.script), and identified in the visited set by its abstract state.
+public protocol ExplorableRMM: RMMUnderTest {
+    /// A copy that later calls on either leave the other unchanged.
+    func snapshot() -> Self
+    mutating func restart(script: [Int])
+    /// Alternatives at each choice point met since `restart` (empty: deterministic).
+    var branching: [Int] { get }
+    var stateKey: SpecState { get }
+}
+
+extension SpecRMM: ExplorableRMM {
+    public func snapshot() -> SpecRMM { self }
+    public var stateKey: SpecState { state }
+}
+
+/// RMMImpl for the search: one answer per call, its state (a class) copied per node. The
+/// properties read the abstract state before every call, and computing it from RMMImpl is
+/// the search's main cost (an RTT_FOLD sweep is 512 calls), so it is kept until something
+/// can have changed it: a successful call, any REC_ENTER, a Host write. A failed call
+/// changes nothing, in the spec and in an RMMImpl without deviations (which is all this
+/// accepts; the conformance suite checks that RMMImpl agrees with the spec on it).
+public struct ImplRMM: ExplorableRMM {
+    public private(set) var impl: BuiltinRMM
+    final class Box { var state: SpecState? }
+    var box = Box()
+
+    public init(_ impl: BuiltinRMM) {
+        precondition(impl.bugs.isEmpty, "a deviation may change the state on a failed call")
+        self.impl = impl
+    }
+
+    public var name: String { impl.name }
+    public var platform: Platform { impl.platform }
+    public mutating func reset() throws { box.state = nil; try impl.reset() }
+    public mutating func write(_ w: HostWrite) throws { box.state = nil; try impl.write(w) }
+    public mutating func setGPT(_ addr: UInt64, _ gpt: GPT) throws { box.state = nil; try impl.setGPT(addr, gpt) }
+    public mutating func call(_ cmd: RMICommand, _ args: [UInt64], realm: RealmActionValue?) throws -> ImplResult {
+        let r = try impl.call(cmd, args, realm: realm)
+        if cmd == .recEnter || r.status == .success || r.status == nil { box.state = nil }
+        return r
+    }
+    public mutating func recExit(rec: UInt64, realm: RealmActionValue) throws -> ImplResult {
+        box.state = nil
+        return try impl.recExit(rec: rec, realm: realm)
+    }
+    public func abstractState() -> SpecState? {
+        if let s = box.state { return s }
+        let s = impl.abstractState()
+        box.state = s
+        return s
+    }
+
+    public func snapshot() -> ImplRMM {
+        let c = ImplRMM(impl.snapshot())
+        c.box.state = box.state
+        return c
+    }
+    public mutating func restart(script: [Int]) {}
+    public var branching: [Int] { [] }
+    public var stateKey: SpecState { abstractState()! }
 }
 
 /// Breadth-first search over the environment's operations, with a visited set of
@@ -124,6 +219,12 @@ public struct Explorer {
     public var rmmFaults = false
     /// Share RTT_FOLD results between equal spec states (SpecRMM.memo).
     public var useMemo = true
+    /// VMs the environment creates (1, or 2 for what needs several: P17's distinct VMIDs,
+    /// P9 per realm). The second VM's VMM only creates, finalizes one vCPU and closes.
+    public var vms = 1
+    /// Whether the VMM's mm may go away before the VM is closed (pass 1 from the MMU
+    /// notifier, then guest_memfd hole punches, then the close: P19's interleavings).
+    public var releaseBeforeClose = false
 
     public init(variant: HostVariant, only: Set<String>? = nil, bound: Int = 12, maxStates: Int = 200_000) {
         self.variant = variant; self.only = only; self.bound = bound; self.maxStates = maxStates
@@ -131,20 +232,13 @@ public struct Explorer {
 
     struct Key: Hashable { let h: HostState; let r: SpecState }
 
-    public func initial() -> KVMHost<SpecRMM> {
-        var rmm = SpecRMM()
-        rmm.faults = rmmFaults
-        var h = KVMHost(rmm: rmm, variant: variant)
-        h.only = only
-        return h
-    }
-
     /// Runs `op` from `host` under every choice script (up to maxScripts).
-    func successors(_ host: KVMHost<SpecRMM>, _ op: HostOp) -> [(HostTraceStep, KVMHost<SpecRMM>)] {
-        var out: [(HostTraceStep, KVMHost<SpecRMM>)] = []
+    func successors<R: ExplorableRMM>(_ host: KVMHost<R>, _ op: HostOp) -> [(HostTraceStep, KVMHost<R>)] {
+        var out: [(HostTraceStep, KVMHost<R>)] = []
         var work: [[Int]] = [[]]
         while let script = work.popLast(), out.count < maxScripts {
             var h = host
+            h.rmm = host.rmm.snapshot()
             h.violations = []
             h.rmm.restart(script: script)
             h.perform(op)
@@ -161,16 +255,28 @@ public struct Explorer {
         return out
     }
 
+    /// The search against the spec (every result it allows), with the fault model and the
+    /// fold memo when set.
     public func run() -> ExploreResult {
-        let t0 = Date()
-        var root = initial()
+        var rmm = SpecRMM()
+        rmm.faults = rmmFaults
         let memo = useMemo ? CallMemo() : nil
-        root.rmm.memo = memo
-        var nodes: [KVMHost<SpecRMM>] = [root]
+        rmm.memo = memo
+        var r = run(on: rmm)
+        r.memoHits = memo?.hits ?? 0
+        return r
+    }
+
+    /// The search against another RMM, copied at every node; its states are told apart by
+    /// its abstract state.
+    public func run<R: ExplorableRMM>(on rmm: R) -> ExploreResult {
+        let t0 = Date()
+        let root = { var h = KVMHost(rmm: rmm, variant: variant); h.only = only; return h }()
+        var nodes: [KVMHost<R>] = [root]
         var parent: [Int] = [-1]
         var stepOf: [HostTraceStep?] = [nil]
         var depthOf: [Int] = [0]
-        var visited: Set<Key> = [Key(h: nodes[0].s, r: nodes[0].rmm.state)]
+        var visited: Set<Key> = [Key(h: root.s, r: root.rmm.stateKey)]
         var covers: Set<String> = []
         var transitions = 0
         var head = 0
@@ -187,23 +293,22 @@ public struct Explorer {
             head += 1
             let node = nodes[i]
             if depthOf[i] >= bound { complete = false; continue }
-            for op in Environment.operations(node.s, variant: variant, guest: guest, refusals: refusals, teardown: teardown, unmaps: unmaps) {
+            for op in Environment.operations(node.s, variant: variant, guest: guest, refusals: refusals, teardown: teardown,
+                                             unmaps: unmaps, vms: vms, release: releaseBeforeClose) {
                 for (step, next) in successors(node, op) {
                     transitions += 1
                     covers.formUnion(next.covers)
                     if let v = next.violations.first {
                         var t = trace(i)
                         t.append(step)
-                        var res = ExploreResult(violation: v, trace: t, states: visited.count, transitions: transitions,
-                                                depth: depthOf[i] + 1, complete: false, covers: covers,
-                                                seconds: Date().timeIntervalSince(t0))
-                        res.memoHits = memo?.hits ?? 0
-                        return res
+                        return ExploreResult(violation: v, trace: t, states: visited.count, transitions: transitions,
+                                             depth: depthOf[i] + 1, complete: false, covers: covers,
+                                             seconds: Date().timeIntervalSince(t0))
                     }
                     var n = next
                     n.covers = []
                     n.log = []
-                    let key = Key(h: n.s, r: n.rmm.state)
+                    let key = Key(h: n.s, r: n.rmm.stateKey)
                     if visited.insert(key).inserted {
                         if visited.count > maxStates { complete = false; continue }
                         nodes.append(n)
@@ -215,13 +320,11 @@ public struct Explorer {
                 }
             }
             // Free the explored node's memory.
-            nodes[i] = initial()
+            nodes[i] = root
             if let p = progress, i % 1000 == 0 { p(visited.count, depthOf[i]) }
         }
-        var res = ExploreResult(violation: nil, trace: [], states: visited.count, transitions: transitions,
-                                depth: maxDepth, complete: complete, covers: covers, seconds: Date().timeIntervalSince(t0))
-        res.memoHits = memo?.hits ?? 0
-        return res
+        return ExploreResult(violation: nil, trace: [], states: visited.count, transitions: transitions,
+                             depth: maxDepth, complete: complete, covers: covers, seconds: Date().timeIntervalSince(t0))
     }
 
     /// Replays a trace from the initial state with logging; returns the host after it (its
@@ -265,12 +368,20 @@ extension HostOp {
         case .punchHole(let i): "punch_hole \(hex(i))"
         case .refuseNextDelegate: "refuse_next_delegate"
         case .destroyVM: "destroy_vm"
+        case .releaseMM: "release_mm"
+        case .releaseMMContinue: "release_mm_continue"
+        case .onVM(let i, let op): "vm\(i) " + op.token
         }
     }
 
     public init?(token: String) {
         let w = token.split(separator: " ").map(String.init)
         guard let name = w.first else { return nil }
+        if name.hasPrefix("vm"), let i = Int(name.dropFirst(2)), i >= 1, i < KVMEnv.maxVMs,
+           let op = HostOp(token: w.dropFirst().joined(separator: " ")) {
+            self = .onVM(i, op)
+            return
+        }
         func num(_ i: Int) -> UInt64? {
             guard i < w.count else { return nil }
             let s = w[i]
@@ -294,6 +405,8 @@ extension HostOp {
         case "punch_hole": guard let i = num(1) else { return nil }; self = .punchHole(ipa: i)
         case "refuse_next_delegate": self = .refuseNextDelegate
         case "destroy_vm": self = .destroyVM
+        case "release_mm": self = .releaseMM
+        case "release_mm_continue": self = .releaseMMContinue
         default: return nil
         }
     }

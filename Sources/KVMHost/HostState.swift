@@ -102,6 +102,10 @@ public struct VMState: Hashable, Sendable {
     public var user: [UInt64: UInt64] = [:]
     /// `kvm_destroy_vm` has run.
     public var destroyed = false
+    /// The VMM's mm was released (pass 1 ran from the MMU notifier).
+    public var mmReleased = false
+    /// Pass 1 from that release has unmapped; its RTT_DESTROY walk goes on at this IPA.
+    public var rttWalkNext: UInt64?
     /// The VMM's construction step (§2: 5 INIT_RIPAS, 6 POPULATE, 7 FINALIZE, 8 ACTIVATE):
     /// the environment issues them in this order.
     public var vmmStep = 0
@@ -109,8 +113,8 @@ public struct VMState: Hashable, Sendable {
 
 /// Ghost state the properties need (not part of KVM): what the RMM was asked and answered.
 public struct Ghost: Hashable, Sendable {
-    /// Every granule the host successfully delegated (P1).
-    public var everDelegated: Set<UInt64> = []
+    /// Every granule the host successfully delegated, with the VM it did it for (P1).
+    public var everDelegated: [UInt64: Int] = [:]
     /// Pages WARNed about on an undelegate path (P1 allows them to stay delegated).
     public var warnedLeak: Set<UInt64> = []
     /// REC -> the PSCI request (target MPIDR) its last exit left to complete (P12).
@@ -119,22 +123,32 @@ public struct Ghost: Hashable, Sendable {
     public var ripasWindow: [UInt64: [UInt64]] = [:]
     /// RDs REALM_DESTROY succeeded on (P4, P8, P19).
     public var destroyedRDs: Set<UInt64> = []
-    /// Whether the RMM holds the realm (REALM_CREATE succeeded, no REALM_DESTROY yet) (P17).
-    public var realmCreated = false
-    /// Whether REC_AUX_COUNT succeeded for the current RD (P9).
-    public var auxCounted = false
-    /// MPIDRs of the RECs created so far (P9).
-    public var recMpidrs: [UInt64] = []
+    /// The VMs whose realm the RMM holds (REALM_CREATE succeeded, no REALM_DESTROY yet) (P17).
+    public var realmCreated: Set<Int> = []
+    /// RDs REC_AUX_COUNT succeeded on since their REALM_CREATE (P9).
+    public var auxCounted: Set<UInt64> = []
+    /// RD -> MPIDRs of the RECs created in it so far (P9).
+    public var recMpidrs: [UInt64: [UInt64]] = [:]
     /// PAs the RMM handed back (RTT_DESTROY / RTT_FOLD / DATA_DESTROY outputs) not yet undelegated (P3, P16).
     public var returned: Set<UInt64> = []
 }
 
-/// Everything the host holds: one VM at most, the page ownership map, and the
+/// Everything the host holds: the VMs (`KVMEnv.maxVMs`), the page ownership map, and the
 /// environment's pending nondeterministic choice.
 public struct HostState: Hashable, Sendable {
     public var initialized = false
     public var rmeAvailable = false
-    public var vm: VMState?
+    /// The VMs, by index; an operation works on `vms[cur]` (`vm`), and `cur` is 0 between
+    /// operations.
+    public var vms: [VMState?] = Array(repeating: nil, count: KVMEnv.maxVMs)
+    public var cur = 0
+    public var vm: VMState? {
+        get { vms[cur] }
+        set { vms[cur] = newValue }
+        _modify { yield &vms[cur] }
+    }
+    /// `num_aux` kept host-wide after the first realm (only M13 uses it).
+    public var hostNumAux: Int?
     /// Host-held pages and their use; absent = in the page allocator.
     public var pages: [UInt64: PageUse] = [:]
     /// The environment made EL3 refuse the next delegation (the allocator returns a page the

@@ -42,6 +42,14 @@ public enum HostOp: Hashable, Sendable, CustomStringConvertible {
     case refuseNextDelegate
     /// Close the VM fd: `kvm_destroy_vm` (§4.1).
     case destroyVM
+    /// The VMM's mm is torn down before the VM fd is closed: pass 1 from the MMU notifier's
+    /// release (§4.1 step 1).
+    case releaseMM
+    /// The rest of pass 1 after `releaseMM`: one turn of the RTT_DESTROY walk's top level,
+    /// outside `mmu_lock`.
+    case releaseMMContinue
+    /// An operation on another VM than the first (its index, from 1).
+    indirect case onVM(Int, HostOp)
 
     public var description: String {
         switch self {
@@ -60,6 +68,9 @@ public enum HostOp: Hashable, Sendable, CustomStringConvertible {
         case .punchHole(let ipa): "guest_memfd punch hole \(hex(ipa))"
         case .refuseNextDelegate: "env: next delegation refused by EL3"
         case .destroyVM: "close VM (kvm_destroy_vm)"
+        case .releaseMM: "VMM exit_mmap (MMU notifier release: pass 1's unmap)"
+        case .releaseMMContinue: "pass 1: a turn of the RTT_DESTROY walk (outside mmu_lock)"
+        case .onVM(let i, let op): "vm\(i): \(op)"
         }
     }
 }
@@ -90,6 +101,10 @@ public struct KVMHost<R: RMMUnderTest> {
     public var only: Set<String>? = nil
     /// The window of the RIPAS change being completed (P11).
     var ripasCompletion: (UInt64, UInt64)? = nil
+    /// Inside `kvm_realm_unmap_range` (an MMU-notifier or guest_memfd unmap, or pass 1) (P19).
+    var unmapping = false
+    /// (RD, IPA, level) of the RTT_DESTROYs of this operation that met live children (P6).
+    var destroyProbes: Set<[UInt64]> = []
 
     public init(rmm: R, variant: HostVariant = .v10) {
         self.rmm = rmm
@@ -141,6 +156,12 @@ public struct KVMHost<R: RMMUnderTest> {
     /// Preferred page for a use, so that the same object gets the same page whatever the
     /// order of the operations (keeps the explored state space small).
     func slot(_ use: PageUse) -> Int? {
+        slotInVM(use).map { $0 + KVMHost.slotsPerVM * s.cur }
+    }
+
+    static var slotsPerVM: Int { 32 }
+
+    func slotInVM(_ use: PageUse) -> Int? {
         switch use {
         case .pgd: 0
         case .realmParams: 1
@@ -170,7 +191,7 @@ public struct KVMHost<R: RMMUnderTest> {
             let a = KVMLayout.poolBase + UInt64(k) * KVMLayout.page
             if s.pages[a] == nil { s.pages[a] = use; return a }
         }
-        var k = 32
+        var k = KVMHost.slotsPerVM * KVMEnv.maxVMs
         while s.pages[KVMLayout.poolBase + UInt64(k) * KVMLayout.page] != nil { k += 1 }
         let a = KVMLayout.poolBase + UInt64(k) * KVMLayout.page
         s.pages[a] = use
@@ -187,7 +208,7 @@ public struct KVMHost<R: RMMUnderTest> {
     /// GRANULE_DELEGATE; true on success.
     mutating func delegate(_ pa: UInt64) -> Bool {
         let r = rmi(.granuleDelegate, [pa])
-        if r.status == .success { s.ghost.everDelegated.insert(pa); return true }
+        if r.status == .success { s.ghost.everDelegated[pa] = s.cur; return true }
         return false
     }
 
@@ -211,9 +232,13 @@ public struct KVMHost<R: RMMUnderTest> {
 
     /// Runs one operation; returns the uAPI result.
     @discardableResult
-    public mutating func perform(_ op: HostOp) -> Errno {
+    public mutating func perform(_ whole: HostOp) -> Errno {
         log = []
-        if logging { log.append(op.description) }
+        if logging { log.append(whole.description) }
+        var op = whole
+        destroyProbes = []
+        if case .onVM(let i, let inner) = whole { s.cur = i; op = inner }
+        defer { s.cur = 0 }
         let e: Errno
         switch op {
         case .createVM: e = createVM()
@@ -231,6 +256,9 @@ public struct KVMHost<R: RMMUnderTest> {
         case .punchHole(let ipa): e = punchHole(ipa: ipa)
         case .refuseNextDelegate: s.refuseNextDelegate = true; e = .ok
         case .destroyVM: e = destroyVM()
+        case .releaseMM: e = releaseMM()
+        case .releaseMMContinue: e = releaseMMContinue()
+        case .onVM: e = .EINVAL
         }
         let step: Int? = switch op {
         case .initRipas: 5
@@ -293,8 +321,7 @@ public struct KVMHost<R: RMMUnderTest> {
     mutating func createRealm() -> Errno {
         guard let vm = s.vm, !vm.destroyed else { return .EINVAL }
         if vm.state != .none && !has(.m11RecreateAllowed) { return .EEXIST }
-        // Reserve a VMID (the private realm-VMID bitmap).
-        if s.vm!.vmid == nil { s.vm!.vmid = 1 }
+        if s.vm!.vmid == nil { s.vm!.vmid = reserveVmid() }
         let r = realmCreateRd()
         if r == .ok {
             s.vm!.state = .new
@@ -303,6 +330,16 @@ public struct KVMHost<R: RMMUnderTest> {
             releaseVmid()
         }
         return r
+    }
+
+    /// `rme_vmid_reserve`: the lowest VMID the realm-VMID bitmap has free. The bitmap holds
+    /// the other VMs' VMIDs, except under M14, which never marks one.
+    mutating func reserveVmid() -> UInt64 {
+        let held = Set(s.vms.indices.filter { $0 != s.cur }.compactMap { s.vms[$0]?.vmid })
+        var v: UInt64 = 1
+        if !has(.m14VmidNotMarked) { while held.contains(v) { v += 1 } }
+        checkVmidReserve(v)
+        return v
     }
 
     mutating func releaseVmid() {
@@ -339,7 +376,12 @@ public struct KVMHost<R: RMMUnderTest> {
             rollbackCreate(rd: rd, pgdDelegated: true)
             return .ENXIO
         }
-        // Step 7.
+        // Step 7 (M13: only for the host's first realm).
+        if has(.m13AuxCountOncePerHost), let n = s.hostNumAux {
+            s.vm!.rd = rd
+            s.vm!.numAux = n
+            return .ok
+        }
         let aux = rmi(.recAuxCount, [rd])
         guard aux.status == .success else {
             warn("REC_AUX_COUNT failed")
@@ -350,6 +392,7 @@ public struct KVMHost<R: RMMUnderTest> {
         }
         s.vm!.rd = rd
         s.vm!.numAux = Int(aux.x[1])
+        if has(.m13AuxCountOncePerHost) { s.hostNumAux = s.vm!.numAux }
         return .ok
     }
 
@@ -501,7 +544,7 @@ public struct KVMHost<R: RMMUnderTest> {
             } else {
                 s.vm!.vcpus[v].aux = aux
                 let p = RecParamsValues(mpidr: UInt64(v), runnable: v == 0, aux: aux, pc: 0x8_0000)
-                checkRecParams(p, vcpu: v)
+                checkRecParams(p, vcpu: v, rd: rd)
                 hostWrite(.recParams(at: params, p))
                 if rmi(.recCreate, [rd, rec, params]).status == .success {
                     s.vm!.vcpus[v].finalized = true
@@ -770,8 +813,10 @@ public struct KVMHost<R: RMMUnderTest> {
     mutating func unmapShared(gpa: UInt64) -> Errno {
         guard let vm = s.vm, !vm.destroyed, let pa = vm.user[gpa] else { return .EINVAL }
         if vm.state != .none && vm.state != .dead {
+            unmapping = true
             unmapSharedRange(level: findMapLevel(gpa, gpa + KVMLayout.page), gpa, gpa + KVMLayout.page)
             foldRange(gpa | KVMLayout.sharedBit(vm.ipaBits), (gpa + KVMLayout.page) | KVMLayout.sharedBit(vm.ipaBits))
+            unmapping = false
         } else {
             covers.insert("P19:unmap_noop")
         }
@@ -784,7 +829,11 @@ public struct KVMHost<R: RMMUnderTest> {
     mutating func punchHole(ipa: UInt64) -> Errno {
         guard let vm = s.vm, !vm.destroyed else { return .EINVAL }
         if vm.state != .none && vm.state != .dead {
+            if vm.rttWalkNext != nil { covers.insert("P19:unmap_inside_pass1") }
+            if vm.mmReleased { covers.insert("P19:unmap_after_pass1") }
+            unmapping = true
             unmapPrivateRange(ipa, ipa + KVMLayout.page)
+            unmapping = false
         } else {
             covers.insert("P19:unmap_noop")
         }
@@ -871,72 +920,92 @@ public struct KVMHost<R: RMMUnderTest> {
         _ = foldLevel(s.vm!.startLevel + 1, start, end)
     }
 
-    mutating func foldLevel(_ level: Int, _ start: UInt64, _ end: UInt64) -> Errno {
+    /// `realm_fold_rtt_level`: the error, and how many tables it could not fold (0: every
+    /// one folded, which makes the caller try its own level again).
+    mutating func foldLevel(_ level: Int, _ start: UInt64, _ end: UInt64) -> (Errno, Int) {
         let rd = s.vm!.rd ?? 0
         let size = KVMLayout.levelSize(level - 1)
+        var notFolded = 0
         var addr = start
+        var n = 0
         while addr < end {
-            let align = addr & ~(size - 1)
-            let next = (addr + size) & ~(size - 1)
+            n += 1
+            if n > loopBound { violate("P6", "RTT_FOLD walk does not terminate"); return (.EBUSY, notFolded) }
+            // Rounded *up* to the block, as the v10 code does. The reference (§3.8) only says
+            // "each level-L table in the range"; the v10 tree it cites ([V10-TREE] rme.c)
+            // takes ALIGN(addr, map_size), and realm_rtt_fold's ALIGN_DOWN leaves that value
+            // as it is. So after a 4K unmap inside a block the fold goes to the next block's
+            // table, never to the one that held the page: that table stays until teardown
+            // (a missed fold; no property depends on it).
+            let align = (addr + size - 1) & ~(size - 1)
+            var next = (addr + size) & ~(size - 1)
             let r = rmi(.rttFold, [rd, align, UInt64(level)])
             switch r.status {
             case .success:
                 covers.insert("P16:fold")
                 freeDelegated(r.x[1], "folded RTT")
             case .errorRtt:
-                if level == 3 || Int(r.index) < level { break }
-                let e = foldLevel(level + 1, addr, next)
-                if e != .ok { return e }
-                let r2 = rmi(.rttFold, [rd, align, UInt64(level)])
-                if r2.status == .success { covers.insert("P16:fold"); freeDelegated(r2.x[1], "folded RTT") }
+                if level == 3 || Int(r.index) < level { notFolded += 1; break }
+                let (e, left) = foldLevel(level + 1, addr, next)
+                if e != .ok { return (e, notFolded) }
+                if left == 0 { next = addr }
             default:
                 warn("RTT_FOLD failed")
-                return .ENXIO
+                return (.ENXIO, notFolded)
             }
             addr = next
         }
-        return .ok
+        return (.ok, notFolded)
     }
 
     /// `realm_tear_down_rtt_level` (§4.2).
     mutating func tearDownRttLevel(_ level: Int, _ start: UInt64, _ end: UInt64, budget: inout Int) -> Errno {
         if level > 3 { warn("level > 3"); return .EINVAL }
-        let rd = s.vm!.rd ?? 0
-        let size = KVMLayout.levelSize(level - 1)
         var addr = start
         while addr < end {
-            budget -= 1
-            if budget < 0 { violate("P6", "RTT_DESTROY walk does not terminate"); return .EBUSY }
-            let align = (addr + size - 1) & ~(size - 1)
-            var next = (addr + size) & ~(size - 1)
-            if next > end || align != addr {
-                let e = tearDownRttLevel(level + 1, addr, min(next, end), budget: &budget)
-                if e != .ok { return e }
-                addr = next
-                continue
-            }
-            let r = rmi(.rttDestroy, [rd, addr, UInt64(level)])
-            next = r.x[2]
-            switch r.status {
-            case .success:
-                covers.insert("P6:rtt_destroy")
-                freeDelegated(r.x[1], "RTT")
-                if next <= addr { next = addr + size }
-            case .errorRtt:
-                if next > addr { covers.insert("P6:top_skip"); break }
-                if Int(r.index) != level { warn("RTT_DESTROY: index != level"); return .EBUSY }
-                if level == 3 { warn("RTT_DESTROY: live level 3 RTT"); return .EBUSY }
-                covers.insert("P6:retry")
-                let e = tearDownRttLevel(level + 1, addr, addr + size, budget: &budget)
-                if e != .ok { return e }
-                next = addr   // try again at this level
-            default:
-                warn("RTT_DESTROY failed")
-                return .ENXIO
-            }
+            let (e, next) = tearDownStep(level, addr, end, budget: &budget)
+            if e != .ok { return e }
             addr = next
         }
         return .ok
+    }
+
+    /// One turn of `realm_tear_down_rtt_level`'s loop at `addr`: the error, and where the
+    /// loop goes on (`addr` again to retry a table whose children it just destroyed).
+    mutating func tearDownStep(_ level: Int, _ addr: UInt64, _ end: UInt64, budget: inout Int) -> (Errno, UInt64) {
+        let rd = s.vm!.rd ?? 0
+        let size = KVMLayout.levelSize(level - 1)
+        budget -= 1
+        if budget < 0 { violate("P6", "RTT_DESTROY walk does not terminate"); return (.EBUSY, addr) }
+        let align = (addr + size - 1) & ~(size - 1)
+        var next = (addr + size) & ~(size - 1)
+        if next > end || align != addr {
+            return (tearDownRttLevel(level + 1, addr, min(next, end), budget: &budget), next)
+        }
+        let r = rmi(.rttDestroy, [rd, addr, UInt64(level)])
+        next = r.x[2]
+        switch r.status {
+        case .success:
+            covers.insert("P6:rtt_destroy")
+            freeDelegated(r.x[1], "RTT")
+            if next <= addr { next = addr + size }
+        case .errorRtt:
+            if next > addr { covers.insert("P6:top_skip"); break }
+            if Int(r.index) != level { warn("RTT_DESTROY: index != level"); return (.EBUSY, addr) }
+            if level == 3 { warn("RTT_DESTROY: live level 3 RTT"); return (.EBUSY, addr) }
+            covers.insert("P6:retry")
+            if has(.m12RetryBeforeChildren) {
+                let again = rmi(.rttDestroy, [rd, addr, UInt64(level)])
+                if again.status == .success { freeDelegated(again.x[1], "RTT"); return (.ok, addr + size) }
+            }
+            let e = tearDownRttLevel(level + 1, addr, addr + size, budget: &budget)
+            if e != .ok { return (e, addr) }
+            next = addr   // try again at this level
+        default:
+            warn("RTT_DESTROY failed")
+            return (.ENXIO, addr)
+        }
+        return (.ok, next)
     }
 
     // MARK: Teardown (§4)
@@ -944,12 +1013,15 @@ public struct KVMHost<R: RMMUnderTest> {
     /// `kvm_destroy_vm` (§4.1).
     mutating func destroyVM() -> Errno {
         guard let vm = s.vm, !vm.destroyed else { return .EINVAL }
+        // The mm's release is still in pass 1 (the exiting thread holds the VM).
+        if vm.rttWalkNext != nil { return .EBUSY }
         if has(.m4TeardownReordered) {
             destroyRealm()
-            pass1()
+            if !vm.mmReleased { pass1() }
             destroyVcpus()
         } else {
-            pass1()
+            // mmu_notifier_unregister runs the release (pass 1) unless exit_mmap already did.
+            if !vm.mmReleased { pass1() }
             destroyVcpus()
             destroyRealm()
         }
@@ -969,15 +1041,71 @@ public struct KVMHost<R: RMMUnderTest> {
     mutating func pass1() {
         let vm = s.vm!
         guard vm.state != .none && vm.state != .dead else { covers.insert("P19:unmap_noop"); return }
-        let protTop = KVMLayout.sharedBit(vm.ipaBits)
-        unmapSharedRange(level: findMapLevel(0, protTop), 0, protTop)
-        foldRange(protTop, 2 * protTop)
-        unmapPrivateRange(0, protTop)
-        // kvm_realm_destroy_rtts: from start_level + 1, wrapped in WARN_ON.
+        stage2Unmap()
+        destroyRtts()
+    }
+
+    /// `kvm_realm_destroy_rtts`: from start_level + 1, outside `mmu_lock`, wrapped in WARN_ON.
+    mutating func destroyRtts() {
+        let vm = s.vm!
         var budget = loopBound
         if tearDownRttLevel(vm.startLevel + 1, 0, UInt64(1) << vm.ipaBits, budget: &budget) != .ok {
             warn("kvm_realm_destroy_rtts failed")
         }
+    }
+
+    /// `kvm_stage2_unmap_range(0, BIT(ia_bits - 1))` -> `kvm_realm_unmap_range(unmap_private)`:
+    /// the shared alias, then the private half, each followed by its fold.
+    mutating func stage2Unmap() {
+        unmapping = true
+        defer { unmapping = false }
+        let protTop = KVMLayout.sharedBit(s.vm!.ipaBits)
+        unmapSharedRange(level: findMapLevel(0, protTop), 0, protTop)
+        foldRange(protTop, 2 * protTop)
+        unmapPrivateRange(0, protTop)
+    }
+
+    /// The VMM's address space goes away while the VM fd stays open (exit_mmap):
+    /// `kvm_mmu_notifier_release` runs pass 1 now, and the VMM's pages are freed. The
+    /// guest_memfd fds stay open, so their hole punches can still come (§4.1 step 1, P19).
+    ///
+    /// Pass 1 is split where it drops `mmu_lock`: the unmap runs here, and the RTT_DESTROY
+    /// walk (outside the lock) is the next operations of this thread (`releaseMMContinue`),
+    /// so a hole punch, which takes the lock, can come in between.
+    mutating func releaseMM() -> Errno {
+        guard let vm = s.vm, !vm.destroyed, !vm.mmReleased else { return .EINVAL }
+        s.vm!.mmReleased = true
+        guard vm.state != .none && vm.state != .dead else {
+            covers.insert("P19:unmap_noop")
+            freeUserPages()
+            return .ok
+        }
+        stage2Unmap()
+        s.vm!.rttWalkNext = 0
+        return .ok
+    }
+
+    /// The rest of pass 1 after `releaseMM`, one turn of the RTT_DESTROY walk's top level
+    /// at a time (the walk runs outside `mmu_lock`, so a hole punch can come between two);
+    /// after the last, exit_mmap frees the VMM's pages.
+    mutating func releaseMMContinue() -> Errno {
+        guard let vm = s.vm, !vm.destroyed, let addr = vm.rttWalkNext else { return .EINVAL }
+        var budget = loopBound
+        let end = UInt64(1) << vm.ipaBits
+        let (e, next) = tearDownStep(vm.startLevel + 1, addr, end, budget: &budget)
+        if e != .ok { warn("kvm_realm_destroy_rtts failed") }
+        if e != .ok || next >= end {
+            s.vm!.rttWalkNext = nil
+            freeUserPages()
+        } else {
+            s.vm!.rttWalkNext = next
+        }
+        return .ok
+    }
+
+    mutating func freeUserPages() {
+        for (_, p) in s.vm!.user.sorted(by: { $0.key < $1.key }) where s.pages[p] != nil { free(p) }
+        s.vm!.user = [:]
     }
 
     /// `kvm_destroy_vcpus` -> `kvm_destroy_rec` (§4.1 step 2).
@@ -1031,6 +1159,8 @@ public struct KVMHost<R: RMMUnderTest> {
                 covers.insert("pgd_not_freed")
             }
         }
+        // M15: pass 2's guard forgets DEAD, so the stage 2 is unmapped again.
+        if has(.m15Pass2UnmapsAgain) { stage2Unmap() }
         s.vm!.pgd = nil
     }
 }
@@ -1038,6 +1168,9 @@ public struct KVMHost<R: RMMUnderTest> {
 /// The environment's vocabulary: the few GPAs, vCPUs and guest actions explored.
 public enum KVMEnv {
     public static let maxVcpus = 2
+    /// VMs the host state has room for; the environment uses the second only when asked
+    /// (`Explorer.vms`).
+    public static let maxVMs = 2
     /// Protected GPAs used: two pages in the first 2 MB, two in the second 2 MB (whose RIPAS
     /// INIT_RIPAS sets as one level-2 block, so a fault there must create the L3 RTT), one
     /// in another 1 GB region.

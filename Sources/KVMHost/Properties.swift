@@ -13,10 +13,10 @@ public enum HostProperties {
         "P3": "UNDELEGATE only on a DELEGATED granule",
         "P4": "teardown order: REALM_DESTROY after every REC and non-root RTT is gone",
         "P5": "root RTTs are never destroyed, folded, read or walked",
-        "P6": "the RTT_DESTROY / unmap walks terminate",
+        "P6": "bottom-up RTT_DESTROY (a live table's children destroyed before it is tried again); the walks terminate",
         "P7": "data lifecycle: DATA_CREATE in NEW, DATA_CREATE_UNKNOWN in NEW/ACTIVE, protected IPA, delegated page",
         "P8": "state gating of INIT_RIPAS, DATA_CREATE, REC_CREATE, ACTIVATE, REC_ENTER and RD use",
-        "P9": "REC creation: increasing MPIDRs, only vCPU 0 runnable, num_aux from REC_AUX_COUNT",
+        "P9": "REC creation: increasing MPIDRs, only vCPU 0 runnable, num_aux from REC_AUX_COUNT, after REC_AUX_COUNT on the realm",
         "P10": "REC_DESTROY only on a REC granule",
         "P11": "SET_RIPAS within the pending window and progressing; RIPAS-driven DATA_DESTROY inside it",
 "P11p": "P11, progress part: each successful RTT_INIT/SET_RIPAS strictly increases base (the loops terminate)",
@@ -25,9 +25,9 @@ public enum HostProperties {
         "P14": "populate: src NS, dst DELEGATED, src != dst",
         "P15": "no orphan RTT granules",
         "P16": "a folded RTT is undelegated once",
-        "P17": "VMID released only after REALM_DESTROY or a failed CREATE",
+        "P17": "VMIDs of live realms pairwise distinct; a VMID released only after REALM_DESTROY or a failed CREATE",
         "P18": "no silent loss: no DELEGATED granule without an owner; a race reading only for the realm's own page",
-        "P19": "no RD use after REALM_DESTROY; unmap in NONE is a no-op",
+        "P19": "no RD use after REALM_DESTROY; kvm_realm_unmap_range does nothing in NONE (nor, the RD gone, in DEAD)",
     ]
 }
 
@@ -57,6 +57,9 @@ extension KVMHost {
         let common = HostLogCheck.rmmStateChecks(cmd, a, pre: st, destroyed: s.ghost.destroyedRDs, line: 0)
         for v in common { violate(v.property, v.message) }
         let broken = Set(common.map { $0.property })
+        if unmapping && (hstate == .none || hstate == .dead) {
+            violate("P19", "\(cmd.rawValue) from kvm_realm_unmap_range in host state \(hstate): it must do nothing")
+        }
         if KVMHost.rdCommands.contains(cmd) {
             let rd = a[0]
             if !broken.contains("P19") {
@@ -79,6 +82,7 @@ extension KVMHost {
             if Int(a[2]) <= (vm?.startLevel ?? 0) {
                 violate("P5", "\(cmd.rawValue) on the root level \(a[2])")
             } else { covers.insert("P5") }
+            if cmd == .rttDestroy { checkChildrenFirst(st, rd: a[0], ipa: a[1], level: Int(a[2])) }
         case .dataCreate, .dataCreateUnknown:
             let dst = a[1], ipa = a[2]
             if ipa & shared != 0 { violate("P13", "\(cmd.rawValue) on shared IPA \(hex(ipa))") } else { covers.insert("P13") }
@@ -108,7 +112,9 @@ extension KVMHost {
             if hstate != .new { violate("P8", "\(cmd.rawValue) in host state \(hstate)") }
         case .recCreate:
             if hstate != .new { violate("P8", "REC_CREATE in host state \(hstate)") }
-            if !s.ghost.auxCounted { violate("P9", "REC_CREATE before REC_AUX_COUNT") } else { covers.insert("P9") }
+            if !s.ghost.auxCounted.contains(a[0]) {
+                violate("P9", "REC_CREATE in RD \(hex(a[0])) before any REC_AUX_COUNT on it")
+            } else { covers.insert("P9") }
         case .recDestroy:
             if !broken.contains("P10") { covers.insert("P10") }
         case .recEnter:
@@ -142,11 +148,12 @@ extension KVMHost {
     mutating func checkAfter(_ cmd: RMICommand, _ a: [UInt64], _ r: ImplResult) {
         guard r.status == .success else { return }
         switch cmd {
-        case .realmCreate: s.ghost.auxCounted = false; s.ghost.recMpidrs = []; s.ghost.realmCreated = true
-        case .recAuxCount: s.ghost.auxCounted = true
-        case .realmDestroy: s.ghost.destroyedRDs.insert(a[0]); s.ghost.realmCreated = false
+        case .realmCreate:
+            s.ghost.auxCounted.remove(a[0]); s.ghost.recMpidrs[a[0]] = nil; s.ghost.realmCreated.insert(s.cur)
+        case .recAuxCount: s.ghost.auxCounted.insert(a[0])
+        case .realmDestroy: s.ghost.destroyedRDs.insert(a[0]); s.ghost.realmCreated.remove(s.cur)
         case .recCreate:
-            if let st = rmm.abstractState() { s.ghost.recMpidrs.append(st.rec(CWord(a[1]), .mpidr).raw) }
+            if let st = rmm.abstractState() { s.ghost.recMpidrs[a[0], default: []].append(st.rec(CWord(a[1]), .mpidr).raw) }
         case .recEnter:
             let rec = a[0]
             s.ghost.psciPending[rec] = nil
@@ -193,12 +200,47 @@ extension KVMHost {
 
     /// P17.
     mutating func checkVmidRelease() {
-        if s.ghost.realmCreated { violate("P17", "VMID released while the realm still exists in the RMM") } else { covers.insert("P17") }
+        if s.ghost.realmCreated.contains(s.cur) {
+            violate("P17", "VMID released while the realm still exists in the RMM")
+        } else { covers.insert("P17") }
+    }
+
+    /// P17, the several-VM part: a VMID reserved for a realm is held by no other VM (the
+    /// others hold theirs from reservation until release, through NEW, ACTIVE and DYING).
+    mutating func checkVmidReserve(_ vmid: UInt64) {
+        var others = 0
+        for (i, other) in s.vms.enumerated() where i != s.cur {
+            guard let o = other, let v = o.vmid else { continue }
+            others += 1
+            if v == vmid { violate("P17", "VMID \(vmid) reserved for vm\(s.cur) while vm\(i)'s realm (\(o.state)) holds it") }
+        }
+        if others > 0 { covers.insert("P17:distinct") }
+    }
+
+    /// P6: RTT_DESTROY(ipa, L) of a table with live level-(L+1) children is the walk's probe
+    /// (it fails, and the walk recurses into the children); trying it again while a child
+    /// is still there breaks "children destroyed first".
+    mutating func checkChildrenFirst(_ st: SpecState, rd: UInt64, ipa: UInt64, level: Int) {
+        guard level < 3 else { return }
+        let end = ipa &+ KVMLayout.levelSize(level - 1)
+        let children = st.rtts.filter {
+            $0.value.owner == rd && Int($0.value.level) == level + 1 && $0.value.ipaBase >= ipa && $0.value.ipaBase < end
+        }.count
+        let key = [rd, ipa, UInt64(level)]
+        if children == 0 {
+            // The retry of a probed table, its children gone: the part's witness.
+            if destroyProbes.contains(key) { covers.insert("P6:children_first") }
+            covers.insert("P6")
+            return
+        }
+        if !destroyProbes.insert(key).inserted {
+            violate("P6", "RTT_DESTROY(\(hex(ipa)), \(level)) again with \(children) level-\(level + 1) RTT(s) under it: children not destroyed first")
+        }
     }
 
     /// P9 on the REC parameters.
-    mutating func checkRecParams(_ p: RecParamsValues, vcpu: Int) {
-        if let last = s.ghost.recMpidrs.last, p.mpidr <= last {
+    mutating func checkRecParams(_ p: RecParamsValues, vcpu: Int, rd: UInt64) {
+        if let last = s.ghost.recMpidrs[rd]?.last, p.mpidr <= last {
             violate("P9", "REC_CREATE MPIDR \(p.mpidr) after \(last)")
         }
         if (p.flags & 1 == 1) != (vcpu == 0) { violate("P9", "vCPU \(vcpu) created \(p.flags & 1 == 1 ? "" : "not ")RUNNABLE") }
@@ -243,14 +285,16 @@ extension KVMHost {
         }
         covers.insert("P15")
         covers.insert("P18")
+        let live = s.vms.compactMap { $0 }.filter { $0.state == .new || $0.state == .active || $0.state == .dying }.compactMap(\.vmid)
+        if Set(live).count != live.count { violate("P17", "live realms share a VMID: \(live.map { hex($0) })") }
         _ = op
     }
 
-    /// P1 at the end of a complete teardown.
+    /// P1 at the end of a complete teardown of the current VM: the granules delegated for it.
     mutating func checkConservation() {
         guard let st = rmm.abstractState() else { return }
         var ok = true
-        for pa in s.ghost.everDelegated.sorted() {
+        for pa in s.ghost.everDelegated.filter({ $0.value == s.cur }).keys.sorted() {
             let g = st.granule(pa).state
             if g == .undelegated { continue }
             if s.pages[pa] == .leaked && s.ghost.warnedLeak.contains(pa) { continue }

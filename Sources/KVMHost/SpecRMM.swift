@@ -144,6 +144,13 @@ public enum KVMPlatform {
     public static let platform = Platform(
         delegable: Platform.standard.delegable, secure: Platform.standard.secure,
         features0: Platform.defaultFeatures0, recAuxCount: 1, vmidBits: 16, paWidth: 48)
+
+    /// The same with only the memory the host model touches delegable: the allocator's
+    /// first MB and the Secure carve-out. RMMImpl keeps an entry for every delegable
+    /// granule and the search copies it at every node, so searches against RMMImpl use this.
+    public static let compact = Platform(
+        delegable: [.init(base: KVMLayout.poolBase, size: 0x10_0000), .init(base: KVMLayout.securePool, size: 0x1_0000)],
+        secure: Platform.standard.secure, features0: Platform.defaultFeatures0, recAuxCount: 1, vmidBits: 16, paWidth: 48)
 }
 
 /// RTT_FOLD results per spec state, shared by the copies of a SpecRMM during one search:

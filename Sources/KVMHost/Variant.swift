@@ -29,6 +29,20 @@ public enum HostBug: String, CaseIterable, Hashable, Sendable {
     /// M11: CONFIG / CREATE_REALM are not refused after creation (§6 issue 3, the QEMU
     /// dump-guest-memory pattern, if KVM stopped refusing).
     case m11RecreateAllowed = "M11"
+    // M12–M15 are this project's, not the reference's: each breaks one part of a property
+    // that none of M1–M11 reaches, so that the check of that part is shown to fail.
+    /// M12: the RTT_DESTROY walk retries a live table once before recursing into its
+    /// children (P6, children destroyed first).
+    case m12RetryBeforeChildren = "M12"
+    /// M13: `num_aux` is read once per host (REC_AUX_COUNT of the first realm only) and
+    /// reused for every later realm (P9, RECs created after REC_AUX_COUNT on their realm).
+    case m13AuxCountOncePerHost = "M13"
+    /// M14: `rme_vmid_reserve` finds a free VMID but does not mark it used (P17, VMIDs of
+    /// live realms pairwise distinct).
+    case m14VmidNotMarked = "M14"
+    /// M15: `kvm_free_stage2_pgd` treats a DEAD realm like a live one, so pass 2 unmaps the
+    /// stage 2 again after REALM_DESTROY (P19).
+    case m15Pass2UnmapsAgain = "M15"
 }
 
 /// A host flow to check: v10 as posted, v10 with its latent bugs fixed, or the fixed flow
@@ -83,6 +97,10 @@ public struct HostVariant: Hashable, Sendable, CustomStringConvertible {
         case .m9AliasMixUp: ["P13"]
         case .m10DelegateFailureIsRace: ["P18"]
         case .m11RecreateAllowed: ["P8", "P3"]
+        case .m12RetryBeforeChildren: ["P6"]
+        case .m13AuxCountOncePerHost: ["P9"]
+        case .m14VmidNotMarked: ["P17"]
+        case .m15Pass2UnmapsAgain: ["P19"]
         }
     }
 }

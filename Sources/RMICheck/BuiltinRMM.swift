@@ -25,6 +25,11 @@ public struct BuiltinRMM: RMMUnderTest {
                     recAuxCount: Int(p.recAuxCount), vmidBits: Int(p.vmidBits), paWidth: Int(p.paWidth))
     }
 
+    init(platform: Platform, rmm: RMM) { self.platform = platform; self.rmm = rmm }
+
+    /// The same RMM state in an RMM of its own: calls on the copy leave this one unchanged.
+    public func snapshot() -> BuiltinRMM { BuiltinRMM(platform: platform, rmm: rmm.copy()) }
+
     public mutating func reset() throws { rmm.reset() }
 
     public mutating func write(_ w: HostWrite) throws {

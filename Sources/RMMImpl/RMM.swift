@@ -44,6 +44,12 @@ public final class RMM {
         core = Core(platform: platform, bugs: bugs, guest: guest)
     }
 
+    init(core: Core) { self.core = core }
+
+    /// Another RMM in the same state, independent of this one from now on (the state is a
+    /// value, so the two share its storage until one of them changes it).
+    public func copy() -> RMM { RMM(core: core) }
+
     /// The memory map and feature values this RMM runs with.
     public var platform: RMMPlatform { core.platform }
     /// Named deviations compiled into this instance (empty: the correct RMM).

@@ -6,7 +6,7 @@ import RMISpec
 
 struct Host: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check the Linux KVM CCA host flow (v10) against the spec: properties P1-P19, mutations M1-M11.",
+        abstract: "Check the Linux KVM CCA host flow (v10) against the spec: properties P1-P19, mutations M1-M15.",
         discussion: """
             Explores every interleaving of the environment (a VMM and a guest: create VM, \
             config, create realm, init RIPAS, populate, finalize vCPUs, activate, run with \
@@ -16,7 +16,8 @@ struct Host: ParsableCommand {
             any result the spec allows (each choice is explored).
 
             Variants: v10 (as posted, with its latent M6/M7 paths and the M10 race reading), \
-            fixed (those fixed), M1..M11 (fixed plus one mutation), or M4+M5 style combinations.
+            fixed (those fixed), M1..M15 (fixed plus one mutation; M12-M15 are this project's, one per \
+            property part M1-M11 do not break), or M4+M5 style combinations.
 
             --replay FILE replays a trace file (one operation per line, as printed after a \
             violation) with the RMI log, against the spec or --impl builtin.
@@ -26,7 +27,7 @@ struct Host: ParsableCommand {
             search could decide (with --expect-complete), 65 bad input.
             """)
 
-    @Option(name: .long, help: "Host variant: v10, fixed, M1..M11, or M4+M5.")
+    @Option(name: .long, help: "Host variant: v10, fixed, M1..M15, or M4+M5.")
     var variant: String = "v10"
 
     @Option(name: .long, parsing: .upToNextOption, help: "Properties to check (default: all), e.g. P1 P12.")
@@ -38,7 +39,7 @@ struct Host: ParsableCommand {
     @Option(name: .long, help: "Cap on the number of states.")
     var maxStates: Int = 300_000
 
-    @Option(name: .long, help: "RMM to replay against: spec, or builtin (RMMImpl: a found trace is also replayed on it).")
+    @Option(name: .long, help: "RMM to search (and replay) against: spec (every result it allows), or builtin (RMMImpl, copied at every state).")
     var impl: String = "spec"
 
     @Option(name: .long, help: "Replay this host trace file instead of searching.")
@@ -59,6 +60,12 @@ struct Host: ParsableCommand {
     @Flag(name: .customLong("rmm-faults"), help: "RMM fault model (outside the spec): REC_AUX_COUNT and GRANULE_UNDELEGATE may also fail with RMI_ERROR_INPUT where the spec lets them succeed; injected results are marked in the trace. Needed again to --replay such a trace.")
     var rmmFaults = false
 
+    @Option(name: .long, help: "VMs in the environment: 1, or 2 (the second VM's VMM creates it, one vCPU, the realm and that REC, and closes it).")
+    var vms: Int = 1
+
+    @Flag(name: .customLong("release-before-close"), help: "The VMM's mm may go away before the VM fd is closed: pass 1 from the MMU notifier, then guest_memfd hole punches, then the close.")
+    var releaseBeforeClose = false
+
     /// The spec as the RMM, with the fault model when asked.
     var specRMM: SpecRMM { var r = SpecRMM(); r.faults = rmmFaults; return r }
 
@@ -72,7 +79,7 @@ struct Host: ParsableCommand {
 
     func run() throws {
         guard let v = HostVariant(named: variant) else {
-            note("unknown variant \(variant) (v10, fixed, M1..M11)")
+            note("unknown variant \(variant) (v10, fixed, M1..M15)")
             throw Exit.badInput
         }
         let props: Set<String>? = property.isEmpty ? nil : Set(property.map { $0.uppercased() })
@@ -80,7 +87,9 @@ struct Host: ParsableCommand {
             note("unknown property \(bad)")
             throw Exit.badInput
         }
+        guard (1...KVMEnv.maxVMs).contains(vms) else { note("--vms must be 1 to \(KVMEnv.maxVMs)"); throw Exit.badInput }
         guard impl == "spec" || impl == "builtin" else { note("--impl must be spec or builtin"); throw Exit.badInput }
+        if impl == "builtin" && rmmFaults { note("--rmm-faults is a fault model of the spec's answers, not of RMMImpl"); throw Exit.badInput }
         var guestKinds: Set<RealmActionKind>? = nil
         if !guest.isEmpty {
             var k: Set<RealmActionKind> = []
@@ -119,29 +128,26 @@ struct Host: ParsableCommand {
             ex.teardown = !noTeardown
             ex.unmaps = !noUnmaps
             ex.rmmFaults = rmmFaults
+            ex.vms = vms
+            ex.releaseBeforeClose = releaseBeforeClose
             var last = 0
             ex.progress = { n, d in if n - last >= 20_000 { last = n; note("  \(n) states, depth \(d)") } }
-            let r = ex.run()
+            let r = impl == "builtin" ? ex.run(on: ImplRMM(BuiltinRMM(platform: KVMPlatform.compact))) : ex.run()
             covers.formUnion(r.covers)
-            print("variant \(v), bound \(bound): \(r.states) states, \(r.transitions) transitions, depth \(r.depth), \(String(format: "%.1f", r.seconds)) s")
+            print("variant \(v)\(impl == "builtin" ? " against builtin" : ""), bound \(bound): \(r.states) states, \(r.transitions) transitions, depth \(r.depth), \(String(format: "%.1f", r.seconds)) s")
             guard let viol = r.violation else { complete = r.complete; break }
             found.append(viol)
             print("VIOLATED \(viol.property) (\(HostProperties.summary[viol.property] ?? "")): \(viol.message)")
             print("trace (\(r.trace.count) operations):")
-            let (_, log) = Explorer.replay(r.trace, rmm: specRMM, variant: v, only: [viol.property])
+            let log = impl == "builtin"
+                ? Explorer.replay(r.trace, rmm: BuiltinRMM(platform: KVMPlatform.platform), variant: v, only: [viol.property]).log
+                : Explorer.replay(r.trace, rmm: specRMM, variant: v, only: [viol.property]).log
             for l in log { print(l) }
-            if impl == "builtin" {
-                // The same host operations against RMMImpl (its answers, not the spec's choices).
-                let (h, _) = Explorer.replay(r.trace, rmm: BuiltinRMM(platform: KVMPlatform.platform), variant: v,
-                                             only: [viol.property])
-                print(h.violations.isEmpty ? "against builtin: the trace does not violate \(viol.property)"
-                                           : "against builtin: \(h.violations[0])")
-            }
             try? FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             let path = (out as NSString).appendingPathComponent("host-\(v.name)-\(viol.property).trace")
-            let text = "# rmi-check host --variant \(v.name)\(rmmFaults ? " --rmm-faults" : ""): \(viol)\n" + r.trace.map(\.line).joined(separator: "\n") + "\n"
+            let text = "# rmi-check host --variant \(v.name)\(rmmFaults ? " --rmm-faults" : "")\(impl == "builtin" ? " --impl builtin" : ""): \(viol)\n" + r.trace.map(\.line).joined(separator: "\n") + "\n"
             try? text.write(toFile: path, atomically: true, encoding: .utf8)
-            print("trace written to \(path); replay with: rmi-check host --variant \(v.name)\(rmmFaults ? " --rmm-faults" : "") --property \(viol.property) --replay \(path)")
+            print("trace written to \(path); replay with: rmi-check host --variant \(v.name)\(rmmFaults ? " --rmm-faults" : "")\(impl == "builtin" ? " --impl builtin" : "") --property \(viol.property) --replay \(path)")
             print("")
             remaining.remove(viol.property)
             // A mutation is found once it violates one of its properties.

@@ -44,6 +44,7 @@ func planError(_ text: String) -> PlanError? {
             (#"{"checks": [{"id": "x", "kind": "conformance", "random": 5, "state": 1}]}"#, "checks[0].state", "expected true or false"),
             (#"{"checks": [{"id": "x", "kind": "host", "variant": "M99", "expect": "fail"}]}"#, "checks[0].variant", "unknown variant 'M99'"),
             (#"{"checks": [{"id": "x", "kind": "host", "variant": "M9"}]}"#, "checks[0].expect", "missing"),
+            (#"{"checks": [{"id": "x", "kind": "host", "variant": "M14", "expect": "fail", "vms": 3}]}"#, "checks[0].vms", "at most 2"),
             (#"{"checks": [{"id": "x", "kind": "corpus", "against": "spec", "path": "/nonexistent"}]}"#, "checks[0].path", "no such file or folder"),
             (#"{"checks": [{"id": "x", "kind": "corpus", "against": "spec", "path": ["\#(root)/Specs/traces/canonical", "\#(root)/Specs/traces/canonical"]}]}"#,
              "checks[0].path[1]", "two traces would be named"),

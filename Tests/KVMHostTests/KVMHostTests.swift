@@ -68,9 +68,11 @@ import RMISpec
         #expect(h.rmm.state == before)
     }
 
-    func found(_ bug: HostBug, bound: Int) -> ExploreResult {
+    func found(_ bug: HostBug, bound: Int, _ setUp: (inout Explorer) -> Void = { _ in }) -> ExploreResult {
         let variant = HostVariant.mutation(bug)
-        let r = Explorer(variant: variant, only: Set(HostVariant.expectedProperty(bug)), bound: bound).run()
+        var ex = Explorer(variant: variant, only: Set(HostVariant.expectedProperty(bug)), bound: bound)
+        setUp(&ex)
+        let r = ex.run()
         #expect(r.violation != nil, Comment(rawValue: "\(bug.rawValue) not found within \(bound) (\(r.states) states)"))
         guard let v = r.violation else { return r }
         #expect(HostVariant.expectedProperty(bug).contains(v.property), Comment(rawValue: "\(bug.rawValue): \(v)"))
@@ -86,6 +88,63 @@ import RMISpec
     @Test func testM4TeardownReorderedFound() { _ = found(.m4TeardownReordered, bound: 6) }
     @Test func testM11RecreateFound() { _ = found(.m11RecreateAllowed, bound: 5) }
     @Test func testM1WalkPgdFound() { _ = found(.m1WalkPgdAfterUndelegate, bound: 5) }
+
+    /// P6, children first: M12 tries a live table again before destroying its children;
+    /// v10's walk recurses first, so the retry meets no child (a probe is met, then P6 holds).
+    @Test func testChildrenDestroyedFirst() {
+        let r = found(.m12RetryBeforeChildren, bound: 5)
+        #expect(r.violation?.message.contains("children not destroyed first") == true)
+        let ok = Explorer(variant: .v10, only: ["P6"], bound: 5).run()
+        #expect(ok.violation == nil, Comment(rawValue: ok.violation.map { "\($0) after \(ok.trace)" } ?? ""))
+        #expect(ok.covers.contains("P6:retry") && ok.covers.contains("P6:children_first"))
+    }
+
+    /// The second VM's environment, focused: no guest, no refusals, no unmaps.
+    static func twoVMs(_ ex: inout Explorer) {
+        ex.vms = 2
+        ex.guest = []
+        ex.refusals = false
+        ex.unmaps = false
+    }
+
+    /// P9 per realm: M13 skips REC_AUX_COUNT for every realm after the host's first, which
+    /// only a second VM shows.
+    @Test func testRecAfterAuxCountPerRealm() {
+        let r = found(.m13AuxCountOncePerHost, bound: 7, Self.twoVMs)
+        #expect(r.trace.contains { if case .onVM = $0.op { true } else { false } })
+        var one = Explorer(variant: .mutation(.m13AuxCountOncePerHost), only: ["P9"], bound: 7)
+        one.guest = []
+        one.refusals = false
+        one.unmaps = false
+        #expect(one.run().violation == nil)
+    }
+
+    /// P17 across VMs: M14 hands the first VM's VMID to the second while the first realm
+    /// lives; v10 with two VMs keeps them distinct (and each release after REALM_DESTROY),
+    /// and closing one VM while the other lives leaves only the other's granules delegated (P1).
+    @Test func testVmidsDistinctAcrossVMs() {
+        let r = found(.m14VmidNotMarked, bound: 6, Self.twoVMs)
+        #expect(r.violation?.message.contains("holds it") == true)
+        var ex = Explorer(variant: .v10, only: ["P1", "P9", "P17"], bound: 7)
+        Self.twoVMs(&ex)
+        let ok = ex.run()
+        #expect(ok.violation == nil, Comment(rawValue: ok.violation.map { "\($0) after \(ok.trace)" } ?? ""))
+        #expect(ok.covers.contains("P17:distinct") && ok.covers.contains("P17") && ok.covers.contains("P9") && ok.covers.contains("P1"))
+    }
+
+    /// P19: M15's pass 2 unmaps a dead realm; v10 with the mm released before the close
+    /// (pass 1's unmap, hole punches, its RTT walk, hole punches, the close) never does.
+    @Test func testTeardownInterleavings() {
+        _ = found(.m15Pass2UnmapsAgain, bound: 4)
+        var ex = Explorer(variant: .v10, only: ["P19", "P1", "P3", "P4"], bound: 8)
+        ex.releaseBeforeClose = true
+        ex.guest = []
+        ex.refusals = false
+        let ok = ex.run()
+        #expect(ok.violation == nil, Comment(rawValue: ok.violation.map { "\($0) after \(ok.trace)" } ?? ""))
+        #expect(ok.covers.contains("P19:unmap_after_pass1") && ok.covers.contains("P19:unmap_inside_pass1"))
+        #expect(ok.covers.contains("P19") && ok.covers.contains("P1"))
+    }
 
     /// M3 and M5 under the RMM fault model (`--rmm-faults`): found with a trace that
     /// replays against the spec with the fault model, contains an injected fault, and does
@@ -171,11 +230,46 @@ import RMISpec
         #expect(r.violation == nil, Comment(rawValue: r.violation.map { "\($0) after \(r.trace)" } ?? ""))
     }
 
+    /// The search against RMMImpl: each node has its own copy of the RMM (a call on a
+    /// snapshot leaves the original as it was), a mutation is found with a trace that
+    /// replays on RMMImpl, and the fixed flow holds within a small bound.
+    @Test func testExploreAgainstBuiltin() throws {
+        let a = BuiltinRMM(platform: KVMPlatform.compact)
+        var b = a.snapshot()
+        _ = try b.call(.granuleDelegate, [KVMLayout.poolBase], realm: nil)
+        #expect(a.abstractState()!.granule(KVMLayout.poolBase).state == .undelegated)
+        #expect(b.abstractState()!.granule(KVMLayout.poolBase).state == .delegated)
+
+        // The kept abstract state is what RMMImpl's state maps to, after a success and a failure.
+        var c = ImplRMM(a.snapshot())
+        _ = c.abstractState()
+        #expect(try c.call(.granuleDelegate, [KVMLayout.poolBase], realm: nil).status == .success)
+        #expect(c.abstractState() == c.impl.abstractState())
+        #expect(try c.call(.granuleUndelegate, [KVMLayout.poolBase + KVMLayout.page], realm: nil).status != .success)
+        #expect(c.abstractState() == c.impl.abstractState())
+        #expect(c.abstractState()!.granule(KVMLayout.poolBase).state == .delegated)
+
+        let m = Explorer(variant: .mutation(.m12RetryBeforeChildren), only: ["P6"], bound: 5).run(on: ImplRMM(a))
+        let v = try #require(m.violation)
+        #expect(v.property == "P6")
+        let (h, log) = Explorer.replay(m.trace, rmm: BuiltinRMM(platform: KVMPlatform.compact), variant: .mutation(.m12RetryBeforeChildren))
+        #expect(h.violations.contains { $0.property == "P6" }, Comment(rawValue: log.joined(separator: "\n")))
+
+        var ex = Explorer(variant: .fixed, bound: 5)
+        ex.refusals = false
+        let ok = ex.run(on: ImplRMM(a))
+        #expect(ok.violation == nil, Comment(rawValue: ok.violation.map { "\($0) after \(ok.trace)" } ?? ""))
+        #expect(ok.states > 20 && ok.covers.contains("P8") && ok.covers.contains("P1"))
+        #expect(a.abstractState()!.delegatedGranules.isEmpty)
+    }
+
     /// Trace lines round-trip.
     @Test func testTraceLines() {
-        for op in Self.happyPath {
+        for op in Self.happyPath + [.releaseMM, .releaseMMContinue, .onVM(1, .createRealm), .onVM(1, .finalizeVcpu(0))] {
             let s = HostTraceStep(op: op, script: [0, 1])
             #expect(HostTraceStep(line: s.line) == s)
         }
+        #expect(HostTraceStep(line: "vm1 create_vm")?.op == .onVM(1, .createVM))
+        #expect(HostTraceStep(line: "vm9 create_vm") == nil)
     }
 }

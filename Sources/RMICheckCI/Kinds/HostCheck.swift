@@ -8,7 +8,7 @@ import RMISpec
 /// (VIOLATED when the whole state space holds no violation, UNKNOWN when the bound cut it).
 public struct HostCheck: CheckKind {
     public static let kind = "host"
-    public static let summary = "a KVM host variant (v10, fixed, M1..M11) that must pass or must fail, up to a bound"
+    public static let summary = "a KVM host variant (v10, fixed, M1..M15) that must pass or must fail, up to a bound"
     var variant: HostVariant
     var expectFail: Bool
     var properties: Set<String>
@@ -17,6 +17,8 @@ public struct HostCheck: CheckKind {
     var maxStates: Int
     var refusals: Bool
     var teardown: Bool
+    var vms: Int
+    var releaseBeforeClose: Bool
 
     public init(_ e: PlanEntry) throws {
         let name = try e.string("variant")
@@ -45,6 +47,9 @@ public struct HostCheck: CheckKind {
         maxStates = try e.optionalInt("max_states", min: 1) ?? 300_000
         refusals = try e.optionalBool("refusals") ?? true
         teardown = try e.optionalBool("teardown") ?? true
+        vms = try e.optionalInt("vms", min: 1) ?? 1
+        if vms > KVMEnv.maxVMs { throw e.fail("vms", "at most \(KVMEnv.maxVMs)") }
+        releaseBeforeClose = try e.optionalBool("release_before_close") ?? false
     }
 
     public var obligations: [String] { [""] }
@@ -53,6 +58,8 @@ public struct HostCheck: CheckKind {
         var ex = Explorer(variant: variant, only: properties, bound: bound, maxStates: maxStates)
         ex.refusals = refusals
         ex.teardown = teardown
+        ex.vms = vms
+        ex.releaseBeforeClose = releaseBeforeClose
         var last = 0
         let progress = ctx.progress
         ex.progress = { n, d in if n - last >= 20_000 { last = n; progress("  \(ctx.check): \(n) states, depth \(d)") } }
