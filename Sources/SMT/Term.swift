@@ -223,3 +223,23 @@ extension Term {
         return counts
     }
 }
+
+extension Term {
+    /// The operands of nested conjunctions (`and` flattened), or the term itself when it is
+    /// no conjunction.
+    public var conjuncts: [Term] {
+        let c = context.raw
+        var out: [Term] = []
+        var stack: [OpaquePointer] = [raw]
+        while let a = stack.popLast() {
+            if Z3_get_ast_kind(c, a) == Z3_APP_AST, let app = Z3_to_app(c, a),
+               Z3_get_decl_kind(c, Z3_get_app_decl(c, app)) == Z3_OP_AND {
+                let n = Z3_get_app_num_args(c, app)
+                for i in (0..<n).reversed() { stack.append(Z3_get_app_arg(c, app, i)) }
+            } else {
+                out.append(Term(context, a))
+            }
+        }
+        return out
+    }
+}

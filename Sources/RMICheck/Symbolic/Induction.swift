@@ -172,10 +172,35 @@ extension InductionProver {
             try solver.setSeed(s.seed)
             if let ms = s.timeoutMs { try solver.setTimeout(ms: ms) }
             if let r = s.rlimit { try solver.setRlimit(r) }
-            try solver.assert(pre.wellFormed)
-            try solver.assert(pre.objectsMatchGranuleStates)
-            for p in strengthening where p.kind == .always { try solver.assert(p.holds(in: pre).raw) }
+            // Every formula the step asserts or asks is a named Bool defined once: an
+            // invariant over the next state that is the same term as over the pre-state (the
+            // call left its fields alone) gets the same name, so "it holds before and breaks
+            // after" is a clash of one literal. Unnamed, Z3 rewrites the hypothesis and the
+            // negated goal into different circuits and must prove them equivalent bit by bit
+            // (minutes for INV-T3 alone). The hypotheses hang on one literal so that they are
+            // not simplified as top-level facts either.
+            var names: [Term: Term] = [:]
+            var definitions = 0
+            // Conjunctions are named conjunct by conjunct: an invariant is mostly a conjunction
+            // over Granules, and a call changes few of them.
+            func named(_ t: Term) throws -> Term {
+                let parts = t.conjuncts
+                if parts.count > 1 { return ctx.and(try parts.map(named)) }
+                if let b: Bool = Symbolic.known(t) { return ctx.bool(b) }
+                if let n = names[t] { return n }
+                definitions += 1
+                let n = ctx.boolConst("rmi!ind.def\(definitions)")
+                try solver.assert(ctx.eq(n, t))
+                names[t] = n
+                return n
+            }
+            let hypotheses = ctx.boolConst("rmi!ind.hypotheses")
+            var facts = [try named(pre.wellFormed), try named(pre.objectsMatchGranuleStates)]
+            for p in strengthening where p.kind == .always { facts.append(try named(p.holds(in: pre).raw)) }
+            try solver.assert(ctx.implies(hypotheses, ctx.and(facts)))
+            let baseNames = names
             let hunter = Hunter(solver)
+            hunter.assumptions = [hypotheses]
 
             var open = targets.filter { p in
                 guard let b = base.first(where: { $0.target == CheckTarget(p) }) else { return true }
@@ -194,13 +219,18 @@ extension InductionProver {
                                   properties: targets.filter { $0.kind == .step }, start: pre)
                 u.gptEvents = move.gpt
                 let d = u.extend()
-                for t in d.transition { try solver.assert(t) }
+                // Under a literal too: as top-level facts (the command index, "in scope") Z3
+                // would propagate them into the definitions below and rewrite them away from
+                // the pre-state's.
+                let move = ctx.boolConst("rmi!ind.move")
+                try solver.assert(ctx.implies(move, ctx.and(d.transition)))
+                hunter.assumptions = [hypotheses, move]
                 let next = u.nexts[0]
                 var bad: [String: Term] = [:]
                 let lemma = "objects-match-granule-states"
-                bad[lemma] = ctx.not(ctx.and(next.wellFormed, next.objectsMatchGranuleStates))
+                bad[lemma] = ctx.not(ctx.and(try named(next.wellFormed), try named(next.objectsMatchGranuleStates)))
                 for p in targets where open.contains(p.rawValue) {
-                    bad[p.rawValue] = p.kind == .always ? ctx.not(p.holds(in: next).raw) : d.bad[p.rawValue]
+                    bad[p.rawValue] = p.kind == .always ? ctx.not(try named(p.holds(in: next).raw)) : d.bad[p.rawValue]
                 }
                 func cti(_ model: Model, _ property: String) throws -> CTI {
                     let p = try u.states[0].concretize(model)
@@ -230,6 +260,7 @@ extension InductionProver {
                     }
                 }
                 try solver.pop()
+                names = baseNames
                 s.progress?("prove: \(name) in \(String(format: "%.2f", Date().timeIntervalSince(t1))) s; \(open.count) of \(targets.count) targets still provable")
             }
 
