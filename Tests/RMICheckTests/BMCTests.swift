@@ -7,16 +7,6 @@ import SMT
 /// Bounded model checking on small scopes and alphabets (each query is a fraction of a
 /// second); the full-alphabet and deeper runs are benchmarks, not tests.
 @Suite struct BMCTests {
-    func settings(_ scope: String, _ commands: [RMICommand], _ props: [Invariant], options: SpecOptions = []) throws -> SymbolicSettings {
-        var s = SymbolicSettings()
-        s.scope = try Scope(parsing: scope)
-        s.commands = commands
-        s.properties = props
-        s.specOptions = options
-        s.seed = 1
-        return s
-    }
-
     func outcome(_ r: BoundedModelChecker.Report, _ name: String) -> PropertyOutcome? {
         r.outcomes.first { $0.target.name == name }
     }

@@ -6,16 +6,6 @@ import SMT
 
 /// k-induction on small scopes and alphabets, command by command (k = 1).
 @Suite struct InductionTests {
-    func settings(_ scope: String, _ commands: [RMICommand], _ props: [Invariant], options: SpecOptions = []) throws -> SymbolicSettings {
-        var s = SymbolicSettings()
-        s.scope = try Scope(parsing: scope)
-        s.commands = commands
-        s.properties = props
-        s.specOptions = options
-        s.seed = 1
-        return s
-    }
-
     @Test func granuleInvariantsAreProvedCommandByCommand() throws {
         let props: [Invariant] = [.g1, .g2, .g5, .l2, .l4]
         let s = try settings("granules=2,realms=0,recs=0,entries=1", [.granuleDelegate, .granuleUndelegate], props)
