@@ -203,6 +203,17 @@ struct Bench: ParsableCommand {
         out.append(SymbolicFigure(name: "prove (1-induction) \(props.count) properties", scope: "granules=2,realms=0,recs=0,entries=1",
                                   commands: "GRANULE_DELEGATE/UNDELEGATE", secondsPerDepth: [Date().timeIntervalSince(t0)],
                                   outcome: verdicts(proof.outcomes)))
+        // Proofs with every invariant as strengthening and target: the step's fixed cost (a
+        // call that changes nothing) and a call that changes a Granule's state.
+        for (scope, command) in [(small, RMICommand.version), ("granules=2,realms=1,recs=1,entries=1", .granuleDelegate)] {
+            var s = try settings(scope, [command], Invariant.specProperties, budget: 150)
+            s.gptEvents = false
+            let t1 = Date()
+            let r = try InductionProver(settings: s, k: 1, coverDepth: 0).run()
+            out.append(SymbolicFigure(name: "prove (1-induction) every INV-*, one command's step", scope: scope,
+                                      commands: command.rawValue, secondsPerDepth: [Date().timeIntervalSince(t1)],
+                                      outcome: verdicts(r.outcomes)))
+        }
         return out
     }
 
