@@ -197,7 +197,9 @@ extension InductionProver {
             let hypotheses = ctx.boolConst("rmi!ind.hypotheses")
             var facts = [try named(pre.wellFormed), try named(pre.objectsMatchGranuleStates)]
             for p in strengthening where p.kind == .always { facts.append(try named(p.holds(in: pre).raw)) }
-            try solver.assert(ctx.implies(hypotheses, ctx.and(facts)))
+            let hypothesis = ctx.and(facts)
+            try solver.assert(ctx.implies(hypotheses, hypothesis))
+            s.progress?("prove: hypotheses of \(strengthening.filter { $0.kind == .always }.count) invariants, \(definitions) conjuncts, \(ctx.and(Array(names.keys)).dagSize) Z3 nodes")
             let baseNames = names
             let hunter = Hunter(solver)
             hunter.assumptions = [hypotheses]

@@ -42,26 +42,6 @@ extension SymbolicState {
         return a.equal(b)
     }
 
-    /// "Every field of the two encodings is the same term value" (NS memory aside): stronger
-    /// than `equalIgnoringNS`, which compares rest summaries by the entries they denote and
-    /// so lets two codes of the same stride pass. For tying a step's result to a shared
-    /// post-state that must itself be well formed.
-    public func fieldsEqual(_ o: SymbolicState) -> Term {
-        precondition(scope == o.scope, "fieldsEqual: states of different scopes")
-        typealias S = Symbolic
-        var acc = env.tru
-        func add(_ x: Term, _ y: Term) { acc = S.and(acc, env.eqAny(x, y)) }
-        for (a, b) in zip(slots, o.slots) {
-            add(a.state, b.state); add(a.gpt, b.gpt); add(a.content, b.content)
-            add(a.realmPresent, b.realmPresent); add(a.recPresent, b.recPresent); add(a.rttPresent, b.rttPresent)
-            for (x, y) in zip(a.realm + a.rec + a.rtt, b.realm + b.rec + b.rtt) { add(x, y) }
-            for (x, y) in zip(a.entries, b.entries) { add(x.state, y.state); add(x.ripas, y.ripas); add(x.attrs, y.attrs); add(x.addr, y.addr) }
-            add(a.rest.state, b.rest.state); add(a.rest.ripas, b.rest.ripas); add(a.rest.attrs, b.rest.attrs)
-            add(a.rest.base, b.rest.base); add(a.rest.strideCode, b.rest.strideCode)
-        }
-        return acc
-    }
-
     /// The same state read under other spec options (a deliberately weakened spec, say).
     public func with(options o: SpecOptions) -> SymbolicState {
         SymbolicState(copying: self, options: o)
