@@ -43,10 +43,7 @@ public struct BoundedModelChecker: Sendable {
         let targets = self.targets
         return try Symbolic.withContext(ctx) {
             let u = try Unrolling.make(s)
-            let solver = Solver(ctx, logic: "QF_BV")
-            try solver.setSeed(s.seed)
-            if let ms = s.timeoutMs { try solver.setTimeout(ms: ms) }
-            if let r = s.rlimit { try solver.setRlimit(r) }
+            let solver = try s.solver(ctx)
 
             var verdicts: [String: PropertyVerdict] = [:]
             var covers: [String: CoverVerdict] = [:]

@@ -163,10 +163,7 @@ public struct CoverGenerator: Sendable {
         let depth = self.depth
         return try Symbolic.withContext(ctx) {
             let u = try Unrolling.make(s)
-            let solver = Solver(ctx, logic: "QF_BV")
-            try solver.setSeed(s.seed)
-            if let ms = s.timeoutMs { try solver.setTimeout(ms: ms) }
-            if let r = s.rlimit { try solver.setRlimit(r) }
+            let solver = try s.solver(ctx)
             let hunter = Hunter(solver)
             var seconds: [Double] = []
             let place = "scope \(s.scope), seed \(s.seed)" + (s.from.map { ", from \($0.description ?? "a seed trace")" } ?? "")

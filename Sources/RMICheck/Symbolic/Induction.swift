@@ -70,10 +70,7 @@ public struct InductionProver: Sendable {
             let u = Unrolling(scope: s.scope, options: s.specOptions, alphabet: s.commands,
                               properties: Array(Set(strengthening + s.properties)).sorted { $0.rawValue < $1.rawValue },
                               start: start)
-            let solver = Solver(ctx, logic: "QF_BV")
-            try solver.setSeed(s.seed)
-            if let ms = s.timeoutMs { try solver.setTimeout(ms: ms) }
-            if let r = s.rlimit { try solver.setRlimit(r) }
+            let solver = try s.solver(ctx)
             try solver.assert(start.wellFormed)
             var depth = u.initialDepth()
             for j in 1...k {
@@ -168,10 +165,7 @@ extension InductionProver {
         let targets = s.properties.filter { $0.kind == .always || $0.kind == .step }
         return try Symbolic.withContext(ctx) {
             let pre = SymbolicState.fresh(scope: s.scope, prefix: "i0", options: s.specOptions)
-            let solver = Solver(ctx, logic: "QF_BV")
-            try solver.setSeed(s.seed)
-            if let ms = s.timeoutMs { try solver.setTimeout(ms: ms) }
-            if let r = s.rlimit { try solver.setRlimit(r) }
+            let solver = try s.solver(ctx)
             // Every formula the step asserts or asks is a named Bool defined once: an
             // invariant over the next state that is the same term as over the pre-state (the
             // call left its fields alone) gets the same name, so "it holds before and breaks

@@ -93,10 +93,9 @@ public struct SpecLint: Sendable {
             let kind = Symbolic.variable("realm"), ra = (0..<4).map { Symbolic.variable("a\($0)") }
             let action = RealmAction<Symbolic>(kind: SWord(raw: kind), args: ra.map { SWord(raw: $0) })
             let step = RMISpec.symbolicStep(cmd, pre, args: args, realm: cmd == .recEnter ? action : nil)
-            let solver = Solver(ctx, logic: "QF_BV")
-            try solver.setSeed(s.seed)
-            try solver.setTimeout(ms: s.timeoutMs ?? 20_000)
-            if let r = s.rlimit { try solver.setRlimit(r) }
+            var limited = s
+            limited.timeoutMs = s.timeoutMs ?? 20_000
+            let solver = try limited.solver(ctx)
             try solver.assert(pre.wellFormed)
             try solver.assert(pre.objectsMatchGranuleStates)
             try solver.assert(ctx.not(step.next.outOfScope))

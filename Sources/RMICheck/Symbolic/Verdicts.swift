@@ -1,3 +1,4 @@
+import SMT
 import RMISpec
 
 /// The answer of a symbolic engine for one property. Never a pass when the solver did not
@@ -84,4 +85,16 @@ public struct SymbolicSettings: Sendable {
     public var progress: (@Sendable (String) -> Void)?
 
     public init() {}
+}
+
+extension SymbolicSettings {
+    /// The incremental QF_BV solver every engine asks, with the settings' seed, per-query
+    /// timeout and resource limit.
+    func solver(_ ctx: Context) throws -> Solver {
+        let solver = Solver(ctx, logic: "QF_BV")
+        try solver.setSeed(seed)
+        if let ms = timeoutMs { try solver.setTimeout(ms: ms) }
+        if let r = rlimit { try solver.setRlimit(r) }
+        return solver
+    }
 }
