@@ -94,6 +94,66 @@ public final class Fixedpoint {
         return try context.tryTerm(p, "answer")
     }
 
+    /// After `.unsat`: the formula Spacer found for `relation`, applied to `args` (one term per
+    /// argument, of the relation's sorts). Read from `answer()`, whose definitions have the
+    /// shape `∀ vars. relation(vars) = body`; an answer that does not mention `relation`
+    /// leaves it unconstrained (`true`). Throws when a definition has another shape.
+    public func interpretation(of relation: FuncDecl, at args: [Term]) throws -> Term {
+        precondition(relation.context === context, "interpretation: declaration of another Context")
+        for a in args { context.ownedBy(a, "interpretation") }
+        let c = context.raw
+        let answer = try self.answer()
+        func isRelation(_ a: OpaquePointer?) -> Bool {
+            guard let a, Z3_get_ast_kind(c, a) == Z3_APP_AST, let app = Z3_to_app(c, a) else { return false }
+            return Z3_is_eq_func_decl(c, Z3_get_app_decl(c, app), relation.raw)
+        }
+        for part in answer.conjuncts {
+            var body: OpaquePointer? = part.raw
+            var bound = 0
+            if Z3_get_ast_kind(c, part.raw) == Z3_QUANTIFIER_AST {
+                guard Z3_is_quantifier_forall(c, part.raw) else { continue }
+                bound = Int(Z3_get_quantifier_num_bound(c, part.raw))
+                body = Z3_get_quantifier_body(c, part.raw)
+            }
+            guard let b = body, Z3_get_ast_kind(c, b) == Z3_APP_AST, let app = Z3_to_app(c, b) else { continue }
+            let head: OpaquePointer?, definition: OpaquePointer?
+            if isRelation(b) {
+                (head, definition) = (b, Z3_mk_true(c))
+            } else if Z3_get_decl_kind(c, Z3_get_app_decl(c, app)) == Z3_OP_EQ, Z3_get_app_num_args(c, app) == 2,
+                      isRelation(Z3_get_app_arg(c, app, 0)) {
+                (head, definition) = (Z3_get_app_arg(c, app, 0), Z3_get_app_arg(c, app, 1))
+            } else if Z3_get_decl_kind(c, Z3_get_app_decl(c, app)) == Z3_OP_NOT, isRelation(Z3_get_app_arg(c, app, 0)) {
+                (head, definition) = (Z3_get_app_arg(c, app, 0), Z3_mk_false(c))
+            } else {
+                continue
+            }
+            guard let headApp = Z3_to_app(c, head), Int(Z3_get_app_num_args(c, headApp)) == args.count else {
+                throw Z3Error(code: Z3Error.wrapperCode, message: "interpretation of \(relation): arity differs from \(args.count) arguments")
+            }
+            // The definition's free variables are de Bruijn indices; the head says which
+            // argument each one stands for.
+            var to = [Z3_ast?](repeating: nil, count: bound)
+            for j in 0..<args.count {
+                let v = Z3_get_app_arg(c, headApp, UInt32(j))
+                guard let v, Z3_get_ast_kind(c, v) == Z3_VAR_AST else {
+                    throw Z3Error(code: Z3Error.wrapperCode, message: "interpretation of \(relation): argument \(j) of the definition's head is not a variable")
+                }
+                let index = Int(Z3_get_index_value(c, v))
+                guard index < bound else { throw Z3Error(code: Z3Error.wrapperCode, message: "interpretation of \(relation): variable index out of range") }
+                to[index] = args[j].raw
+            }
+            guard to.allSatisfy({ $0 != nil }) else {
+                throw Z3Error(code: Z3Error.wrapperCode, message: "interpretation of \(relation): a bound variable is no argument")
+            }
+            let p = to.withUnsafeMutableBufferPointer { Z3_substitute_vars(c, definition, UInt32(bound), $0.baseAddress) }
+            return withExtendedLifetime(args) { withExtendedLifetime(answer) { context.term(p, "interpretation") } }
+        }
+        if answer.mentions(relation) {
+            throw Z3Error(code: Z3Error.wrapperCode, message: "Spacer's answer defines \(relation) in a shape not understood: \(answer)")
+        }
+        return context.bool(true)
+    }
+
     /// Z3's explanation of the last `unknown` answer.
     public var reasonUnknown: String {
         let p = Z3_fixedpoint_get_reason_unknown(context.raw, raw)

@@ -243,3 +243,49 @@ extension Term {
         return out
     }
 }
+
+extension Term {
+    /// The uninterpreted constants the term contains (0-ary applications of declared
+    /// symbols: `bvConst`, `boolConst`...), each once, in order of first visit. The bound
+    /// variables of a Horn rule are these.
+    public var freeConstants: [Term] {
+        let c = context.raw
+        var seen = Set<UInt32>()
+        var out: [Term] = []
+        var stack: [OpaquePointer] = [raw]
+        while let a = stack.popLast() {
+            guard seen.insert(Z3_get_ast_id(c, a)).inserted else { continue }
+            guard Z3_get_ast_kind(c, a) == Z3_APP_AST, let app = Z3_to_app(c, a) else { continue }
+            let n = Z3_get_app_num_args(c, app)
+            if n == 0 {
+                if Z3_get_decl_kind(c, Z3_get_app_decl(c, app)) == Z3_OP_UNINTERPRETED { out.append(Term(context, a)) }
+                continue
+            }
+            for i in (0..<n).reversed() { stack.append(Z3_get_app_arg(c, app, i)) }
+        }
+        return out
+    }
+}
+
+extension Term {
+    /// Whether `decl` is applied anywhere in the term.
+    public func mentions(_ decl: FuncDecl) -> Bool {
+        let c = context.raw
+        var seen = Set<UInt32>()
+        var stack: [OpaquePointer] = [raw]
+        while let a = stack.popLast() {
+            guard seen.insert(Z3_get_ast_id(c, a)).inserted else { continue }
+            switch Z3_get_ast_kind(c, a) {
+            case Z3_QUANTIFIER_AST:
+                if let b = Z3_get_quantifier_body(c, a) { stack.append(b) }
+            case Z3_APP_AST:
+                guard let app = Z3_to_app(c, a) else { continue }
+                if Z3_is_eq_func_decl(c, Z3_get_app_decl(c, app), decl.raw) { return true }
+                for i in 0..<Z3_get_app_num_args(c, app) { stack.append(Z3_get_app_arg(c, app, i)) }
+            default:
+                continue
+            }
+        }
+        return false
+    }
+}

@@ -203,6 +203,14 @@ struct Bench: ParsableCommand {
         out.append(SymbolicFigure(name: "prove (1-induction) \(props.count) properties", scope: "granules=2,realms=0,recs=0,entries=1",
                                   commands: "GRANULE_DELEGATE/UNDELEGATE", secondsPerDepth: [Date().timeIntervalSince(t0)],
                                   outcome: verdicts(proof.outcomes)))
+        // The same four Granule invariants by Spacer at the default scope: no lemmas, the
+        // invariant inferred and re-checked.
+        let spacerProps: [Invariant] = [.g1, .g2, .g4, .g5]
+        let t2 = Date()
+        let spacer = try SpacerProver(settings: settings("", g, spacerProps, budget: 120), coverDepth: 0).run()
+        out.append(SymbolicFigure(name: "prove (Spacer) \(spacerProps.count) properties", scope: Scope.default.description,
+                                  commands: "GRANULE_DELEGATE/UNDELEGATE", secondsPerDepth: [Date().timeIntervalSince(t2)],
+                                  outcome: verdicts(spacer.outcomes)))
         // Proofs with every invariant as strengthening and target: the step's fixed cost (a
         // call that changes nothing) and a call that changes a Granule's state.
         for (scope, command) in [(small, RMICommand.version), ("granules=2,realms=1,recs=1,entries=1", .granuleDelegate)] {

@@ -5,7 +5,7 @@ import RMISpec
 
 struct Prove: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Prove properties for every reachable state of a scope, by k-induction with Z3.",
+        abstract: "Prove properties for every reachable state of a scope, by k-induction or Spacer with Z3.",
         discussion: """
             A property is PROVED when the base case (BMC: no run of fewer than --k calls \
             violates it) and the inductive step are both UNSAT. The step starts from any \
@@ -22,6 +22,15 @@ struct Prove: ParsableCommand {
             property. Either the CTI is unreachable, and a lemma that excludes it is missing, or \
             it is reachable and deeper BMC finds the bug. The verdict is then UNKNOWN, never \
             a pass.
+
+            --method spacer is the second method: Z3's Spacer engine solves Horn clauses for \
+            the reachable states of the scope and infers the inductive invariant itself (no \
+            lemmas; --k and --assume do not apply). A property is PROVED only when Spacer \
+            answers UNSAT and its invariant passes a re-check by a fresh solver (initial \
+            state, every step, the property); when Spacer derives a violation the base case \
+            did not find, the verdict is UNKNOWN and `check --engine bmc` gives the trace. \
+            Spacer copes with small scopes and few commands (e.g. --scope granules=1 \
+            --commands GRANULE_DELEGATE,GRANULE_UNDELEGATE).
 
             Exit codes: 0 every property proved with its cover reached, 1 violated (base \
             case), 2 not proved (CTI, solver unknown, cover not reached), 3 internal error, \
@@ -43,6 +52,11 @@ struct Prove: ParsableCommand {
     @Option(name: .customLong("cover-depth"), help: "How deep the base case also searches (for violations and each property's cover target).")
     var coverDepth: Int = 3
 
+    enum Method: String, ExpressibleByArgument, CaseIterable { case induction, spacer }
+
+    @Option(name: .long, help: "induction (k-induction with the INV-* as strengthening) or spacer (Z3's CHC engine infers the invariant).")
+    var method: Method = .induction
+
     @Option(name: .long, help: "Folder for counterexamples, cover witnesses and CTI steps.")
     var out: String = "out/prove"
 
@@ -58,6 +72,17 @@ struct Prove: ParsableCommand {
         let props = try parseProperties(property)
         let chosen = (props.isEmpty ? Invariant.specProperties : props).filter { $0.kind == .always || $0.kind == .step }
         let settings = try solver.settings(scope: scope, properties: chosen, quiet: quiet)
+        if method == .spacer {
+            guard k == 1, assume.isEmpty else { note("rmi-check: --k and --assume are for --method induction; Spacer infers its own invariant"); throw Exit.badInput }
+            note("prove: Spacer, scope \(settings.scope), \(chosen.count) properties, seed \(settings.seed)")
+            let report = try runSymbolic(engine: "prove", out: out) {
+                try SpacerProver(settings: settings, coverDepth: max(0, coverDepth)).run()
+            }
+            try printOutcomes(report.outcomes, engine: "prove", out: out)
+            print("base case \(String(format: "%.2f", report.baseSeconds)) s, Spacer and re-checks \(String(format: "%.2f", report.spacerSeconds)) s")
+            try exitFor(report.outcomes)
+            return
+        }
         note("prove: \(k)-induction, scope \(settings.scope), \(chosen.count) properties, seed \(settings.seed)")
         let lemmas = try parseProperties(assume)
         let report = try runSymbolic(engine: "prove", out: out) {

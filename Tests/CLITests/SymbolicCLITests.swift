@@ -18,6 +18,15 @@ import Testing
         #expect(stderr.contains("seed 3"))
     }
 
+    @Test func proveWithSpacer() throws {
+        let (code, stdout, stderr) = try rmiCheck(["prove", "--method", "spacer", "--property", "G1", "--cover-depth", "1",
+                                                   "--out", tmp("spacer")] + tiny)
+        #expect(code == 0, "\(stdout)\n\(stderr)")
+        #expect(stdout.contains("PROVED    INV-G1 (always) by Spacer (CHC), invariant re-checked by a fresh solver"))
+        let (bad, _, err) = try rmiCheck(["prove", "--method", "spacer", "--k", "2"] + tiny)
+        #expect(bad == 65 && err.contains("--k and --assume are for --method induction"))
+    }
+
     /// A weakened spec: the violation is found, written, and `replay` reproduces it.
     @Test func bmcFindsAWeakeningAndTheTraceReplays() throws {
         let out = tmp("bmc-weak")

@@ -29,6 +29,48 @@ import Testing
         #expect(answer.contains("Inv"))
     }
 
+    /// The invariant read back from the answer is re-checked by a plain solver: it holds
+    /// initially, is inductive, and implies the property; and it is not just "true".
+    @Test func interpretationIsAnInductiveInvariant() throws {
+        let c = Context()
+        let fp = Fixedpoint(c)
+        let bv8 = c.bvSort(8)
+        let inv = c.function("Inv", domain: [bv8, bv8], range: c.boolSort)
+        let err = c.function("Err", domain: [], range: c.boolSort)
+        try fp.registerRelation(inv)
+        try fp.registerRelation(err)
+        let x = c.bvConst("x", width: 8), y = c.bvConst("y", width: 8)
+        // x counts to 10 while y stays x + 3.
+        try fp.addRule(inv(c.bv(0, width: 8), c.bv(3, width: 8)))
+        try fp.addRule(c.forall(bound: [x, y], c.implies(inv(x, y) && c.ult(x, c.bv(10, width: 8)), inv(x + 1, y + 1))))
+        try fp.addRule(c.forall(bound: [x, y], c.implies(inv(x, y) && !c.eq(y, x + 3), err())))
+        #expect(try fp.query(relations: [err]) == .unsat)
+        let a = c.bvConst("a", width: 8), b = c.bvConst("b", width: 8)
+        let at = try fp.interpretation(of: inv, at: [a, b])
+        let next = try fp.interpretation(of: inv, at: [a + 1, b + 1])
+        let initial = try fp.interpretation(of: inv, at: [c.bv(0, width: 8), c.bv(3, width: 8)])
+        func valid(_ t: Term) throws -> Bool {
+            let s = Solver(c)
+            try s.assert(!t)
+            return try s.check() == .unsat
+        }
+        #expect(try valid(initial))
+        #expect(try valid(c.implies(at && c.ult(a, c.bv(10, width: 8)), next)))
+        #expect(try valid(c.implies(at, c.eq(b, a + 3))))
+        #expect(try !valid(at))
+        let other = c.function("Other", domain: [bv8], range: c.boolSort)
+        // A relation the answer does not mention is unconstrained.
+        #expect(try fp.interpretation(of: other, at: [a]) == c.bool(true))
+    }
+
+    @Test func freeConstantsAreTheDeclaredSymbols() {
+        let c = Context()
+        let x = c.bvConst("x", width: 8), p = c.boolConst("p")
+        let t = c.ite(p, x + 1, x & c.bv(3, width: 8))
+        #expect(Set(t.freeConstants) == [x, p])
+        #expect(c.bv(5, width: 8).freeConstants.isEmpty)
+    }
+
     @Test func spacerRefutesTheTooStrongProperty() throws {
         let (r, _) = try counter(bound: 5)
         #expect(r == .sat)

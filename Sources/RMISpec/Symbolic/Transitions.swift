@@ -96,12 +96,21 @@ extension SymbolicState {
     public func freshened(prefix: String) -> (state: SymbolicState, equalities: [Term]) {
         var eqs: [Term] = []
         let ctx = env.ctx
-        func f(_ t: Term, _ name: String) -> Term {
+        var r = mapComponents { t, name in
             if env.value(t) != nil || env.bool(t) != nil { return t }
             let v = ctx.const("\(prefix).\(name)", t.sort)
             eqs.append(ctx.eq(v, t))
             return v
         }
+        r.outOfScope = env.fls
+        return (r, eqs)
+    }
+
+    /// The state with `f(term, name)` in place of each of its fields, slot by slot in a fixed
+    /// order (Granule state, GPT, content, present bits, Realm, REC and RTT fields, tracked
+    /// entries, rest summary); `name` is the field's (`g0.state`, `g1.e2.addr`, ...). NS
+    /// memory and `outOfScope` are carried unchanged.
+    public func mapComponents(_ f: (Term, String) -> Term) -> SymbolicState {
         var r = self
         for i in r.slots.indices {
             let g = "g\(i)"
@@ -121,8 +130,14 @@ extension SymbolicState {
                                  strideCode: f(s.rest.strideCode, "\(g).rest.stride"))
             r.slots[i] = s
         }
-        r.outOfScope = env.fls
-        return (r, eqs)
+        return r
+    }
+
+    /// The fields `mapComponents` visits, in its order.
+    public var components: [Term] {
+        var out: [Term] = []
+        _ = mapComponents { t, _ in out.append(t); return t }
+        return out
     }
 }
 

@@ -1,0 +1,172 @@
+import Foundation
+import RMISpec
+import SMT
+
+/// Unbounded proofs with Z3's Spacer engine: the reachable states of the scope as the least
+/// solution of constrained Horn clauses, the second method of `prove` beside k-induction.
+/// Spacer infers the inductive invariant itself, so no strengthening lemma is given.
+///
+/// The clauses, over one relation `Reach` with an argument per field of the symbolic state
+/// (`SymbolicState.components`):
+/// * `Reach(s0)` for the scope's initial state;
+/// * `Reach(x) ∧ T(x, args, x') ⇒ Reach(x')`, with `T` the relation the other engines
+///   unroll (the Host's move, then any command of the alphabet with any arguments, or
+///   another agent's GPT change), runs that leave the scope excluded;
+/// * per property, `Reach(x) ∧ ¬P(x) ⇒ Err` (for a step property: `Reach(x) ∧ T ∧ bad ⇒ Err`).
+///
+/// A property is PROVED only when Spacer answers UNSAT *and* the invariant it returns is
+/// re-checked by a fresh QF_BV solver: it holds in the initial state, `T` keeps it, and it
+/// implies the property. A re-check that fails is an internal error, never a proof. When
+/// Spacer derives `Err`, the verdict is UNKNOWN (Spacer's derivation is not a replayed
+/// trace) unless the base case's BMC found the violation with a trace.
+public struct SpacerProver: Sendable {
+    public var settings: SymbolicSettings
+    /// How deep the base case's BMC searches for violations (with traces) and covers.
+    public var coverDepth: Int
+
+    public init(settings: SymbolicSettings, coverDepth: Int = 3) {
+        self.settings = settings
+        self.coverDepth = coverDepth
+    }
+
+    public struct Report: Sendable {
+        public var outcomes: [PropertyOutcome]
+        public var baseSeconds: Double
+        public var spacerSeconds: Double
+        /// Per proved property, the size of the invariant that proves it (Z3 nodes).
+        public var invariantSizes: [String: Int]
+    }
+
+    public func run(token: CancellationToken = CancellationToken()) throws -> Report {
+        let t0 = Date()
+        var baseSettings = settings
+        baseSettings.covers = true
+        let base = try BoundedModelChecker(settings: baseSettings, depth: coverDepth).run(token: token)
+        let baseSeconds = Date().timeIntervalSince(t0)
+        let me = self
+        let t1 = Date()
+        var (outcomes, sizes) = try runZ3Blocking(token: token) { token in try me.solve(token, base: base.outcomes) }
+        for i in outcomes.indices { outcomes[i].cover = base.outcomes.first { $0.target == outcomes[i].target }?.cover }
+        return Report(outcomes: outcomes, baseSeconds: baseSeconds, spacerSeconds: Date().timeIntervalSince(t1),
+                      invariantSizes: sizes)
+    }
+
+    private func solve(_ token: CancellationToken, base: [PropertyOutcome]) throws -> ([PropertyOutcome], [String: Int]) {
+        let ctx = Context(cancellation: token)
+        let s = settings
+        let targets = s.properties.filter { $0.kind == .always || $0.kind == .step }
+        return try Symbolic.withContext(ctx) {
+            let initial = SymbolicState.initial(scope: s.scope, options: s.specOptions)
+            let x = initial.mapComponents { t, name in ctx.const("r.\(name)", t.sort) }
+            let reach = ctx.function("rmi!Reach", domain: initial.components.map(\.sort), range: ctx.boolSort)
+            let u = Unrolling(scope: s.scope, options: s.specOptions, alphabet: s.commands,
+                              properties: targets.filter { $0.kind == .step }, start: x)
+            u.gptEvents = s.gptEvents
+            let d = u.extend()
+            let next = u.states[1]
+            let transition = ctx.and(d.transition)
+
+            // What "violated" means for each target, over x (and the step from it).
+            var bad: [String: Term] = [:]
+            for p in targets {
+                bad[p.rawValue] = p.kind == .always ? ctx.not(p.holds(in: x).raw) : ctx.and(transition, d.bad[p.rawValue] ?? ctx.bool(false))
+            }
+            // One Spacer instance per question: Z3 may leave one that ran out of memory unusable.
+            func horn(_ name: String, _ badness: Term) throws -> (Fixedpoint, FuncDecl) {
+                let fp = Fixedpoint(ctx)
+                if let ms = s.timeoutMs { try fp.setTimeout(ms: ms) }
+                try fp.setParam("spacer.random_seed", .uint(s.seed))
+                // Slicing drops arguments of Reach and then leaves Reach out of the answer,
+                // which leaves nothing to re-check: keep every argument.
+                try fp.setParam("xform.slice", .bool(false))
+                try fp.registerRelation(reach)
+                func rule(_ body: Term, _ head: Term, except: Term? = nil) throws {
+                    let r = ctx.implies(body, head)
+                    try fp.addRule(ctx.forall(bound: r.freeConstants.filter { $0 != except }, r))
+                }
+                try fp.addRule(reach.apply(initial.components))
+                try rule(ctx.and(reach.apply(x.components), transition), reach.apply(next.components))
+                let e = ctx.function("rmi!Err.\(name)", domain: [], range: ctx.boolSort)
+                try fp.registerRelation(e)
+                try rule(ctx.and(reach.apply(x.components), badness), e.apply([]), except: e.apply([]))
+                return (fp, e)
+            }
+
+            // The invariant Spacer returns, re-checked from scratch.
+            func recheck(_ fp: Fixedpoint, _ names: [String]) throws -> Int {
+                let invAt = try fp.interpretation(of: reach, at: x.components)
+                let invInitial = try fp.interpretation(of: reach, at: initial.components)
+                let invNext = try fp.interpretation(of: reach, at: next.components)
+                var questions: [(String, Term)] = [
+                    ("it holds in the initial state", ctx.not(invInitial)),
+                    ("every step keeps it", ctx.and(invAt, transition, ctx.not(invNext))),
+                ]
+                for n in names { questions.append(("it implies \(n)", ctx.and(invAt, bad[n]!))) }
+                for (what, q) in questions {
+                    let solver = try s.solver(ctx)
+                    try solver.assert(q)
+                    switch try solver.check() {
+                    case .unsat: continue
+                    case .sat: throw SymbolicInternalError(message: "Spacer's invariant fails its re-check: not \(what)")
+                    case .unknown(let r): throw RecheckUndecided(reason: "re-check of Spacer's invariant (\(what)) undecided: \(r)")
+                    }
+                }
+                return invAt.dagSize
+            }
+
+            var verdicts: [String: PropertyVerdict] = [:]
+            var sizes: [String: Int] = [:]
+            var open = targets.map(\.rawValue).filter { name in
+                guard let b = base.first(where: { $0.target.name == name }) else { return true }
+                switch b.verdict {
+                case .violated: verdicts[name] = b.verdict; return false
+                case .unknown(let r): verdicts[name] = .unknown(reason: "base case: \(r)"); return false
+                default: return true
+                }
+            }
+            let method = "Spacer (CHC), invariant re-checked by a fresh solver"
+            let coverage = "every state of the scope \(s.scope)"
+            func ask(_ names: [String]) throws -> CheckResult {
+                let label = names.count == 1 ? names[0] : "\(names.count) properties"
+                let (fp, e) = try horn(names.count == 1 ? names[0] : "all", ctx.or(names.map { bad[$0]! }))
+                let t = Date()
+                let r: CheckResult
+                do { r = try fp.query(relations: [e]) } catch let e as Z3Error {
+                    // Out of memory, say: undecided, never a pass.
+                    r = .unknown(reason: "solver error: \(e.message)")
+                }
+                s.progress?("spacer: \(label): \(r) in \(String(format: "%.2f", Date().timeIntervalSince(t))) s")
+                if r == .unsat {
+                    do {
+                        let size = try recheck(fp, names)
+                        for n in names { verdicts[n] = .proved(method: method, coverage: coverage); sizes[n] = size }
+                        s.progress?("spacer: invariant of \(size) Z3 nodes re-checked")
+                    } catch let u as RecheckUndecided {
+                        for n in names { verdicts[n] = .unknown(reason: u.reason) }
+                    }
+                }
+                return r
+            }
+            // All together first: one invariant often proves them all.
+            if open.count > 1, try ask(open) == .unsat { open = [] }
+            for n in open where verdicts[n] == nil {
+                switch try ask([n]) {
+                case .unsat: break
+                case .sat:
+                    verdicts[n] = .unknown(reason: "Spacer derives a violation deeper than the base case's BMC (depth \(coverDepth)); `check --engine bmc` with a larger --depth gives the trace")
+                case .unknown(let r):
+                    verdicts[n] = .unknown(reason: "Spacer: \(r)")
+                }
+            }
+            let outcomes = targets.map { p in
+                PropertyOutcome(target: CheckTarget(p), verdict: verdicts[p.rawValue] ?? .unknown(reason: "not asked"))
+            }
+            return (outcomes, sizes)
+        }
+    }
+}
+
+/// The re-check of Spacer's invariant did not decide (timeout, resource limit): UNKNOWN.
+private struct RecheckUndecided: Error {
+    var reason: String
+}
