@@ -53,6 +53,8 @@ func planError(_ text: String) -> PlanError? {
             (#"{"checks": [{"id": "a", "kind": "cover"}, {"id": "a", "kind": "cover"}]}"#, "checks[1].id", "duplicate id"),
             (#"{"checks": [{"id": "a", "kind": "cover", "targets": ["T8"]}]}"#, "checks[0].targets[0]", "sometimes"),
             (#"{"format": "rmi-check-plan/9", "checks": []}"#, "format", "unknown format"),
+            (#"{"checks": [{"id": "x", "kind": "prove", "method": "guess"}]}"#, "checks[0].method", "unknown method 'guess'"),
+            (#"{"checks": [{"id": "x", "kind": "prove", "method": "spacer", "assume": ["INV-G1"]}]}"#, "checks[0].method", "'assume' and 'k' are for induction"),
             (#"{"checks": [], "colour": "blue"}"#, "colour", "unknown field"),
             (#"{"timeout_seconds": -1, "checks": []}"#, "timeout_seconds", "positive"),
             (#"[1, 2]"#, "", "expected an object"),

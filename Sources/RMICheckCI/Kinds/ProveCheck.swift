@@ -2,17 +2,18 @@ import Foundation
 import RMICheck
 import RMISpec
 
-/// `prove`: spec properties proved for every reachable state of a scope by k-induction
-/// (Z3). One obligation per property: PROVED, VIOLATED (base case), UNKNOWN (a
+/// `prove`: spec properties proved for every reachable state of a scope by k-induction or
+/// by Spacer (`method`), with Z3. One obligation per property: PROVED, VIOLATED (base case), UNKNOWN (a
 /// counterexample to induction, or the solver gave up), VACUOUS (proved, but no run of the
 /// base case's depth reaches its cover target).
 public struct ProveCheck: CheckKind {
     public static let kind = "prove"
-    public static let summary = "spec properties (INV-*) proved by k-induction (Z3) for every state of a scope"
+    public static let summary = "spec properties (INV-*) proved by k-induction or Spacer (Z3) for every state of a scope"
     var settings: SymbolicSettings
     var k: Int
     var lemmas: [Invariant]?
     var coverDepth: Int
+    var spacer: Bool
 
     public init(_ e: PlanEntry) throws {
         var s = try symbolicSettings(e)
@@ -20,6 +21,13 @@ public struct ProveCheck: CheckKind {
         lemmas = e.has("assume") ? try ExplicitFields.properties(e, "assume", default: []) : nil
         k = try e.optionalInt("k", min: 1) ?? 1
         coverDepth = try e.optionalInt("cover_depth") ?? 3
+        switch try e.optionalString("method") ?? "induction" {
+        case "induction": spacer = false
+        case "spacer":
+            spacer = true
+            if e.has("assume") || e.has("k") { throw e.fail("method", "spacer infers its own invariant: 'assume' and 'k' are for induction") }
+        case let m: throw e.fail("method", "unknown method '\(m)' (known: induction, spacer)")
+        }
         settings = s
     }
 
@@ -29,15 +37,16 @@ public struct ProveCheck: CheckKind {
         var s = settings
         let progress = ctx.progress, check = ctx.check
         s.progress = { progress("  \(check): \($0)") }
-        let r = try InductionProver(settings: s, k: k, strengthening: lemmas, coverDepth: coverDepth).run()
-        return r.outcomes.map { o in
+        let outcomes = spacer ? try SpacerProver(settings: s, coverDepth: coverDepth).run().outcomes
+            : try InductionProver(settings: s, k: k, strengthening: lemmas, coverDepth: coverDepth).run().outcomes
+        return outcomes.map { o in
             let rule = o.target.property.map(SpecSource.propertyRule)
             func result(_ v: Verdict, _ method: String, _ msg: String, trace: Trace? = nil) -> ObligationResult {
                 ObligationResult(name: o.target.name, verdict: v, method: method, bound: nil, engine: "prove (z3)",
                                  seed: UInt64(s.seed), message: msg, trace: trace.map { .spec($0) },
                                  replay: trace == nil ? nil : "rmi-check replay {trace}", rule: rule)
             }
-            let method = "\(k)-induction over \(s.scope)"
+            let method = spacer ? "Spacer over \(s.scope)" : "\(k)-induction over \(s.scope)"
             switch o.verdict {
             case .proved(let m, let c):
                 if case .reached = o.cover { return result(.proved, m, "proved for \(c)") }
