@@ -78,4 +78,34 @@ import SMT
         s.recExitEvents = false
         #expect(try success(s)?.isReached == false)
     }
+
+    /// A REC's exit is a move of the inductive step: with REC_ENTER not in the alphabet,
+    /// only the exit of a running REC writes a RIPAS request. Assuming INV-C1 (a REC's owner
+    /// is an RD) and INV-C5, such an exit in a Realm that is neither ACTIVE nor SYSTEM_OFF
+    /// breaks INV-C5: a counterexample to induction whose step is a `rec_exit` (without the
+    /// events, VERSION alone keeps it). The exit keeps INV-C3 (the REC it ends is no longer
+    /// running): proved.
+    @Test func aRecExitIsAMoveOfTheInductiveStep() throws {
+        var s = try settings("granules=3,realms=1,recs=1,entries=1,aux=0", [.version], [.c5])
+        s.gptEvents = false
+        let c5 = try InductionProver(settings: s, k: 1, strengthening: [.c1, .c5], coverDepth: 0).run()
+        guard case .unknown(let why)? = c5.outcomes.first?.verdict else {
+            Issue.record("\(String(describing: c5.outcomes.first?.verdict))"); return
+        }
+        #expect(why.contains("REC exit"))
+        let cti = try #require(c5.ctis.first { $0.property == "INV-C5" })
+        guard case .recExit(_, let realm, _)? = cti.step.steps.last else { Issue.record("\(cti.step.steps)"); return }
+        #expect(realm.kind == .ripasChange)
+        var noEvents = s
+        noEvents.recExitEvents = false
+        let without = try InductionProver(settings: noEvents, k: 1, strengthening: [.c1, .c5], coverDepth: 0).run()
+        guard case .proved? = without.outcomes.first?.verdict else {
+            Issue.record("without events: \(String(describing: without.outcomes.first?.verdict))"); return
+        }
+        s.properties = [.c3]
+        let c3 = try InductionProver(settings: s, k: 1, strengthening: [.c1, .c3], coverDepth: 0).run()
+        guard case .proved? = c3.outcomes.first?.verdict else {
+            Issue.record("\(String(describing: c3.outcomes.first?.verdict))"); return
+        }
+    }
 }
