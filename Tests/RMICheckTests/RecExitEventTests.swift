@@ -14,6 +14,7 @@ import SMT
         let (realm, created) = sc.createRealm(s2sz: 32, sl: 1, numStart: 1)
         let rec = sc.createRec(realm, mpidr: 0)
         sc.call(.realmActivate, realm.rd)
+        // The run page is the Realm parameters' NS page.
         sc.call(.recEnter, rec.rec, realm.rd + 0x1000, writes: [.recRun(at: realm.rd + 0x1000, RecEnterValues())],
                 realm: RealmActionValue(.stayRunning))
         #expect(created.succeeded && rec.result.succeeded && sc.problems.isEmpty)
@@ -23,8 +24,8 @@ import SMT
 
     /// One step after the seed: the REC becomes READY only by a `rec_exit` (the alphabet
     /// has no other way), with a Realm action other than `stay_running`; the trace's last
-    /// step is that event and replays to the symbolic step's state (the Realm's
-    /// PSCI_SYSTEM_OFF turns it SYSTEM_OFF). Without the events the REC stays running.
+    /// step is that event, and it replays: the REC is READY and the Realm SYSTEM_OFF (the
+    /// action chosen was PSCI_SYSTEM_OFF). Without the events the REC stays running.
     @Test func aRunningRecExitsByARecExitStep() throws {
         let (seed, rd, rec) = Self.runningRecSeed()
         let scope = Self.scope

@@ -158,9 +158,8 @@ extension InductionProver {
     /// so the solver only reasons about what the call changed, and bit-blasts one command's
     /// circuit at a time rather than the union of all 23. The targets are asked together
     /// ("does any break?"), then one by one only for those a model breaks. A target is
-    /// proved when no command (nor another agent's GPT change) breaks it and every one of
-    /// them keeps the encoding lemma. Those moves are the commands, another agent's GPT change
-    /// and the exit of a running REC (the events the settings allow).
+    /// proved when no move breaks it and every move keeps the encoding lemma: each command,
+    /// and the events the settings allow (another agent's GPT change, a running REC's exit).
     func stepPerCommand(_ token: CancellationToken, base: [PropertyOutcome]) throws -> ([PropertyOutcome], [CTI]) {
         let ctx = Context(cancellation: token)
         let s = settings

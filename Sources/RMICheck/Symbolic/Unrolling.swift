@@ -7,9 +7,8 @@ import SMT
 /// the solver — any command of `alphabet`, any 64-bit arguments, and for REC_ENTER any
 /// Realm action with any arguments — whose next state is the fresh state `s(k+1)`; or,
 /// instead of the call, another agent's GPT change or the exit of a running REC (see
-/// `extend`). A run
-/// that leaves the scope (a write the scope cannot hold, more Realms or RECs than it allows)
-/// is not a run: each step asserts `!outOfScope`.
+/// `extend`). A run that leaves the scope (a write the scope cannot hold, more Realms or
+/// RECs than it allows) is not a run: each step asserts `!outOfScope`.
 ///
 /// Every command is `RMISpec.symbolicStep`, the definition the concrete interpreter runs.
 /// Build and use inside `Symbolic.withContext` on one thread.
@@ -159,7 +158,7 @@ final class Unrolling {
         var merged: SymbolicState?
         var results: [(success: Term, conditions: [SymbolicCondition])] = []
         var bad: [String: Term] = [:], cover: [String: Term] = [:]
-        // The step properties on a step `st` of `command` with arguments `args`, when `chosen`.
+        // The step properties on step `st` (arguments `args`) when `chosen`.
         func addStepProperties(_ chosen: Term, _ st: SymbolicStep, args: [Term]) {
             if stepProperties.isEmpty { return }
             let view = StepView(pre: pre, post: st.next, command: st.command, args: args.map { SWord(raw: $0) },
