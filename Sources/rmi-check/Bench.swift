@@ -216,6 +216,7 @@ struct Bench: ParsableCommand {
         for (scope, command) in [(small, RMICommand.version), ("granules=2,realms=1,recs=1,entries=1", .granuleDelegate)] {
             var s = try settings(scope, [command], Invariant.specProperties, budget: 150)
             s.gptEvents = false
+            s.recExitEvents = false
             let t1 = Date()
             let r = try InductionProver(settings: s, k: 1, coverDepth: 0).run()
             out.append(SymbolicFigure(name: "prove (1-induction) every INV-*, one command's step", scope: scope,

@@ -35,7 +35,10 @@ struct Check: ParsableCommand {
             unrolled to --depth (default 4) calls from the initial state: at each step the \
             Host may rewrite NS memory and the contents of the Granules it can access, then \
             calls any command (--commands restricts them) with any 64-bit arguments and, \
-            for REC_ENTER, any Realm action. The scope is the symbolic one \
+            for REC_ENTER, any Realm action; or, instead of the call, another agent changes \
+            the GPT entry of an UNDELEGATED Granule (a set_gpt event; --no-gpt-events), or a \
+            REC that a REC_ENTER left running (stay_running) exits after any Realm action (a \
+            rec_exit event; --no-rec-exit-events). The scope is the symbolic one \
             (--scope granules=6,realms=1,recs=2,entries=4,aux=1: Granule slots at \
             0x80000000 + 4 KB * i, at most that many Realms and RECs, the first `entries` RTT \
             entries tracked one by one). Depth by depth, the first violation found is a \

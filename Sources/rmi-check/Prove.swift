@@ -11,7 +11,8 @@ struct Prove: ParsableCommand {
             violates it) and the inductive step are both UNSAT. The step starts from any \
             well-formed state of the scope in which every `always` and `step` property INV-* \
             holds (the invariants strengthen each other), takes --k calls of any command of \
-            --commands with any arguments and Host moves, and asks whether the property can \
+            --commands with any arguments and Host moves (or set_gpt and rec_exit events \
+            instead of calls), and asks whether the property can \
             break. The proof covers every run that stays in the scope (--scope, as for \
             `check --engine bmc`), at any depth; each verdict says so. Each property's cover \
             target is searched too (to --k calls, at least 1), so that no proof is vacuous \

@@ -36,6 +36,9 @@ struct SolverOptions: ParsableArguments {
     @Flag(name: .customLong("no-gpt-events"), help: "Leave out other agents' GPT changes of UNDELEGATED Granules (set_gpt events) from the runs.")
     var noGPTEvents = false
 
+    @Flag(name: .customLong("no-rec-exit-events"), help: "Leave out the exits of RECs that a REC_ENTER left running (stay_running) from the runs (rec_exit events); such a REC then never returns.")
+    var noRecExitEvents = false
+
     @Option(name: .long, help: "Start every run where this trace ends (a trace built on the scope's platform, e.g. one that creates a Realm and a REC) instead of at the initial state; the traces found begin with its steps. `cover` takes it more than once (one search per trace, in order).")
     var from: [String] = []
 
@@ -64,6 +67,7 @@ struct SolverOptions: ParsableArguments {
         }
         s.properties = properties
         s.gptEvents = !noGPTEvents
+        s.recExitEvents = !noRecExitEvents
         if from.count > 1 && !manyStarts { note("rmi-check: --from is given once here"); throw Exit.badInput }
         if from.count == 1 { s.from = try startingTraces()[0] }
         if let commands {

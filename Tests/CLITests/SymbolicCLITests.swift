@@ -83,6 +83,27 @@ import Testing
         #expect(stdout.contains("21 witnesses agree on the implementation, 0 differ"))
     }
 
+    /// From the seed whose REC a REC_ENTER left running, with REC_ENTER the only command:
+    /// re-entering it (success, and the labels of what its exit leaves: system_off,
+    /// rec_psci) and a pending PSCI or RIPAS request (the covers of INV-C4 and INV-C5) need
+    /// its `rec_exit` first. Each witness agrees on the built-in RMM; with
+    /// --no-rec-exit-events none of them is reached.
+    @Test func coverThroughARecExitFromTheRunningRecSeed() throws {
+        var root = URL(fileURLWithPath: #filePath)
+        while root.pathComponents.count > 1, !FileManager.default.fileExists(atPath: root.appendingPathComponent("Specs/seeds").path) {
+            root.deleteLastPathComponent()
+        }
+        let args = ["cover", "--from", root.appendingPathComponent("Specs/seeds/07-rec-running.json").path,
+                    "--scope", "granules=10,realms=1,recs=2,entries=3,aux=1", "--depth", "2", "--commands", "REC_ENTER",
+                    "--property", "C4", "--property", "C5", "--impl", "builtin", "--quiet"]
+        let targets = ["RMI_REC_ENTER/success", "RMI_REC_ENTER/system_off", "RMI_REC_ENTER/rec_psci", "INV-C4", "INV-C5"]
+        let (_, stdout, stderr) = try rmiCheck(args + ["--out", tmp("cover-rec-exit")])
+        for t in targets { #expect(stdout.contains("REACHED      \(t) "), "\(t)\n\(stdout)\n\(stderr)") }
+        #expect(stdout.contains("15 witnesses agree on the implementation, 0 differ"))
+        let (_, without, _) = try rmiCheck(args + ["--no-rec-exit-events", "--out", tmp("cover-no-rec-exit")])
+        for t in targets { #expect(without.contains("UNKNOWN      \(t) "), "\(t)\n\(without)") }
+    }
+
     /// The two weakenings that need a built Realm, checked from the checked-in seeds: each
     /// violates REFINES-SPEC with a counterexample that replays.
     @Test(arguments: [("weaken-data-create-walk-before-ipa-bound", "02-realm-new", "DATA_CREATE", 1),

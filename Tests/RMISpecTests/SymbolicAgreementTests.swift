@@ -257,6 +257,8 @@ enum Agreement {
         var args: [UInt64]
         var action: RealmActionValue
         var log: [String]
+        /// The `rec_exit` event of REC `args[0]` with `action` instead of a call (`cmd` is REC_ENTER).
+        var recExit = false
     }
 
     /// Compares the faces on `pairs` pairs that `next` makes (nil: nothing this time), in
@@ -285,12 +287,14 @@ enum Agreement {
                     }
                     inBatch += 1
                     report.compared += 1
-                    report.byCommand[pair.cmd, default: 0] += 1
+                    if !pair.recExit { report.byCommand[pair.cmd, default: 0] += 1 }
                     if !pair.pre.realms.isEmpty { report.withRealm += 1 }
-                    let problems = try compare(pair.cmd, pair.pre, pair.args, pair.action, symPre, model: model, report: &report)
+                    let problems = pair.recExit
+                        ? try compareRecExit(pair.pre, rec: pair.args[0], pair.action, symPre, model: model, report: &report)
+                        : try compare(pair.cmd, pair.pre, pair.args, pair.action, symPre, model: model, report: &report)
                     if !problems.isEmpty {
                         report.failures.append("""
-                            \(name) attempt \(attempt) (\(scope), folding \(folding)): \(pair.cmd.rawValue)(\(pair.args.map(hex).joined(separator: ", ")))\
+                            \(name) attempt \(attempt) (\(scope), folding \(folding)): \(pair.recExit ? "rec_exit" : pair.cmd.rawValue)(\(pair.args.map(hex).joined(separator: ", ")))\
                             \(pair.cmd == .recEnter ? " realm \(pair.action.kind.name) \(pair.action.args.map(hex))" : "")
                               options \(pair.pre.options.rawValue); prefix: \(pair.log.joined(separator: "; "))
                               pre: \(pair.pre)
@@ -306,15 +310,34 @@ enum Agreement {
     /// The differences between the faces on one pair (empty when they agree).
     static func compare(_ cmd: RMICommand, _ pre: SpecState, _ args: [UInt64], _ action: RealmActionValue,
                         _ symPre: SymbolicState, model: Model, report: inout AgreementReport) throws -> [String] {
-        var problems: [String] = []
         // Concrete: the evaluation (for per-condition data) and the step (allowed results).
         var m = pre
         let ev = RMISpec.evaluate(cmd, &m, Call(args.map { CWord($0) }, realm: action.action))
         let r = RMISpec.step(pre, cmd, args, realm: action.action)
+        let st = RMISpec.symbolicStep(cmd, symPre, args: args.map { Symbolic.lit($0) }, realm: symbolic(action))
+        if r.succeeded { report.successByCommand[cmd, default: 0] += 1 }
+        return try compare(ev, r, st, name: String(cmd.rawValue.dropFirst(4)), symPre, model: model, report: &report)
+    }
 
-        let symAction = RealmAction<Symbolic>(kind: .lit(action.kind.rawValue), args: action.args.map { .lit($0) })
-        let st = RMISpec.symbolicStep(cmd, symPre, args: args.map { Symbolic.lit($0) }, realm: symAction)
+    /// The same for the `rec_exit` event of REC `rec`.
+    static func compareRecExit(_ pre: SpecState, rec: UInt64, _ action: RealmActionValue, _ symPre: SymbolicState,
+                               model: Model, report: inout AgreementReport) throws -> [String] {
+        var m = pre
+        let ev = RecEnter.exitRunning(&m, rec: CWord(rec), action: action.action)
+        let r = RMISpec.recExit(pre, rec: rec, realm: action.action)
+        let st = RMISpec.symbolicRecExit(symPre, rec: Symbolic.lit(rec), realm: symbolic(action))
+        return try compare(ev, r, st, name: "REC_EXIT", symPre, model: model, report: &report)
+    }
 
+    static func symbolic(_ action: RealmActionValue) -> RealmAction<Symbolic> {
+        RealmAction(kind: .lit(action.kind.rawValue), args: action.args.map { .lit($0) })
+    }
+
+    /// The differences between a concrete evaluation `ev` with its result `r` and the
+    /// symbolic step `st` from the same pre-state; `name` keys the report's label counts.
+    static func compare(_ ev: Evaluation<Concrete>, _ r: StepResult, _ st: SymbolicStep, name: String,
+                        _ symPre: SymbolicState, model: Model, report: inout AgreementReport) throws -> [String] {
+        var problems: [String] = []
         func bv(_ t: Term) throws -> UInt64 {
             if let v = Symbolic.env.value(t) { return v }
             report.nonLiteral += 1
@@ -335,9 +358,9 @@ enum Agreement {
                 continue
             }
             let f = try bool(sc.fails)
-            if cc.fails.raw { report.labelHits["\(cmd.rawValue.dropFirst(4)).\(cc.label)", default: 0] += 1 }
+            if cc.fails.raw { report.labelHits["\(name).\(cc.label)", default: 0] += 1 }
             if cc.fails.raw && cc.status == .errorRtt {
-                report.rttLevelHits["\(cmd.rawValue.dropFirst(4)).\(cc.label)@\(Int64(bitPattern: cc.index.raw))", default: 0] += 1
+                report.rttLevelHits["\(name).\(cc.label)@\(Int64(bitPattern: cc.index.raw))", default: 0] += 1
             }
             if f != cc.fails.raw { problems.append("\(cc.label): fails \(f) symbolically, \(cc.fails.raw) concretely") }
             if cc.fails.raw {
@@ -360,7 +383,6 @@ enum Agreement {
         let fits = (try? SymbolicState.constant(from: r.next, scope: symPre.scope)) != nil
         if r.succeeded {
             report.successes += 1
-            report.successByCommand[cmd, default: 0] += 1
             let outs = try st.outputs.map(bv)
             if outs != ev.outputs.map(\.raw) {
                 // A step that leaves the scope is not a run of SpecState (engines assert
@@ -917,6 +939,41 @@ extension SymbolicFaceTests {
         #expect(problems.isEmpty, "\(problems)")
         #expect(left == 1)
     }
+
+    /// The `rec_exit` event on both faces, from deep states (`DeepGenerator`, whose REC_ENTERs
+    /// often leave a REC running): mostly the exit of a running REC after a Realm action
+    /// (`deepAction`: PSCI requests, RIPAS changes, aborts, ...), now and then a malformed
+    /// event (a REC that is not running, `stay_running` again). Compared as a call is.
+    @Test func recExitAgreement() async throws {
+        let seed = Self.seed ^ 0xE817, scope = Self.deepScope
+        let report = try await runZ3 { _ in
+            var gen = DeepGenerator(seed: seed, scope: scope)
+            var pending: [(state: SpecState, log: [String])] = []
+            return try Agreement.drive(name: "rec_exit seed \(hex(seed))", pairs: Self.recExitPairs, folding: true, scope: scope,
+                                       batch: 400, maxFailures: 10) {
+                if pending.isEmpty {
+                    let states = gen.build()
+                    let running = states.filter { s in s.state.recs.values.contains { $0.state == RecState.running.rawValue } }
+                    pending = Array(running.suffix(4)) + (states.isEmpty ? [] : [states[gen.gen.rng.below(states.count)]])
+                    return nil
+                }
+                let (pre, log) = pending.removeLast()
+                let running = pre.recs.filter { $0.value.state == RecState.running.rawValue }.map(\.key).sorted()
+                let rec = !running.isEmpty && gen.gen.rng.chance(percent: 90) ? gen.gen.rng.element(running)
+                    : gen.gen.addr(pre, prefer: pre.recs.keys.sorted())
+                return Agreement.AgreementPair(pre: pre, cmd: .recEnter, args: [rec], action: gen.deepAction(pre, rec: rec),
+                                               log: log, recExit: true)
+            }
+        }
+        print("symbolic agreement (rec_exit): seed \(hex(seed)), \(report.compared) events, \(report.successes) exits, failing labels: \(report.labelHits.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")
+        for f in report.failures { Issue.record(Comment(rawValue: f)) }
+        #expect(report.compared >= Self.recExitPairs)
+        #expect(report.successes >= Self.recExitPairs / 4)
+        for label in ["REC_EXIT.rec_exit_not_running", "REC_EXIT.rec_exit_stays_running"] {
+            #expect((report.labelHits[label] ?? 0) >= 5, "\(label): failed in only \(report.labelHits[label] ?? 0) compared events")
+        }
+    }
+    static let recExitPairs = 1_000
 
     /// RTT errors at each level of the walk (`COMMAND.label@index`).
     static let requiredRttLevels: [String] = ["RTT_CREATE.rtt_walk@0", "RTT_CREATE.rtt_walk@1"]

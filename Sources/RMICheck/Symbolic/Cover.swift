@@ -131,7 +131,7 @@ public struct CoverGenerator: Sendable {
                 let searched = c.map { c in open.filter { byID[$0]!.command == c } } ?? open
                 if searched.isEmpty { continue }
                 var g = s, left = searched
-                if let c { g.commands = [c]; g.gptEvents = false }
+                if let c { g.commands = [c]; g.gptEvents = false; g.recExitEvents = false }
                 let r = try searchFrom(g, &left, byID, token, started: start,
                                        found: { verdicts[$0] = .reached(trace: $1); reachedFrom[$0] = i },
                                        gaveUp: { verdicts[$0] = .unknown(reason: $1) })

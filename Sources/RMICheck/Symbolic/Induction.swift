@@ -70,6 +70,8 @@ public struct InductionProver: Sendable {
             let u = Unrolling(scope: s.scope, options: s.specOptions, alphabet: s.commands,
                               properties: Array(Set(strengthening + s.properties)).sorted { $0.rawValue < $1.rawValue },
                               start: start)
+            u.gptEvents = s.gptEvents
+            u.recExitEvents = s.recExitEvents
             let solver = try s.solver(ctx)
             try solver.assert(start.wellFormed)
             var depth = u.initialDepth()
@@ -156,8 +158,8 @@ extension InductionProver {
     /// so the solver only reasons about what the call changed, and bit-blasts one command's
     /// circuit at a time rather than the union of all 23. The targets are asked together
     /// ("does any break?"), then one by one only for those a model breaks. A target is
-    /// proved when no command (nor another agent's GPT change) breaks it and every one of
-    /// them keeps the encoding lemma.
+    /// proved when no move breaks it and every move keeps the encoding lemma: each command,
+    /// and the events the settings allow (another agent's GPT change, a running REC's exit).
     func stepPerCommand(_ token: CancellationToken, base: [PropertyOutcome]) throws -> ([PropertyOutcome], [CTI]) {
         let ctx = Context(cancellation: token)
         let s = settings
@@ -205,15 +207,17 @@ extension InductionProver {
             var undecided: [String: String] = [:]
             var ctis: [CTI] = []
             var lemmaFailure: String?
-            // Each command alone, then another agent's GPT change alone.
-            let moves: [(alphabet: [RMICommand], gpt: Bool)] = s.commands.map { ([$0], false) } + (s.gptEvents ? [([], true)] : [])
+            // Each command alone, then each event alone.
+            let moves: [(alphabet: [RMICommand], gpt: Bool, recExit: Bool)] = s.commands.map { ([$0], false, false) }
+                + (s.gptEvents ? [([], true, false)] : []) + (s.recExitEvents ? [([], false, true)] : [])
             for move in moves where !open.isEmpty && lemmaFailure == nil {
                 let t1 = Date()
-                let name = move.alphabet.first?.rawValue ?? "GPT change"
+                let name = move.alphabet.first?.rawValue ?? (move.gpt ? "GPT change" : "REC exit")
                 try solver.push()
                 let u = Unrolling(scope: s.scope, options: s.specOptions, alphabet: move.alphabet,
                                   properties: targets.filter { $0.kind == .step }, start: pre)
                 u.gptEvents = move.gpt
+                u.recExitEvents = move.recExit
                 let d = u.extend()
                 // Under a literal too: as top-level facts (the command index, "in scope") Z3
                 // would propagate them into the definitions below and rewrite them away from

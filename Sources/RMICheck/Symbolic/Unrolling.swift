@@ -5,16 +5,17 @@ import SMT
 /// `s0` is the scope's initial state; step `k` is the Host's move (NS memory and the
 /// contents of the Granules it can write become arbitrary), then one RMI call chosen by
 /// the solver — any command of `alphabet`, any 64-bit arguments, and for REC_ENTER any
-/// Realm action with any arguments — whose next state is the fresh state `s(k+1)`. A run
-/// that leaves the scope (a write the scope cannot hold, more Realms or RECs than it allows)
-/// is not a run: each step asserts `!outOfScope`.
+/// Realm action with any arguments — whose next state is the fresh state `s(k+1)`; or,
+/// instead of the call, another agent's GPT change or the exit of a running REC (see
+/// `extend`). A run that leaves the scope (a write the scope cannot hold, more Realms or
+/// RECs than it allows) is not a run: each step asserts `!outOfScope`.
 ///
 /// Every command is `RMISpec.symbolicStep`, the definition the concrete interpreter runs.
 /// Build and use inside `Symbolic.withContext` on one thread.
 final class Unrolling {
     /// The free variables of one step and the terms an engine reads back from a model.
     struct Step {
-        /// Index into `alphabet`.
+        /// Index into `alphabet`, or one of the events after it (`gptEventIndex`, `recExitIndex`).
         let command: Term
         /// X1..X5.
         let args: [Term]
@@ -25,6 +26,8 @@ final class Unrolling {
         /// Per command of the alphabet: its success term and its conditions (to read the
         /// result a model gives).
         let results: [(success: Term, conditions: [SymbolicCondition])]
+        /// The same for the `rec_exit` event (nil when the relation has none).
+        let recExit: (success: Term, conditions: [SymbolicCondition])?
     }
 
     /// What one depth adds: the constraints that define the step (assert them outright)
@@ -44,6 +47,11 @@ final class Unrolling {
     let properties: [Invariant]
     /// Whether a step may also be another agent's GPT change (see `extend`).
     var gptEvents = false
+    /// Whether a step may also be the exit of a REC that a REC_ENTER left running (see `extend`).
+    var recExitEvents = false
+    /// The values of a step's `command` that choose an event rather than a command.
+    var gptEventIndex: Int? { gptEvents ? alphabet.count : nil }
+    var recExitIndex: Int? { recExitEvents ? alphabet.count + (gptEvents ? 1 : 0) : nil }
     private(set) var states: [SymbolicState]
     /// Per step, the state the call leads to as terms over the step's pre-state (before
     /// `states` gives it fresh names): formulas over it share every field the call left
@@ -84,6 +92,7 @@ final class Unrolling {
         let u = try s.from.map { try Unrolling(scope: s.scope, options: s.specOptions, alphabet: s.commands, properties: s.properties, seed: $0) }
             ?? Unrolling(scope: s.scope, options: s.specOptions, alphabet: s.commands, properties: s.properties)
         u.gptEvents = s.gptEvents
+        u.recExitEvents = s.recExitEvents
         return u
     }
 
@@ -149,6 +158,16 @@ final class Unrolling {
         var merged: SymbolicState?
         var results: [(success: Term, conditions: [SymbolicCondition])] = []
         var bad: [String: Term] = [:], cover: [String: Term] = [:]
+        // The step properties on step `st` (arguments `args`) when `chosen`.
+        func addStepProperties(_ chosen: Term, _ st: SymbolicStep, args: [Term]) {
+            if stepProperties.isEmpty { return }
+            let view = StepView(pre: pre, post: st.next, command: st.command, args: args.map { SWord(raw: $0) },
+                                succeeded: SBit(raw: st.success), unchanged: SBit(raw: pre.equal(st.next)))
+            for p in stepProperties {
+                bad[p.rawValue] = S.or(bad[p.rawValue] ?? S.lit(false), S.and(chosen, S.not(p.holds(on: view).raw)))
+                cover[p.rawValue] = S.or(cover[p.rawValue] ?? S.lit(false), S.and(chosen, p.cover(on: view).raw))
+            }
+        }
         for (i, c) in alphabet.enumerated() {
             let st = RMISpec.symbolicStep(c, pre, args: args, realm: c == .recEnter ? action : nil)
             results.append((st.success, st.conditions))
@@ -161,21 +180,14 @@ final class Unrolling {
                 bad[Unrolling.refines] = S.or(bad[Unrolling.refines] ?? S.lit(false), differs)
                 cover[Unrolling.refines] = S.or(cover[Unrolling.refines] ?? S.lit(false), S.and(chosen, st.success))
             }
-            if stepProperties.isEmpty { continue }
-            let view = StepView(pre: pre, post: st.next, command: c, args: args.map { SWord(raw: $0) },
-                                succeeded: SBit(raw: st.success), unchanged: SBit(raw: pre.equal(st.next)))
-            for p in stepProperties {
-                bad[p.rawValue] = S.or(bad[p.rawValue] ?? S.lit(false), S.and(chosen, S.not(p.holds(on: view).raw)))
-                cover[p.rawValue] = S.or(cover[p.rawValue] ?? S.lit(false), S.and(chosen, p.cover(on: view).raw))
-            }
+            addStepProperties(chosen, st, args: args)
         }
         // Another agent's move (A2.2.3.1): the GPT entry of an UNDELEGATED Granule changes to
         // any value but GPT_REALM (only the RMM grants the Realm PAS). Chosen as the index
         // after the commands; args[0] is the address, args[1] the new GPT.
-        var gptEvent = Symbolic.lit(false)
-        if gptEvents {
+        if let gptEventIndex {
             var m = pre
-            gptEvent = S.eq(command, S.lit(UInt64(alphabet.count)))
+            let gptEvent = S.eq(command, S.lit(UInt64(gptEventIndex)))
             let g = args[1]
             let allowed = [GPT.ns, .secure, .root, .aap].reduce(S.lit(false)) { S.or($0, S.eq(g, S.lit($1.rawValue))) }
             let applies = S.and(allowed, S.eq(m.granuleState(SWord(raw: args[0])).raw, S.lit(GranuleState.undelegated.rawValue)))
@@ -183,10 +195,24 @@ final class Unrolling {
             merged = merged.map { SymbolicState.select(gptEvent, m, $0) } ?? m
             d.transition.append(S.or(S.not(gptEvent), applies))
         }
+        // The end of a REC_ENTER whose Realm action was `stay_running` (a trace's `rec_exit`
+        // event): args[0] is the REC, the Realm's action is the step's. A malformed event
+        // (the REC is not running, or the action is `stay_running` again) is not a move. Its
+        // step is REC_ENTER's, with the run_ptr of that call, as `checkProperties` sees it.
+        // REFINES-SPEC does not look at it: no weakening changes the exit.
+        var recExit: (success: Term, conditions: [SymbolicCondition])?
+        if let recExitIndex {
+            let st = RMISpec.symbolicRecExit(pre, rec: args[0], realm: action)
+            let chosen = S.eq(command, S.lit(UInt64(recExitIndex)))
+            merged = merged.map { SymbolicState.select(chosen, st.next, $0) } ?? st.next
+            d.transition.append(S.or(S.not(chosen), st.success))
+            addStepProperties(chosen, st, args: [args[0], pre.rec(SWord(raw: args[0]), .runPtr).raw])
+            recExit = (st.success, st.conditions)
+        }
         nexts.append(merged!)
         let (next, equalities) = merged!.freshened(prefix: "s\(k + 1)")
         d.transition += [
-            S.ult(command, S.lit(UInt64(alphabet.count + (gptEvents ? 1 : 0)))),
+            S.ult(command, S.lit(UInt64(alphabet.count + (gptEvents ? 1 : 0) + (recExitEvents ? 1 : 0)))),
             S.ult(realmKind, S.lit(UInt64(RealmActionKind.allCases.count))),
             S.not(merged!.outOfScope),
         ] + equalities
@@ -194,7 +220,7 @@ final class Unrolling {
         d.cover.merge(cover) { a, _ in a }
         addStateTerms(next, to: &d)
         steps.append(Step(command: command, args: args, realmKind: realmKind, realmArgs: realmArgs, pre: pre,
-                          results: results))
+                          results: results, recExit: recExit))
         states.append(next)
         return d
     }

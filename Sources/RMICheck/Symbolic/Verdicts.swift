@@ -68,6 +68,9 @@ public struct SymbolicSettings: Sendable {
     /// Whether a step may also be another agent changing the GPT entry of an UNDELEGATED
     /// Granule (to anything but GPT_REALM), as traces' `set_gpt` events do.
     public var gptEvents = true
+    /// Whether a step may also end a REC_ENTER that left its REC running (`stay_running`):
+    /// the REC exits after a Realm action, as traces' `rec_exit` events do.
+    public var recExitEvents = true
     /// Runs start where this trace ends (on the scope's platform) instead of at the initial
     /// state; every trace found begins with its steps.
     public var from: Trace?

@@ -18,48 +18,56 @@ public struct SymbolicInternalError: Error, CustomStringConvertible, Sendable {
 extension Unrolling {
     /// The trace a model gives for the first `length` steps: per step, the Host's writes the
     /// call reads (NS words and Granule contents), the call with its arguments, the Realm's
-    /// action for REC_ENTER, and the result the model gives as the step's expectation.
+    /// action for REC_ENTER, and the result the model gives as the step's expectation; or,
+    /// after the writes, the step's `set_gpt` or `rec_exit` event.
     func trace(_ model: Model, length: Int, description: String) throws -> Trace {
         var out: [TraceStep] = []
         for j in 0..<length {
             let st = steps[j]
             let index = Int(try model.bvValue(st.command))
-            var writes: [HostWrite] = []
+            var contents: [HostWrite] = []
             for (i, slot) in st.pre.slots.enumerated() {
                 let now = try model.bvValue(slot.content), before = try model.bvValue(states[j].slots[i].content)
-                if now != before { writes.append(.data(at: slot.address, content: now)) }
+                if now != before { contents.append(.data(at: slot.address, content: now)) }
             }
+            var writes = contents
             var seen = Set<UInt64>()
             for (a, v) in st.pre.nsReads {
                 let addr = try model.bvValue(a)
                 if seen.insert(addr).inserted { writes.append(.words(at: addr, [try model.bvValue(v)])) }
             }
-            if gptEvents && index == alphabet.count {
+            // Only the arguments the action has (the trace format records no others, and an
+            // implementation takes the rest as 0): the trace replayed is the one written.
+            func realm() throws -> RealmActionValue {
+                let kind = RealmActionKind(rawValue: try model.bvValue(st.realmKind)) ?? .irq
+                return RealmActionValue(kind, try st.realmArgs.prefix(kind.argumentNames.count).map { try model.bvValue($0) })
+            }
+            func expectation(_ r: (success: Term, conditions: [SymbolicCondition]), _ what: String) throws -> Expectation {
+                if try model.boolValue(r.success) { return Expectation(status: .success) }
+                guard let c = try r.conditions.first(where: { try model.boolValue($0.allowed) }) else {
+                    throw SymbolicInternalError(message: "step \(j): the model fails \(what) with no allowed result")
+                }
+                return Expectation(status: c.status, index: try model.bvValue(c.index) & 0xFF)
+            }
+            // An event reads no NS memory (the words above are what the commands not chosen
+            // read): before it, only the Granule contents, which are state.
+            if index == gptEventIndex {
                 let g = try model.bvValue(st.args[1])
                 guard let gpt = GPT(rawValue: g) else { throw SymbolicInternalError(message: "step \(j): GPT value \(g)") }
-                out += writes.map { .write($0) }
+                out += contents.map { .write($0) }
                 out.append(.setGPT(addr: try model.bvValue(st.args[0]), gpt: gpt))
+                continue
+            }
+            if index == recExitIndex, let r = st.recExit {
+                out += contents.map { .write($0) }
+                out.append(.recExit(rec: try model.bvValue(st.args[0]), realm: try realm(), expect: try expectation(r, "rec_exit")))
                 continue
             }
             guard index < alphabet.count else { throw SymbolicInternalError(message: "step \(j): command index \(index)") }
             let cmd = alphabet[index]
             let args = try st.args.prefix(cmd.inputs.count).map { try model.bvValue($0) }
-            var realm: RealmActionValue?
-            if cmd == .recEnter {
-                let kind = RealmActionKind(rawValue: try model.bvValue(st.realmKind)) ?? .irq
-                // Only the arguments the action has (the trace format records no others, and
-                // an implementation takes the rest as 0): the trace replayed is the one written.
-                realm = RealmActionValue(kind, try st.realmArgs.prefix(kind.argumentNames.count).map { try model.bvValue($0) })
-            }
-            let r = st.results[index]
-            var expect = Expectation(status: .success)
-            if !(try model.boolValue(r.success)) {
-                guard let c = try r.conditions.first(where: { try model.boolValue($0.allowed) }) else {
-                    throw SymbolicInternalError(message: "step \(j): the model fails \(cmd.rawValue) with no allowed result")
-                }
-                expect = Expectation(status: c.status, index: try model.bvValue(c.index) & 0xFF)
-            }
-            out.append(.call(CallStep(command: cmd, args: args, writes: writes, realm: realm, expect: expect)))
+            out.append(.call(CallStep(command: cmd, args: args, writes: writes, realm: cmd == .recEnter ? try realm() : nil,
+                                      expect: try expectation(st.results[index], cmd.rawValue))))
         }
         return Trace(description: description, platform: scope.platform, options: options, steps: prefix + out)
     }

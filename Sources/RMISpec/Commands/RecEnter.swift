@@ -4,7 +4,7 @@
 //
 // The Realm's behaviour is an input (`Call.realm`): one action per run. `RecEnter.realmExit`
 // performs an action and writes the exit; it is written once and used both by REC_ENTER and
-// by `RMISpec.recExit`.
+// by the `rec_exit` event (`RMISpec.recExit`, `RMISpec.symbolicRecExit`).
 
 /// Encodings the REC exit needs beyond RMI's own (RSI, ESR_EL2, GICv3 list registers).
 public enum RecExitEncoding {

@@ -51,7 +51,7 @@ public enum Invariant: String, CaseIterable, Sendable {
         case .r7: "the RIM of a Realm that is not NEW never changes"
         case .c1: "a REC's owner is an RD; its aux Granules are REC_AUX, pairwise distinct and not the REC"
         case .c2: "every REC_AUX Granule is in the aux list of exactly one REC"
-        case .c3: "a running REC is runnable, has no PSCI request pending, and its Realm is not NEW"
+        case .c3: "a running REC is runnable, has no PSCI request pending, and its Realm is ACTIVE or SYSTEM_OFF"
         case .c4: "a pending PSCI request is CPU_ON or AFFINITY_INFO for another REC of the Realm with index < rec_index"
         case .c5: "a pending RIPAS request is an aligned range inside the protected half, in a Realm that is ACTIVE or SYSTEM_OFF"
         case .t1: "RTTs form a tree per Realm: each non-starting RTT is the target of exactly one TABLE entry, on its walk path"
@@ -206,7 +206,8 @@ extension Invariant {
         case .c3:
             return all(addrs.map { c in
                 implies(m.isState(c, .rec) && m.rec(c, .state) == W(RecState.running.rawValue),
-                        m.rec(c, .runnable) == 1 && m.rec(c, .psciPending) == 0 && !m.realmIs(m.rec(c, .owner), .new))
+                        m.rec(c, .runnable) == 1 && m.rec(c, .psciPending) == 0
+                            && (m.realmIs(m.rec(c, .owner), .active) || m.realmIs(m.rec(c, .owner), .systemOff)))
             })
         case .c4:
             return all(addrs.map { c in

@@ -59,15 +59,32 @@ extension RMISpec {
     public static func symbolicStep(_ cmd: RMICommand, _ s: SymbolicState, args: [Term],
                                     realm: RealmAction<Symbolic>? = nil) -> SymbolicStep {
         precondition(Symbolic.env === s.env, "symbolicStep: the state belongs to another context than Symbolic.withContext's")
-        typealias S = Symbolic
         var m = s
-        let action = realm ?? RealmAction(kind: 0)
-        let e = evaluate(cmd, &m, Call(args.map { SWord(raw: $0) }, realm: action))
+        let e = evaluate(cmd, &m, Call(args.map { SWord(raw: $0) }, realm: realm ?? RealmAction(kind: 0)))
+        return symbolicResult(cmd, e, next: m, options: s.options)
+    }
+
+    /// The `rec_exit` event run symbolically, the counterpart of `recExit`: REC `rec` (a
+    /// REC_ENTER left it running) exits after the Realm's action `realm`. Its conditions
+    /// are the event's two (unlisted) malformation conditions; `command` is REC_ENTER, the
+    /// call that returns.
+    public static func symbolicRecExit(_ s: SymbolicState, rec: Term, realm: RealmAction<Symbolic>) -> SymbolicStep {
+        precondition(Symbolic.env === s.env, "symbolicRecExit: the state belongs to another context than Symbolic.withContext's")
+        var m = s
+        let e = RecEnter.exitRunning(&m, rec: SWord(raw: rec), action: realm)
+        return symbolicResult(.recEnter, e, next: m, options: s.options)
+    }
+
+    /// As `result`: the allowed results of an evaluation, as terms.
+    static func symbolicResult(_ cmd: RMICommand, _ e: Evaluation<Symbolic>, next: SymbolicState,
+                               options: SpecOptions) -> SymbolicStep {
+        typealias S = Symbolic
+        var m = next
         m.flag(m.boundsExceeded)
 
         let fails = e.conditions.map(\.fails.raw)
         let order = Ordering.of(cmd)
-        let strict = s.options.contains(.strictListingOrder)
+        let strict = options.contains(.strictListingOrder)
         var conditions: [SymbolicCondition] = []
         for (k, c) in e.conditions.enumerated() {
             // As RMISpec.result: minimal among the failing conditions.
