@@ -10,8 +10,8 @@ import SMT
 /// (`SymbolicState.components`):
 /// * `Reach(s0)` for the scope's initial state;
 /// * `Reach(x) ∧ T(x, args, x') ⇒ Reach(x')`, with `T` the relation the other engines
-///   unroll (the Host's move, then any command of the alphabet with any arguments, or
-///   another agent's GPT change), runs that leave the scope excluded;
+///   unroll (the Host's move, then any command of the alphabet with any arguments, another
+///   agent's GPT change, or the exit of a running REC), runs that leave the scope excluded;
 /// * per property, `Reach(x) ∧ ¬P(x) ⇒ Err` (for a step property: `Reach(x) ∧ T ∧ bad ⇒ Err`).
 ///
 /// A property is PROVED only when Spacer answers UNSAT *and* the invariant it returns is
@@ -62,6 +62,7 @@ public struct SpacerProver: Sendable {
             let u = Unrolling(scope: s.scope, options: s.specOptions, alphabet: s.commands,
                               properties: targets.filter { $0.kind == .step }, start: x)
             u.gptEvents = s.gptEvents
+            u.recExitEvents = s.recExitEvents
             let d = u.extend()
             let next = u.states[1]
             let transition = ctx.and(d.transition)
