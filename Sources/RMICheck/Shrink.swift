@@ -64,7 +64,7 @@ public struct Shrinker {
                 if try accept(c, &best) { changed = true }
                 i -= 1
             }
-            // Host writes, Realm actions, arguments.
+            // Host writes, Realm actions, RTT levels (one up), arguments (zeroed).
             for i in best.steps.indices {
                 guard case .call(let call) = best.steps[i] else { continue }
                 var w = call.writes.count - 1
@@ -97,6 +97,7 @@ public struct Shrinker {
                     if try accept(c, &best) { changed = true }
                 }
             }
+            // Each Realm's RTTs one level shallower.
             for rd in Self.realms(in: best) {
                 if let c = Self.withoutDeepestLevel(of: rd, in: best), try accept(c, &best) { changed = true }
             }
