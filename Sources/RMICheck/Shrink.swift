@@ -236,7 +236,7 @@ extension Shrinker {
 
     /// `t` with one RTT level fewer for Realm `rd`: without its RTT_CREATE calls at the deepest
     /// level they reach (with every step naming those RTTs) and its RTT_DESTROY and RTT_FOLD
-    /// calls at that level, and with its other calls at that level or below one level up.
+    /// calls at that level, and with its other calls at that level or deeper one level up.
     static func withoutDeepestLevel(of rd: UInt64, in t: Trace) -> Trace? {
         func level(_ s: TraceStep) -> UInt64? {
             guard case .call(let c) = s, Self.rd(of: s) == rd, let i = c.command.inputs.firstIndex(of: "level"), i < c.args.count
