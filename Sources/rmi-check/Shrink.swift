@@ -14,10 +14,14 @@ struct Shrink: ParsableCommand {
             implementation (--impl builtin, --deviation, --impl-cmd), of the same kind \
             (result, outputs, exit record or state).
 
-            Steps are removed (last first), then each call's Host writes, its Realm action's \
-            arguments and its arguments (set to 0), over and over until no single change keeps \
-            the violation. The result is written to --out (default: TRACE with .shrunk.json) \
-            and its length is reported against the original's.
+            Each Realm is removed with every step that names one of its Granules, then each \
+            Granule with every step that names it, then single steps (last first); then each \
+            call's Host writes, its Realm action's arguments, its RTT level (one up) and its \
+            arguments (set to 0); then each Realm's deepest RTT level; then the Granules are \
+            renamed to the platform's lowest delegable addresses. This goes on until no single \
+            change keeps the violation. The result is written to --out (default: TRACE with \
+            .shrunk.json); its length, Realms and Granules are reported against the \
+            original's, with the number of candidate traces replayed.
 
             Exit codes: 0 shrunk (the result still shows the violation), 65 the trace is \
             malformed or shows no violation.
@@ -85,8 +89,13 @@ struct Shrink: ParsableCommand {
         result.description = "shrunk from \(trace) (\(t.steps.count) steps) keeping \(what)"
         let path = out ?? (trace.hasSuffix(".json") ? String(trace.dropLast(5)) : trace) + ".shrunk.json"
         try result.write(to: path)
-        let calls = { (x: Trace) in x.steps.filter { if case .call = $0 { true } else { false } }.count }
-        print("shrunk \(t.steps.count) steps (\(calls(t)) calls) to \(result.steps.count) steps (\(calls(result)) calls), keeping \(what); \(shrinker.tries) candidates replayed")
+        func size(_ x: Trace) -> String {
+            func n(_ k: Int, _ noun: String) -> String { "\(k) \(noun)\(k == 1 ? "" : "s")" }
+            let calls = x.steps.filter { if case .call = $0 { true } else { false } }.count
+            return "\(n(x.steps.count, "step")) (\(n(calls, "call")), \(n(Shrinker.realms(in: x).count, "Realm")), "
+                + "\(n(Shrinker.granules(in: x).count, "Granule")))"
+        }
+        print("shrunk \(size(t)) to \(size(result)), keeping \(what); \(shrinker.tries) candidates replayed")
         print("written to \(path)")
     }
 }

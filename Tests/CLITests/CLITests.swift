@@ -82,6 +82,23 @@ func tempFile(_ name: String, _ contents: String) throws -> String {
         #expect(try rmiCheck(["replay", empty]).0 == 65, "a trace with no steps checks nothing")
     }
 
+    /// `shrink` keeps a property violation, renames its Granule to the lowest delegable
+    /// address and reports the sizes before and after.
+    @Test func shrinkReportsSizesAndRenames() throws {
+        let trace = try tempFile("l2.json", #"""
+        {"options": ["weaken-undelegate-any-state"], "steps": [
+          {"call": "RMI_GRANULE_DELEGATE", "args": {"addr": "0x90000000"}},
+          {"call": "RMI_VERSION", "args": {"req": "0x10000"}},
+          {"call": "RMI_GRANULE_UNDELEGATE", "args": {"addr": "0xa0000000"}}]}
+        """#)
+        let out = trace.replacingOccurrences(of: ".json", with: ".small.json")
+        let (code, stdout, _) = try rmiCheck(["shrink", trace, "--out", out])
+        #expect(code == 0)
+        #expect(stdout.contains("shrunk 3 steps (3 calls, 0 Realms, 2 Granules) to 1 step (1 call, 0 Realms, 1 Granule), keeping INV-L2 violated"))
+        let small = try String(contentsOfFile: out, encoding: .utf8)
+        #expect(small.contains("RMI_GRANULE_UNDELEGATE") && small.contains("0x80000000") && !small.contains("0xa0000000"))
+    }
+
     @Test func badUsageIsAUsageError() throws {
         let (code, _, err) = try rmiCheck(["spec", "--diagram", "nope"])
         #expect(code == 64)
