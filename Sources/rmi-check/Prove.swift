@@ -28,9 +28,9 @@ struct Prove: ParsableCommand {
             the reachable states of the scope and infers the inductive invariant itself (no \
             lemmas; --k and --assume do not apply). A property is PROVED only when Spacer \
             answers UNSAT and its invariant passes a re-check by a fresh solver (initial \
-            state, every step, the property); when Spacer derives a violation the base case \
-            did not find, the verdict is UNKNOWN and `check --engine bmc` gives the trace. \
-            Spacer copes with small scopes and few commands (e.g. --scope granules=1 \
+            state, every step, the property); when Spacer derives a violation, BMC looks for \
+            its trace (to depth 8), replayed as always, and the verdict is VIOLATED with it or \
+            else UNKNOWN. Spacer copes with small scopes and few commands (e.g. --scope granules=1 \
             --commands GRANULE_DELEGATE,GRANULE_UNDELEGATE).
 
             Exit codes: 0 every property proved with its cover reached, 1 violated (base \

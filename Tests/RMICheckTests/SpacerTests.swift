@@ -26,20 +26,20 @@ import SMT
     }
 
     /// UNDELEGATE weakened to succeed in any state breaks INV-L2 in one call. With no base
-    /// case Spacer derives the violation, which is UNKNOWN (no replayed trace), never a
-    /// pass; with a base case of depth 1, BMC reports it with a trace.
+    /// case, Spacer derives the violation and BMC then finds its trace (replayed); with no
+    /// room for that BMC either, the verdict is UNKNOWN, never a pass.
     @Test func aReachableViolationIsNeverProved() throws {
         let s = try settings("granules=2,realms=0,recs=0,entries=1", granuleCommands, [.l2],
                              options: [.weakenUndelegateAnyState])
-        let spacerOnly = try SpacerProver(settings: s, coverDepth: 0).run()
-        guard case .unknown(let why)? = spacerOnly.outcomes.first?.verdict else {
-            Issue.record("\(String(describing: spacerOnly.outcomes.first?.verdict))"); return
-        }
-        #expect(why.contains("derives a violation"))
-        let withBase = try SpacerProver(settings: s, coverDepth: 1).run()
-        guard case .violated(let trace)? = withBase.outcomes.first?.verdict else {
-            Issue.record("\(String(describing: withBase.outcomes.first?.verdict))"); return
+        let traced = try SpacerProver(settings: s, coverDepth: 0, traceDepth: 2).run()
+        guard case .violated(let trace)? = traced.outcomes.first?.verdict else {
+            Issue.record("\(String(describing: traced.outcomes.first?.verdict))"); return
         }
         #expect(trace.steps.count == 1)
+        let untraced = try SpacerProver(settings: s, coverDepth: 0, traceDepth: 0).run()
+        guard case .unknown(let why)? = untraced.outcomes.first?.verdict else {
+            Issue.record("\(String(describing: untraced.outcomes.first?.verdict))"); return
+        }
+        #expect(why.contains("Spacer derives a violation, but BMC found no trace within depth 0"))
     }
 }

@@ -17,16 +17,20 @@ import SMT
 /// A property is PROVED only when Spacer answers UNSAT *and* the invariant it returns is
 /// re-checked by a fresh QF_BV solver: it holds in the initial state, `T` keeps it, and it
 /// implies the property. A re-check that fails is an internal error, never a proof. When
-/// Spacer derives `Err`, the verdict is UNKNOWN (Spacer's derivation is not a replayed
-/// trace) unless the base case's BMC found the violation with a trace.
+/// Spacer derives `Err`, BMC looks for the trace (to `traceDepth`), which is replayed like
+/// every trace: VIOLATED with it, else UNKNOWN (Spacer's derivation is not a trace).
 public struct SpacerProver: Sendable {
     public var settings: SymbolicSettings
     /// How deep the base case's BMC searches for violations (with traces) and covers.
     public var coverDepth: Int
+    /// When Spacer derives a violation the base case did not find, how deep BMC then looks
+    /// for its trace (the property alone).
+    public var traceDepth: Int
 
-    public init(settings: SymbolicSettings, coverDepth: Int = 3) {
+    public init(settings: SymbolicSettings, coverDepth: Int = 3, traceDepth: Int = 8) {
         self.settings = settings
         self.coverDepth = coverDepth
+        self.traceDepth = traceDepth
     }
 
     public struct Report: Sendable {
@@ -45,13 +49,27 @@ public struct SpacerProver: Sendable {
         let baseSeconds = Date().timeIntervalSince(t0)
         let me = self
         let t1 = Date()
-        var (outcomes, sizes) = try runZ3Blocking(token: token) { token in try me.solve(token, base: base.outcomes) }
+        var (outcomes, sizes, derived) = try runZ3Blocking(token: token) { token in try me.solve(token, base: base.outcomes) }
+        // A violation Spacer derives is shown only with a trace: BMC, deeper, for it alone.
+        for i in outcomes.indices where derived.contains(outcomes[i].target.name) {
+            var s = settings
+            s.properties = outcomes[i].target.property.map { [$0] } ?? []
+            s.covers = false
+            s.progress?("spacer: \(outcomes[i].target.name) is reachable; BMC to depth \(traceDepth) for its trace")
+            let bmc = try BoundedModelChecker(settings: s, depth: traceDepth).run(token: token)
+            if let o = bmc.outcomes.first, case .violated = o.verdict {
+                outcomes[i].verdict = o.verdict
+            } else {
+                outcomes[i].verdict = .unknown(reason: "Spacer derives a violation, but BMC found no trace within depth \(traceDepth); `check --engine bmc` with a larger --depth")
+            }
+        }
         for i in outcomes.indices { outcomes[i].cover = base.outcomes.first { $0.target == outcomes[i].target }?.cover }
         return Report(outcomes: outcomes, baseSeconds: baseSeconds, spacerSeconds: Date().timeIntervalSince(t1),
                       invariantSizes: sizes)
     }
 
-    private func solve(_ token: CancellationToken, base: [PropertyOutcome]) throws -> ([PropertyOutcome], [String: Int]) {
+    /// The outcomes, the invariant sizes, and the properties Spacer derives a violation of.
+    private func solve(_ token: CancellationToken, base: [PropertyOutcome]) throws -> ([PropertyOutcome], [String: Int], [String]) {
         let ctx = Context(cancellation: token)
         let s = settings
         let targets = s.properties.filter { $0.kind == .always || $0.kind == .step }
@@ -117,6 +135,7 @@ public struct SpacerProver: Sendable {
 
             var verdicts: [String: PropertyVerdict] = [:]
             var sizes: [String: Int] = [:]
+            var derived: [String] = []
             var open = targets.map(\.rawValue).filter { name in
                 guard let b = base.first(where: { $0.target.name == name }) else { return true }
                 switch b.verdict {
@@ -154,7 +173,8 @@ public struct SpacerProver: Sendable {
                 switch try ask([n]) {
                 case .unsat: break
                 case .sat:
-                    verdicts[n] = .unknown(reason: "Spacer derives a violation deeper than the base case's BMC (depth \(coverDepth)); `check --engine bmc` with a larger --depth gives the trace")
+                    derived.append(n)
+                    verdicts[n] = .unknown(reason: "Spacer derives a violation")
                 case .unknown(let r):
                     verdicts[n] = .unknown(reason: "Spacer: \(r)")
                 }
@@ -162,7 +182,7 @@ public struct SpacerProver: Sendable {
             let outcomes = targets.map { p in
                 PropertyOutcome(target: CheckTarget(p), verdict: verdicts[p.rawValue] ?? .unknown(reason: "not asked"))
             }
-            return (outcomes, sizes)
+            return (outcomes, sizes, derived)
         }
     }
 }
