@@ -211,6 +211,11 @@ extension Term {
         var stack: [OpaquePointer] = [raw]
         while let a = stack.popLast() {
             guard seen.insert(Z3_get_ast_id(c, a)).inserted else { continue }
+            if Z3_get_ast_kind(c, a) == Z3_QUANTIFIER_AST, let body = Z3_get_quantifier_body(c, a) {
+                counts["quantifier", default: 0] += 1
+                stack.append(body)
+                continue
+            }
             guard Z3_get_ast_kind(c, a) == Z3_APP_AST, let app = Z3_to_app(c, a) else {
                 counts["numeral/other", default: 0] += 1
                 continue

@@ -19,7 +19,8 @@ extension Check {
 
 /// Runs a symbolic engine and maps its errors to exit codes: a trace that does not replay
 /// (kept in `out`) or a model that cannot be read back is an internal error (3); a
-/// `--from` trace the engine cannot start from is bad input (65).
+/// `--from` trace the engine cannot start from, or a command the encoding cannot hold, is bad
+/// input (65).
 func runSymbolic<T>(engine: String, out: String, _ body: () throws -> T) throws -> T {
     do { return try body() } catch let e as ReplayFailure {
         let path = (out as NSString).appendingPathComponent("\(engine)-unreplayable.json")
@@ -29,6 +30,9 @@ func runSymbolic<T>(engine: String, out: String, _ body: () throws -> T) throws 
         throw Exit.internalError
     } catch let e as StartingTraceError {
         note("rmi-check: --from: \(e)")
+        throw Exit.badInput
+    } catch let e as UnsupportedByEncoding {
+        note("rmi-check: \(e)")
         throw Exit.badInput
     } catch let e as SymbolicInternalError {
         print("INTERNAL ERROR: \(e)")

@@ -33,6 +33,15 @@ struct Prove: ParsableCommand {
             else UNKNOWN. Spacer copes with small scopes and few commands (e.g. --scope granules=1 \
             --commands GRANULE_DELEGATE,GRANULE_UNDELEGATE).
 
+            --every-address (with --method spacer) proves over every address instead of the \
+            scope's slots: Granule state, GPT and contents are Z3 arrays indexed by all 2^64 \
+            addresses of the standard platform, and the invariant Spacer infers is quantified \
+            over them, so the proof holds for any memory size. It serves the commands that \
+            touch only Granules (GRANULE_DELEGATE, GRANULE_UNDELEGATE, RMI_VERSION, \
+            RMI_FEATURES) and the properties over Granule state, GPT and contents (INV-G1, \
+            G2, G5, L1-L4: the default with this flag); anything else is refused with exit 65. The base case and the \
+            covers still run on --scope.
+
             Exit codes: 0 every property proved with its cover reached, 1 violated (base \
             case), 2 not proved (CTI, solver unknown, cover not reached), 3 internal error, \
             65 bad input.
@@ -58,6 +67,9 @@ struct Prove: ParsableCommand {
     @Option(name: .long, help: "induction (k-induction with the INV-* as strengthening) or spacer (Z3's CHC engine infers the invariant).")
     var method: Method = .induction
 
+    @Flag(name: .customLong("every-address"), help: "With --method spacer: Granule state, GPT and contents as arrays over every address (any memory size), for the Granule commands.")
+    var everyAddress = false
+
     @Option(name: .long, help: "Folder for counterexamples, cover witnesses and CTI steps.")
     var out: String = "out/prove"
 
@@ -71,13 +83,16 @@ struct Prove: ParsableCommand {
         guard k >= 1 else { note("rmi-check: --k must be >= 1"); throw Exit.badInput }
         guard solver.from.isEmpty else { note("rmi-check: prove starts from every state of the scope; --from does not apply"); throw Exit.badInput }
         let props = try parseProperties(property)
-        let chosen = (props.isEmpty ? Invariant.specProperties : props).filter { $0.kind == .always || $0.kind == .step }
+        // --every-address proves by default the properties its arrays can state.
+        let all = everyAddress ? Invariant.specProperties.filter(SpacerProver.readsOnlyGranules) : Invariant.specProperties
+        let chosen = (props.isEmpty ? all : props).filter { $0.kind == .always || $0.kind == .step }
         let settings = try solver.settings(scope: scope, properties: chosen, quiet: quiet)
+        if everyAddress && method != .spacer { note("rmi-check: --every-address is for --method spacer"); throw Exit.badInput }
         if method == .spacer {
             guard k == 1, assume.isEmpty else { note("rmi-check: --k and --assume are for --method induction; Spacer infers its own invariant"); throw Exit.badInput }
             note("prove: Spacer, scope \(settings.scope), \(chosen.count) properties, seed \(settings.seed)")
             let report = try runSymbolic(engine: "prove", out: out) {
-                try SpacerProver(settings: settings, coverDepth: max(0, coverDepth)).run()
+                try SpacerProver(settings: settings, coverDepth: max(0, coverDepth), everyAddress: everyAddress).run()
             }
             try printOutcomes(report.outcomes, engine: "prove", out: out)
             print("base case \(String(format: "%.2f", report.baseSeconds)) s, Spacer and re-checks \(String(format: "%.2f", report.spacerSeconds)) s")

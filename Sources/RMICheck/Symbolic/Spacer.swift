@@ -26,11 +26,15 @@ public struct SpacerProver: Sendable {
     /// When Spacer derives a violation the base case did not find, how deep BMC then looks
     /// for its trace (the property alone).
     public var traceDepth: Int
+    /// Prove over `GranuleArrays` (Granule state, GPT and contents at every address of the
+    /// standard platform: any memory size) instead of the scope's slots.
+    public var everyAddress: Bool
 
-    public init(settings: SymbolicSettings, coverDepth: Int = 3, traceDepth: Int = 8) {
+    public init(settings: SymbolicSettings, coverDepth: Int = 3, traceDepth: Int = 8, everyAddress: Bool = false) {
         self.settings = settings
         self.coverDepth = coverDepth
         self.traceDepth = traceDepth
+        self.everyAddress = everyAddress
     }
 
     public struct Report: Sendable {
@@ -68,122 +72,147 @@ public struct SpacerProver: Sendable {
                       invariantSizes: sizes)
     }
 
+    /// The Horn clauses of one encoding of the state: the relation's arguments over the
+    /// clause variables and in the initial state, the moves (a guard and the next state's
+    /// arguments), and per target "violated" over the clause variables.
+    struct HornSystem {
+        var arguments: [Term]
+        var initial: [Term]
+        var moves: [(guard: Term, next: [Term])]
+        var bad: [String: Term]
+        /// Spacer parameters beyond the common ones.
+        var parameters: [(String, ParamValue)] = []
+        /// The fresh solver of the re-check.
+        var recheckSolver: () throws -> Solver
+        var coverage: String
+    }
+
     /// The outcomes, the invariant sizes, and the properties Spacer derives a violation of.
     private func solve(_ token: CancellationToken, base: [PropertyOutcome]) throws -> ([PropertyOutcome], [String: Int], [String]) {
         let ctx = Context(cancellation: token)
         let s = settings
         let targets = s.properties.filter { $0.kind == .always || $0.kind == .step }
         return try Symbolic.withContext(ctx) {
-            let initial = SymbolicState.initial(scope: s.scope, options: s.specOptions)
-            let x = initial.mapComponents { t, name in ctx.const("r.\(name)", t.sort) }
-            let reach = ctx.function("rmi!Reach", domain: initial.components.map(\.sort), range: ctx.boolSort)
-            let u = Unrolling(scope: s.scope, options: s.specOptions, alphabet: s.commands,
-                              properties: targets.filter { $0.kind == .step }, start: x)
-            u.gptEvents = s.gptEvents
-            u.recExitEvents = s.recExitEvents
-            let d = u.extend()
-            let next = u.states[1]
-            let transition = ctx.and(d.transition)
-
-            // What "violated" means for each target, over x (and the step from it).
-            var bad: [String: Term] = [:]
-            for p in targets {
-                bad[p.rawValue] = p.kind == .always ? ctx.not(p.holds(in: x).raw) : ctx.and(transition, d.bad[p.rawValue] ?? ctx.bool(false))
-            }
-            // One Spacer instance per question: Z3 may leave one that ran out of memory unusable.
-            func horn(_ name: String, _ badness: Term) throws -> (Fixedpoint, FuncDecl) {
-                let fp = Fixedpoint(ctx)
-                if let ms = s.timeoutMs { try fp.setTimeout(ms: ms) }
-                try fp.setParam("spacer.random_seed", .uint(s.seed))
-                // Slicing drops arguments of Reach and then leaves Reach out of the answer,
-                // which leaves nothing to re-check: keep every argument.
-                try fp.setParam("xform.slice", .bool(false))
-                try fp.registerRelation(reach)
-                func rule(_ body: Term, _ head: Term, except: Term? = nil) throws {
-                    let r = ctx.implies(body, head)
-                    try fp.addRule(ctx.forall(bound: r.freeConstants.filter { $0 != except }, r))
-                }
-                try fp.addRule(reach.apply(initial.components))
-                try rule(ctx.and(reach.apply(x.components), transition), reach.apply(next.components))
-                let e = ctx.function("rmi!Err.\(name)", domain: [], range: ctx.boolSort)
-                try fp.registerRelation(e)
-                try rule(ctx.and(reach.apply(x.components), badness), e.apply([]), except: e.apply([]))
-                return (fp, e)
-            }
-
-            // The invariant Spacer returns, re-checked from scratch.
-            func recheck(_ fp: Fixedpoint, _ names: [String]) throws -> Int {
-                let invAt = try fp.interpretation(of: reach, at: x.components)
-                let invInitial = try fp.interpretation(of: reach, at: initial.components)
-                let invNext = try fp.interpretation(of: reach, at: next.components)
-                var questions: [(String, Term)] = [
-                    ("it holds in the initial state", ctx.not(invInitial)),
-                    ("every step keeps it", ctx.and(invAt, transition, ctx.not(invNext))),
-                ]
-                for n in names { questions.append(("it implies \(n)", ctx.and(invAt, bad[n]!))) }
-                for (what, q) in questions {
-                    let solver = try s.solver(ctx)
-                    try solver.assert(q)
-                    switch try solver.check() {
-                    case .unsat: continue
-                    case .sat: throw SymbolicInternalError(message: "Spacer's invariant fails its re-check: not \(what)")
-                    case .unknown(let r): throw RecheckUndecided(reason: "re-check of Spacer's invariant (\(what)) undecided: \(r)")
-                    }
-                }
-                return invAt.dagSize
-            }
-
-            var verdicts: [String: PropertyVerdict] = [:]
-            var sizes: [String: Int] = [:]
-            var derived: [String] = []
-            var open = targets.map(\.rawValue).filter { name in
-                guard let b = base.first(where: { $0.target.name == name }) else { return true }
-                switch b.verdict {
-                case .violated: verdicts[name] = b.verdict; return false
-                case .unknown(let r): verdicts[name] = .unknown(reason: "base case: \(r)"); return false
-                default: return true
-                }
-            }
-            let method = "Spacer (CHC), invariant re-checked by a fresh solver"
-            let coverage = "every state of the scope \(s.scope)"
-            func ask(_ names: [String]) throws -> CheckResult {
-                let label = names.count == 1 ? names[0] : "\(names.count) properties"
-                let (fp, e) = try horn(names.count == 1 ? names[0] : "all", ctx.or(names.map { bad[$0]! }))
-                let t = Date()
-                let r: CheckResult
-                do { r = try fp.query(relations: [e]) } catch let e as Z3Error {
-                    // Out of memory, say: undecided, never a pass.
-                    r = .unknown(reason: "solver error: \(e.message)")
-                }
-                s.progress?("spacer: \(label): \(r) in \(String(format: "%.2f", Date().timeIntervalSince(t))) s")
-                if r == .unsat {
-                    do {
-                        let size = try recheck(fp, names)
-                        for n in names { verdicts[n] = .proved(method: method, coverage: coverage); sizes[n] = size }
-                        s.progress?("spacer: invariant of \(size) Z3 nodes re-checked")
-                    } catch let u as RecheckUndecided {
-                        for n in names { verdicts[n] = .unknown(reason: u.reason) }
-                    }
-                }
-                return r
-            }
-            // All together first: one invariant often proves them all.
-            if open.count > 1, try ask(open) == .unsat { open = [] }
-            for n in open where verdicts[n] == nil {
-                switch try ask([n]) {
-                case .unsat: break
-                case .sat:
-                    derived.append(n)
-                    verdicts[n] = .unknown(reason: "Spacer derives a violation")
-                case .unknown(let r):
-                    verdicts[n] = .unknown(reason: "Spacer: \(r)")
-                }
-            }
-            let outcomes = targets.map { p in
-                PropertyOutcome(target: CheckTarget(p), verdict: verdicts[p.rawValue] ?? .unknown(reason: "not asked"))
-            }
-            return (outcomes, sizes, derived)
+            let system = everyAddress ? try arraySystem(ctx, targets) : scopeSystem(ctx, targets)
+            return try decide(ctx, system, targets, base: base)
         }
+    }
+
+    /// The clauses over the scope's symbolic state: `Reach` has an argument per field.
+    private func scopeSystem(_ ctx: Context, _ targets: [Invariant]) -> HornSystem {
+        let s = settings
+        let initial = SymbolicState.initial(scope: s.scope, options: s.specOptions)
+        let x = initial.mapComponents { t, name in ctx.const("r.\(name)", t.sort) }
+        let u = Unrolling(scope: s.scope, options: s.specOptions, alphabet: s.commands,
+                          properties: targets.filter { $0.kind == .step }, start: x)
+        u.gptEvents = s.gptEvents
+        u.recExitEvents = s.recExitEvents
+        let d = u.extend()
+        let transition = ctx.and(d.transition)
+        var bad: [String: Term] = [:]
+        for p in targets {
+            bad[p.rawValue] = p.kind == .always ? ctx.not(p.holds(in: x).raw) : ctx.and(transition, d.bad[p.rawValue] ?? ctx.bool(false))
+        }
+        return HornSystem(arguments: x.components, initial: initial.components,
+                          moves: [(transition, u.states[1].components)], bad: bad,
+                          recheckSolver: { try s.solver(ctx) }, coverage: "every state of the scope \(s.scope)")
+    }
+
+    private func decide(_ ctx: Context, _ h: HornSystem, _ targets: [Invariant],
+                        base: [PropertyOutcome]) throws -> ([PropertyOutcome], [String: Int], [String]) {
+        let s = settings
+        let reach = ctx.function("rmi!Reach", domain: h.arguments.map(\.sort), range: ctx.boolSort)
+        // One Spacer instance per question: Z3 may leave one that ran out of memory unusable.
+        func horn(_ name: String, _ badness: Term) throws -> (Fixedpoint, FuncDecl) {
+            let fp = Fixedpoint(ctx)
+            if let ms = s.timeoutMs { try fp.setTimeout(ms: ms) }
+            try fp.setParam("spacer.random_seed", .uint(s.seed))
+            // Slicing drops arguments of Reach and then leaves Reach out of the answer,
+            // which leaves nothing to re-check: keep every argument.
+            try fp.setParam("xform.slice", .bool(false))
+            for (k, v) in h.parameters { try fp.setParam(k, v) }
+            try fp.registerRelation(reach)
+            func rule(_ body: Term, _ head: Term, except: Term? = nil) throws {
+                let r = ctx.implies(body, head)
+                try fp.addRule(ctx.forall(bound: r.freeConstants.filter { $0 != except }, r))
+            }
+            try fp.addRule(reach.apply(h.initial))
+            for m in h.moves { try rule(ctx.and(reach.apply(h.arguments), m.guard), reach.apply(m.next)) }
+            let e = ctx.function("rmi!Err.\(name)", domain: [], range: ctx.boolSort)
+            try fp.registerRelation(e)
+            try rule(ctx.and(reach.apply(h.arguments), badness), e.apply([]), except: e.apply([]))
+            return (fp, e)
+        }
+
+        // The invariant Spacer returns, re-checked from scratch.
+        func recheck(_ fp: Fixedpoint, _ names: [String]) throws -> Int {
+            let invAt = try fp.interpretation(of: reach, at: h.arguments)
+            var questions: [(String, Term)] = [("it holds in the initial state", ctx.not(try fp.interpretation(of: reach, at: h.initial)))]
+            for m in h.moves {
+                questions.append(("every step keeps it", ctx.and(invAt, m.guard, ctx.not(try fp.interpretation(of: reach, at: m.next)))))
+            }
+            for n in names { questions.append(("it implies \(n)", ctx.and(invAt, h.bad[n]!))) }
+            for (what, q) in questions {
+                let solver = try h.recheckSolver()
+                try solver.assert(q)
+                switch try solver.check() {
+                case .unsat: continue
+                case .sat: throw SymbolicInternalError(message: "Spacer's invariant fails its re-check: not \(what)")
+                case .unknown(let r): throw RecheckUndecided(reason: "re-check of Spacer's invariant (\(what)) undecided: \(r)")
+                }
+            }
+            return invAt.dagSize
+        }
+
+        var verdicts: [String: PropertyVerdict] = [:]
+        var sizes: [String: Int] = [:]
+        var derived: [String] = []
+        var open = targets.map(\.rawValue).filter { name in
+            guard let b = base.first(where: { $0.target.name == name }) else { return true }
+            switch b.verdict {
+            case .violated: verdicts[name] = b.verdict; return false
+            case .unknown(let r): verdicts[name] = .unknown(reason: "base case: \(r)"); return false
+            default: return true
+            }
+        }
+        let method = "Spacer (CHC), invariant re-checked by a fresh solver"
+        func ask(_ names: [String]) throws -> CheckResult {
+            let label = names.count == 1 ? names[0] : "\(names.count) properties"
+            let (fp, e) = try horn(names.count == 1 ? names[0] : "all", ctx.or(names.map { h.bad[$0]! }))
+            let t = Date()
+            let r: CheckResult
+            do { r = try fp.query(relations: [e]) } catch let e as Z3Error {
+                // Out of memory, say: undecided, never a pass.
+                r = .unknown(reason: "solver error: \(e.message)")
+            }
+            s.progress?("spacer: \(label): \(r) in \(String(format: "%.2f", Date().timeIntervalSince(t))) s")
+            if r == .unsat {
+                do {
+                    let size = try recheck(fp, names)
+                    for n in names { verdicts[n] = .proved(method: method, coverage: h.coverage); sizes[n] = size }
+                    s.progress?("spacer: invariant of \(size) Z3 nodes re-checked")
+                } catch let u as RecheckUndecided {
+                    for n in names { verdicts[n] = .unknown(reason: u.reason) }
+                }
+            }
+            return r
+        }
+        // All together first: one invariant often proves them all.
+        if open.count > 1, try ask(open) == .unsat { open = [] }
+        for n in open where verdicts[n] == nil {
+            switch try ask([n]) {
+            case .unsat: break
+            case .sat:
+                derived.append(n)
+                verdicts[n] = .unknown(reason: "Spacer derives a violation")
+            case .unknown(let r):
+                verdicts[n] = .unknown(reason: "Spacer: \(r)")
+            }
+        }
+        let outcomes = targets.map { p in
+            PropertyOutcome(target: CheckTarget(p), verdict: verdicts[p.rawValue] ?? .unknown(reason: "not asked"))
+        }
+        return (outcomes, sizes, derived)
     }
 }
 

@@ -182,14 +182,7 @@ public struct SymbolicState: Machine {
     }
 
     /// `PlatformInitialGPT(a)`.
-    func initialGPT(_ a: Term) -> Term {
-        if env.fold, let x = env.value(a) { return lit(platform.initialGPT(x).rawValue) }
-        var secure = env.fls
-        for r in platform.secure {
-            secure = S.or(secure, S.and(S.not(S.ult(a, lit(r.base))), S.ult(S.sub(a, lit(r.base)), lit(r.size))))
-        }
-        return S.ite(secure, lit(GPT.secure.rawValue), lit(GPT.ns.rawValue))
-    }
+    func initialGPT(_ a: Term) -> Term { platform.initialGPT(symbolic: a) }
 
     func zeroStored() -> StoredEntry {
         StoredEntry(state: lit8(0), ripas: lit8(0), attrs: lit8(0), addr: lit(0))

@@ -78,16 +78,25 @@ extension RMISpec {
     /// As `result`: the allowed results of an evaluation, as terms.
     static func symbolicResult(_ cmd: RMICommand, _ e: Evaluation<Symbolic>, next: SymbolicState,
                                options: SpecOptions) -> SymbolicStep {
-        typealias S = Symbolic
         var m = next
         m.flag(m.boundsExceeded)
+        let (conditions, success) = symbolicConditions(cmd, e, options: options)
+        return SymbolicStep(command: cmd, conditions: conditions, success: success,
+                            outputs: e.outputs.map(\.raw), next: m)
+    }
+}
 
+extension RMISpec {
+    /// An evaluation's conditions as terms, each with whether its result is allowed (as
+    /// `RMISpec.result`: minimal among the failing conditions), and "no condition fails".
+    static func symbolicConditions(_ cmd: RMICommand, _ e: Evaluation<Symbolic>,
+                                   options: SpecOptions) -> (conditions: [SymbolicCondition], success: Term) {
+        typealias S = Symbolic
         let fails = e.conditions.map(\.fails.raw)
         let order = Ordering.of(cmd)
         let strict = options.contains(.strictListingOrder)
         var conditions: [SymbolicCondition] = []
         for (k, c) in e.conditions.enumerated() {
-            // As RMISpec.result: minimal among the failing conditions.
             var allowed = fails[k]
             for j in e.conditions.indices {
                 let before = strict ? j < k : order.precedes(e.conditions[j].label, c.label)
@@ -96,8 +105,16 @@ extension RMISpec {
             conditions.append(SymbolicCondition(label: c.label, status: c.status, fails: c.fails.raw, index: c.index.raw,
                                                 outputs: c.outputs.map { $0?.raw }, listed: c.listed, allowed: allowed))
         }
-        let success = fails.reduce(S.lit(true)) { S.and($0, S.not($1)) }
-        return SymbolicStep(command: cmd, conditions: conditions, success: success,
-                            outputs: e.outputs.map(\.raw), next: m)
+        return (conditions, fails.reduce(S.lit(true)) { S.and($0, S.not($1)) })
+    }
+
+    /// `cmd` run on the Granule arrays with argument terms `args`: its success term and the
+    /// next state (unchanged when a condition fails). What the run asked that the arrays do
+    /// not hold is in `next.unsupported`.
+    public static func arrayStep(_ cmd: RMICommand, _ s: GranuleArrays, args: [Term]) -> (success: Term, next: GranuleArrays) {
+        precondition(Symbolic.env === s.env, "arrayStep: the state belongs to another context than Symbolic.withContext's")
+        var m = s
+        let e = evaluate(cmd, &m, Call(args.map { SWord(raw: $0) }, realm: RealmAction(kind: 0)))
+        return (symbolicConditions(cmd, e, options: s.options).success, m)
     }
 }
