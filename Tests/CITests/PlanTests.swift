@@ -55,6 +55,7 @@ func planError(_ text: String) -> PlanError? {
             (#"{"format": "rmi-check-plan/9", "checks": []}"#, "format", "unknown format"),
             (#"{"checks": [{"id": "x", "kind": "prove", "method": "guess"}]}"#, "checks[0].method", "unknown method 'guess'"),
             (#"{"checks": [{"id": "x", "kind": "prove", "method": "spacer", "assume": ["INV-G1"]}]}"#, "checks[0].method", "'assume' and 'k' are for induction"),
+            (#"{"checks": [{"id": "x", "kind": "prove", "every_address": true}]}"#, "checks[0].every_address", "is for method spacer"),
             (#"{"checks": [], "colour": "blue"}"#, "colour", "unknown field"),
             (#"{"timeout_seconds": -1, "checks": []}"#, "timeout_seconds", "positive"),
             (#"[1, 2]"#, "", "expected an object"),

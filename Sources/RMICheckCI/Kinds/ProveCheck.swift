@@ -14,6 +14,7 @@ public struct ProveCheck: CheckKind {
     var lemmas: [Invariant]?
     var coverDepth: Int
     var spacer: Bool
+    var everyAddress: Bool
 
     public init(_ e: PlanEntry) throws {
         var s = try symbolicSettings(e)
@@ -28,6 +29,8 @@ public struct ProveCheck: CheckKind {
             if e.has("assume") || e.has("k") { throw e.fail("method", "spacer infers its own invariant: 'assume' and 'k' are for induction") }
         case let m: throw e.fail("method", "unknown method '\(m)' (known: induction, spacer)")
         }
+        everyAddress = try e.optionalBool("every_address") ?? false
+        if everyAddress && !spacer { throw e.fail("every_address", "is for method spacer") }
         settings = s
     }
 
@@ -37,7 +40,7 @@ public struct ProveCheck: CheckKind {
         var s = settings
         let progress = ctx.progress, check = ctx.check
         s.progress = { progress("  \(check): \($0)") }
-        let outcomes = spacer ? try SpacerProver(settings: s, coverDepth: coverDepth).run().outcomes
+        let outcomes = spacer ? try SpacerProver(settings: s, coverDepth: coverDepth, everyAddress: everyAddress).run().outcomes
             : try InductionProver(settings: s, k: k, strengthening: lemmas, coverDepth: coverDepth).run().outcomes
         return outcomes.map { o in
             let rule = o.target.property.map(SpecSource.propertyRule)
@@ -46,7 +49,7 @@ public struct ProveCheck: CheckKind {
                                  seed: UInt64(s.seed), message: msg, trace: trace.map { .spec($0) },
                                  replay: trace == nil ? nil : "rmi-check replay {trace}", rule: rule)
             }
-            let method = spacer ? "Spacer over \(s.scope)" : "\(k)-induction over \(s.scope)"
+            let method = spacer ? (everyAddress ? "Spacer over every address" : "Spacer over \(s.scope)") : "\(k)-induction over \(s.scope)"
             switch o.verdict {
             case .proved(let m, let c):
                 if case .reached = o.cover { return result(.proved, m, "proved for \(c)") }
