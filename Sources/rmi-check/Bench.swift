@@ -211,6 +211,13 @@ struct Bench: ParsableCommand {
         out.append(SymbolicFigure(name: "prove (Spacer) \(spacerProps.count) properties", scope: Scope.default.description,
                                   commands: "GRANULE_DELEGATE/UNDELEGATE", secondsPerDepth: [Date().timeIntervalSince(t2)],
                                   outcome: verdicts(spacer.outcomes)))
+        // The same over Granule arrays at every address (any memory size).
+        let arrayProps: [Invariant] = [.g1, .g2, .g5, .l2, .l4]
+        let t3 = Date()
+        let arrays = try SpacerProver(settings: settings("", g, arrayProps, budget: 120), coverDepth: 0, everyAddress: true).run()
+        out.append(SymbolicFigure(name: "prove (Spacer, every address) \(arrayProps.count) properties", scope: "every address of the standard platform",
+                                  commands: "GRANULE_DELEGATE/UNDELEGATE", secondsPerDepth: [Date().timeIntervalSince(t3)],
+                                  outcome: verdicts(arrays.outcomes)))
         // Proofs with every invariant as strengthening and target: the step's fixed cost (a
         // call that changes nothing) and a call that changes a Granule's state.
         for (scope, command) in [(small, RMICommand.version), ("granules=2,realms=1,recs=1,entries=1", .granuleDelegate)] {
