@@ -52,10 +52,7 @@ public struct SpecRMM: RMMUnderTest, Hashable {
     /// Whether the Host can write `pa` (TraceRunner.hostCanAccess): a write the hardware
     /// refuses (GPF) changes nothing.
     func hostCanAccess(_ pa: UInt64) -> Bool {
-        let g = pa & ~(Layout.granuleSize - 1)
-        guard platform.isDelegable(g) else { return true }
-        let x = state.granule(g)
-        return x.state == .undelegated && (x.gpt == .ns || x.gpt == .aap)
+        state.hostMayWrite(CWord(pa & ~(Layout.granuleSize - 1))).raw
     }
 
     public mutating func write(_ w: HostWrite) throws {

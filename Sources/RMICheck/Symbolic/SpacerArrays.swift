@@ -62,12 +62,8 @@ extension SpacerProver {
             }
         }
         if s.gptEvents {
-            // As in `Unrolling.extend`: any GPT but GPT_REALM, for an UNDELEGATED Granule.
             var m = x
-            let a = SWord(raw: args[0]), g = args[1]
-            let allowed = [GPT.ns, .secure, .root, .aap].reduce(S.lit(false)) { S.or($0, S.eq(g, S.lit($1.rawValue))) }
-            let applies = S.and(allowed, m.granuleIs(a, .undelegated).raw)
-            m.setGranuleGPT(a, SWord(raw: g), when: SBit(raw: applies))
+            let applies = m.otherAgentSetsGPT(SWord(raw: args[0]), SWord(raw: args[1])).raw
             moves.append((applies, m.arrays))
         }
         var w = x

@@ -182,16 +182,12 @@ final class Unrolling {
             }
             addStepProperties(chosen, st, args: args)
         }
-        // Another agent's move (A2.2.3.1): the GPT entry of an UNDELEGATED Granule changes to
-        // any value but GPT_REALM (only the RMM grants the Realm PAS). Chosen as the index
-        // after the commands; args[0] is the address, args[1] the new GPT.
+        // Another agent's GPT change (`Machine.otherAgentSetsGPT`), chosen as the index after
+        // the commands; args[0] is the address, args[1] the new GPT.
         if let gptEventIndex {
             var m = pre
             let gptEvent = S.eq(command, S.lit(UInt64(gptEventIndex)))
-            let g = args[1]
-            let allowed = [GPT.ns, .secure, .root, .aap].reduce(S.lit(false)) { S.or($0, S.eq(g, S.lit($1.rawValue))) }
-            let applies = S.and(allowed, S.eq(m.granuleState(SWord(raw: args[0])).raw, S.lit(GranuleState.undelegated.rawValue)))
-            m.setGranuleGPT(SWord(raw: args[0]), SWord(raw: g), when: SBit(raw: applies))
+            let applies = m.otherAgentSetsGPT(SWord(raw: args[0]), SWord(raw: args[1])).raw
             merged = merged.map { SymbolicState.select(gptEvent, m, $0) } ?? m
             d.transition.append(S.or(S.not(gptEvent), applies))
         }

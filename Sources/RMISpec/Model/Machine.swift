@@ -140,4 +140,21 @@ extension Machine {
         let g = granuleGPT(a)
         return g == Word(GPT.ns.rawValue) || g == Word(GPT.aap.rawValue)
     }
+
+    /// Whether the Host can write the Granule at `a`: memory outside the delegable ranges
+    /// (device memory), or a Granule that is UNDELEGATED with a GPT entry that grants the NS
+    /// PAS access. Any other write faults (a Granule Protection Fault) and changes nothing.
+    public func hostMayWrite(_ a: Word<D>) -> Bit<D> {
+        !isDelegable(a) || (granuleIs(a, .undelegated) && nsAccessible(a))
+    }
+
+    /// Another agent's move (A2.2.3.1): the GPT entry of an UNDELEGATED Granule changes to
+    /// `g`, any value but GPT_REALM (only the RMM grants the Realm PAS). Makes the change
+    /// when it is such a move, and returns whether it is.
+    public mutating func otherAgentSetsGPT(_ a: Word<D>, _ g: Word<D>) -> Bit<D> {
+        let allowed = [GPT.ns, .secure, .root, .aap].reduce(Bit<D>(false)) { $0 || g == Word($1.rawValue) }
+        let applies = allowed && granuleIs(a, .undelegated)
+        setGranuleGPT(a, g, when: applies)
+        return applies
+    }
 }

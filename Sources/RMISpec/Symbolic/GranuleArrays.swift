@@ -87,11 +87,11 @@ public struct GranuleArrays: Machine {
         return r
     }
 
-    /// The Host's move: it writes `value` to the Granule at `addr` if the Host may access it
-    /// (UNDELEGATED and GPT_NS or GPT_AAP), as between two calls. One Granule per move.
+    /// The Host's move: it writes `value` to the Granule at `addr` (4 KB aligned) if it may
+    /// (`Machine.hostMayWrite`), as between two calls. One Granule per move.
     public mutating func hostWrite(_ addr: Term, _ value: Term) {
         let a = SWord(raw: addr)
-        setGranuleContent(a, SWord(raw: value), when: granuleIs(a, .undelegated) && nsAccessible(a))
+        setGranuleContent(a, SWord(raw: value), when: hostMayWrite(a) && (a & Word(Layout.granuleSize - 1)) == 0)
     }
 
     private func store(_ array: Term, _ a: Term, _ v: Term, when w: Term) -> Term {

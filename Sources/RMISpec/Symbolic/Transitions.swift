@@ -54,15 +54,9 @@ extension SymbolicState {
         return s
     }
 
-    /// Whether the Host can write the Granule of slot `i` (as `TraceRunner.hostCanAccess`):
-    /// UNDELEGATED with a GPT entry that grants the NS PAS access.
+    /// Whether the Host can write the Granule of slot `i` (`Machine.hostMayWrite`).
     public func hostCanAccess(slot i: Int) -> Term {
-        typealias S = Symbolic
-        let s = slots[i]
-        let und = env.eqAny(s.state, env.lit(GranuleState.undelegated.rawValue, width: Self.stateWidth))
-        let ns = S.or(env.eqAny(s.gpt, env.lit(GPT.ns.rawValue, width: Self.gptWidth)),
-                      env.eqAny(s.gpt, env.lit(GPT.aap.rawValue, width: Self.gptWidth)))
-        return S.and(und, ns)
+        hostMayWrite(SWord(raw: lit(slots[i].address))).raw
     }
 
     /// The Host's move between two calls: NS memory becomes arbitrary (fresh constants

@@ -20,10 +20,7 @@ public struct TraceRunner: Sendable {
     /// or a Granule that is UNDELEGATED with a GPT entry that grants the NS PAS access. Any
     /// other write faults (a Granule Protection Fault) and changes nothing.
     public func hostCanAccess(_ pa: UInt64) -> Bool {
-        let g = pa & ~(Layout.granuleSize - 1)
-        guard state.platform.isDelegable(g) else { return true }
-        let x = state.granule(g)
-        return x.state == .undelegated && (x.gpt == .ns || x.gpt == .aap)
+        state.hostMayWrite(CWord(pa & ~(Layout.granuleSize - 1))).raw
     }
 
     /// Applies one Host write to NS memory; words the Host cannot access are not written.
