@@ -27,6 +27,17 @@ import Testing
         #expect(bad == 65 && err.contains("--k and --assume are for --method induction"))
     }
 
+    /// Every address: the Granule invariants for any memory size; a command the arrays cannot
+    /// hold is refused before anything is solved.
+    @Test func proveForEveryAddress() throws {
+        let (code, stdout, stderr) = try rmiCheck(["prove", "--method", "spacer", "--every-address", "--property", "G1",
+                                                   "--property", "L2", "--cover-depth", "2", "--out", tmp("arrays")] + tiny)
+        #expect(code == 0, "\(stdout)\n\(stderr)")
+        #expect(stdout.contains("PROVED    INV-G1 (always) by Spacer (CHC), invariant re-checked by a fresh solver, covering every address of the standard platform"))
+        let (bad, _, err) = try rmiCheck(["prove", "--method", "spacer", "--every-address", "--scope", "granules=2", "--commands", "REALM_CREATE"])
+        #expect(bad == 65 && err.contains("RMI_REALM_CREATE uses") && err.contains("which the Granule arrays do not hold"))
+    }
+
     /// A weakened spec: the violation is found, written, and `replay` reproduces it.
     @Test func bmcFindsAWeakeningAndTheTraceReplays() throws {
         let out = tmp("bmc-weak")

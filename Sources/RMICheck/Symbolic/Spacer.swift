@@ -46,6 +46,16 @@ public struct SpacerProver: Sendable {
     }
 
     public func run(token: CancellationToken = CancellationToken()) throws -> Report {
+        if everyAddress {
+            // Refuse what the arrays cannot hold before any solving.
+            let me = self
+            try runZ3Blocking(token: token) { _ in
+                let ctx = Context()
+                try Symbolic.withContext(ctx) {
+                    _ = try me.arraySystem(ctx, me.settings.properties.filter { $0.kind == .always || $0.kind == .step })
+                }
+            }
+        }
         let t0 = Date()
         var baseSettings = settings
         baseSettings.covers = true
