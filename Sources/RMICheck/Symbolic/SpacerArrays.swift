@@ -69,7 +69,7 @@ extension SpacerProver {
         var w = x
         w.hostWrite(args[0], args[1])
         moves.append((ctx.bool(true), w.arrays))
-        let seed = s.seed, timeout = s.timeoutMs
+        let seed = s.seed, timeout = s.timeoutMs, rlimit = s.rlimit
         return HornSystem(arguments: x.arrays, initial: initial.arrays, moves: moves, bad: bad,
                           parameters: [("spacer.q3.use_qgen", .bool(true)), ("spacer.ground_pobs", .bool(false))],
                           recheckSolver: {
@@ -79,6 +79,7 @@ extension SpacerProver {
                               let solver = Solver(ctx, logic: "UFBV")
                               try solver.setSeed(seed)
                               if let ms = timeout { try solver.setTimeout(ms: ms) }
+                              if let r = rlimit { try solver.setRlimit(r) }
                               return solver
                           },
                           coverage: "every address of the standard platform (Granule state, GPT and contents as arrays over all 2^64 addresses: any memory size), in runs of \(s.commands.map(\.rawValue).joined(separator: ", "))")
