@@ -218,17 +218,23 @@ struct Bench: ParsableCommand {
         out.append(SymbolicFigure(name: "prove (Spacer, every address) \(arrayProps.count) properties", scope: "every address of the standard platform",
                                   commands: "GRANULE_DELEGATE/UNDELEGATE", secondsPerDepth: [Date().timeIntervalSince(t3)],
                                   outcome: verdicts(arrays.outcomes)))
-        // Proofs with every invariant as strengthening and target: the step's fixed cost (a
-        // call that changes nothing) and a call that changes a Granule's state.
-        for (scope, command) in [(small, RMICommand.version), ("granules=2,realms=1,recs=1,entries=1", .granuleDelegate)] {
-            var s = try settings(scope, [command], Invariant.specProperties, budget: 150)
-            s.gptEvents = false
-            s.recExitEvents = false
-            let t1 = Date()
-            let r = try InductionProver(settings: s, k: 1, coverDepth: 0).run()
-            out.append(SymbolicFigure(name: "prove (1-induction) every INV-*, one command's step", scope: scope,
-                                      commands: command.rawValue, secondsPerDepth: [Date().timeIntervalSince(t1)],
-                                      outcome: verdicts(r.outcomes)))
+        // Proofs with every invariant as lemma pool and target: the step's fixed cost (a
+        // call that changes nothing) and calls that change a Granule's state; each target
+        // with the lemmas its CTIs ask for, then with every lemma assumed (`--all-lemmas`).
+        for (scope, command) in [(small, RMICommand.version), ("granules=2,realms=1,recs=1,entries=1", .granuleDelegate),
+                                 ("granules=2,realms=1,recs=1,entries=1", .granuleUndelegate)] {
+            for select in [true, false] {
+                var s = try settings(scope, [command], Invariant.specProperties, budget: 150)
+                s.gptEvents = false
+                s.recExitEvents = false
+                let t1 = Date()
+                var prover = InductionProver(settings: s, k: 1, coverDepth: 0)
+                prover.selectLemmas = select
+                let r = try prover.run()
+                out.append(SymbolicFigure(name: "prove (1-induction) every INV-*, one command's step, \(select ? "lemmas chosen by CTIs" : "every lemma assumed")",
+                                          scope: scope, commands: command.rawValue, secondsPerDepth: [Date().timeIntervalSince(t1)],
+                                          outcome: verdicts(r.outcomes)))
+            }
         }
         return out
     }

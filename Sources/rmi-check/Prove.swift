@@ -24,6 +24,12 @@ struct Prove: ParsableCommand {
             it is reachable and deeper BMC finds the bug. The verdict is then UNKNOWN, never \
             a pass.
 
+            With --k 1, each target is asked with only the lemmas it needs: first itself, \
+            then every invariant of the pool (--assume, default every INV-*) that a \
+            counterexample's pre-state violates. A CTI is reported only when its pre-state \
+            meets the whole pool. Each PROVED verdict names the lemmas it used. \
+            --all-lemmas assumes the whole pool for every target instead.
+
             --method spacer is the second method: Z3's Spacer engine solves Horn clauses for \
             the reachable states of the scope and infers the inductive invariant itself (no \
             lemmas; --k and --assume do not apply). A property is PROVED only when Spacer \
@@ -70,6 +76,9 @@ struct Prove: ParsableCommand {
     @Flag(name: .customLong("every-address"), help: "With --method spacer: Granule state, GPT and contents as arrays over every address (any memory size), for the Granule commands.")
     var everyAddress = false
 
+    @Flag(name: .customLong("all-lemmas"), help: "With --k 1: assume every lemma (--assume, default every INV-*) for every target, instead of giving each target only the lemmas its counterexamples to induction ask for.")
+    var allLemmas = false
+
     @Option(name: .long, help: "Folder for counterexamples, cover witnesses and CTI steps.")
     var out: String = "out/prove"
 
@@ -102,7 +111,9 @@ struct Prove: ParsableCommand {
         note("prove: \(k)-induction, scope \(settings.scope), \(chosen.count) properties, seed \(settings.seed)")
         let lemmas = try parseProperties(assume)
         let report = try runSymbolic(engine: "prove", out: out) {
-            try InductionProver(settings: settings, k: k, strengthening: lemmas.isEmpty ? nil : lemmas, coverDepth: max(0, coverDepth)).run()
+            var prover = InductionProver(settings: settings, k: k, strengthening: lemmas.isEmpty ? nil : lemmas, coverDepth: max(0, coverDepth))
+            prover.selectLemmas = !allLemmas
+            return try prover.run()
         }
         try printOutcomes(report.outcomes, engine: "prove", out: out)
         for c in report.ctis {

@@ -20,6 +20,28 @@ import SMT
         #expect(r.ctis.isEmpty)
     }
 
+    /// Each target starts with itself as its only lemma; a counterexample to induction that
+    /// violates other invariants of the pool adds them. INV-C5 is not inductive alone: the
+    /// exit of a running REC whose Realm is neither ACTIVE nor SYSTEM_OFF writes a RIPAS
+    /// request (see `RecExitEventTests`), which INV-C3 excludes, so the proof must name
+    /// INV-C3. With every lemma assumed, the proof names the whole pool.
+    @Test func lemmasAreChosenByCounterexamplesToInduction() throws {
+        var s = try settings("granules=3,realms=1,recs=1,entries=1,aux=0", [.version], [.c5])
+        s.gptEvents = false
+        var prover = InductionProver(settings: s, k: 1, strengthening: [.c1, .c3, .c5], coverDepth: 0)
+        func method(_ p: InductionProver) throws -> String? {
+            let o = try p.run().outcomes.first
+            guard case .proved(let method, _)? = o?.verdict else { Issue.record("\(String(describing: o?.verdict))"); return nil }
+            return method
+        }
+        let chosen = try #require(try method(prover))
+        #expect(chosen.contains("INV-C3") && chosen.contains("INV-C5") && chosen.contains("chosen from INV-C1, INV-C3, INV-C5 by counterexamples"),
+                "\(chosen)")
+        prover.selectLemmas = false
+        let all = try #require(try method(prover))
+        #expect(all.contains("with INV-C1, INV-C3, INV-C5 as lemmas") && !all.contains("chosen"), "\(all)")
+    }
+
     /// With UNDELEGATE weakened to succeed in any state, INV-L2 holds in the initial state
     /// (the base case at depth 0) but the step breaks it: a counterexample to induction
     /// whose call is that UNDELEGATE and which replays as the break on the weakened spec.
