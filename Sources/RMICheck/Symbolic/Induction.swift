@@ -175,7 +175,8 @@ extension InductionProver {
     /// their clauses slow every propagation) and under 2 s with INV-C1's. Lemmas a target needed for
     /// one move are kept for the next ones. A question that its lemmas leave undecided within
     /// `selectionRlimit` is asked again with the whole pool and no limit (and keeps it for the
-    /// next moves); with `selectLemmas` off every
+    /// next moves): such questions go to a second solver that holds the whole pool's
+    /// definitions once for every move. With `selectLemmas` off every
     /// question has the whole pool from the start.
     ///
     /// Within a question, every formula the step asserts or asks is a named Bool defined
@@ -194,21 +195,21 @@ extension InductionProver {
         let selectionRlimit = self.selectionRlimit
         return try Symbolic.withContext(ctx) {
             let pre = SymbolicState.fresh(scope: s.scope, prefix: "i0", options: s.specOptions)
-            let solver = try s.solver(ctx)
-            var names: [Term: Term] = [:]
-            var definitions = 0
-            // Conjunctions are named conjunct by conjunct: an invariant is mostly a conjunction
-            // over Granules, and a call changes few of them.
-            func named(_ t: Term) throws -> Term {
-                let parts = t.conjuncts
-                if parts.count > 1 { return ctx.and(try parts.map(named)) }
-                if let b: Bool = Symbolic.known(t) { return ctx.bool(b) }
-                if let n = names[t] { return n }
-                definitions += 1
-                let n = ctx.boolConst("rmi!ind.def\(definitions)")
-                try solver.assert(ctx.eq(n, t))
-                names[t] = n
-                return n
+            // Questions with chosen lemmas go to `small`, each with its lemmas' definitions in
+            // a push of its own; questions with the whole pool go to `whole`, where the pool's
+            // definitions are asserted once, at the base level, for every move.
+            let small = DefinitionNames(try s.solver(ctx), prefix: "rmi!ind.def")
+            var wholeSolver: (names: DefinitionNames, hypotheses: Term)?
+            func whole() throws -> (names: DefinitionNames, hypotheses: Term) {
+                if let w = wholeSolver { return w }
+                let names = DefinitionNames(try s.solver(ctx), prefix: "rmi!ind.whole")
+                let hypotheses = ctx.boolConst("rmi!ind.whole.hypotheses")
+                var facts = [try names.named(pre.wellFormed), try names.named(pre.objectsMatchGranuleStates)]
+                for p in pool { facts.append(try names.named(p.holds(in: pre).raw)) }
+                try names.solver.assert(ctx.implies(hypotheses, ctx.and(facts)))
+                names.keepBase()
+                wholeSolver = (names, hypotheses)
+                return (names, hypotheses)
             }
             let preHolds = Dictionary(uniqueKeysWithValues: pool.map { ($0.rawValue, $0.holds(in: pre).raw) })
             let lemma = "objects-match-granule-states"
@@ -261,12 +262,22 @@ extension InductionProver {
                         var group = pending.filter { lemmas[$0] == chosen && limited.contains($0) == level }
                         let limit = level ? selectionRlimit : nil
                         pending.removeAll { group.contains($0) }
+                        let useWhole = !level && chosen.count == pool.count
+                        let namer = useWhole ? try whole().names : small
+                        let solver = namer.solver
+                        func named(_ t: Term) throws -> Term { try namer.named(t) }
                         try solver.push()
-                        defer { names = [:] }
-                        let hypotheses = ctx.boolConst("rmi!ind.hypotheses"), moveLiteral = ctx.boolConst("rmi!ind.move")
-                        var facts = [try named(pre.wellFormed), try named(pre.objectsMatchGranuleStates)]
-                        for p in pool where chosen.contains(p.rawValue) { facts.append(try named(preHolds[p.rawValue]!)) }
-                        try solver.assert(ctx.implies(hypotheses, ctx.and(facts)))
+                        defer { namer.backToBase() }
+                        let moveLiteral = ctx.boolConst("rmi!ind.move")
+                        let hypotheses: Term
+                        if useWhole {
+                            hypotheses = try whole().hypotheses
+                        } else {
+                            hypotheses = ctx.boolConst("rmi!ind.hypotheses")
+                            var facts = [try named(pre.wellFormed), try named(pre.objectsMatchGranuleStates)]
+                            for p in pool where chosen.contains(p.rawValue) { facts.append(try named(preHolds[p.rawValue]!)) }
+                            try solver.assert(ctx.implies(hypotheses, ctx.and(facts)))
+                        }
                         // Under a literal too: as top-level facts (the command index, "in
                         // scope") Z3 would propagate them into the definitions and rewrite them
                         // away from the pre-state's.
@@ -372,4 +383,38 @@ extension InductionProver {
             return (outcomes, ctis)
         }
     }
+}
+
+/// Names for the formulas asserted to one solver: each conjunct a Bool defined once (see
+/// `stepPerCommand`), so that a term seen again is the same literal. `keepBase` marks the
+/// names defined at the solver's base level; `backToBase` forgets those defined since (after
+/// a pop).
+final class DefinitionNames {
+    let solver: Solver
+    private let prefix: String
+    private var names: [Term: Term] = [:]
+    private var base: [Term: Term] = [:]
+    private var count = 0
+
+    init(_ solver: Solver, prefix: String) {
+        self.solver = solver
+        self.prefix = prefix
+    }
+
+    /// Conjunctions are named conjunct by conjunct: an invariant is mostly a conjunction over
+    /// Granules, and a call changes few of them.
+    func named(_ t: Term) throws -> Term {
+        let ctx = solver.context
+        let parts = t.conjuncts
+        if parts.count > 1 { return ctx.and(try parts.map(named)) }
+        if let b: Bool = Symbolic.known(t) { return ctx.bool(b) }
+        if let n = names[t] { return n }
+        count += 1
+        let n = ctx.boolConst("\(prefix)\(count)")
+        try solver.assert(ctx.eq(n, t))
+        names[t] = n
+        return n
+    }
+    func keepBase() { base = names }
+    func backToBase() { names = base }
 }
