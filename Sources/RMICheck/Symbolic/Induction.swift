@@ -260,7 +260,9 @@ extension InductionProver {
                         // The next group: the pending goals with the first goal's lemmas and limit.
                         let chosen = lemmas[pending[0]]!, level = limited.contains(pending[0])
                         var group = pending.filter { lemmas[$0] == chosen && limited.contains($0) == level }
-                        let limit = level ? selectionRlimit : nil
+                        // Goals outside the pool (the step properties, the encoding lemma)
+                        // start with no lemma at all and get more room before the whole pool.
+                        let limit = level ? selectionRlimit.map { group.allSatisfy { preHolds[$0] == nil } ? 8 * $0 : $0 } : nil
                         pending.removeAll { group.contains($0) }
                         let useWhole = !level && chosen.count == pool.count
                         let namer = useWhole ? try whole().names : small
