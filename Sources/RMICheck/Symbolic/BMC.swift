@@ -127,9 +127,6 @@ extension Hunter {
 /// of any of a set of named terms; retires each literal after its answer.
 final class Hunter {
     let solver: Solver
-    /// Literals every question is asked under as well (e.g. the one that switches on an
-    /// induction's hypotheses).
-    var assumptions: [Term] = []
     private var literal = 0
     init(_ solver: Solver) { self.solver = solver }
 
@@ -146,7 +143,7 @@ final class Hunter {
             let act = ctx.boolConst("rmi!act\(literal)")
             try solver.assert(ctx.implies(act, ctx.or(open.map { terms[$0]! })))
             let r: CheckResult
-            do { r = try solver.check(assumptions: assumptions + [act]) } catch let e as Z3Error {
+            do { r = try solver.check(assumptions: [act]) } catch let e as Z3Error {
                 // Z3 gave up with an error (out of memory, say): undecided, never a pass.
                 return (open + absent, "solver error: \(e)")
             }
