@@ -320,6 +320,20 @@ extension Context {
         quantifier(bound, body, "exists", Z3_mk_exists_const)
     }
 
+    /// The array `λ x. body(x)` over `domain`. `x` is a de Bruijn variable (`Z3_mk_bound`),
+    /// so wrapping `body` in the binder does not walk it: a body that captures large
+    /// closed terms costs no more than a small one (`Z3_mk_lambda_const` abstracts its
+    /// constant through the whole term, which took minutes on nested updates).
+    public func lambda(over domain: Sort, named name: String, _ body: (Term) -> Term) -> Term {
+        let x = term(Z3_mk_bound(raw, 0, domain.raw), "bound variable")
+        let b = body(x)
+        ownedBy(b, "lambda")
+        var sorts: [Z3_sort?] = [domain.raw]
+        var names: [Z3_symbol?] = [symbol(name)]
+        let p = Z3_mk_lambda(raw, 1, &sorts, &names, b.raw)
+        return withExtendedLifetime((x, b, domain)) { term(p, "lambda") }
+    }
+
     /// Z3's rewriter applied to `t` (e.g. folds constant arithmetic).
     /// If the rewriter is interrupted (the context's cancellation token fired),
     /// `t` itself is returned: it is equivalent, just not simplified.

@@ -39,14 +39,27 @@ struct Prove: ParsableCommand {
             else UNKNOWN. Spacer copes with small scopes and few commands (e.g. --scope granules=1 \
             --commands GRANULE_DELEGATE,GRANULE_UNDELEGATE).
 
-            --every-address (with --method spacer) proves over every address instead of the \
-            scope's slots: Granule state, GPT and contents are Z3 arrays indexed by all 2^64 \
-            addresses of the standard platform, and the invariant Spacer infers is quantified \
-            over them, so the proof holds for any memory size. It serves the commands that \
-            touch only Granules (GRANULE_DELEGATE, GRANULE_UNDELEGATE, RMI_VERSION, \
-            RMI_FEATURES) and the properties over Granule state, GPT and contents (INV-G1, \
-            G2, G5, L1-L4: the default with this flag); anything else is refused with exit 65. The base case and the \
-            covers still run on --scope.
+            --every-address proves over every address instead of the scope's slots, so for \
+            any memory size. With the default method, 1-induction runs on the whole state as \
+            Z3 arrays indexed by all 2^64 addresses (Granule state, GPT and contents, every \
+            Realm, REC and RTT field, the RTT entries), with every command of --commands, the \
+            GPT changes, the REC exits and the Host's writes. A property is stated at one \
+            address, so only the properties that hold in a state exactly when they hold at \
+            each address on their own can be targets (INV-G1, G2, G5, R4, C1, C3, C4, C5, \
+            R6, R7, L1, L2, L4: the default with this flag); the others (counts, pairs, RTT \
+            entry searches) are refused with exit 65. The lemmas are those properties and \
+            three about RECs' aux Granules and RTT entries, assumed at the addresses and \
+            entries each step reads; a lemma that is not proved itself leaves the pool and \
+            everything is asked again without it, so a PROVED verdict rests only on proved \
+            lemmas. RTT entry searches and Realm/REC searches answer any value (an \
+            over-approximation: sound, but it can give counterexamples to induction that no \
+            run reaches, reported as UNKNOWN). Covers are searched on --scope.
+
+            With --method spacer, --every-address holds only Granule state, GPT and contents \
+            as arrays and Spacer infers the invariant quantified over them: it serves the \
+            commands that touch only Granules (GRANULE_DELEGATE, GRANULE_UNDELEGATE, \
+            RMI_VERSION, RMI_FEATURES) and the properties over Granule state, GPT and \
+            contents (INV-G1, G2, G5, L1-L4: the default there).
 
             Exit codes: 0 every property proved with its cover reached, 1 violated (base \
             case), 2 not proved (CTI, solver unknown, cover not reached), 3 internal error, \
@@ -73,7 +86,7 @@ struct Prove: ParsableCommand {
     @Option(name: .long, help: "induction (k-induction with the INV-* as strengthening) or spacer (Z3's CHC engine infers the invariant).")
     var method: Method = .induction
 
-    @Flag(name: .customLong("every-address"), help: "With --method spacer: Granule state, GPT and contents as arrays over every address (any memory size), for the Granule commands.")
+    @Flag(name: .customLong("every-address"), help: "Prove over every address (any memory size): the state as Z3 arrays over all addresses, for the properties stated one address at a time.")
     var everyAddress = false
 
     @Flag(name: .customLong("all-lemmas"), help: "With --k 1: assume every lemma (--assume, default every INV-*) for every target, instead of giving each target only the lemmas its counterexamples to induction ask for.")
@@ -93,10 +106,23 @@ struct Prove: ParsableCommand {
         guard solver.from.isEmpty else { note("rmi-check: prove starts from every state of the scope; --from does not apply"); throw Exit.badInput }
         let props = try parseProperties(property)
         // --every-address proves by default the properties its arrays can state.
-        let all = everyAddress ? Invariant.specProperties.filter(SpacerProver.readsOnlyGranules) : Invariant.specProperties
+        let all = !everyAddress ? Invariant.specProperties
+            : method == .spacer ? Invariant.specProperties.filter(SpacerProver.readsOnlyGranules)
+            : Invariant.specProperties.filter { EveryAddressProver.unsupported($0) == nil }
         let chosen = (props.isEmpty ? all : props).filter { $0.kind == .always || $0.kind == .step }
         let settings = try solver.settings(scope: scope, properties: chosen, quiet: quiet)
-        if everyAddress && method != .spacer { note("rmi-check: --every-address is for --method spacer"); throw Exit.badInput }
+        if everyAddress && method == .induction {
+            guard k == 1 else { note("rmi-check: --every-address proves by 1-induction; --k does not apply"); throw Exit.badInput }
+            let lemmas = try parseProperties(assume)
+            note("prove: 1-induction over every address, \(chosen.count) properties, seed \(settings.seed)")
+            let report = try runSymbolic(engine: "prove", out: out) {
+                try EveryAddressProver(settings: settings, lemmas: lemmas.isEmpty ? nil : lemmas, coverDepth: max(0, coverDepth)).run()
+            }
+            try printOutcomes(report.outcomes, engine: "prove", out: out)
+            print("inductive steps \(String(format: "%.2f", report.seconds)) s")
+            try exitFor(report.outcomes)
+            return
+        }
         if method == .spacer {
             guard k == 1, assume.isEmpty else { note("rmi-check: --k and --assume are for --method induction; Spacer infers its own invariant"); throw Exit.badInput }
             note("prove: Spacer, scope \(settings.scope), \(chosen.count) properties, seed \(settings.seed)")

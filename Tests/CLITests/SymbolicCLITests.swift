@@ -38,6 +38,18 @@ import Testing
         #expect(bad == 65 && err.contains("RMI_REALM_CREATE uses") && err.contains("which the Granule arrays do not hold"))
     }
 
+    /// Every address by induction: the whole state as arrays, each verdict saying it covers
+    /// any memory size; a property one address cannot state is refused.
+    @Test func proveForEveryAddressByInduction() throws {
+        let (code, stdout, stderr) = try rmiCheck(["prove", "--every-address", "--property", "G1", "--property", "L2",
+                                                   "--assume", "G1", "--assume", "G2", "--cover-depth", "2",
+                                                   "--out", tmp("arrays-induction")] + tiny)
+        #expect(code == 0, "\(stdout)\n\(stderr)")
+        #expect(stdout.contains("PROVED    INV-G1 (always) by 1-induction over every address") && stdout.contains("any memory size"))
+        let (bad, _, err) = try rmiCheck(["prove", "--every-address", "--property", "R5"] + tiny)
+        #expect(bad == 65 && err.contains("relates several addresses"))
+    }
+
     /// A weakened spec: the violation is found, written, and `replay` reproduces it.
     @Test func bmcFindsAWeakeningAndTheTraceReplays() throws {
         let out = tmp("bmc-weak")

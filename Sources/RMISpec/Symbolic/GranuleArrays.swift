@@ -87,16 +87,25 @@ public struct GranuleArrays: Machine {
         return r
     }
 
-    /// The Host's move: it writes `value` to the Granule at `addr` (4 KB aligned) if it may
-    /// (`Machine.hostMayWrite`), as between two calls. One Granule per move.
+    private func store(_ array: Term, _ a: Term, _ v: Term, when w: Term) -> Term {
+        Symbolic.store(array, a, v, when: w)
+    }
+}
+
+extension Machine where D == Symbolic {
+    /// The Host's move on an array state: it writes `value` to the Granule at `addr` (4 KB
+    /// aligned) if it may (`Machine.hostMayWrite`), as between two calls. One Granule per move.
     public mutating func hostWrite(_ addr: Term, _ value: Term) {
         let a = SWord(raw: addr)
         setGranuleContent(a, SWord(raw: value), when: hostMayWrite(a) && (a & Word(Layout.granuleSize - 1)) == 0)
     }
+}
 
-    private func store(_ array: Term, _ a: Term, _ v: Term, when w: Term) -> Term {
-        if Symbolic.known(w) == false { return array }
-        return Symbolic.ite(w, env.ctx.store(array, a, v), array)
+extension Symbolic {
+    /// `array` with `a` set to `v` when `w` holds (itself when `w` is known false).
+    static func store(_ array: Term, _ a: Term, _ v: Term, when w: Term) -> Term {
+        if known(w) == false { return array }
+        return ite(w, env.ctx.store(array, a, v), array)
     }
 }
 

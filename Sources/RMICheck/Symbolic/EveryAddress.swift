@@ -1,0 +1,363 @@
+import Foundation
+import RMISpec
+import SMT
+
+/// Induction (k = 1) over `AddressArrays`: the whole abstract state at every address, so a
+/// proof holds for any memory size, with every command of the alphabet and the events.
+///
+/// A target is stated at one address, a probe `b` (free): it must be a property that holds
+/// in a state exactly when it holds at every address on its own (`perAddress`), and that asks
+/// no search the arrays over-approximate. The lemmas are such properties too, assumed in the
+/// pre-state for all addresses (`∀v`, a quantifier Z3 instantiates by E-matching and MBQI).
+/// For each move (a command with any arguments and Realm action, another agent's GPT change,
+/// the Host writing a Granule, the exit of a running REC) the solver is asked for a pre-state
+/// in which the lemmas hold and a step that breaks the target at `b`; none for every move,
+/// and the initial state satisfying the target, is a proof. The moves over-approximate the
+/// spec where the arrays do (RTT entry searches, Realm/REC searches answer any value), which
+/// keeps the proof sound and may only add counterexamples to induction.
+public struct EveryAddressProver: Sendable {
+    public var settings: SymbolicSettings
+    /// The lemmas assumed in every pre-state (default: every property the arrays state).
+    public var lemmas: [Invariant]?
+    /// How deep the BMC of each target's cover target looks (over the settings' scope).
+    public var coverDepth: Int
+    /// Whether the encoding lemmas (`EncodingLemma`) join the pool.
+    public var entryLemmas = true
+
+    public init(settings: SymbolicSettings, lemmas: [Invariant]? = nil, coverDepth: Int = 3) {
+        self.settings = settings
+        self.lemmas = lemmas
+        self.coverDepth = coverDepth
+    }
+
+    /// Why a property cannot be stated over the arrays, or nil when it can.
+    public static func unsupported(_ p: Invariant, options: SpecOptions = []) -> String? {
+        let ctx = Context()
+        return Symbolic.withContext(ctx) { () -> String? in
+            guard p.kind == .always || p.kind == .step else { return "\(p.rawValue) is a \(p.kind.rawValue) property" }
+            let m = AddressArrays.arbitrary(platform: .standard, options: options, prefix: "u", probes: [])
+            let (v, w) = (Symbolic.variable("u.v"), Symbolic.variable("u.w"))
+            func eval(_ probes: [Term]) -> (Term, Set<String>) {
+                let s = m.probing(probes).observed()
+                let t = s.probing(probes)
+                let value: Term
+                switch p.kind {
+                case .step:
+                    var post = t
+                    post.setGranuleContent(SWord(raw: Symbolic.variable("u.a")), SWord(raw: Symbolic.variable("u.c")),
+                                           when: SBit(raw: Symbolic.boolVariable("u.w")))
+                    value = p.holds(on: StepView(pre: t, post: post, command: .granuleDelegate, args: [SWord(raw: v)],
+                                                 succeeded: SBit(raw: Symbolic.boolVariable("u.ok")),
+                                                 unchanged: SBit(raw: Symbolic.boolVariable("u.same")))).raw
+                default:
+                    value = p.holds(in: t).raw
+                }
+                return (value, s.record.abstractions)
+            }
+            let (one, used1) = eval([v]), (two, used2) = eval([v, w]), (other, _) = eval([w])
+            let used = used1.union(used2)
+            if !used.isEmpty {
+                return "\(p.rawValue) asks \(used.sorted().joined(separator: ", ")), which the arrays over-approximate"
+            }
+            // Per address: at two addresses exactly when at each (pairs, counts and searches
+            // over other addresses are not).
+            let solver = Solver(ctx)
+            try? solver.assert(ctx.not(ctx.eq(two, ctx.and(one, other))))
+            if (try? solver.check()) != .unsat {
+                return "\(p.rawValue) relates several addresses at once (a count, a pair or a search over addresses), which a per-address statement cannot express"
+            }
+            return nil
+        }
+    }
+
+    /// Lemmas the INV-* need over the arrays that no INV-* states one address or entry at a
+    /// time (INV-C2 and INV-T5 count): stated for every pair of addresses or every (RTT,
+    /// index), proved with the other lemmas, and assumed where each step reads.
+    public enum EncodingLemma: String, CaseIterable, Sendable {
+        /// The aux Granules of two RECs are different Granules.
+        case recAuxDisjoint = "REC-AUX-DISJOINT"
+        /// An ASSIGNED entry names a DATA Granule (its first, for a block).
+        case assignedNamesData = "ENTRY-ASSIGNED-DATA"
+        /// No two ASSIGNED entries name the same Granule.
+        case assignedUnique = "ENTRY-ASSIGNED-UNIQUE"
+
+        /// Whether it is stated over (RTT, index) pairs rather than addresses.
+        var overEntries: Bool { self != .recAuxDisjoint }
+        /// How many addresses or pairs it is stated over.
+        var arity: Int { self == .assignedNamesData ? 1 : 2 }
+
+        func holds(in m: AddressArrays, at a: [Term], entries e: [(table: Term, index: Term)]) -> Term {
+            typealias S = Symbolic
+            func assigned(_ p: (table: Term, index: Term)) -> (Term, Term) {
+                let x = m.entry(SWord(raw: p.table), SWord(raw: p.index))
+                return (S.and(S.ult(p.index, S.lit(Layout.entriesPerRtt)), x.is(.assigned).raw), x.addr.raw)
+            }
+            switch self {
+            case .recAuxDisjoint:
+                let (r, q) = (SWord(raw: a[0]), SWord(raw: a[1]))
+                var apart = S.lit(true)
+                for i in 0..<Int(m.platform.recAuxCount) {
+                    for k in 0..<Int(m.platform.recAuxCount) {
+                        apart = S.and(apart, S.not(S.eq(m.rec(r, .aux(i)).raw, m.rec(q, .aux(k)).raw)))
+                    }
+                }
+                let both = S.and(S.and(m.granuleIs(r, .rec).raw, m.granuleIs(q, .rec).raw), S.not(S.eq(a[0], a[1])))
+                return S.or(S.not(both), apart)
+            case .assignedNamesData:
+                let (x, addr) = assigned(e[0])
+                return S.or(S.not(x), m.granuleIs(SWord(raw: addr), .data).raw)
+            case .assignedUnique:
+                let (x, p) = assigned(e[0]), (y, q) = assigned(e[1])
+                let same = S.and(S.eq(e[0].table, e[1].table), S.eq(e[0].index, e[1].index))
+                return S.or(S.not(S.and(S.and(x, y), S.eq(p, q))), same)
+            }
+        }
+    }
+
+    /// What a round proves: an INV-* or an entry lemma.
+    enum Claim: Hashable {
+        case invariant(Invariant), entry(EncodingLemma)
+        var name: String {
+            switch self {
+            case .invariant(let p): p.rawValue
+            case .entry(let l): l.rawValue
+            }
+        }
+        var isStep: Bool { if case .invariant(let p) = self { p.kind == .step } else { false } }
+    }
+
+    public struct Report: Sendable {
+        public var outcomes: [PropertyOutcome]
+        public var seconds: Double
+        /// Per target, the first move that broke it (with the model's values at the probe).
+        public var ctis: [String: String]
+    }
+
+    public func run(token: CancellationToken = CancellationToken()) throws -> Report {
+        let targets = settings.properties.filter { $0.kind == .always || $0.kind == .step }
+        let s = settings
+        let refused = targets.compactMap { p in Self.unsupported(p, options: s.specOptions).map { (p, $0) } }
+        if let (_, why) = refused.first {
+            throw UnsupportedByEncoding(message: "--every-address: \(why)")
+        }
+        let pool = (lemmas ?? Invariant.specProperties.filter { $0.kind == .always && Self.unsupported($0, options: s.specOptions) == nil })
+            .filter { $0.kind == .always }.map { Claim.invariant($0) } + (entryLemmas ? EncodingLemma.allCases.map { Claim.entry($0) } : [])
+        let t0 = Date()
+        let me = self
+        var (outcomes, ctis) = try runZ3Blocking(token: token) { token in try me.prove(token, targets: targets, pool: pool) }
+        let seconds = Date().timeIntervalSince(t0)
+        if settings.covers {
+            var c = settings
+            c.covers = true
+            let base = try BoundedModelChecker(settings: c, depth: coverDepth).run(token: token)
+            for i in outcomes.indices { outcomes[i].cover = base.outcomes.first { $0.target == outcomes[i].target }?.cover }
+        }
+        return Report(outcomes: outcomes, seconds: seconds, ctis: ctis)
+    }
+
+    /// The moves, each a name, a guard and a next state; step properties see the command.
+    struct Move {
+        var name: String
+        var command: RMICommand?
+        var args: [Term]
+        var guarded: Term
+        var success: Term
+        var next: AddressArrays
+        /// The addresses the move read.
+        var reads: [Term]
+        /// The definitions the move made (`AddressArrays.Record.definitions`).
+        var definitions: [Term] = []
+        /// The (RTT, index) pairs the move read.
+        var entries: [(table: Term, index: Term)] = []
+    }
+
+    private func prove(_ token: CancellationToken, targets: [Invariant], pool: [Claim]) throws -> ([PropertyOutcome], [String: String]) {
+        let ctx = Context(cancellation: token)
+        let s = settings
+        return try Symbolic.withContext(ctx) {
+            typealias S = Symbolic
+            let b = S.variable("ea.b")
+            let j = S.variable("ea.j")
+            let initial = AddressArrays.initial(platform: .standard, options: s.specOptions, probes: [b])
+            let pre = AddressArrays.arbitrary(platform: .standard, options: s.specOptions, prefix: "ea", probes: [b])
+            let args = (1...5).map { S.variable("ea.x\($0)") }
+            let realmKind = S.variable("ea.realm")
+            let action = RealmAction<Symbolic>(kind: SWord(raw: realmKind), args: (0..<4).map { SWord(raw: S.variable("ea.a\($0)")) })
+            let actionOK = S.ult(realmKind, S.lit(UInt64(RealmActionKind.allCases.count)))
+
+            // Each move runs on its own record of the addresses it reads.
+            var moves: [Move] = []
+            for c in s.commands {
+                let from = pre.observed()
+                let (success, next) = RMISpec.arrayStep(c, from, args: args, realm: c == .recEnter ? action : nil)
+                moves.append(Move(name: c.rawValue, command: c, args: args, guarded: c == .recEnter ? actionOK : S.lit(true),
+                                  success: success, next: next, reads: from.record.addresses, definitions: from.record.definitions,
+                                  entries: from.record.entries))
+            }
+            if s.gptEvents {
+                var m = pre.observed()
+                let applies = m.otherAgentSetsGPT(SWord(raw: args[0]), SWord(raw: args[1])).raw
+                moves.append(Move(name: "GPT change", command: nil, args: args, guarded: applies, success: S.lit(true), next: m,
+                                  reads: m.record.addresses))
+            }
+            var w = pre.observed()
+            w.hostWrite(args[0], args[1])
+            moves.append(Move(name: "Host write", command: nil, args: args, guarded: S.lit(true), success: S.lit(true), next: w,
+                              reads: w.record.addresses))
+            if s.recExitEvents {
+                let from = pre.observed()
+                let (ok, next) = RMISpec.arrayRecExit(from, rec: args[0], realm: action)
+                moves.append(Move(name: "REC exit", command: .recEnter, args: [args[0], from.rec(SWord(raw: args[0]), .runPtr).raw],
+                                  guarded: S.and(ok, actionOK), success: ok, next: next, reads: from.record.addresses,
+                                  definitions: from.record.definitions, entries: from.record.entries))
+            }
+
+            var seconds: [Claim: Double] = [:]
+            /// Per claim, the lemmas its counterexamples asked for so far (kept from move to move).
+            var helpers: [Claim: Set<Claim>] = [:]
+            var ctis: [String: String] = [:]
+            // One round: every property of `checked` at the initial state and after every
+            // move, with `pool` assumed in the pre-state. Returns the ones not proved.
+            let b2 = S.variable("ea.b2"), j2 = S.variable("ea.j2")
+            let probes: [(table: Term, index: Term)] = [(b, j), (b2, j2)]
+            /// `c` on `m` at the probe (an entry lemma at the probe pairs).
+            func holds(_ c: Claim, _ m: AddressArrays, view: StepView<AddressArrays>?) -> Term {
+                switch c {
+                case .invariant(let p): p.kind == .step ? p.holds(on: view!).raw : p.holds(in: m).raw
+                case .entry(let l): l.holds(in: m, at: [b, b2], entries: Array(probes.prefix(l.arity)))
+                }
+            }
+            func readsEntries(_ c: Claim) -> Bool { if case .entry(let l) = c { l.overEntries } else { false } }
+            func round(_ checked: [Claim], pool: [Claim]) throws -> [Claim: PropertyVerdict] {
+                var verdicts: [Claim: PropertyVerdict] = [:]
+                for c in checked where !c.isStep {
+                    let base = Solver(ctx)
+                    try base.assert(ctx.not(holds(c, initial, view: nil)))
+                    switch try base.check() {
+                    case .unsat: break
+                    case .sat: verdicts[c] = .unknown(reason: "the initial state breaks \(c.name) at some address")
+                    case .unknown(let why): verdicts[c] = .unknown(reason: "the solver gave up on the initial state: \(why)")
+                    }
+                }
+                for m in moves {
+                    let open = checked.filter { verdicts[$0] == nil && (!$0.isStep || m.command != nil) }
+                    if open.isEmpty { continue }
+                    // The claims at the probe after the move, on a state that records where
+                    // they read.
+                    let post = m.next.observed()
+                    var broken: [Claim: Term] = [:]
+                    for c in open {
+                        let view = m.command.map {
+                            StepView(pre: pre, post: post, command: $0, args: m.args.map { SWord(raw: $0) },
+                                     succeeded: SBit(raw: m.success), unchanged: SBit(raw: pre.equal(m.next, at: b, index: j)))
+                        }
+                        broken[c] = ctx.not(holds(c, post, view: view))
+                    }
+                    // The lemmas at the probes and wherever the move and the claims read:
+                    // instances of "at every address" and "at every entry", so assuming them
+                    // is sound.
+                    var seen = Set<Term>()
+                    let points = ([b] + m.reads + post.record.addresses).filter { seen.insert($0).inserted }
+                    var seenPairs = Set<[Term]>()
+                    let pairs = (probes + m.entries + post.record.entries).filter { seenPairs.insert([$0.table, $0.index]).inserted }
+                    let solver = Solver(ctx)
+                    try solver.setSeed(s.seed)
+                    if let ms = s.timeoutMs { try solver.setTimeout(ms: ms) }
+                    if let r = s.rlimit { try solver.setRlimit(r) }
+                    try solver.assert(m.guarded)
+                    // Each lemma's instances behind a literal of its own: a claim is asked with
+                    // the lemmas its counterexamples ask for (as `InductionProver` chooses
+                    // them), not with the whole pool, whose instances slow every question.
+                    let plain = pre.observed()
+                    var instances: [Claim: [Term]] = [:]
+                    var literal: [Claim: Term] = [:]
+                    for l in pool {
+                        var xs: [Term] = []
+                        switch l {
+                        case .invariant(let p):
+                            xs = points.map { p.holds(in: plain.probing([$0])).raw }
+                        case .entry(let e) where !e.overEntries:
+                            for (x, q) in points.enumerated() { for r in points[(x + 1)...] { xs.append(e.holds(in: plain, at: [q, r], entries: [])) } }
+                        case .entry(let e) where e.arity == 1:
+                            xs = pairs.map { e.holds(in: plain, at: [], entries: [$0]) }
+                        case .entry(let e):
+                            for (x, q) in pairs.enumerated() { for r in pairs[(x + 1)...] { xs.append(e.holds(in: plain, at: [], entries: [q, r])) } }
+                        }
+                        let a = ctx.boolConst("ea.lemma.\(l.name).\(m.name)")
+                        try solver.assert(ctx.implies(a, ctx.and(xs)))
+                        instances[l] = xs
+                        literal[l] = a
+                    }
+                    // The entry rows' definitions only for the entry lemmas: the other claims
+                    // do not read entries, and leaving the definitions out (the rows are then
+                    // any rows, a weaker question) spares the solver their lambdas.
+                    var defined = false
+                    for c in open.sorted(by: { !readsEntries($0) && readsEntries($1) }) {
+                        if readsEntries(c) && !defined {
+                            for d in m.definitions { try solver.assert(d) }
+                            defined = true
+                        }
+                        let t1 = Date()
+                        try solver.push()
+                        try solver.assert(broken[c]!)
+                        var chosen = Set(pool.filter { $0 == c || helpers[c, default: []].contains($0) })
+                        var answer: CheckResult
+                        while true {
+                            answer = try solver.check(assumptions: pool.filter { chosen.contains($0) }.map { literal[$0]! })
+                            guard case .sat = answer, chosen.count < pool.count else { break }
+                            let model = try solver.model()
+                            let violated = pool.filter { l in
+                                !chosen.contains(l) && instances[l]!.contains { (try? model.boolValue($0)) == false }
+                            }
+                            if violated.isEmpty { break }
+                            chosen.formUnion(violated)
+                        }
+                        helpers[c, default: []].formUnion(chosen)
+                        let dt = Date().timeIntervalSince(t1)
+                        seconds[c, default: 0] += dt
+                        s.progress?("every-address: \(c.name) \(m.name): \(answer) in \(String(format: "%.2f", dt)) s (\(chosen.count) lemmas at \(points.count) addresses, \(pairs.count) entries)")
+                        switch answer {
+                        case .unsat: break
+                        case .sat:
+                            let model = try solver.model()
+                            let at = (try? model.bvValue(b)).map { "0x" + String($0, radix: 16) } ?? "?"
+                            ctis[c.name] = "\(m.name) at address \(at)"
+                            verdicts[c] = .unknown(reason: "counterexample to induction: \(m.name) breaks it at address \(at) from a state in which \(pool.isEmpty ? "no lemma is assumed" : pool.map(\.name).joined(separator: ", ") + " hold where it reads"); unreachable, or a real violation that BMC would find")
+                        case .unknown(let why):
+                            verdicts[c] = .unknown(reason: "the solver gave up on \(m.name): \(why)")
+                        }
+                        try solver.pop()
+                    }
+                }
+                return verdicts
+            }
+
+            // Houdini: a lemma that is not proved itself leaves the pool, and what it helped
+            // prove is asked again without it, until every lemma left is proved with the
+            // others (then their conjunction is inductive, and so are the proofs that use it).
+            // A claim not proved with more lemmas is not proved with fewer.
+            var pool = pool
+            var verdicts: [Claim: PropertyVerdict] = [:]
+            let goals = targets.map { Claim.invariant($0) }
+            while true {
+                let checked = (goals + pool.filter { !goals.contains($0) }).filter { verdicts[$0] == nil }
+                let failed = try round(checked, pool: pool)
+                verdicts.merge(failed) { a, _ in a }
+                let dropped = pool.filter { failed[$0] != nil }
+                if dropped.isEmpty { break }
+                s.progress?("every-address: \(dropped.map(\.name).joined(separator: ", ")) not proved; asking again without \(dropped.count == 1 ? "it" : "them")")
+                pool.removeAll { failed[$0] != nil }
+            }
+            var outcomes: [PropertyOutcome] = []
+            for p in targets {
+                let lemmaNames = pool.filter { $0 != .invariant(p) }.map(\.name)
+                let method = "1-induction over every address in \(String(format: "%.1f", seconds[.invariant(p)] ?? 0)) s"
+                    + (lemmaNames.isEmpty ? "" : ", with \(lemmaNames.joined(separator: ", ")) as lemmas (each proved with the others) where each step reads")
+                outcomes.append(PropertyOutcome(target: CheckTarget(p), verdict: verdicts[.invariant(p)] ?? .proved(
+                    method: method,
+                    coverage: "every address of the standard platform (all state as arrays over 2^64 addresses: any memory size), runs of \(s.commands.count == RMICommand.allCases.count ? "all 23 commands" : s.commands.map(\.rawValue).joined(separator: ", "))\(s.gptEvents ? ", GPT changes" : "")\(s.recExitEvents ? ", REC exits" : ""), Host writes; RTT entry, Realm and REC searches over-approximated")))
+            }
+            return (outcomes, ctis)
+        }
+    }
+}

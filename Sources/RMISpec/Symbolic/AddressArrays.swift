@@ -1,0 +1,359 @@
+import SMT
+
+/// The whole abstract state at every physical address, as Z3 arrays indexed by 64-bit
+/// addresses: Granule state, GPT and contents, every Realm, REC and RTT field, and the RTT
+/// entries (an array of 512-entry rows per entry part). A proof over it is a proof for
+/// every memory size of the platform, not for the slots of a `Scope`. The spec's commands
+/// run on it unchanged through the `Machine` interface.
+///
+/// Exact, as `SpecState`: reads and writes of Granules, object fields and single entries;
+/// a Granule-state change deletes the objects the Granule no longer holds (their fields
+/// read 0 again, its RTT entries too); an entry-range update is a `lambda` over the row.
+///
+/// Over-approximated (`abstractions`): the searches `firstEntry`, `allEntries`,
+/// `countEntries`, `existsRealm` and `existsRec` answer a fresh constant, any value. A
+/// command that asks one is then a relation that contains the command (every real outcome
+/// is one of its outcomes), so an invariant of the arrays' runs is an invariant of the
+/// spec's; a counterexample may be spurious and must be replayed. A property that asks one
+/// says nothing over the arrays, and engines refuse it (`Record.abstractions`).
+///
+/// Properties quantify over `addresses`, here the `probes`: free address variables. A
+/// property over them that holds for all their values holds at every address.
+public struct AddressArrays: Machine {
+    public typealias D = Symbolic
+
+    /// The arrays besides Granule state, GPT and contents.
+    public enum Field: Hashable, Sendable, CustomStringConvertible {
+        case realm(RealmField), rec(RecField), rtt(RttField)
+        /// Array(BV64 -> Array(BV64 -> part)): RTT address, then entry index.
+        case entry(EntryPart)
+
+        public enum EntryPart: Int, CaseIterable, Sendable { case state, ripas, attrs, addr }
+
+        /// Entry state, RIPAS and attributes are 8 bits (`SpecState.Entry` stores UInt8s).
+        var width: Int {
+            if case .entry(let p) = self, p != .addr { return AddressArrays.entryFieldWidth }
+            return 64
+        }
+        var isEntry: Bool { if case .entry = self { true } else { false } }
+
+        public var description: String {
+            switch self {
+            case .realm(let f): "realm.\(f)"
+            case .rec(let f): "rec.\(f.name)"
+            case .rtt(let f): "rtt.\(f)"
+            case .entry(let p): "entry.\(p)"
+            }
+        }
+
+        /// Every field of the objects a Granule in state `s` holds.
+        static func held(by s: GranuleState) -> [Field] {
+            switch s {
+            case .rd: RealmField.allCases.map { .realm($0) }
+            case .rec: RecField.all.map { .rec($0) }
+            case .rtt: RttField.allCases.map { .rtt($0) } + EntryPart.allCases.map { .entry($0) }
+            default: []
+            }
+        }
+    }
+
+    /// What the runs on a state asked and made: the searches the arrays over-approximate,
+    /// by name; every address term at which a Granule or object was read or written (in
+    /// order, once each); and the definitions of the entry rows an entry-range update made (`row ==
+    /// lambda ...`), which an engine must assert with the state. Copies of a state share it;
+    /// `observed()` gives a state with a record of its own.
+    public final class Record {
+        public private(set) var abstractions: Set<String> = []
+        public private(set) var addresses: [Term] = []
+        public private(set) var definitions: [Term] = []
+        /// Every (RTT, index) pair at which an entry was read, in order, once each.
+        public private(set) var entries: [(table: Term, index: Term)] = []
+        private var seen: Set<Term> = []
+        private var seenEntries: Set<[Term]> = []
+        func readEntry(_ t: Term, _ i: Term) { if seenEntries.insert([t, i]).inserted { entries.append((t, i)) } }
+        func note(_ what: String) { abstractions.insert(what) }
+        func read(_ a: Term) { if seen.insert(a).inserted { addresses.append(a) } }
+        func define(_ t: Term) { definitions.append(t) }
+    }
+
+    /// The arrays of a state not written since it was made: constants (`prefix.field`) or,
+    /// for the initial state, all zero. Made on first use, shared by every state derived.
+    final class Base {
+        let prefix: String?
+        var arrays: [Field: Term] = [:]
+        var freshCount = 0
+        init(prefix: String?) { self.prefix = prefix }
+    }
+
+    public let platform: Platform
+    public let options: SpecOptions
+    /// Array(BV64 -> BV3): `GranuleState` raw values.
+    public internal(set) var states: Term
+    /// Array(BV64 -> BV3): 0 for the platform's initial GPT of the address, `g + 1` for GPT `g`.
+    public internal(set) var gpts: Term
+    /// Array(BV64 -> BV64).
+    public internal(set) var contents: Term
+    /// The fields written since `base`.
+    var written: [Field: Term] = [:]
+    let base: Base
+    var ns: NSMemory
+    public var probes: [Term]
+    public private(set) var record: Record
+    let env: SymbolicEnv
+
+    static let width = 3
+    static let entryFieldWidth = 8
+
+    /// The initial state of `platform`: every Granule UNDELEGATED with its initial GPT, zero
+    /// contents, no object; NS memory unconstrained. Call inside `Symbolic.withContext`.
+    public static func initial(platform: Platform, options: SpecOptions = [], probes: [Term]) -> AddressArrays {
+        let env = Symbolic.env, c = env.ctx
+        let a64 = c.bvSort(64)
+        return AddressArrays(platform: platform, options: options,
+                             states: c.constArray(domain: a64, value: env.lit(GranuleState.undelegated.rawValue, width: width)),
+                             gpts: c.constArray(domain: a64, value: env.lit(0, width: width)),
+                             contents: c.constArray(domain: a64, value: env.lit(0)),
+                             base: Base(prefix: nil), ns: .unconstrained(prefix: "arrays.ns"), probes: probes, env: env)
+    }
+
+    /// An arbitrary state: every array a constant named `prefix.<array>`; NS memory
+    /// unconstrained. Call inside `Symbolic.withContext`.
+    public static func arbitrary(platform: Platform, options: SpecOptions = [], prefix: String, probes: [Term]) -> AddressArrays {
+        let env = Symbolic.env, c = env.ctx
+        let sort3 = c.arraySort(domain: c.bvSort(64), range: c.bvSort(width))
+        return AddressArrays(platform: platform, options: options,
+                             states: c.const("\(prefix).states", sort3), gpts: c.const("\(prefix).gpts", sort3),
+                             contents: c.const("\(prefix).contents", c.arraySort(domain: c.bvSort(64), range: c.bvSort(64))),
+                             base: Base(prefix: prefix), ns: .unconstrained(prefix: "\(prefix).ns"), probes: probes, env: env)
+    }
+
+    init(platform: Platform, options: SpecOptions, states: Term, gpts: Term, contents: Term, base: Base, ns: NSMemory,
+         probes: [Term], env: SymbolicEnv) {
+        self.platform = platform; self.options = options
+        self.states = states; self.gpts = gpts; self.contents = contents
+        self.base = base; self.ns = ns; self.probes = probes; self.record = Record(); self.env = env
+    }
+
+    /// The same state with its own record of abstractions (to see what one evaluation asks).
+    public func observed() -> AddressArrays {
+        var r = self
+        r.record = Record()
+        return r
+    }
+
+    /// The same state with `addresses` = `probes`.
+    public func probing(_ probes: [Term]) -> AddressArrays {
+        var r = self
+        r.probes = probes
+        return r
+    }
+
+    /// The array of `f`.
+    public func array(_ f: Field) -> Term {
+        if let t = written[f] { return t }
+        if let t = base.arrays[f] { return t }
+        let c = env.ctx, a64 = c.bvSort(64)
+        let t: Term
+        if let prefix = base.prefix {
+            let range = f.isEntry ? c.arraySort(domain: a64, range: c.bvSort(f.width)) : c.bvSort(f.width)
+            t = c.const("\(prefix).\(f)", c.arraySort(domain: a64, range: range))
+        } else if f.isEntry {
+            t = c.constArray(domain: a64, value: c.constArray(domain: a64, value: env.lit(0, width: f.width)))
+        } else {
+            t = c.constArray(domain: a64, value: env.lit(0))
+        }
+        base.arrays[f] = t
+        return t
+    }
+
+    /// The fields written in `self` or in `o`.
+    func writtenFields(_ o: AddressArrays) -> [Field] {
+        Array(Set(written.keys).union(o.written.keys))
+    }
+
+    /// Whether every array is the same as in `o` (extensional equality; `o` derives from the
+    /// same state, so fields neither wrote are equal).
+    public func equal(_ o: AddressArrays) -> Term {
+        precondition(base === o.base, "AddressArrays.equal: states of different origins")
+        var ok = Symbolic.and(env.eqAny(states, o.states), Symbolic.and(env.eqAny(gpts, o.gpts), env.eqAny(contents, o.contents)))
+        for f in writtenFields(o) { ok = Symbolic.and(ok, env.eqAny(array(f), o.array(f))) }
+        return ok
+    }
+
+    /// Whether `o` agrees with this state at address `a` (and, in the RTT entries, at index
+    /// `i`). For free `a` and `i`, valid exactly when `equal(o)` is, without the array
+    /// equalities (which Z3 rewrites slowly when an entry row is a `lambda`).
+    public func equal(_ o: AddressArrays, at a: Term, index i: Term) -> Term {
+        precondition(base === o.base, "AddressArrays.equal: states of different origins")
+        let c = env.ctx
+        func at(_ x: Term, _ y: Term) -> Term { env.eqAny(c.select(x, a), c.select(y, a)) }
+        var ok = Symbolic.and(at(states, o.states), Symbolic.and(at(gpts, o.gpts), at(contents, o.contents)))
+        for f in writtenFields(o) {
+            let (x, y) = (array(f), o.array(f))
+            ok = Symbolic.and(ok, f.isEntry ? env.eqAny(c.select(c.select(x, a), i), c.select(c.select(y, a), i)) : at(x, y))
+        }
+        return ok
+    }
+
+    /// `ite(c, a, b)` array by array (same origin); NS memory and probes are `b`'s.
+    public static func select(_ c: Term, _ a: AddressArrays, _ b: AddressArrays) -> AddressArrays {
+        precondition(a.base === b.base, "AddressArrays.select: states of different origins")
+        var r = b
+        r.states = Symbolic.ite(c, a.states, b.states)
+        r.gpts = Symbolic.ite(c, a.gpts, b.gpts)
+        r.contents = Symbolic.ite(c, a.contents, b.contents)
+        for f in a.writtenFields(b) { r.written[f] = Symbolic.ite(c, a.array(f), b.array(f)) }
+        return r
+    }
+
+    private func store(_ array: Term, _ a: Term, _ v: Term, when w: Term) -> Term {
+        if Symbolic.known(w) == false { return array }
+        record.read(a)
+        return Symbolic.store(array, a, v, when: w)
+    }
+
+    private mutating func write(_ f: Field, _ a: Term, _ v: Term, when w: Term) {
+        if Symbolic.known(w) == false { return }
+        record.read(a)
+        written[f] = store(array(f), a, v, when: w)
+    }
+
+    /// A fresh constant of `width` bits (a Bool for 0) standing for what `what` answers.
+    private func abstracted(_ what: String, width: Int) -> Term {
+        record.note(what)
+        base.freshCount += 1
+        let name = "\(base.prefix ?? "arrays").abs\(base.freshCount)"
+        return width == 0 ? env.ctx.boolConst(name) : env.ctx.bvConst(name, width: width)
+    }
+}
+
+extension AddressArrays {
+    public func granuleState(_ a: SWord) -> SWord { record.read(a.raw); return SWord(raw: env.zext(env.ctx.select(states, a.raw), Self.width)) }
+    public func granuleGPT(_ a: SWord) -> SWord {
+        record.read(a.raw)
+        let g = env.ctx.select(gpts, a.raw)
+        return SWord(raw: Symbolic.ite(env.ctx.eq(g, env.lit(0, width: Self.width)), platform.initialGPT(symbolic: a.raw),
+                                       Symbolic.sub(env.zext(g, Self.width), env.lit(1))))
+    }
+    public func granuleContent(_ a: SWord) -> SWord { record.read(a.raw); return SWord(raw: env.ctx.select(contents, a.raw)) }
+
+    public mutating func setGranuleState(_ a: SWord, _ s: SWord, when: SBit) {
+        // SpecState ignores a value that is no GranuleState, and deletes the objects a
+        // Granule no longer holds.
+        let w = Symbolic.and(when.raw, Symbolic.ult(s.raw, env.lit(UInt64(GranuleState.allCases.count))))
+        states = store(states, a.raw, env.low(s.raw, Self.width), when: w)
+        for kind in [GranuleState.rd, .rec, .rtt] {
+            let leaves = Symbolic.and(w, Symbolic.not(Symbolic.eq(s.raw, env.lit(kind.rawValue))))
+            for f in Field.held(by: kind) {
+                let zero = f.isEntry ? env.ctx.constArray(domain: env.ctx.bvSort(64), value: env.lit(0, width: f.width))
+                                     : env.lit(0)
+                write(f, a.raw, zero, when: leaves)
+            }
+        }
+    }
+    public mutating func setGranuleGPT(_ a: SWord, _ g: SWord, when: SBit) {
+        let w = Symbolic.and(when.raw, Symbolic.ult(g.raw, env.lit(UInt64(GPT.allCases.count))))
+        gpts = store(gpts, a.raw, env.low(Symbolic.add(g.raw, env.lit(1)), Self.width), when: w)
+    }
+    public mutating func setGranuleContent(_ a: SWord, _ c: SWord, when: SBit) {
+        contents = store(contents, a.raw, c.raw, when: when.raw)
+    }
+
+    public func realm(_ rd: SWord, _ f: RealmField) -> SWord { record.read(rd.raw); return SWord(raw: env.ctx.select(array(.realm(f)), rd.raw)) }
+    public mutating func setRealm(_ rd: SWord, _ f: RealmField, _ v: SWord, when: SBit) {
+        write(.realm(f), rd.raw, v.raw, when: when.raw)
+    }
+    public func rec(_ r: SWord, _ f: RecField) -> SWord { record.read(r.raw); return SWord(raw: env.ctx.select(array(.rec(f)), r.raw)) }
+    public mutating func setRec(_ r: SWord, _ f: RecField, _ v: SWord, when: SBit) {
+        write(.rec(f), r.raw, v.raw, when: when.raw)
+    }
+    public func rtt(_ t: SWord, _ f: RttField) -> SWord { record.read(t.raw); return SWord(raw: env.ctx.select(array(.rtt(f)), t.raw)) }
+    public mutating func setRtt(_ t: SWord, _ f: RttField, _ v: SWord, when: SBit) {
+        write(.rtt(f), t.raw, v.raw, when: when.raw)
+    }
+
+    /// The rows (512 entries) of RTT `t`, one per entry part.
+    private func rows(_ t: Term) -> [Term] {
+        record.read(t)
+        return Field.EntryPart.allCases.map { env.ctx.select(array(.entry($0)), t) }
+    }
+    private func entry(rows r: [Term], _ i: Term) -> RttEntry<Symbolic> {
+        let c = env.ctx, w = Self.entryFieldWidth
+        return RttEntry(state: SWord(raw: env.zext(c.select(r[0], i), w)), ripas: SWord(raw: env.zext(c.select(r[1], i), w)),
+                        addr: SWord(raw: c.select(r[3], i)), attrs: SWord(raw: env.zext(c.select(r[2], i), w)))
+    }
+    private func parts(_ e: RttEntry<Symbolic>) -> [Term] {
+        let w = Self.entryFieldWidth
+        return [env.low(e.state.raw, w), env.low(e.ripas.raw, w), env.low(e.attrs.raw, w), e.addr.raw]
+    }
+
+    public func entry(_ t: SWord, _ i: SWord) -> RttEntry<Symbolic> {
+        record.readEntry(t.raw, i.raw)
+        // SpecState reads an index past the table as a zero entry.
+        let inside = Symbolic.ult(i.raw, env.lit(Layout.entriesPerRtt))
+        let e = entry(rows: rows(t.raw), i.raw)
+        return RttEntry.select(SBit(raw: inside), e, RttEntry(state: .lit(0), ripas: .lit(0), addr: .lit(0), attrs: .lit(0)))
+    }
+    public mutating func setEntry(_ t: SWord, _ i: SWord, _ e: RttEntry<Symbolic>, when: SBit) {
+        let w = Symbolic.and(when.raw, Symbolic.ult(i.raw, env.lit(Layout.entriesPerRtt)))
+        let r = rows(t.raw), v = parts(e)
+        for (k, p) in Field.EntryPart.allCases.enumerated() {
+            write(.entry(p), t.raw, env.ctx.store(r[k], i.raw, v[k]), when: w)
+        }
+    }
+    public mutating func updateEntries(_ t: SWord, from: SWord, to: SWord, when: SBit,
+                                       _ f: (SWord, RttEntry<Symbolic>) -> RttEntry<Symbolic>) {
+        if Symbolic.known(when.raw) == false { return }
+        let r = rows(t.raw)
+        let c = env.ctx, a64 = c.bvSort(64)
+        for (k, p) in Field.EntryPart.allCases.enumerated() {
+            // The new row is a constant defined as the lambda: selects through later writes
+            // then meet one term per update, not the whole nest of rows before it.
+            base.freshCount += 1
+            let row = c.const("\(base.prefix ?? "arrays").row\(base.freshCount)", c.arraySort(domain: a64, range: c.bvSort(Field.entry(p).width)))
+            record.define(c.eq(row, c.lambda(over: a64, named: "j") { j in
+                let old = entry(rows: r, j)
+                let inRange = Symbolic.and(Symbolic.not(Symbolic.ult(j, from.raw)),
+                                           Symbolic.and(Symbolic.ult(j, to.raw), Symbolic.ult(j, env.lit(Layout.entriesPerRtt))))
+                return Symbolic.ite(inRange, parts(f(SWord(raw: j), old))[k], parts(old)[k])
+            }))
+            write(.entry(p), t.raw, row, when: when.raw)
+        }
+    }
+    public func firstEntry(_ t: SWord, from: SWord, where p: (SWord, RttEntry<Symbolic>) -> SBit) -> SWord {
+        SWord(raw: abstracted("RTT entry search", width: 64))
+    }
+    public func allEntries(_ t: SWord, _ p: (SWord, RttEntry<Symbolic>) -> SBit) -> SBit {
+        SBit(raw: abstracted("RTT entry search", width: 0))
+    }
+    public func countEntries(_ t: SWord, _ p: (SWord, RttEntry<Symbolic>) -> SBit) -> SWord {
+        SWord(raw: abstracted("RTT entry count", width: 64))
+    }
+
+    public var addresses: [SWord] { probes.map { SWord(raw: $0) } }
+    public func existsRealm(where p: (SWord) -> SBit) -> SBit { SBit(raw: abstracted("Realm search", width: 0)) }
+    public func existsRec(where p: (SWord) -> SBit) -> SBit { SBit(raw: abstracted("REC search", width: 0)) }
+
+    public func nsRead(_ a: SWord) -> SWord { SWord(raw: ns.read(a.raw, env: env)) }
+    public mutating func nsWrite(_ a: SWord, _ v: SWord, when: SBit) { ns.write(a.raw, v.raw, when: when.raw) }
+}
+
+extension RMISpec {
+    /// `cmd` run on the address arrays with argument terms `args` and, for REC_ENTER, the
+    /// Realm's action: its success term and the next state (unchanged when a condition fails).
+    public static func arrayStep(_ cmd: RMICommand, _ s: AddressArrays, args: [Term],
+                                 realm: RealmAction<Symbolic>? = nil) -> (success: Term, next: AddressArrays) {
+        precondition(Symbolic.env === s.env, "arrayStep: the state belongs to another context than Symbolic.withContext's")
+        var m = s
+        let e = evaluate(cmd, &m, Call(args.map { SWord(raw: $0) }, realm: realm ?? RealmAction(kind: 0)))
+        return (symbolicConditions(cmd, e, options: s.options).success, m)
+    }
+
+    /// The `rec_exit` event on the address arrays (as `symbolicRecExit`): whether it is a
+    /// move (neither malformation condition holds) and the next state.
+    public static func arrayRecExit(_ s: AddressArrays, rec: Term, realm: RealmAction<Symbolic>) -> (success: Term, next: AddressArrays) {
+        var m = s
+        let e = RecEnter.exitRunning(&m, rec: SWord(raw: rec), action: realm)
+        return (symbolicConditions(.recEnter, e, options: s.options).success, m)
+    }
+}

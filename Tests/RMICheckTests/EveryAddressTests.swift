@@ -1,0 +1,165 @@
+import Testing
+import Foundation
+import RMISpec
+import SMT
+@testable import RMICheck
+
+/// Induction over `AddressArrays`: the whole state at every address, so a proof holds for
+/// any memory size; Realm and REC objects included.
+@Suite struct EveryAddressTests {
+    func verdict(_ r: EveryAddressProver.Report, _ p: Invariant) -> PropertyVerdict? {
+        r.outcomes.first { $0.target.name == p.rawValue }?.verdict
+    }
+
+    /// With REC_CREATE and REC_DESTROY (which delegate and wipe aux Granules) beside the
+    /// Granule commands: the delegation invariants and INV-C1 hold at every address.
+    @Test func granuleSafetyIsProvedAtEveryAddressWithRecs() throws {
+        let props: [Invariant] = [.g1, .g2, .g5, .c1, .l2, .l4]
+        var s = try settings("granules=3,realms=1,recs=1,entries=1", [.granuleDelegate, .granuleUndelegate, .recCreate, .recDestroy], props)
+        s.covers = false
+        s.recExitEvents = false
+        let r = try EveryAddressProver(settings: s, lemmas: [.g1, .g2, .g5, .c1]).run()
+        for p in props {
+            guard case .proved(let method, let coverage)? = verdict(r, p) else {
+                Issue.record("\(p.rawValue): \(String(describing: verdict(r, p)))"); continue
+            }
+            #expect(method.contains("1-induction over every address") && coverage.contains("any memory size"))
+        }
+    }
+
+    /// DATA_DESTROY delegates the Granule its RTT entry names. Without the entry lemmas that
+    /// can be any Granule: INV-G1 has a counterexample to induction there and leaves the
+    /// lemma pool, and INV-L2, proved without it, does not name it. With them, INV-G1 is
+    /// proved and names the lemma it rests on.
+    @Test func entryLemmasCarryDataDestroyAndUnprovedLemmasLeaveThePool() throws {
+        var s = try settings("granules=3,realms=1,recs=1,entries=1", [.granuleDelegate, .granuleUndelegate, .dataDestroy], [.g1, .l2])
+        s.covers = false
+        s.recExitEvents = false
+        var bare = EveryAddressProver(settings: s, lemmas: [.g1, .g2])
+        bare.entryLemmas = false
+        let r = try bare.run()
+        guard case .unknown(let why)? = verdict(r, .g1) else { Issue.record("\(String(describing: verdict(r, .g1)))"); return }
+        #expect(why.contains("counterexample to induction: RMI_DATA_DESTROY"))
+        #expect(r.ctis["INV-G1"]?.hasPrefix("RMI_DATA_DESTROY") == true)
+        guard case .proved(let method, _)? = verdict(r, .l2) else { Issue.record("\(String(describing: verdict(r, .l2)))"); return }
+        #expect(!method.contains("INV-G1"))
+
+        let full = try EveryAddressProver(settings: s, lemmas: [.g1, .g2]).run()
+        guard case .proved(let withEntries, _)? = verdict(full, .g1) else { Issue.record("\(String(describing: verdict(full, .g1)))"); return }
+        #expect(withEntries.contains("ENTRY-ASSIGNED-DATA"))
+    }
+
+    /// UNDELEGATE weakened to succeed in any state breaks INV-L2: never proved over the
+    /// arrays, while the spec's UNDELEGATE is.
+    @Test func aWeakenedUndelegateIsNotProved() throws {
+        var weak = try settings("granules=2,realms=0,recs=0,entries=1", [.granuleDelegate, .granuleUndelegate], [.l2],
+                                options: [.weakenUndelegateAnyState])
+        weak.covers = false
+        guard case .unknown(let why)? = verdict(try EveryAddressProver(settings: weak, lemmas: [.g1, .g2]).run(), .l2) else {
+            Issue.record("INV-L2 proved for the weakened spec"); return
+        }
+        #expect(why.contains("RMI_GRANULE_UNDELEGATE"))
+        var spec = weak
+        spec.specOptions = []
+        guard case .proved? = verdict(try EveryAddressProver(settings: spec, lemmas: [.g1, .g2]).run(), .l2) else {
+            Issue.record("INV-L2 not proved for the spec"); return
+        }
+    }
+
+    /// What one address cannot state (pairs, counts, searches over other addresses) and
+    /// what asks an over-approximated search (RTT entries) is refused as input.
+    @Test func propertiesTheArraysCannotStateAreRefused() throws {
+        #expect(EveryAddressProver.unsupported(.g1) == nil && EveryAddressProver.unsupported(.c1) == nil)
+        #expect(EveryAddressProver.unsupported(.r5)?.contains("several addresses") == true)
+        #expect(EveryAddressProver.unsupported(.r1)?.contains("several addresses") == true)
+        #expect(EveryAddressProver.unsupported(.t3)?.contains("over-approximate") == true)
+        let s = try settings("granules=2,realms=0,recs=0,entries=1", [.granuleDelegate], [.r5])
+        #expect(throws: UnsupportedByEncoding.self) { try EveryAddressProver(settings: s).run() }
+    }
+
+    /// The arrays are the spec's state: the canonical scenario (build, populate, run and tear
+    /// down a Realm) run on them from the initial arrays can end in the state `SpecState`
+    /// reaches, with every call succeeding or failing as it does there. Asked of the solver
+    /// as one satisfiable question (the over-approximated searches are free constants, so the
+    /// concrete run must be one of the arrays' runs); a write the arrays made wrongly (an
+    /// object not deleted, an entry range off by one) would make it unsatisfiable.
+    ///
+    /// Slow and uneven: 75 s in one debug run, 424 s in another with fewer facts compared
+    /// (the solver's search, not the encoding): run with RMI_CHECK_SLOW_TESTS=1.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["RMI_CHECK_SLOW_TESTS"] == "1"))
+    func theArraysRunTheCanonicalScenarioAsTheSpecDoes() throws {
+        let trace = CanonicalScenarios.buildAndTeardown().trace
+        let ctx = Context()
+        try Symbolic.withContext(ctx) {
+            typealias S = Symbolic
+            var m = AddressArrays.initial(platform: trace.platform, probes: [])
+            var runner = TraceRunner(platform: trace.platform)
+            var facts: [Term] = []
+            var definitions: [Term] = []
+            func lit(_ v: UInt64) -> Term { S.lit(v) }
+            func write(_ w: HostWrite) {
+                func put(_ pa: UInt64, _ v: UInt64) {
+                    let g = SWord(raw: lit(pa & ~(Layout.granuleSize - 1)))
+                    m.nsWrite(SWord(raw: lit(pa)), SWord(raw: lit(v)), when: m.hostMayWrite(g))
+                }
+                switch w {
+                case .realmParams(let a, let p): p.forEachWord { put(a &+ $0, $1) }
+                case .recParams(let a, let p): p.forEachWord { put(a &+ $0, $1) }
+                case .recRun(let a, let e): e.forEachWord { put(a &+ $0, $1) }
+                case .data(let a, let content): m.hostWrite(lit(a), lit(content))
+                case .words(let a, let ws): for (i, v) in ws.enumerated() { put(a &+ UInt64(i) * 8, v) }
+                }
+            }
+            var touched = Set<UInt64>()
+            let solver = Solver(ctx)
+            var steps = 0
+            for step in trace.steps {
+                func symbolic(_ a: RealmAction<Concrete>) -> RealmAction<Symbolic> {
+                    RealmAction(kind: .lit(a.kind.raw), args: a.args.map { .lit($0.raw) })
+                }
+                let from = m.observed()
+                var success: Term?
+                switch step {
+                case .write(let w): write(w)
+                case .setGPT(let a, let g): _ = m.otherAgentSetsGPT(SWord(raw: lit(a)), SWord(raw: lit(g.rawValue)))
+                case .call(let c):
+                    for w in c.writes { write(w) }
+                    let action = (c.realm ?? RealmActionValue(.irq)).action
+                    let call = m.observed()
+                    (success, m) = RMISpec.arrayStep(c.command, call, args: c.args.map(lit), realm: symbolic(action))
+                    definitions += call.record.definitions
+                case .recExit(let rec, let realm, _):
+                    (success, m) = RMISpec.arrayRecExit(from, rec: lit(rec), realm: symbolic(realm.action))
+                    definitions += from.record.definitions
+                }
+                let r = runner.run(step)
+                if let success, let r { facts.append(r.succeeded ? success : ctx.not(success)) }
+                for (a, _) in runner.state.granules { touched.insert(a) }
+                for a in touched {
+                    let w = SWord(raw: lit(a)), g = runner.state.granule(a)
+                    facts.append(S.eq(m.granuleState(w).raw, lit(g.state.rawValue)))
+                    facts.append(S.eq(m.granuleGPT(w).raw, lit(g.gpt.rawValue)))
+                    facts.append(S.eq(m.granuleContent(w).raw, lit(g.content)))
+                    for f in RealmField.allCases { facts.append(S.eq(m.realm(w, f).raw, lit(runner.state.realm(CWord(a), f).raw))) }
+                    for f in [RecField.owner, .state, .runnable, .mpidr, .aux(0)] {
+                        facts.append(S.eq(m.rec(w, f).raw, lit(runner.state.rec(CWord(a), f).raw)))
+                    }
+                    for f in RttField.allCases { facts.append(S.eq(m.rtt(w, f).raw, lit(runner.state.rtt(CWord(a), f).raw))) }
+                    for i in [0, 1, 255, 256, 511] as [UInt64] {
+                        let e = m.entry(w, SWord(raw: lit(i))), x = runner.state.entry(CWord(a), CWord(i))
+                        facts += [S.eq(e.state.raw, lit(x.state.raw)), S.eq(e.ripas.raw, lit(x.ripas.raw)), S.eq(e.addr.raw, lit(x.addr.raw))]
+                    }
+                }
+                steps += 1
+            }
+            #expect(runner.state.realms.isEmpty && touched.count >= 5 && steps == trace.steps.count)
+            for d in definitions { try solver.assert(d) }
+            for f in facts { try solver.assert(f) }
+            #expect(try solver.check() == .sat)
+            // And the question can fail: one wrong fact (the RD left in state RD) is refused.
+            let rd = touched.sorted()[1]
+            try solver.assert(S.eq(m.granuleState(SWord(raw: lit(rd))).raw, lit(GranuleState.rd.rawValue)))
+            #expect(try solver.check() == .unsat)
+        }
+    }
+}
