@@ -36,7 +36,7 @@ import SMT
         s.covers = false
         s.recExitEvents = false
         var bare = EveryAddressProver(settings: s, lemmas: [.g1, .g2])
-        bare.entryLemmas = false
+        bare.encodingLemmas = false
         let r = try bare.run()
         guard case .unknown(let why)? = verdict(r, .g1) else { Issue.record("\(String(describing: verdict(r, .g1)))"); return }
         #expect(why.contains("counterexample to induction: RMI_DATA_DESTROY"))

@@ -5,16 +5,17 @@ import SMT
 /// Induction (k = 1) over `AddressArrays`: the whole abstract state at every address, so a
 /// proof holds for any memory size, with every command of the alphabet and the events.
 ///
-/// A target is stated at one address, a probe `b` (free): it must be a property that holds
-/// in a state exactly when it holds at every address on its own (`perAddress`), and that asks
-/// no search the arrays over-approximate. The lemmas are such properties too, assumed in the
-/// pre-state for all addresses (`∀v`, a quantifier Z3 instantiates by E-matching and MBQI).
-/// For each move (a command with any arguments and Realm action, another agent's GPT change,
-/// the Host writing a Granule, the exit of a running REC) the solver is asked for a pre-state
-/// in which the lemmas hold and a step that breaks the target at `b`; none for every move,
-/// and the initial state satisfying the target, is a proof. The moves over-approximate the
-/// spec where the arrays do (RTT entry searches, Realm/REC searches answer any value), which
-/// keeps the proof sound and may only add counterexamples to induction.
+/// A target is stated at one address, a free probe `b`: it must be a property that holds in
+/// a state exactly when it holds at each address on its own (`unsupported` checks it), and
+/// ask no search the arrays over-approximate. The lemmas are such properties and the
+/// `EncodingLemma`s, assumed in the pre-state at the addresses and RTT entries the step and
+/// the target read or write (instances of "for all": sound). For each move (a command with
+/// any arguments and Realm action, another agent's GPT change, the Host writing a Granule,
+/// the exit of a running REC) the solver is asked for such a pre-state and a step that
+/// breaks the target at `b`; none for every move, and the initial state satisfying it, is a
+/// proof, once every lemma it may use is proved the same way (Houdini, in `prove`). The
+/// moves over-approximate the spec where the arrays do, which keeps the proof sound and may
+/// only add counterexamples to induction (UNKNOWN, never a pass).
 public struct EveryAddressProver: Sendable {
     public var settings: SymbolicSettings
     /// The lemmas assumed in every pre-state (default: every property the arrays state).
@@ -22,7 +23,7 @@ public struct EveryAddressProver: Sendable {
     /// How deep the BMC of each target's cover target looks (over the settings' scope).
     public var coverDepth: Int
     /// Whether the encoding lemmas (`EncodingLemma`) join the pool.
-    public var entryLemmas = true
+    public var encodingLemmas = true
 
     public init(settings: SymbolicSettings, lemmas: [Invariant]? = nil, coverDepth: Int = 3) {
         self.settings = settings
@@ -114,13 +115,13 @@ public struct EveryAddressProver: Sendable {
         }
     }
 
-    /// What a round proves: an INV-* or an entry lemma.
+    /// What a round proves: an INV-* or an encoding lemma.
     enum Claim: Hashable {
-        case invariant(Invariant), entry(EncodingLemma)
+        case invariant(Invariant), encoding(EncodingLemma)
         var name: String {
             switch self {
             case .invariant(let p): p.rawValue
-            case .entry(let l): l.rawValue
+            case .encoding(let l): l.rawValue
             }
         }
         var isStep: Bool { if case .invariant(let p) = self { p.kind == .step } else { false } }
@@ -141,7 +142,7 @@ public struct EveryAddressProver: Sendable {
             throw UnsupportedByEncoding(message: "--every-address: \(why)")
         }
         let pool = (lemmas ?? Invariant.specProperties.filter { $0.kind == .always && Self.unsupported($0, options: s.specOptions) == nil })
-            .filter { $0.kind == .always }.map { Claim.invariant($0) } + (entryLemmas ? EncodingLemma.allCases.map { Claim.entry($0) } : [])
+            .filter { $0.kind == .always }.map { Claim.invariant($0) } + (encodingLemmas ? EncodingLemma.allCases.map { Claim.encoding($0) } : [])
         let t0 = Date()
         let me = self
         var (outcomes, ctis) = try runZ3Blocking(token: token) { token in try me.prove(token, targets: targets, pool: pool) }
@@ -224,10 +225,10 @@ public struct EveryAddressProver: Sendable {
             func holds(_ c: Claim, _ m: AddressArrays, view: StepView<AddressArrays>?) -> Term {
                 switch c {
                 case .invariant(let p): p.kind == .step ? p.holds(on: view!).raw : p.holds(in: m).raw
-                case .entry(let l): l.holds(in: m, at: [b, b2], entries: Array(probes.prefix(l.arity)))
+                case .encoding(let l): l.holds(in: m, at: [b, b2], entries: Array(probes.prefix(l.arity)))
                 }
             }
-            func readsEntries(_ c: Claim) -> Bool { if case .entry(let l) = c { l.overEntries } else { false } }
+            func readsEntries(_ c: Claim) -> Bool { if case .encoding(let l) = c { l.overEntries } else { false } }
             func round(_ checked: [Claim], pool: [Claim]) throws -> [Claim: PropertyVerdict] {
                 var verdicts: [Claim: PropertyVerdict] = [:]
                 for c in checked where !c.isStep {
@@ -276,11 +277,11 @@ public struct EveryAddressProver: Sendable {
                         switch l {
                         case .invariant(let p):
                             xs = points.map { p.holds(in: plain.probing([$0])).raw }
-                        case .entry(let e) where !e.overEntries:
+                        case .encoding(let e) where !e.overEntries:
                             for (x, q) in points.enumerated() { for r in points[(x + 1)...] { xs.append(e.holds(in: plain, at: [q, r], entries: [])) } }
-                        case .entry(let e) where e.arity == 1:
+                        case .encoding(let e) where e.arity == 1:
                             xs = pairs.map { e.holds(in: plain, at: [], entries: [$0]) }
-                        case .entry(let e):
+                        case .encoding(let e):
                             for (x, q) in pairs.enumerated() { for r in pairs[(x + 1)...] { xs.append(e.holds(in: plain, at: [], entries: [q, r])) } }
                         }
                         let a = ctx.boolConst("ea.lemma.\(l.name).\(m.name)")

@@ -10,8 +10,9 @@ import SMT
 /// a Granule-state change deletes the objects the Granule no longer holds (their fields
 /// read 0 again, its RTT entries too); an entry-range update is a `lambda` over the row.
 ///
-/// Over-approximated (`abstractions`): the searches `firstEntry`, `allEntries`,
-/// `countEntries`, `existsRealm` and `existsRec` answer a fresh constant, any value. A
+/// Over-approximated (`Record.abstractions`): the searches `firstEntry`, `allEntries`,
+/// `countEntries`, `existsRealm` and `existsRec`, and the REC fields no command reads back
+/// (`holds(_:on:)`), answer a fresh constant, any value. A
 /// command that asks one is then a relation that contains the command (every real outcome
 /// is one of its outcomes), so an invariant of the arrays' runs is an invariant of the
 /// spec's; a counterexample may be spurious and must be replayed. A property that asks one
@@ -46,11 +47,11 @@ public struct AddressArrays: Machine {
             }
         }
 
-        /// Every field of the objects a Granule in state `s` holds.
-        static func held(by s: GranuleState) -> [Field] {
+        /// Every field the arrays hold of the objects a Granule in state `s` holds.
+        static func held(by s: GranuleState, on platform: Platform) -> [Field] {
             switch s {
             case .rd: RealmField.allCases.map { .realm($0) }
-            case .rec: RecField.all.map { .rec($0) }
+            case .rec: RecField.all.filter { AddressArrays.holds($0, on: platform) }.map { .rec($0) }
             case .rtt: RttField.allCases.map { .rtt($0) } + EntryPart.allCases.map { .entry($0) }
             default: []
             }
@@ -244,7 +245,7 @@ extension AddressArrays {
         states = store(states, a.raw, env.low(s.raw, Self.width), when: w)
         for kind in [GranuleState.rd, .rec, .rtt] {
             let leaves = Symbolic.and(w, Symbolic.not(Symbolic.eq(s.raw, env.lit(kind.rawValue))))
-            for f in Field.held(by: kind) {
+            for f in Field.held(by: kind, on: platform) {
                 let zero = f.isEntry ? env.ctx.constArray(domain: env.ctx.bvSort(64), value: env.lit(0, width: f.width))
                                      : env.lit(0)
                 write(f, a.raw, zero, when: leaves)
@@ -263,8 +264,25 @@ extension AddressArrays {
     public mutating func setRealm(_ rd: SWord, _ f: RealmField, _ v: SWord, when: SBit) {
         write(.realm(f), rd.raw, v.raw, when: when.raw)
     }
-    public func rec(_ r: SWord, _ f: RecField) -> SWord { record.read(r.raw); return SWord(raw: env.ctx.select(array(.rec(f)), r.raw)) }
+    /// Whether the arrays hold REC field `f`: not the GPRs past X3 (only PSCI_COMPLETE reads
+    /// GPRs, X0-X3) nor the aux slots past the platform's RecAuxCount, which no command or
+    /// property reads back. Reads of the others answer any value (`abstracted`), writes are
+    /// dropped: fewer arrays for every Granule-state change to clear.
+    static func holds(_ f: RecField, on platform: Platform) -> Bool {
+        switch f {
+        case .gpr(let i): i < 4
+        case .aux(let i): i < Int(platform.recAuxCount)
+        default: true
+        }
+    }
+
+    public func rec(_ r: SWord, _ f: RecField) -> SWord {
+        record.read(r.raw)
+        guard Self.holds(f, on: platform) else { return SWord(raw: abstracted("REC \(f.name)", width: 64)) }
+        return SWord(raw: env.ctx.select(array(.rec(f)), r.raw))
+    }
     public mutating func setRec(_ r: SWord, _ f: RecField, _ v: SWord, when: SBit) {
+        guard Self.holds(f, on: platform) else { record.read(r.raw); return }
         write(.rec(f), r.raw, v.raw, when: when.raw)
     }
     public func rtt(_ t: SWord, _ f: RttField) -> SWord { record.read(t.raw); return SWord(raw: env.ctx.select(array(.rtt(f)), t.raw)) }
