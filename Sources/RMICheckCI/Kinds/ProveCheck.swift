@@ -3,7 +3,7 @@ import RMICheck
 import RMISpec
 
 /// `prove`: spec properties proved for every reachable state of a scope by k-induction or
-/// by Spacer (`method`), with Z3. One obligation per property: PROVED, VIOLATED (base case), UNKNOWN (a
+/// by Spacer (`method`), with Z3; with `every_address`, for every address (any memory size). One obligation per property: PROVED, VIOLATED (base case), UNKNOWN (a
 /// counterexample to induction, or the solver gave up), VACUOUS (proved, but no run of the
 /// base case's depth reaches its cover target).
 public struct ProveCheck: CheckKind {
@@ -30,7 +30,10 @@ public struct ProveCheck: CheckKind {
         case let m: throw e.fail("method", "unknown method '\(m)' (known: induction, spacer)")
         }
         everyAddress = try e.optionalBool("every_address") ?? false
-        if everyAddress && !spacer { throw e.fail("every_address", "is for method spacer") }
+        if everyAddress && !spacer && k != 1 { throw e.fail("k", "every_address proves by 1-induction") }
+        if everyAddress && !spacer {
+            for p in s.properties { if let why = EveryAddressProver.unsupported(p) { throw e.fail("properties", why) } }
+        }
         settings = s
     }
 
@@ -41,6 +44,7 @@ public struct ProveCheck: CheckKind {
         let progress = ctx.progress, check = ctx.check
         s.progress = { progress("  \(check): \($0)") }
         let outcomes = spacer ? try SpacerProver(settings: s, coverDepth: coverDepth, everyAddress: everyAddress).run().outcomes
+            : everyAddress ? try EveryAddressProver(settings: s, lemmas: lemmas, coverDepth: coverDepth).run().outcomes
             : try InductionProver(settings: s, k: k, strengthening: lemmas, coverDepth: coverDepth).run().outcomes
         return outcomes.map { o in
             let rule = o.target.property.map(SpecSource.propertyRule)
@@ -49,7 +53,8 @@ public struct ProveCheck: CheckKind {
                                  seed: UInt64(s.seed), message: msg, trace: trace.map { .spec($0) },
                                  replay: trace == nil ? nil : "rmi-check replay {trace}", rule: rule)
             }
-            let method = spacer ? (everyAddress ? "Spacer over every address" : "Spacer over \(s.scope)") : "\(k)-induction over \(s.scope)"
+            let method = spacer ? (everyAddress ? "Spacer over every address" : "Spacer over \(s.scope)")
+                : everyAddress ? "1-induction over every address" : "\(k)-induction over \(s.scope)"
             switch o.verdict {
             case .proved(let m, let c):
                 if case .reached = o.cover { return result(.proved, m, "proved for \(c)") }
