@@ -39,21 +39,20 @@ public struct EveryAddressProver: Sendable {
             let m = AddressArrays.arbitrary(platform: .standard, options: options, prefix: "u", probes: [])
             let (v, w) = (Symbolic.variable("u.v"), Symbolic.variable("u.w"))
             func eval(_ probes: [Term]) -> (Term, Set<String>) {
-                let s = m.probing(probes).observed()
-                let t = s.probing(probes)
+                let t = m.probing(probes).observed()
                 let value: Term
                 switch p.kind {
                 case .step:
                     var post = t
                     post.setGranuleContent(SWord(raw: Symbolic.variable("u.a")), SWord(raw: Symbolic.variable("u.c")),
-                                           when: SBit(raw: Symbolic.boolVariable("u.w")))
+                                           when: SBit(raw: Symbolic.boolVariable("u.writes")))
                     value = p.holds(on: StepView(pre: t, post: post, command: .granuleDelegate, args: [SWord(raw: v)],
                                                  succeeded: SBit(raw: Symbolic.boolVariable("u.ok")),
                                                  unchanged: SBit(raw: Symbolic.boolVariable("u.same")))).raw
                 default:
                     value = p.holds(in: t).raw
                 }
-                return (value, s.record.abstractions)
+                return (value, t.record.abstractions)
             }
             let (one, used1) = eval([v]), (two, used2) = eval([v, w]), (other, _) = eval([w])
             let used = used1.union(used2)

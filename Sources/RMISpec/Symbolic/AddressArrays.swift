@@ -172,18 +172,10 @@ public struct AddressArrays: Machine {
         Array(Set(written.keys).union(o.written.keys))
     }
 
-    /// Whether every array is the same as in `o` (extensional equality; `o` derives from the
-    /// same state, so fields neither wrote are equal).
-    public func equal(_ o: AddressArrays) -> Term {
-        precondition(base === o.base, "AddressArrays.equal: states of different origins")
-        var ok = Symbolic.and(env.eqAny(states, o.states), Symbolic.and(env.eqAny(gpts, o.gpts), env.eqAny(contents, o.contents)))
-        for f in writtenFields(o) { ok = Symbolic.and(ok, env.eqAny(array(f), o.array(f))) }
-        return ok
-    }
-
-    /// Whether `o` agrees with this state at address `a` (and, in the RTT entries, at index
-    /// `i`). For free `a` and `i`, valid exactly when `equal(o)` is, without the array
-    /// equalities (which Z3 rewrites slowly when an entry row is a `lambda`).
+    /// Whether `o` (derived from the same state) agrees with this state at address `a` and,
+    /// in the RTT entries, at index `i`. For free `a` and `i` it is valid exactly when the
+    /// two states are equal, without array equalities (which Z3 rewrote for minutes when an
+    /// entry row was a `lambda`).
     public func equal(_ o: AddressArrays, at a: Term, index i: Term) -> Term {
         precondition(base === o.base, "AddressArrays.equal: states of different origins")
         let c = env.ctx
@@ -194,17 +186,6 @@ public struct AddressArrays: Machine {
             ok = Symbolic.and(ok, f.isEntry ? env.eqAny(c.select(c.select(x, a), i), c.select(c.select(y, a), i)) : at(x, y))
         }
         return ok
-    }
-
-    /// `ite(c, a, b)` array by array (same origin); NS memory and probes are `b`'s.
-    public static func select(_ c: Term, _ a: AddressArrays, _ b: AddressArrays) -> AddressArrays {
-        precondition(a.base === b.base, "AddressArrays.select: states of different origins")
-        var r = b
-        r.states = Symbolic.ite(c, a.states, b.states)
-        r.gpts = Symbolic.ite(c, a.gpts, b.gpts)
-        r.contents = Symbolic.ite(c, a.contents, b.contents)
-        for f in a.writtenFields(b) { r.written[f] = Symbolic.ite(c, a.array(f), b.array(f)) }
-        return r
     }
 
     private func store(_ array: Term, _ a: Term, _ v: Term, when w: Term) -> Term {
