@@ -10,6 +10,17 @@ import SMT
 /// a Granule-state change deletes the objects the Granule no longer holds (their fields
 /// read 0 again, its RTT entries too); an entry-range update is a `lambda` over the row.
 ///
+/// Deletion is by generation, not by clearing: per object kind, an array holds the
+/// generation of the object at each address, and a Granule-state change away from the kind
+/// starts the next one (one store, where clearing took one per field: 41, 17 times over in
+/// REALM_DESTROY). Beside each field's values, an array holds the generation each value was
+/// written in; a value reads as 0 unless that is the object's generation. The entry rows of
+/// an RTT likewise. Every state a step starts from (`initial`, `arbitrary`) has every
+/// generation 0, so within one step none wraps, and the state after it reads exactly what
+/// `SpecState` reads. That is all a proof needs: properties, lemmas and `equal` look only
+/// at reads, and each step of a run can be taken from the state with the same reads and
+/// every generation 0.
+///
 /// Over-approximated (`Record.abstractions`): the searches `firstEntry`, `allEntries`,
 /// `countEntries`, `existsRealm` and `existsRec`, and the REC fields no command reads back
 /// (`holds(_:on:)`), answer a fresh constant, any value. A
@@ -28,15 +39,35 @@ public struct AddressArrays: Machine {
         case realm(RealmField), rec(RecField), rtt(RttField)
         /// Array(BV64 -> Array(BV64 -> part)): RTT address, then entry index.
         case entry(EntryPart)
+        /// Array(BV64 -> BV8): per object kind (RD, REC, RTT), the generation of the object
+        /// at each address.
+        case generation(GranuleState)
+        /// Array(BV64 -> BV8): the generation of its object in which the value of a Realm,
+        /// REC or RTT field at each address was written.
+        indirect case writtenIn(Field)
+        /// Array(BV64 -> BV8): the generation of its RTT in which each row was written.
+        case rowGeneration
 
         public enum EntryPart: Int, CaseIterable, Sendable { case state, ripas, attrs, addr }
 
         /// Entry state, RIPAS and attributes are 8 bits (`SpecState.Entry` stores UInt8s).
         var width: Int {
-            if case .entry(let p) = self, p != .addr { return AddressArrays.entryFieldWidth }
-            return 64
+            switch self {
+            case .entry(let p): p == .addr ? 64 : AddressArrays.entryFieldWidth
+            case .generation, .writtenIn, .rowGeneration: AddressArrays.generationWidth
+            default: 64
+            }
         }
         var isEntry: Bool { if case .entry = self { true } else { false } }
+        /// The object kind a field or row belongs to (nil for the generation arrays).
+        var kind: GranuleState? {
+            switch self {
+            case .realm: .rd
+            case .rec: .rec
+            case .rtt, .entry: .rtt
+            case .generation, .writtenIn, .rowGeneration: nil
+            }
+        }
 
         public var description: String {
             switch self {
@@ -44,16 +75,9 @@ public struct AddressArrays: Machine {
             case .rec(let f): "rec.\(f.name)"
             case .rtt(let f): "rtt.\(f)"
             case .entry(let p): "entry.\(p)"
-            }
-        }
-
-        /// Every field the arrays hold of the objects a Granule in state `s` holds.
-        static func held(by s: GranuleState, on platform: Platform) -> [Field] {
-            switch s {
-            case .rd: RealmField.allCases.map { .realm($0) }
-            case .rec: RecField.all.filter { AddressArrays.holds($0, on: platform) }.map { .rec($0) }
-            case .rtt: RttField.allCases.map { .rtt($0) } + EntryPart.allCases.map { .entry($0) }
-            default: []
+            case .generation(let k): "generation.\(k)"
+            case .writtenIn(let f): "writtenIn.\(f)"
+            case .rowGeneration: "rowGeneration"
             }
         }
     }
@@ -104,6 +128,10 @@ public struct AddressArrays: Machine {
 
     static let width = 3
     static let entryFieldWidth = 8
+    /// A step starts at most a few generations per address, far from wrapping.
+    static let generationWidth = 8
+    /// The kinds of object a Granule holds.
+    static let objectKinds: [GranuleState] = [.rd, .rec, .rtt]
 
     /// The initial state of `platform`: every Granule UNDELEGATED with its initial GPT, zero
     /// contents, no object; NS memory unconstrained. Call inside `Symbolic.withContext`.
@@ -155,7 +183,9 @@ public struct AddressArrays: Machine {
         if let t = base.arrays[f] { return t }
         let c = env.ctx, a64 = c.bvSort(64)
         let t: Term
-        if let prefix = base.prefix {
+        if f.kind == nil {
+            t = c.constArray(domain: a64, value: env.lit(0, width: f.width))
+        } else if let prefix = base.prefix {
             let range = f.isEntry ? c.arraySort(domain: a64, range: c.bvSort(f.width)) : c.bvSort(f.width)
             t = c.const("\(prefix).\(f)", c.arraySort(domain: a64, range: range))
         } else if f.isEntry {
@@ -167,10 +197,37 @@ public struct AddressArrays: Machine {
         return t
     }
 
-    /// The fields written in `self` or in `o`.
+    /// The fields and rows whose reads may differ between `self` and `o`: those written in
+    /// either, and every one of a kind whose generations were.
     func writtenFields(_ o: AddressArrays) -> [Field] {
-        Array(Set(written.keys).union(o.written.keys))
+        var fields = Set(written.keys).union(o.written.keys)
+        for case .writtenIn(let f) in fields { fields.insert(f) }
+        for case .generation(let k) in fields {
+            switch k {
+            case .rd: fields.formUnion(RealmField.allCases.map { .realm($0) })
+            case .rec: fields.formUnion(RecField.all.filter { Self.holds($0, on: platform) }.map { .rec($0) })
+            default: fields.formUnion(RttField.allCases.map { .rtt($0) } + Field.EntryPart.allCases.map { .entry($0) })
+            }
+        }
+        if fields.contains(.rowGeneration) { fields.formUnion(Field.EntryPart.allCases.map { .entry($0) }) }
+        return fields.filter { $0.kind != nil }.sorted { $0.description < $1.description }
     }
+
+    /// Field `f` (not an entry part) of the object at `a`: its value when it was written in
+    /// the object's generation, else 0.
+    private func read(_ f: Field, _ a: Term) -> Term {
+        let c = env.ctx, x = c.select(array(f), a)
+        return Symbolic.ite(current(.writtenIn(f), f.kind!, a), x, env.lit(0))
+    }
+    /// Whether what generation array `g` holds at `a` is the generation of the `kind` object
+    /// at `a` (true while neither was written since every generation was 0).
+    private func current(_ g: Field, _ kind: GranuleState, _ a: Term) -> Term {
+        if written[g] == nil && written[.generation(kind)] == nil { return env.tru }
+        let c = env.ctx
+        return Symbolic.eq(c.select(array(g), a), c.select(array(.generation(kind)), a))
+    }
+    /// Whether the entry rows of RTT `t` were written in its RTT's generation.
+    private func rowsCurrent(_ t: Term) -> Term { current(.rowGeneration, .rtt, t) }
 
     /// Whether `o` (derived from the same state) agrees with this state at address `a` and,
     /// in the RTT entries, at index `i`. For free `a` and `i` it is valid exactly when the
@@ -182,8 +239,13 @@ public struct AddressArrays: Machine {
         func at(_ x: Term, _ y: Term) -> Term { env.eqAny(c.select(x, a), c.select(y, a)) }
         var ok = Symbolic.and(at(states, o.states), Symbolic.and(at(gpts, o.gpts), at(contents, o.contents)))
         for f in writtenFields(o) {
-            let (x, y) = (array(f), o.array(f))
-            ok = Symbolic.and(ok, f.isEntry ? env.eqAny(c.select(c.select(x, a), i), c.select(c.select(y, a), i)) : at(x, y))
+            if case .entry(let p) = f {
+                let (x, y) = (entry(rows: rows(a), i), o.entry(rows: o.rows(a), i))
+                let k = Field.EntryPart.allCases.firstIndex(of: p)!
+                ok = Symbolic.and(ok, env.eqAny(parts(x)[k], parts(y)[k]))
+            } else {
+                ok = Symbolic.and(ok, env.eqAny(read(f, a), o.read(f, a)))
+            }
         }
         return ok
     }
@@ -198,6 +260,11 @@ public struct AddressArrays: Machine {
         if Symbolic.known(w) == false { return }
         record.read(a)
         written[f] = store(array(f), a, v, when: w)
+    }
+    /// Writes field `f` (not an entry part) of the object at `a`, in the object's generation.
+    private mutating func writeField(_ f: Field, _ a: Term, _ v: Term, when w: Term) {
+        write(f, a, v, when: w)
+        write(.writtenIn(f), a, env.ctx.select(array(.generation(f.kind!)), a), when: w)
     }
 
     /// A fresh constant of `width` bits (a Bool for 0) standing for what `what` answers.
@@ -224,13 +291,10 @@ extension AddressArrays {
         // Granule no longer holds.
         let w = Symbolic.and(when.raw, Symbolic.ult(s.raw, env.lit(UInt64(GranuleState.allCases.count))))
         states = store(states, a.raw, env.low(s.raw, Self.width), when: w)
-        for kind in [GranuleState.rd, .rec, .rtt] {
+        for kind in Self.objectKinds {
             let leaves = Symbolic.and(w, Symbolic.not(Symbolic.eq(s.raw, env.lit(kind.rawValue))))
-            for f in Field.held(by: kind, on: platform) {
-                let zero = f.isEntry ? env.ctx.constArray(domain: env.ctx.bvSort(64), value: env.lit(0, width: f.width))
-                                     : env.lit(0)
-                write(f, a.raw, zero, when: leaves)
-            }
+            let g = array(.generation(kind))
+            write(.generation(kind), a.raw, env.ctx.bvadd(env.ctx.select(g, a.raw), env.lit(1, width: Self.generationWidth)), when: leaves)
         }
     }
     public mutating func setGranuleGPT(_ a: SWord, _ g: SWord, when: SBit) {
@@ -241,14 +305,14 @@ extension AddressArrays {
         contents = store(contents, a.raw, c.raw, when: when.raw)
     }
 
-    public func realm(_ rd: SWord, _ f: RealmField) -> SWord { record.read(rd.raw); return SWord(raw: env.ctx.select(array(.realm(f)), rd.raw)) }
+    public func realm(_ rd: SWord, _ f: RealmField) -> SWord { record.read(rd.raw); return SWord(raw: read(.realm(f), rd.raw)) }
     public mutating func setRealm(_ rd: SWord, _ f: RealmField, _ v: SWord, when: SBit) {
-        write(.realm(f), rd.raw, v.raw, when: when.raw)
+        writeField(.realm(f), rd.raw, v.raw, when: when.raw)
     }
     /// Whether the arrays hold REC field `f`: not the GPRs past X3 (only PSCI_COMPLETE reads
     /// GPRs, X0-X3) nor the aux slots past the platform's RecAuxCount, which no command or
     /// property reads back. Reads of the others answer any value (`abstracted`), writes are
-    /// dropped: fewer arrays for every Granule-state change to clear.
+    /// dropped: fewer arrays in every question.
     static func holds(_ f: RecField, on platform: Platform) -> Bool {
         switch f {
         case .gpr(let i): i < 4
@@ -260,21 +324,30 @@ extension AddressArrays {
     public func rec(_ r: SWord, _ f: RecField) -> SWord {
         record.read(r.raw)
         guard Self.holds(f, on: platform) else { return SWord(raw: abstracted("REC \(f.name)", width: 64)) }
-        return SWord(raw: env.ctx.select(array(.rec(f)), r.raw))
+        return SWord(raw: read(.rec(f), r.raw))
     }
     public mutating func setRec(_ r: SWord, _ f: RecField, _ v: SWord, when: SBit) {
         guard Self.holds(f, on: platform) else { record.read(r.raw); return }
-        write(.rec(f), r.raw, v.raw, when: when.raw)
+        writeField(.rec(f), r.raw, v.raw, when: when.raw)
     }
-    public func rtt(_ t: SWord, _ f: RttField) -> SWord { record.read(t.raw); return SWord(raw: env.ctx.select(array(.rtt(f)), t.raw)) }
+    public func rtt(_ t: SWord, _ f: RttField) -> SWord { record.read(t.raw); return SWord(raw: read(.rtt(f), t.raw)) }
     public mutating func setRtt(_ t: SWord, _ f: RttField, _ v: SWord, when: SBit) {
-        write(.rtt(f), t.raw, v.raw, when: when.raw)
+        writeField(.rtt(f), t.raw, v.raw, when: when.raw)
     }
 
-    /// The rows (512 entries) of RTT `t`, one per entry part.
+    /// The rows (512 entries) of RTT `t`, one per entry part: all zero when they were
+    /// written in an earlier generation of the RTT.
     private func rows(_ t: Term) -> [Term] {
         record.read(t)
-        return Field.EntryPart.allCases.map { env.ctx.select(array(.entry($0)), t) }
+        let c = env.ctx, current = rowsCurrent(t)
+        return Field.EntryPart.allCases.map { p in
+            Symbolic.ite(current, c.select(array(.entry(p)), t),
+                         c.constArray(domain: c.bvSort(64), value: env.lit(0, width: Field.entry(p).width)))
+        }
+    }
+    /// Marks the rows of RTT `t` as written in its RTT's generation.
+    private mutating func touchRows(_ t: Term, when w: Term) {
+        write(.rowGeneration, t, env.ctx.select(array(.generation(.rtt)), t), when: w)
     }
     private func entry(rows r: [Term], _ i: Term) -> RttEntry<Symbolic> {
         let c = env.ctx, w = Self.entryFieldWidth
@@ -299,6 +372,7 @@ extension AddressArrays {
         for (k, p) in Field.EntryPart.allCases.enumerated() {
             write(.entry(p), t.raw, env.ctx.store(r[k], i.raw, v[k]), when: w)
         }
+        touchRows(t.raw, when: w)
     }
     public mutating func updateEntries(_ t: SWord, from: SWord, to: SWord, when: SBit,
                                        _ f: (SWord, RttEntry<Symbolic>) -> RttEntry<Symbolic>) {
@@ -318,6 +392,7 @@ extension AddressArrays {
             }))
             write(.entry(p), t.raw, row, when: when.raw)
         }
+        touchRows(t.raw, when: when.raw)
     }
     public func firstEntry(_ t: SWord, from: SWord, where p: (SWord, RttEntry<Symbolic>) -> SBit) -> SWord {
         SWord(raw: abstracted("RTT entry search", width: 64))
