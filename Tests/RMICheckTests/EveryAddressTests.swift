@@ -49,6 +49,25 @@ import SMT
         #expect(withEntries.contains("ENTRY-ASSIGNED-DATA"))
     }
 
+    /// REALM_DESTROY delegates the RD and its starting RTTs. Without a lemma that says those
+    /// are RTT Granules of the Realm, they could be UNDELEGATED Granules of any GPT, and
+    /// INV-G1 has a counterexample to induction there; REALM-STARTING-RTTS (proved with
+    /// the others) closes it, and the proof names it.
+    @Test func realmDestroyDelegatesOnlyItsStartingRtts() throws {
+        var s = try settings("granules=3,realms=1,recs=1,entries=1", [.granuleDelegate, .granuleUndelegate, .realmDestroy], [.g1])
+        s.covers = false
+        s.recExitEvents = false
+        let r = try EveryAddressProver(settings: s, lemmas: [.g1, .g2]).run()
+        guard case .proved(let method, _)? = verdict(r, .g1) else { Issue.record("\(String(describing: verdict(r, .g1)))"); return }
+        #expect(method.contains("REALM-STARTING-RTTS"))
+
+        var bare = EveryAddressProver(settings: s, lemmas: [.g1, .g2])
+        bare.encodingLemmas = false
+        let without = try bare.run()
+        guard case .unknown? = verdict(without, .g1) else { Issue.record("\(String(describing: verdict(without, .g1)))"); return }
+        #expect(without.ctis["INV-G1"]?.hasPrefix("RMI_REALM_DESTROY") == true)
+    }
+
     /// UNDELEGATE weakened to succeed in any state breaks INV-L2: never proved over the
     /// arrays, while the spec's UNDELEGATE is.
     @Test func aWeakenedUndelegateIsNotProved() throws {

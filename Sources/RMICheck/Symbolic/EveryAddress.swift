@@ -76,15 +76,23 @@ public struct EveryAddressProver: Sendable {
     public enum EncodingLemma: String, CaseIterable, Sendable {
         /// The aux Granules of two RECs are different Granules.
         case recAuxDisjoint = "REC-AUX-DISJOINT"
+        /// The aux Granules of a REC are REC_AUX Granules (INV-C1's aux half: C1 also says
+        /// the owner is an RD, which REALM_DESTROY keeps only by counting RECs).
+        case recAuxState = "REC-AUX-STATE"
+        /// The starting RTTs of a Realm are RTT Granules it owns (INV-R3's first half; R3
+        /// searches TABLE entries too). Stated for a pair: an RD and an address.
+        case startingRtts = "REALM-STARTING-RTTS"
         /// An ASSIGNED entry names a DATA Granule (its first, for a block).
         case assignedNamesData = "ENTRY-ASSIGNED-DATA"
         /// No two ASSIGNED entries name the same Granule.
         case assignedUnique = "ENTRY-ASSIGNED-UNIQUE"
 
         /// Whether it is stated over (RTT, index) pairs rather than addresses.
-        var overEntries: Bool { self != .recAuxDisjoint }
+        var overEntries: Bool { self == .assignedNamesData || self == .assignedUnique }
         /// How many addresses or pairs it is stated over.
-        var arity: Int { self == .assignedNamesData ? 1 : 2 }
+        var arity: Int { self == .assignedNamesData || self == .recAuxState ? 1 : 2 }
+        /// Whether it says the same of (x, y) as of (y, x) (then one order is instantiated).
+        var symmetric: Bool { self != .startingRtts }
 
         func holds(in m: AddressArrays, at a: [Term], entries e: [(table: Term, index: Term)]) -> Term {
             typealias S = Symbolic
@@ -103,6 +111,20 @@ public struct EveryAddressProver: Sendable {
                 }
                 let both = S.and(S.and(m.granuleIs(r, .rec).raw, m.granuleIs(q, .rec).raw), S.not(S.eq(a[0], a[1])))
                 return S.or(S.not(both), apart)
+            case .recAuxState:
+                let c = SWord(raw: a[0])
+                var aux = S.lit(true)
+                for i in 0..<Int(m.platform.recAuxCount) { aux = S.and(aux, m.granuleIs(m.rec(c, .aux(i)), .recAux).raw) }
+                return S.or(S.not(m.granuleIs(c, .rec).raw), aux)
+            case .startingRtts:
+                let (r, t) = (SWord(raw: a[0]), SWord(raw: a[1]))
+                let base = m.realm(r, .rttBase)
+                var starting = S.lit(false)
+                AddressArrays.forEachStartingRtt(m.realm(r, .numStart)) { i, exists in
+                    starting = S.or(starting, (exists && t == base + SWord.lit(UInt64(i)) * AddressArrays.granule).raw)
+                }
+                let owned = m.granuleIs(t, .rtt) && m.rtt(t, .owner) == r
+                return S.or(S.not(S.and(m.granuleIs(r, .rd).raw, starting)), owned.raw)
             case .assignedNamesData:
                 let (x, addr) = assigned(e[0])
                 return S.or(S.not(x), m.granuleIs(SWord(raw: addr), .data).raw)
@@ -276,8 +298,14 @@ public struct EveryAddressProver: Sendable {
                         switch l {
                         case .invariant(let p):
                             xs = points.map { p.holds(in: plain.probing([$0])).raw }
+                        case .encoding(let e) where !e.overEntries && e.arity == 1:
+                            xs = points.map { e.holds(in: plain, at: [$0], entries: []) }
                         case .encoding(let e) where !e.overEntries:
-                            for (x, q) in points.enumerated() { for r in points[(x + 1)...] { xs.append(e.holds(in: plain, at: [q, r], entries: [])) } }
+                            for (x, q) in points.enumerated() {
+                                for (y, r) in points.enumerated() where e.symmetric ? x < y : x != y {
+                                    xs.append(e.holds(in: plain, at: [q, r], entries: []))
+                                }
+                            }
                         case .encoding(let e) where e.arity == 1:
                             xs = pairs.map { e.holds(in: plain, at: [], entries: [$0]) }
                         case .encoding(let e):
