@@ -36,7 +36,7 @@ import SMT
         s.covers = false
         s.recExitEvents = false
         var bare = EveryAddressProver(settings: s, lemmas: [.g1, .g2])
-        bare.encodingLemmas = false
+        bare.encodingLemmas = []
         let r = try bare.run()
         guard case .unknown(let why)? = verdict(r, .g1) else { Issue.record("\(String(describing: verdict(r, .g1)))"); return }
         #expect(why.contains("counterexample to induction: RMI_DATA_DESTROY"))
@@ -57,12 +57,14 @@ import SMT
         var s = try settings("granules=3,realms=1,recs=1,entries=1", [.granuleDelegate, .granuleUndelegate, .realmDestroy], [.g1])
         s.covers = false
         s.recExitEvents = false
-        let r = try EveryAddressProver(settings: s, lemmas: [.g1, .g2]).run()
+        var prover = EveryAddressProver(settings: s, lemmas: [.g1, .g2])
+        prover.encodingLemmas = [.startingRtts]
+        let r = try prover.run()
         guard case .proved(let method, _)? = verdict(r, .g1) else { Issue.record("\(String(describing: verdict(r, .g1)))"); return }
         #expect(method.contains("REALM-STARTING-RTTS"))
 
         var bare = EveryAddressProver(settings: s, lemmas: [.g1, .g2])
-        bare.encodingLemmas = false
+        bare.encodingLemmas = []
         let without = try bare.run()
         guard case .unknown? = verdict(without, .g1) else { Issue.record("\(String(describing: verdict(without, .g1)))"); return }
         #expect(without.ctis["INV-G1"]?.hasPrefix("RMI_REALM_DESTROY") == true)

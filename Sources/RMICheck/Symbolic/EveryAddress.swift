@@ -22,8 +22,8 @@ public struct EveryAddressProver: Sendable {
     public var lemmas: [Invariant]?
     /// How deep the BMC of each target's cover target looks (over the settings' scope).
     public var coverDepth: Int
-    /// Whether the encoding lemmas (`EncodingLemma`) join the pool.
-    public var encodingLemmas = true
+    /// The encoding lemmas (`EncodingLemma`) that join the pool.
+    public var encodingLemmas = EncodingLemma.allCases
 
     public init(settings: SymbolicSettings, lemmas: [Invariant]? = nil, coverDepth: Int = 3) {
         self.settings = settings
@@ -163,7 +163,7 @@ public struct EveryAddressProver: Sendable {
             throw UnsupportedByEncoding(message: "--every-address: \(why)")
         }
         let pool = (lemmas ?? Invariant.specProperties.filter { $0.kind == .always && Self.unsupported($0, options: s.specOptions) == nil })
-            .filter { $0.kind == .always }.map { Claim.invariant($0) } + (encodingLemmas ? EncodingLemma.allCases.map { Claim.encoding($0) } : [])
+            .filter { $0.kind == .always }.map { Claim.invariant($0) } + encodingLemmas.map { Claim.encoding($0) }
         let t0 = Date()
         let me = self
         var (outcomes, ctis) = try runZ3Blocking(token: token) { token in try me.prove(token, targets: targets, pool: pool) }
