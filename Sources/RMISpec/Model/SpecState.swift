@@ -279,12 +279,13 @@ extension SpecState: Machine {
 
     /// Runs `body` on the 512 entries of RTT `t` (all zero when there is no such RTT).
     @inline(__always)
-    private func withEntries<R>(_ t: CWord, _ body: (UnsafeBufferPointer<Entry>) -> R) -> R {
+    func withEntries<R>(_ t: CWord, _ body: (UnsafeBufferPointer<Entry>) -> R) -> R {
         rtts.withValue(t.raw) { $0.entries.withUnsafeBufferPointer(body) }
             ?? SpecState.zeroEntries.withUnsafeBufferPointer(body)
     }
     private static let zeroEntries = [Entry](repeating: .zero, count: Int(Layout.entriesPerRtt))
 
+    @inline(__always)
     public func firstEntry(_ t: CWord, from: CWord, where p: (CWord, RttEntry<Concrete>) -> CBit) -> CWord {
         guard from.raw < Layout.entriesPerRtt else { return CWord(Layout.entriesPerRtt) }
         return withEntries(t) { b in
@@ -294,6 +295,7 @@ extension SpecState: Machine {
             return CWord(Layout.entriesPerRtt)
         }
     }
+    @inline(__always)
     public func allEntries(_ t: CWord, _ p: (CWord, RttEntry<Concrete>) -> CBit) -> CBit {
         withEntries(t) { b in
             for i in 0..<Int(Layout.entriesPerRtt) where !p(CWord(UInt64(i)), SpecState.word(b[i])).raw {
@@ -303,6 +305,7 @@ extension SpecState: Machine {
         }
     }
 
+    @inline(__always)
     public func countEntries(_ t: CWord, _ p: (CWord, RttEntry<Concrete>) -> CBit) -> CWord {
         withEntries(t) { b in
             var n: UInt64 = 0
