@@ -146,23 +146,37 @@ struct SlotEncoder {
         if runIds[line] != id {
             runIds[line] = id
             runArrays[line] = entries
-            runWords[line].removeAll(keepingCapacity: true)
-            runRefs[line].removeAll(keepingCapacity: true)
-            var prev = SpecState.Entry.zero
-            prev.state = 0xFF
+            // Filled as locals (appending through the arrays of arrays checks uniqueness at
+            // every append).
+            var w: [UInt64] = [], refs: [(Int, Int)] = []
+            swap(&w, &runWords[line]); swap(&refs, &runRefs[line])
+            w.removeAll(keepingCapacity: true)
+            refs.removeAll(keepingCapacity: true)
+            var ps: UInt8 = 0xFF, pr: UInt8 = 0, pa: UInt8 = 0, paddr: UInt64 = 0
             entries.withUnsafeBufferPointer { b in
-                for k in 0..<b.count where b[k] != prev {
-                    let e = b[k]
-                    runWords[line].append(UInt64(k) << 32 | UInt64(e.state) | UInt64(e.ripas) << 8 | UInt64(e.attrs) << 16)
-                    if let j = scope.slot(e.addr) {
-                        runRefs[line].append((runWords[line].count, j))
-                        runWords[line].append(0)
-                    } else {
-                        runWords[line].append(e.addr)
+                let block = 32
+                var lo = 0
+                while lo < b.count {
+                    let hi = min(lo + block, b.count)
+                    defer { lo = hi }
+                    // A block whose entries are each the same bytes as the one before holds
+                    // no new run (entry 0 always starts one).
+                    if lo > 0 && SpecState.Entry.sameBytes(b.baseAddress! + lo, b.baseAddress! + (lo - 1), count: hi - lo) { continue }
+                    for k in lo..<hi {
+                        let e = b[k]
+                        if e.state == ps && e.ripas == pr && e.attrs == pa && e.addr == paddr { continue }
+                        w.append(UInt64(k) << 32 | UInt64(e.state) | UInt64(e.ripas) << 8 | UInt64(e.attrs) << 16)
+                        if let j = scope.slot(e.addr) {
+                            refs.append((w.count, j))
+                            w.append(0)
+                        } else {
+                            w.append(e.addr)
+                        }
+                        ps = e.state; pr = e.ripas; pa = e.attrs; paddr = e.addr
                     }
-                    prev = e
                 }
             }
+            swap(&w, &runWords[line]); swap(&refs, &runRefs[line])
         }
         let base = words.count - first
         words.append(contentsOf: runWords[line])

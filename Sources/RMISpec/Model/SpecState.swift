@@ -337,3 +337,20 @@ extension SpecState: Machine {
         ns[a.raw] = v.raw == 0 ? nil : v.raw
     }
 }
+
+extension SpecState.Entry {
+    /// Whether the `count` entries from `a` and from `b` are the same bytes (padding
+    /// included, which may differ between equal entries): true implies they are equal
+    /// entries; false says nothing. No early exit, so that the loop is vectorised: a fast
+    /// first pass over runs of entries that are mostly equal.
+    @inlinable
+    public static func sameBytes(_ a: UnsafePointer<Self>, _ b: UnsafePointer<Self>, count: Int) -> Bool {
+        let words = count * MemoryLayout<Self>.stride / 8
+        let pa = UnsafeRawPointer(a), pb = UnsafeRawPointer(b)
+        var d: UInt64 = 0
+        for j in 0..<words {
+            d |= pa.load(fromByteOffset: j &* 8, as: UInt64.self) ^ pb.load(fromByteOffset: j &* 8, as: UInt64.self)
+        }
+        return d == 0
+    }
+}
