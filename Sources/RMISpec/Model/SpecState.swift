@@ -196,9 +196,13 @@ extension SpecState: CustomStringConvertible {
 extension SpecState: Machine {
     public typealias D = Concrete
 
-    public func granuleState(_ a: CWord) -> CWord { CWord(granule(a.raw).state.rawValue) }
+    // A Granule that is not stored is UNDELEGATED with content 0 (`granule`): those two
+    // reads need not work out its initial GPT entry.
+    public func granuleState(_ a: CWord) -> CWord {
+        CWord(granules.withValue(a.raw) { $0.state.rawValue } ?? GranuleState.undelegated.rawValue)
+    }
     public func granuleGPT(_ a: CWord) -> CWord { CWord(granule(a.raw).gpt.rawValue) }
-    public func granuleContent(_ a: CWord) -> CWord { CWord(granule(a.raw).content) }
+    public func granuleContent(_ a: CWord) -> CWord { CWord(granules.withValue(a.raw) { $0.content } ?? 0) }
 
     public mutating func setGranuleState(_ a: CWord, _ s: CWord, when: CBit) {
         guard when.raw, let new = GranuleState(rawValue: s.raw) else { return }
