@@ -21,13 +21,27 @@ struct FingerprintHasher {
     var h1: UInt64 = 0x243F_6A88_85A3_08D3, h2: UInt64 = 0x1319_8A2E_0370_7344
     var n: UInt64 = 0
     @inline(__always) mutating func add(_ w: UInt64) {
-        h1 = rotl(h1 ^ fmix64(w ^ 0xA409_3822_299F_31D0), 27) &* 5 &+ 0x52DC_E729
+        h1 = FingerprintHasher.lane1(h1, w)
         h2 = rotl(h2 ^ fmix64(w &* 0x9E37_79B9_7F4A_7C15 &+ 0x082E_FA98_EC4E_6C89), 31) &* 9 &+ 0x3849_5AB5
         n &+= 1
+    }
+    @inline(__always) static func lane1(_ h: UInt64, _ w: UInt64) -> UInt64 {
+        rotl(h ^ fmix64(w ^ 0xA409_3822_299F_31D0), 27) &* 5 &+ 0x52DC_E729
     }
     @inline(__always) var value: Fingerprint {
         Fingerprint(lo: fmix64(h1 ^ n), hi: fmix64(h2 &+ n &* 0x6A09_E667_F3BC_C909))
     }
+}
+
+/// `FingerprintHasher(...).value.lo` without the other lane, for keys that use only that.
+struct LowHasher {
+    var h1: UInt64 = FingerprintHasher().h1
+    var n: UInt64 = 0
+    @inline(__always) mutating func add(_ w: UInt64) {
+        h1 = FingerprintHasher.lane1(h1, w)
+        n &+= 1
+    }
+    @inline(__always) var value: UInt64 { fmix64(h1 ^ n) }
 }
 
 /// The fingerprint of a sequence of words.
@@ -146,23 +160,37 @@ struct SlotEncoder {
         if runIds[line] != id {
             runIds[line] = id
             runArrays[line] = entries
-            runWords[line].removeAll(keepingCapacity: true)
-            runRefs[line].removeAll(keepingCapacity: true)
-            var prev = SpecState.Entry.zero
-            prev.state = 0xFF
+            // Filled as locals (appending through the arrays of arrays checks uniqueness at
+            // every append).
+            var w: [UInt64] = [], refs: [(Int, Int)] = []
+            swap(&w, &runWords[line]); swap(&refs, &runRefs[line])
+            w.removeAll(keepingCapacity: true)
+            refs.removeAll(keepingCapacity: true)
+            var ps: UInt8 = 0xFF, pr: UInt8 = 0, pa: UInt8 = 0, paddr: UInt64 = 0
             entries.withUnsafeBufferPointer { b in
-                for k in 0..<b.count where b[k] != prev {
-                    let e = b[k]
-                    runWords[line].append(UInt64(k) << 32 | UInt64(e.state) | UInt64(e.ripas) << 8 | UInt64(e.attrs) << 16)
-                    if let j = scope.slot(e.addr) {
-                        runRefs[line].append((runWords[line].count, j))
-                        runWords[line].append(0)
-                    } else {
-                        runWords[line].append(e.addr)
+                let block = 32
+                var lo = 0
+                while lo < b.count {
+                    let hi = min(lo + block, b.count)
+                    defer { lo = hi }
+                    // A block whose entries are each the same bytes as the one before holds
+                    // no new run (entry 0 always starts one).
+                    if lo > 0 && SpecState.Entry.sameBytes(b.baseAddress! + lo, b.baseAddress! + (lo - 1), count: hi - lo) { continue }
+                    for k in lo..<hi {
+                        let e = b[k]
+                        if e.state == ps && e.ripas == pr && e.attrs == pa && e.addr == paddr { continue }
+                        w.append(UInt64(k) << 32 | UInt64(e.state) | UInt64(e.ripas) << 8 | UInt64(e.attrs) << 16)
+                        if let j = scope.slot(e.addr) {
+                            refs.append((w.count, j))
+                            w.append(0)
+                        } else {
+                            w.append(e.addr)
+                        }
+                        ps = e.state; pr = e.ripas; pa = e.attrs; paddr = e.addr
                     }
-                    prev = e
                 }
             }
+            swap(&w, &runWords[line]); swap(&refs, &runRefs[line])
         }
         let base = words.count - first
         words.append(contentsOf: runWords[line])
@@ -232,20 +260,20 @@ struct SlotEncoder {
         k0.removeAll(keepingCapacity: true)
         involved.removeAll(keepingCapacity: true)
         for i in 0..<n {
-            var h = FingerprintHasher()
+            var h = LowHasher()
             var r = refStart[i]
             let rEnd = refStart[i + 1], v = vmids ? vmid[i] : -1
             let lo = start[i]
             for k in 0..<(start[i + 1] - lo) {
                 if r < rEnd && refOffset[r] == k { h.add(0xDEAD_BEEF); r += 1 } else if k == v { h.add(0xFEED_FACE) } else { h.add(words[lo + k]) }
             }
-            k0.append(h.value.lo)
+            k0.append(h.value)
             involved.append(rEnd > refStart[i] || v >= 0)
         }
         for r in 0..<refSlot.count { involved[refSlot[r]] = true }
         key.removeAll(keepingCapacity: true)
         for i in 0..<n {
-            var h = FingerprintHasher()
+            var h = LowHasher()
             h.add(k0[i]); h.add(involved[i] ? 1 : 0)
             for r in refStart[i]..<refStart[i + 1] { h.add(UInt64(refOffset[r])); h.add(k0[refSlot[r]]) }
             h.add(0xFFFF)
@@ -253,7 +281,7 @@ struct SlotEncoder {
             for r in 0..<refSlot.count where refSlot[r] == i { referrers.append(fmix64(k0[refOwner[r]] ^ UInt64(refOffset[r]))) }
             referrers.sort()
             for x in referrers { h.add(x) }
-            key.append(h.value.lo)
+            key.append(h.value)
         }
         var order: [Int] = []
         swap(&order, &self.order)

@@ -472,6 +472,53 @@ public final class ExplicitSearch: @unchecked Sendable {
         var encoder = encoders.take(scope)
         defer { encoders.give(encoder) }
         let stepBase = always.count + sometimes.count + options.extraProperties.count
+        // One transition from `id` by action `ai`: its step properties, and the fingerprint
+        // of a changed successor. (The states are arguments rather than locals of the loop:
+        // each copy of a state would count a reference to each of its boxes.)
+        func transition(_ id: Int, _ ai: Int, pre: SpecState, post: SpecState, succeeded: Bool, command: RMICommand,
+                        args: [UInt64]) {
+            let unchanged = pre == post
+            out.transitions += 1
+            pending += 1
+            // Step properties, each only where it can fail (`mayFail`) or its cover is still
+            // to be reached: most steps are failed calls, on which evaluating them all would
+            // dominate. `unchanged` is state equality, never assumed from a failure.
+            var view: StepView<SpecState>? = nil
+            var rttsUnchanged: Bool? = nil, realmsUnchanged: Bool? = nil
+            for (j, p) in stepProps.enumerated() {
+                let f = stepBase + j
+                let checkHolds = !known.violated[f] && ExplicitSearch.mayFail(
+                    p, command: command, unchanged: unchanged,
+                    rttsUnchanged: { rttsUnchanged ?? { let u = pre.rtts == post.rtts; rttsUnchanged = u; return u }() },
+                    realmsUnchanged: {
+                        realmsUnchanged ?? {
+                            let u = pre.realms == post.realms && ExplicitSearch.sameRDs(pre, post)
+                            realmsUnchanged = u
+                            return u
+                        }()
+                    })
+                let checkCover = !known.covered[f]
+                guard checkHolds || checkCover else { continue }
+                let v = view ?? StepView(pre: pre, post: post, command: command, args: args.map { CWord($0) },
+                                         succeeded: CBit(succeeded), unchanged: CBit(unchanged))
+                view = v
+                if checkHolds, !p.holds(onStep: v) {
+                    known.violated[f] = true
+                    out.violations[p.rawValue] = Found(depth: depth + 1, witness: .step(id, ai))
+                }
+                if checkCover, p.covers(step: v) {
+                    known.covered[f] = true
+                    out.covers[p.rawValue] = Found(depth: depth + 1, witness: .step(id, ai))
+                }
+            }
+            if unchanged { return }
+            let (fp, exact) = fingerprintOf(post, &encoder)
+            if !exact { out.inexact += 1 }
+            if visited.contains(fp) || !local.insert(fp).inserted { return }
+            out.next.append(post)
+            out.fps.append(fp)
+            out.parents.append(UInt64(id) << 24 | UInt64(ai))
+        }
         for (k, s) in states.enumerated() {
             let id = firstId + k
             let acts = scope.actions(s)
@@ -479,76 +526,34 @@ public final class ExplicitSearch: @unchecked Sendable {
             // writes the same (REC_ENTER's Realm actions, DATA_CREATE's source page).
             var lastWrites: [HostWrite] = []
             var afterWrites = s
-            for (ai, a) in acts.enumerated() {
-                var pre = s
-                let post: SpecState, succeeded: Bool
-                let command: RMICommand
-                var args: [UInt64]
-                switch a {
+            for ai in acts.indices {
+                switch acts[ai] {
                 case .call(let c):
-                    if !c.writes.isEmpty {
+                    // What `TraceRunner.run` does with a call whose writes are applied (through
+                    // `RMISpec.apply`), less the list of allowed results, which the search
+                    // does not read: the call succeeds when no failure condition holds.
+                    let realm = (c.realm ?? RealmActionValue(.irq)).action
+                    if c.writes.isEmpty {
+                        var next = s
+                        let ok = RMISpec.applySucceeds(c.command, to: &next, c.args, realm: realm)
+                        transition(id, ai, pre: s, post: next, succeeded: ok, command: c.command, args: c.args)
+                    } else {
                         if !sameWrites(c.writes, lastWrites) {
                             var w = TraceRunner(state: s)
                             for x in c.writes { w.apply(x) }
                             afterWrites = w.state
                             lastWrites = c.writes
                         }
-                        pre = afterWrites
+                        var next = afterWrites
+                        let ok = RMISpec.applySucceeds(c.command, to: &next, c.args, realm: realm)
+                        transition(id, ai, pre: afterWrites, post: next, succeeded: ok, command: c.command, args: c.args)
                     }
-                    // What `TraceRunner.run` does with a call whose writes are applied (through
-                    // `RMISpec.apply`), less the list of allowed results, which the search
-                    // does not read: the call succeeds when no failure condition holds.
-                    var next = pre
-                    succeeded = RMISpec.applySucceeds(c.command, to: &next, c.args, realm: (c.realm ?? RealmActionValue(.irq)).action)
-                    post = next
-                    command = c.command; args = c.args
                 case .recExit(let rec, let realm, _):
-                    let r = RMISpec.recExit(pre, rec: rec, realm: realm.action)
-                    post = r.next; succeeded = r.succeeded
-                    command = .recEnter; args = [rec, r.runPtr ?? 0]
+                    let r = RMISpec.recExit(s, rec: rec, realm: realm.action)
+                    transition(id, ai, pre: s, post: r.next, succeeded: r.succeeded, command: .recEnter,
+                               args: [rec, r.runPtr ?? 0])
                 default: continue
                 }
-                let unchanged = pre == post
-                out.transitions += 1
-                pending += 1
-                // Step properties, each only where it can fail (`mayFail`) or its cover is still
-                // to be reached: most steps are failed calls, on which evaluating them all would
-                // dominate. `unchanged` is state equality, never assumed from a failure.
-                var view: StepView<SpecState>? = nil
-                var rttsUnchanged: Bool? = nil, realmsUnchanged: Bool? = nil
-                for (j, p) in stepProps.enumerated() {
-                    let f = stepBase + j
-                    let checkHolds = !known.violated[f] && ExplicitSearch.mayFail(
-                        p, command: command, unchanged: unchanged,
-                        rttsUnchanged: { rttsUnchanged ?? { let u = pre.rtts == post.rtts; rttsUnchanged = u; return u }() },
-                        realmsUnchanged: {
-                            realmsUnchanged ?? {
-                                let u = pre.realms == post.realms && ExplicitSearch.sameRDs(pre, post)
-                                realmsUnchanged = u
-                                return u
-                            }()
-                        })
-                    let checkCover = !known.covered[f]
-                    guard checkHolds || checkCover else { continue }
-                    let v = view ?? StepView(pre: pre, post: post, command: command, args: args.map { CWord($0) },
-                                             succeeded: CBit(succeeded), unchanged: CBit(unchanged))
-                    view = v
-                    if checkHolds, !p.holds(onStep: v) {
-                        known.violated[f] = true
-                        out.violations[p.rawValue] = Found(depth: depth + 1, witness: .step(id, ai))
-                    }
-                    if checkCover, p.covers(step: v) {
-                        known.covered[f] = true
-                        out.covers[p.rawValue] = Found(depth: depth + 1, witness: .step(id, ai))
-                    }
-                }
-                if unchanged { continue }
-                let (fp, exact) = fingerprintOf(post, &encoder)
-                if !exact { out.inexact += 1 }
-                if visited.contains(fp) || !local.insert(fp).inserted { continue }
-                out.next.append(post)
-                out.fps.append(fp)
-                out.parents.append(UInt64(id) << 24 | UInt64(ai))
             }
             if pending >= 256 { flush() }
         }

@@ -13,7 +13,10 @@ public struct AddrMap<Value> {
     @usableFromInline struct Slot {
         @usableFromInline var key: UInt64
         @usableFromInline var value: Value?
-        @inlinable init(key: UInt64, value: Value?) { self.key = key; self.value = value }
+        /// `value != nil`, kept beside it: testing the optional itself copies the value out
+        /// (a retain of each array in it) at every slot a probe passes.
+        @usableFromInline var full: Bool
+        @inlinable init(key: UInt64, value: Value?) { self.key = key; self.value = value; full = value != nil }
     }
 
     /// A power of two (or empty): every slot, used or not.
@@ -40,7 +43,7 @@ public struct AddrMap<Value> {
             let mask = b.count - 1
             var i = home(key)
             while true {
-                if case .none = b[i].value { return nil }
+                if !b[i].full { return nil }
                 if b[i].key == key { return i }
                 i = (i + 1) & mask
             }
@@ -54,7 +57,7 @@ public struct AddrMap<Value> {
         if (count + 1) * 2 > slots.count { grow() }
         let mask = slots.count - 1
         var i = home(key)
-        while slots[i].value != nil { i = (i + 1) & mask }
+        while slots[i].full { i = (i + 1) & mask }
         return (i, false)
     }
 
@@ -68,7 +71,7 @@ public struct AddrMap<Value> {
         for s in old {
             guard let v = s.value else { continue }
             var i = home(s.key)
-            while slots[i].value != nil { i = (i + 1) & mask }
+            while slots[i].full { i = (i + 1) & mask }
             slots[i] = Slot(key: s.key, value: v)
         }
     }
@@ -79,10 +82,11 @@ public struct AddrMap<Value> {
         let mask = slots.count - 1
         var hole = i
         slots[hole].value = nil
+        slots[hole].full = false
         var j = i
         while true {
             j = (j + 1) & mask
-            guard slots[j].value != nil else { break }
+            guard slots[j].full else { break }
             let k = home(slots[j].key)
             // The entry at j may stay when its home is cyclically in (hole, j].
             let stays = hole <= j ? (hole < k && k <= j) : (hole < k || k <= j)
@@ -103,6 +107,7 @@ public struct AddrMap<Value> {
                 let (i, found) = slotForInsert(key)
                 if !found { storedCount += 1; slots[i].key = key }
                 slots[i].value = v
+                slots[i].full = true
             } else if let i = find(key) {
                 remove(at: i)
             }
@@ -136,7 +141,7 @@ public struct AddrMap<Value> {
     public func contains(_ key: UInt64) -> Bool { find(key) != nil }
 
     /// The addresses, in slot order.
-    public var keys: [UInt64] { slots.compactMap { $0.value == nil ? nil : $0.key } }
+    public var keys: [UInt64] { slots.compactMap { $0.full ? $0.key : nil } }
     /// The values, in slot order.
     public var values: [Value] { slots.compactMap(\.value) }
 }

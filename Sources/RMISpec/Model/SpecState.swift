@@ -196,9 +196,13 @@ extension SpecState: CustomStringConvertible {
 extension SpecState: Machine {
     public typealias D = Concrete
 
-    public func granuleState(_ a: CWord) -> CWord { CWord(granule(a.raw).state.rawValue) }
+    // A Granule that is not stored is UNDELEGATED with content 0 (`granule`): those two
+    // reads need not work out its initial GPT entry.
+    public func granuleState(_ a: CWord) -> CWord {
+        CWord(granules.withValue(a.raw) { $0.state.rawValue } ?? GranuleState.undelegated.rawValue)
+    }
     public func granuleGPT(_ a: CWord) -> CWord { CWord(granule(a.raw).gpt.rawValue) }
-    public func granuleContent(_ a: CWord) -> CWord { CWord(granule(a.raw).content) }
+    public func granuleContent(_ a: CWord) -> CWord { CWord(granules.withValue(a.raw) { $0.content } ?? 0) }
 
     public mutating func setGranuleState(_ a: CWord, _ s: CWord, when: CBit) {
         guard when.raw, let new = GranuleState(rawValue: s.raw) else { return }
@@ -279,12 +283,13 @@ extension SpecState: Machine {
 
     /// Runs `body` on the 512 entries of RTT `t` (all zero when there is no such RTT).
     @inline(__always)
-    private func withEntries<R>(_ t: CWord, _ body: (UnsafeBufferPointer<Entry>) -> R) -> R {
+    func withEntries<R>(_ t: CWord, _ body: (UnsafeBufferPointer<Entry>) -> R) -> R {
         rtts.withValue(t.raw) { $0.entries.withUnsafeBufferPointer(body) }
             ?? SpecState.zeroEntries.withUnsafeBufferPointer(body)
     }
     private static let zeroEntries = [Entry](repeating: .zero, count: Int(Layout.entriesPerRtt))
 
+    @inline(__always)
     public func firstEntry(_ t: CWord, from: CWord, where p: (CWord, RttEntry<Concrete>) -> CBit) -> CWord {
         guard from.raw < Layout.entriesPerRtt else { return CWord(Layout.entriesPerRtt) }
         return withEntries(t) { b in
@@ -294,6 +299,7 @@ extension SpecState: Machine {
             return CWord(Layout.entriesPerRtt)
         }
     }
+    @inline(__always)
     public func allEntries(_ t: CWord, _ p: (CWord, RttEntry<Concrete>) -> CBit) -> CBit {
         withEntries(t) { b in
             for i in 0..<Int(Layout.entriesPerRtt) where !p(CWord(UInt64(i)), SpecState.word(b[i])).raw {
@@ -303,6 +309,7 @@ extension SpecState: Machine {
         }
     }
 
+    @inline(__always)
     public func countEntries(_ t: CWord, _ p: (CWord, RttEntry<Concrete>) -> CBit) -> CWord {
         withEntries(t) { b in
             var n: UInt64 = 0
@@ -332,5 +339,22 @@ extension SpecState: Machine {
     public mutating func nsWrite(_ a: CWord, _ v: CWord, when: CBit) {
         guard when.raw else { return }
         ns[a.raw] = v.raw == 0 ? nil : v.raw
+    }
+}
+
+extension SpecState.Entry {
+    /// Whether the `count` entries from `a` and from `b` are the same bytes (padding
+    /// included, which may differ between equal entries): true implies they are equal
+    /// entries; false says nothing. No early exit, so that the loop is vectorised: a fast
+    /// first pass over runs of entries that are mostly equal.
+    @inlinable
+    public static func sameBytes(_ a: UnsafePointer<Self>, _ b: UnsafePointer<Self>, count: Int) -> Bool {
+        let words = count * MemoryLayout<Self>.stride / 8
+        let pa = UnsafeRawPointer(a), pb = UnsafeRawPointer(b)
+        var d: UInt64 = 0
+        for j in 0..<words {
+            d |= pa.load(fromByteOffset: j &* 8, as: UInt64.self) ^ pb.load(fromByteOffset: j &* 8, as: UInt64.self)
+        }
+        return d == 0
     }
 }

@@ -19,14 +19,24 @@ extension SpecState {
     /// `Machine.allEntryChanges` on the concrete state: only the entries that differ are
     /// given to `p` (which holds on unchanged ones), and tables whose entry arrays are the
     /// same storage are skipped at once.
+    @inline(__always)
     public func allEntryChanges(_ t: CWord, since pre: SpecState,
                                 _ p: (CWord, RttEntry<Concrete>, RttEntry<Concrete>) -> CBit) -> CBit {
-        let new = rtts[t.raw]?.entries, old = pre.rtts[t.raw]?.entries
-        if new == old { return true }
-        for i in 0..<Int(Layout.entriesPerRtt) {
-            let a = old?[i] ?? .zero, b = new?[i] ?? .zero
-            if a != b && !p(CWord(UInt64(i)), SpecState.word(a), SpecState.word(b)).raw { return false }
+        // One pass over the two tables (an absent table reads as all zero entries).
+        withEntries(t) { new in
+            pre.withEntries(t) { old in
+                if new.baseAddress == old.baseAddress { return true }
+                // Blocks of the same bytes hold no change; entries compared in the others.
+                let n = Int(Layout.entriesPerRtt), block = 32
+                for lo in stride(from: 0, to: n, by: block) {
+                    let hi = min(lo + block, n)
+                    if Entry.sameBytes(old.baseAddress! + lo, new.baseAddress! + lo, count: hi - lo) { continue }
+                    for i in lo..<hi where old[i] != new[i] {
+                        if !p(CWord(UInt64(i)), SpecState.word(old[i]), SpecState.word(new[i])).raw { return false }
+                    }
+                }
+                return true
+            }
         }
-        return true
     }
 }
