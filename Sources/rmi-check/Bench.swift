@@ -218,6 +218,15 @@ struct Bench: ParsableCommand {
         out.append(SymbolicFigure(name: "prove (Spacer, every address) \(arrayProps.count) properties", scope: "every address of the standard platform",
                                   commands: "GRANULE_DELEGATE/UNDELEGATE", secondsPerDepth: [Date().timeIntervalSince(t3)],
                                   outcome: verdicts(arrays.outcomes)))
+        // Induction over the whole state at every address, with the REC commands: every
+        // property a single address states, as targets and lemma pool.
+        let recCommands = g + [.recCreate, .recDestroy]
+        let perAddress = Invariant.specProperties.filter { EveryAddressProver.unsupported($0) == nil }
+        let t4 = Date()
+        let whole = try EveryAddressProver(settings: settings("", recCommands, perAddress, budget: 300), coverDepth: 0).run()
+        out.append(SymbolicFigure(name: "prove (1-induction, every address) \(perAddress.count) properties", scope: "every address of the standard platform",
+                                  commands: "GRANULE_DELEGATE/UNDELEGATE, REC_CREATE/DESTROY", secondsPerDepth: [Date().timeIntervalSince(t4)],
+                                  outcome: verdicts(whole.outcomes)))
         // Proofs with every invariant as lemma pool and target: the step's fixed cost (a
         // call that changes nothing) and calls that change a Granule's state; each target
         // with the lemmas its CTIs ask for, then with every lemma assumed (`--all-lemmas`).

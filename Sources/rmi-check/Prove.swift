@@ -48,7 +48,7 @@ struct Prove: ParsableCommand {
             each address on their own can be targets (INV-G1, G2, G5, R4, C1, C3, C4, C5, \
             R6, R7, L1, L2, L4: the default with this flag); the others (counts, pairs, RTT \
             entry searches) are refused with exit 65. The lemmas are those properties and \
-            five about RECs' aux Granules, starting RTTs and RTT entries, assumed at the addresses and \
+            nine about RECs' aux Granules, starting RTTs and RTT entries, assumed at the addresses and \
             entries each step reads; a lemma that is not proved itself leaves the pool and \
             everything is asked again without it, so a PROVED verdict rests only on proved \
             lemmas. RTT entry searches and Realm/REC searches answer any value (an \

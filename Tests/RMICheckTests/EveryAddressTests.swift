@@ -70,6 +70,27 @@ import SMT
         #expect(without.ctis["INV-G1"]?.hasPrefix("RMI_REALM_DESTROY") == true)
     }
 
+    /// RTT_DESTROY delegates the RTT the TABLE entry at the end of its walk names. The
+    /// TABLE-entry lemmas (that RTT is an RTT; no other TABLE entry names it; no TABLE entry
+    /// names a starting RTT, so the walk starts in RTTs) make INV-G1 proved with RTT_DESTROY
+    /// in the alphabet; without them its CTI is at RTT_DESTROY.
+    @Test func rttDestroyDelegatesOnlyTheRttItsTableEntryNames() throws {
+        var s = try settings("granules=3,realms=1,recs=1,entries=1", [.granuleDelegate, .granuleUndelegate, .rttDestroy], [.g1])
+        s.covers = false
+        s.recExitEvents = false
+        var prover = EveryAddressProver(settings: s, lemmas: [.g1, .g2, .r4])
+        prover.encodingLemmas = [.startingRtts, .tableNamesChild, .tableUnique, .tableNotStarting]
+        let r = try prover.run()
+        guard case .proved(let method, _)? = verdict(r, .g1) else { Issue.record("\(String(describing: verdict(r, .g1)))"); return }
+        #expect(method.contains("ENTRY-TABLE-CHILD"))
+
+        var bare = EveryAddressProver(settings: s, lemmas: [.g1, .g2])
+        bare.encodingLemmas = []
+        let without = try bare.run()
+        guard case .unknown? = verdict(without, .g1) else { Issue.record("\(String(describing: verdict(without, .g1)))"); return }
+        #expect(without.ctis["INV-G1"]?.hasPrefix("RMI_RTT_DESTROY") == true)
+    }
+
     /// UNDELEGATE weakened to succeed in any state breaks INV-L2: never proved over the
     /// arrays, while the spec's UNDELEGATE is.
     @Test func aWeakenedUndelegateIsNotProved() throws {

@@ -31,6 +31,11 @@ public struct EveryAddressProver: Sendable {
         self.coverDepth = coverDepth
     }
 
+    /// How long a question asked with part of the lemma pool may take before it is asked
+    /// with the whole pool (ENTRY-ASSIGNED-DATA at RTT_CREATE: unknown after 300 s with the
+    /// lemma alone, UNSAT in 1.3 s with the pool).
+    static let someLemmasMs: UInt32 = 10_000
+
     /// Why a property cannot be stated over the arrays, or nil when it can.
     public static func unsupported(_ p: Invariant, options: SpecOptions = []) -> String? {
         let ctx = Context()
@@ -79,26 +84,52 @@ public struct EveryAddressProver: Sendable {
         /// The aux Granules of a REC are REC_AUX Granules (INV-C1's aux half: C1 also says
         /// the owner is an RD, which REALM_DESTROY keeps only by counting RECs).
         case recAuxState = "REC-AUX-STATE"
-        /// The starting RTTs of a Realm are RTT Granules it owns (INV-R3's first half; R3
-        /// searches TABLE entries too). Stated for a pair: an RD and an address.
+        /// The starting RTTs of a Realm are RTT Granules it owns, of its starting level
+        /// (INV-R3's first half; R3 searches TABLE entries too). Stated for a pair: an RD and
+        /// an address.
         case startingRtts = "REALM-STARTING-RTTS"
         /// An ASSIGNED entry names a DATA Granule (its first, for a block).
         case assignedNamesData = "ENTRY-ASSIGNED-DATA"
         /// No two ASSIGNED entries name the same Granule.
         case assignedUnique = "ENTRY-ASSIGNED-UNIQUE"
+        /// ASSIGNED entries are in RTTs of level 3 (no block: only RTT_FOLD makes one).
+        case assignedAtLevel3 = "ENTRY-ASSIGNED-LEVEL-3"
+        /// A TABLE entry of an RTT names an RTT one level down with the same owner (INV-T2's
+        /// first half), so a walk's level is the level of the RTT it stops in.
+        case tableNamesChild = "ENTRY-TABLE-CHILD"
+        /// No two TABLE entries of RTTs name the same Granule (INV-T1's "exactly one").
+        case tableUnique = "ENTRY-TABLE-UNIQUE"
+        /// No TABLE entry of an RTT names a starting RTT of a Realm (INV-R3's second half).
+        /// Stated for an RD and an entry.
+        case tableNotStarting = "ENTRY-TABLE-NOT-STARTING"
 
         /// Whether it is stated over (RTT, index) pairs rather than addresses.
-        var overEntries: Bool { self == .assignedNamesData || self == .assignedUnique }
+        var overEntries: Bool { ![.recAuxDisjoint, .recAuxState, .startingRtts].contains(self) }
+        /// Whether it is stated for an address and an entry.
+        var mixed: Bool { self == .tableNotStarting }
         /// How many addresses or pairs it is stated over.
-        var arity: Int { self == .assignedNamesData || self == .recAuxState ? 1 : 2 }
+        var arity: Int { [.assignedNamesData, .recAuxState, .assignedAtLevel3, .tableNamesChild, .tableNotStarting].contains(self) ? 1 : 2 }
         /// Whether it says the same of (x, y) as of (y, x) (then one order is instantiated).
         var symmetric: Bool { self != .startingRtts }
 
         func holds(in m: AddressArrays, at a: [Term], entries e: [(table: Term, index: Term)]) -> Term {
             typealias S = Symbolic
-            func assigned(_ p: (table: Term, index: Term)) -> (Term, Term) {
+            func assigned(_ p: (table: Term, index: Term)) -> (Term, Term) { entry(p, .assigned) }
+            /// Whether `r` is an RD and `t` one of its starting RTTs (enumerated as the
+            /// commands enumerate them).
+            func isStartingRtt(_ t: SWord, of r: SWord) -> Term {
+                let base = m.realm(r, .rttBase)
+                var starting = S.lit(false)
+                AddressArrays.forEachStartingRtt(m.realm(r, .numStart)) { i, exists in
+                    starting = S.or(starting, (exists && t == base + SWord.lit(UInt64(i)) * AddressArrays.granule).raw)
+                }
+                return S.and(m.granuleIs(r, .rd).raw, starting)
+            }
+            /// Whether entry `p` is an entry of RTT `p.table` in state `s`, and the address it names.
+            func entry(_ p: (table: Term, index: Term), _ s: RttEntryState, inRtt: Bool = false) -> (Term, Term) {
                 let x = m.entry(SWord(raw: p.table), SWord(raw: p.index))
-                return (S.and(S.ult(p.index, S.lit(Layout.entriesPerRtt)), x.is(.assigned).raw), x.addr.raw)
+                let isS = S.and(S.ult(p.index, S.lit(Layout.entriesPerRtt)), x.is(s).raw)
+                return (inRtt ? S.and(isS, m.granuleIs(SWord(raw: p.table), .rtt).raw) : isS, x.addr.raw)
             }
             switch self {
             case .recAuxDisjoint:
@@ -118,20 +149,29 @@ public struct EveryAddressProver: Sendable {
                 return S.or(S.not(m.granuleIs(c, .rec).raw), aux)
             case .startingRtts:
                 let (r, t) = (SWord(raw: a[0]), SWord(raw: a[1]))
-                let base = m.realm(r, .rttBase)
-                var starting = S.lit(false)
-                AddressArrays.forEachStartingRtt(m.realm(r, .numStart)) { i, exists in
-                    starting = S.or(starting, (exists && t == base + SWord.lit(UInt64(i)) * AddressArrays.granule).raw)
-                }
-                let owned = m.granuleIs(t, .rtt) && m.rtt(t, .owner) == r
+                let starting = isStartingRtt(t, of: r)
+                let owned = m.granuleIs(t, .rtt) && m.rtt(t, .owner) == r && m.rtt(t, .level) == m.realm(r, .levelStart)
                 return S.or(S.not(S.and(m.granuleIs(r, .rd).raw, starting)), owned.raw)
             case .assignedNamesData:
                 let (x, addr) = assigned(e[0])
                 return S.or(S.not(x), m.granuleIs(SWord(raw: addr), .data).raw)
-            case .assignedUnique:
-                let (x, p) = assigned(e[0]), (y, q) = assigned(e[1])
+            case .assignedUnique, .tableUnique:
+                let s: RttEntryState = self == .assignedUnique ? .assigned : .table
+                let (x, p) = entry(e[0], s, inRtt: s == .table), (y, q) = entry(e[1], s, inRtt: s == .table)
                 let same = S.and(S.eq(e[0].table, e[1].table), S.eq(e[0].index, e[1].index))
                 return S.or(S.not(S.and(S.and(x, y), S.eq(p, q))), same)
+            case .tableNotStarting:
+                let (x, c) = entry(e[0], .table, inRtt: true)
+                return S.or(S.not(x), S.not(isStartingRtt(SWord(raw: c), of: SWord(raw: a[0]))))
+            case .assignedAtLevel3:
+                let (x, _) = entry(e[0], .assigned, inRtt: true)
+                return S.or(S.not(x), S.eq(m.rtt(SWord(raw: e[0].table), .level).raw, S.lit(3)))
+            case .tableNamesChild:
+                let (x, c) = entry(e[0], .table, inRtt: true)
+                let (t, child) = (SWord(raw: e[0].table), SWord(raw: c))
+                let ok = m.granuleIs(child, .rtt) && m.rtt(child, .level) == m.rtt(t, .level) + 1
+                    && m.rtt(child, .owner) == m.rtt(t, .owner)
+                return S.or(S.not(x), ok.raw)
             }
         }
     }
@@ -246,6 +286,7 @@ public struct EveryAddressProver: Sendable {
             func holds(_ c: Claim, _ m: AddressArrays, view: StepView<AddressArrays>?) -> Term {
                 switch c {
                 case .invariant(let p): p.kind == .step ? p.holds(on: view!).raw : p.holds(in: m).raw
+                case .encoding(let l) where l.mixed: l.holds(in: m, at: [b], entries: [probes[1]])
                 case .encoding(let l): l.holds(in: m, at: [b, b2], entries: Array(probes.prefix(l.arity)))
                 }
             }
@@ -284,7 +325,6 @@ public struct EveryAddressProver: Sendable {
                     let pairs = (probes + m.entries + post.record.entries).filter { seenPairs.insert([$0.table, $0.index]).inserted }
                     let solver = Solver(ctx)
                     try solver.setSeed(s.seed)
-                    if let ms = s.timeoutMs { try solver.setTimeout(ms: ms) }
                     if let r = s.rlimit { try solver.setRlimit(r) }
                     try solver.assert(m.guarded)
                     // Each lemma's instances behind a literal of its own: a claim is asked with
@@ -298,6 +338,8 @@ public struct EveryAddressProver: Sendable {
                         switch l {
                         case .invariant(let p):
                             xs = points.map { p.holds(in: plain.probing([$0])).raw }
+                        case .encoding(let e) where e.mixed:
+                            for q in points { for p in pairs { xs.append(e.holds(in: plain, at: [q], entries: [p])) } }
                         case .encoding(let e) where !e.overEntries && e.arity == 1:
                             xs = points.map { e.holds(in: plain, at: [$0], entries: []) }
                         case .encoding(let e) where !e.overEntries:
@@ -331,7 +373,16 @@ public struct EveryAddressProver: Sendable {
                         var chosen = Set(pool.filter { $0 == c || helpers[c, default: []].contains($0) })
                         var answer: CheckResult
                         while true {
+                            // A question with some of the lemmas gets a short time: when the
+                            // solver gives up on it, it is asked once more with all of them
+                            // (more assumptions often make it UNSAT at once) and the full time.
+                            let some = chosen.count < pool.count
+                            try solver.setTimeout(ms: some ? min(s.timeoutMs ?? .max, Self.someLemmasMs) : (s.timeoutMs ?? .max))
                             answer = try solver.check(assumptions: pool.filter { chosen.contains($0) }.map { literal[$0]! })
+                            if case .unknown = answer, some, !token.isCancelled {
+                                chosen = Set(pool)
+                                continue
+                            }
                             guard case .sat = answer, chosen.count < pool.count else { break }
                             let model = try solver.model()
                             let violated = pool.filter { l in
