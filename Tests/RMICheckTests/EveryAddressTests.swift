@@ -54,20 +54,7 @@ import SMT
     /// INV-G1 has a counterexample to induction there; REALM-STARTING-RTTS (proved with
     /// the others) closes it, and the proof names it.
     @Test func realmDestroyDelegatesOnlyItsStartingRtts() throws {
-        var s = try settings("granules=3,realms=1,recs=1,entries=1", [.granuleDelegate, .granuleUndelegate, .realmDestroy], [.g1])
-        s.covers = false
-        s.recExitEvents = false
-        var prover = EveryAddressProver(settings: s, lemmas: [.g1, .g2])
-        prover.encodingLemmas = [.startingRtts]
-        let r = try prover.run()
-        guard case .proved(let method, _)? = verdict(r, .g1) else { Issue.record("\(String(describing: verdict(r, .g1)))"); return }
-        #expect(method.contains("REALM-STARTING-RTTS"))
-
-        var bare = EveryAddressProver(settings: s, lemmas: [.g1, .g2])
-        bare.encodingLemmas = []
-        let without = try bare.run()
-        guard case .unknown? = verdict(without, .g1) else { Issue.record("\(String(describing: verdict(without, .g1)))"); return }
-        #expect(without.ctis["INV-G1"]?.hasPrefix("RMI_REALM_DESTROY") == true)
+        try expectG1NeedsEncodingLemmas(at: .realmDestroy, [.startingRtts], invariants: [.g1, .g2], named: "REALM-STARTING-RTTS")
     }
 
     /// RTT_DESTROY delegates the RTT the TABLE entry at the end of its walk names. The
@@ -75,20 +62,27 @@ import SMT
     /// names a starting RTT, so the walk starts in RTTs) make INV-G1 proved with RTT_DESTROY
     /// in the alphabet; without them its CTI is at RTT_DESTROY.
     @Test func rttDestroyDelegatesOnlyTheRttItsTableEntryNames() throws {
-        var s = try settings("granules=3,realms=1,recs=1,entries=1", [.granuleDelegate, .granuleUndelegate, .rttDestroy], [.g1])
+        try expectG1NeedsEncodingLemmas(at: .rttDestroy, [.startingRtts, .tableNamesChild, .tableUnique, .tableNotStarting],
+                                        invariants: [.g1, .g2, .r4], named: "ENTRY-TABLE-CHILD")
+    }
+
+    /// With the Granule commands and `command`: INV-G1 is proved with `lemmas` (and
+    /// `invariants`) and names `named`; without encoding lemmas its CTI is at `command`.
+    func expectG1NeedsEncodingLemmas(at command: RMICommand, _ lemmas: [EveryAddressProver.EncodingLemma],
+                                     invariants: [Invariant], named: String) throws {
+        var s = try settings("granules=3,realms=1,recs=1,entries=1", [.granuleDelegate, .granuleUndelegate, command], [.g1])
         s.covers = false
         s.recExitEvents = false
-        var prover = EveryAddressProver(settings: s, lemmas: [.g1, .g2, .r4])
-        prover.encodingLemmas = [.startingRtts, .tableNamesChild, .tableUnique, .tableNotStarting]
+        var prover = EveryAddressProver(settings: s, lemmas: invariants)
+        prover.encodingLemmas = lemmas
         let r = try prover.run()
         guard case .proved(let method, _)? = verdict(r, .g1) else { Issue.record("\(String(describing: verdict(r, .g1)))"); return }
-        #expect(method.contains("ENTRY-TABLE-CHILD"))
+        #expect(method.contains(named))
 
-        var bare = EveryAddressProver(settings: s, lemmas: [.g1, .g2])
-        bare.encodingLemmas = []
-        let without = try bare.run()
+        prover.encodingLemmas = []
+        let without = try prover.run()
         guard case .unknown? = verdict(without, .g1) else { Issue.record("\(String(describing: verdict(without, .g1)))"); return }
-        #expect(without.ctis["INV-G1"]?.hasPrefix("RMI_RTT_DESTROY") == true)
+        #expect(without.ctis["INV-G1"]?.hasPrefix(command.rawValue) == true)
     }
 
     /// UNDELEGATE weakened to succeed in any state breaks INV-L2: never proved over the
