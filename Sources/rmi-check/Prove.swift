@@ -89,6 +89,9 @@ struct Prove: ParsableCommand {
     @Flag(name: .customLong("every-address"), help: "Prove over every address (any memory size): the state as Z3 arrays over all addresses, for the properties stated one address at a time.")
     var everyAddress = false
 
+    @Option(name: .customLong("encoding-lemma"), help: ArgumentHelp("With --every-address: an encoding lemma to put in the pool (e.g. REC-AUX-STATE); repeatable, or `none`. Default: all nine. Fewer lemmas make each question smaller; a target that needs a missing one gets a counterexample to induction (UNKNOWN).", valueName: "name"))
+    var encodingLemma: [String] = []
+
     @Flag(name: .customLong("all-lemmas"), help: "With --k 1: assume every lemma (--assume, default every INV-*) for every target, instead of giving each target only the lemmas its counterexamples to induction ask for.")
     var allLemmas = false
 
@@ -111,12 +114,20 @@ struct Prove: ParsableCommand {
             : Invariant.specProperties.filter { EveryAddressProver.unsupported($0) == nil }
         let chosen = (props.isEmpty ? all : props).filter { $0.kind == .always || $0.kind == .step }
         let settings = try solver.settings(scope: scope, properties: chosen, quiet: quiet)
+        if !encodingLemma.isEmpty && !(everyAddress && method == .induction) {
+            note("rmi-check: --encoding-lemma is for --every-address with --method induction"); throw Exit.badInput
+        }
         if everyAddress && method == .induction {
             guard k == 1 else { note("rmi-check: --every-address proves by 1-induction; --k does not apply"); throw Exit.badInput }
             let lemmas = try parseProperties(assume)
-            note("prove: 1-induction over every address, \(chosen.count) properties, seed \(settings.seed)")
+            let encoding: [EveryAddressProver.EncodingLemma]
+            do { encoding = encodingLemma.isEmpty ? EveryAddressProver.EncodingLemma.allCases : try EveryAddressProver.encodingLemmas(named: encodingLemma) } catch {
+                note("rmi-check: --encoding-lemma: \(error)"); throw Exit.badInput
+            }
+            note("prove: 1-induction over every address, \(chosen.count) properties, \(encoding.count) encoding lemmas, seed \(settings.seed)")
             let report = try runSymbolic(engine: "prove", out: out) {
-                try EveryAddressProver(settings: settings, lemmas: lemmas.isEmpty ? nil : lemmas, coverDepth: max(0, coverDepth)).run()
+                try EveryAddressProver(settings: settings, lemmas: lemmas.isEmpty ? nil : lemmas, coverDepth: max(0, coverDepth),
+                                       encodingLemmas: encoding).run()
             }
             try printOutcomes(report.outcomes, engine: "prove", out: out)
             print("inductive steps \(String(format: "%.2f", report.seconds)) s")

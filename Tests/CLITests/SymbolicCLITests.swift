@@ -42,12 +42,17 @@ import Testing
     /// any memory size; a property one address cannot state is refused.
     @Test func proveForEveryAddressByInduction() throws {
         let (code, stdout, stderr) = try rmiCheck(["prove", "--every-address", "--property", "G1", "--property", "L2",
-                                                   "--assume", "G1", "--assume", "G2", "--cover-depth", "2",
-                                                   "--out", tmp("arrays-induction")] + tiny)
+                                                   "--assume", "G1", "--assume", "G2", "--encoding-lemma", "rec-aux-state",
+                                                   "--cover-depth", "2", "--out", tmp("arrays-induction")] + tiny)
         #expect(code == 0, "\(stdout)\n\(stderr)")
         #expect(stdout.contains("PROVED    INV-G1 (always) by 1-induction over every address") && stdout.contains("any memory size"))
+        #expect(stdout.contains("with INV-G2, REC-AUX-STATE as lemmas") && stderr.contains("1 encoding lemmas"), "\(stdout)")
         let (bad, _, err) = try rmiCheck(["prove", "--every-address", "--property", "R5"] + tiny)
         #expect(bad == 65 && err.contains("relates several addresses"))
+        let (unknown, _, why) = try rmiCheck(["prove", "--every-address", "--encoding-lemma", "ENTRY-TABLE-PARENT"] + tiny)
+        #expect(unknown == 65 && why.contains("unknown encoding lemma 'ENTRY-TABLE-PARENT'") && why.contains("ENTRY-TABLE-CHILD"), "\(why)")
+        let (scoped, _, whyScoped) = try rmiCheck(["prove", "--encoding-lemma", "none"] + tiny)
+        #expect(scoped == 65 && whyScoped.contains("--encoding-lemma is for --every-address"), "\(whyScoped)")
     }
 
     /// A weakened spec: the violation is found, written, and `replay` reproduces it.

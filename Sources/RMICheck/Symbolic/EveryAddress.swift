@@ -25,10 +25,27 @@ public struct EveryAddressProver: Sendable {
     /// The encoding lemmas (`EncodingLemma`) that join the pool.
     public var encodingLemmas = EncodingLemma.allCases
 
-    public init(settings: SymbolicSettings, lemmas: [Invariant]? = nil, coverDepth: Int = 3) {
+    public init(settings: SymbolicSettings, lemmas: [Invariant]? = nil, coverDepth: Int = 3,
+                encodingLemmas: [EncodingLemma] = EncodingLemma.allCases) {
         self.settings = settings
         self.lemmas = lemmas
         self.coverDepth = coverDepth
+        self.encodingLemmas = encodingLemmas
+    }
+
+    /// The encoding lemmas named by their `EncodingLemma` raw values (any case); `none` alone
+    /// names no lemma. Throws `UnsupportedByEncoding` for a name that is not one.
+    public static func encodingLemmas(named names: [String]) throws -> [EncodingLemma] {
+        if names.map({ $0.lowercased() }) == ["none"] { return [] }
+        var out: [EncodingLemma] = []
+        for n in names {
+            guard let l = EncodingLemma(rawValue: n.uppercased()) else {
+                let known = EncodingLemma.allCases.map(\.rawValue).joined(separator: ", ")
+                throw UnsupportedByEncoding(message: "unknown encoding lemma '\(n)' (known: \(known), or none)")
+            }
+            if !out.contains(l) { out.append(l) }
+        }
+        return out
     }
 
     /// How long a question asked with part of the lemma pool may take before it is asked

@@ -15,6 +15,7 @@ public struct ProveCheck: CheckKind {
     var coverDepth: Int
     var spacer: Bool
     var everyAddress: Bool
+    var encodingLemmas = EveryAddressProver.EncodingLemma.allCases
 
     public init(_ e: PlanEntry) throws {
         var s = try symbolicSettings(e)
@@ -34,6 +35,10 @@ public struct ProveCheck: CheckKind {
         if everyAddress && !spacer {
             for p in s.properties { if let why = EveryAddressProver.unsupported(p) { throw e.fail("properties", why) } }
         }
+        if let names = try e.optionalStrings("encoding_lemmas") {
+            guard everyAddress && !spacer else { throw e.fail("encoding_lemmas", "only every_address with method induction has encoding lemmas") }
+            do { encodingLemmas = try EveryAddressProver.encodingLemmas(named: names) } catch { throw e.fail("encoding_lemmas", "\(error)") }
+        }
         settings = s
     }
 
@@ -44,7 +49,7 @@ public struct ProveCheck: CheckKind {
         let progress = ctx.progress, check = ctx.check
         s.progress = { progress("  \(check): \($0)") }
         let outcomes = spacer ? try SpacerProver(settings: s, coverDepth: coverDepth, everyAddress: everyAddress).run().outcomes
-            : everyAddress ? try EveryAddressProver(settings: s, lemmas: lemmas, coverDepth: coverDepth).run().outcomes
+            : everyAddress ? try EveryAddressProver(settings: s, lemmas: lemmas, coverDepth: coverDepth, encodingLemmas: encodingLemmas).run().outcomes
             : try InductionProver(settings: s, k: k, strengthening: lemmas, coverDepth: coverDepth).run().outcomes
         return outcomes.map { o in
             let rule = o.target.property.map(SpecSource.propertyRule)
