@@ -44,14 +44,16 @@ struct Prove: ParsableCommand {
             Z3 arrays indexed by all 2^64 addresses (Granule state, GPT and contents, every \
             Realm, REC and RTT field, the RTT entries), with every command of --commands, the \
             GPT changes, the REC exits and the Host's writes. A property is stated at one \
-            address, so only the properties that hold in a state exactly when they hold at \
-            each address on their own can be targets (INV-G1, G2, G5, R4, C1, C3, C4, C5, \
-            R6, R7, L1, L2, L4: the default with this flag); the others (counts, pairs, RTT \
-            entry searches) are refused with exit 65. The lemmas are those properties and \
-            nine about RECs' aux Granules, starting RTTs and RTT entries, assumed at the addresses and \
+            address (and, if it asks "every entry" of an RTT, at one entry), so only the \
+            properties that hold in a state exactly when they hold at each address (and \
+            entry) on their own can be targets (INV-G1, G2, G5, R4, C1, C3, C4, C5, R6, R7, \
+            L1, L2, L4; per entry T2, T3, T4, T7, L3: the default with this flag); the \
+            others (counts, pairs, searches for some entry) are refused with exit 65. The \
+            lemmas are the per-address ones, the targets, and nine about RECs' aux Granules, \
+            starting RTTs and RTT entries (--encoding-lemma), assumed at the addresses and \
             entries each step reads; a lemma that is not proved itself leaves the pool and \
             everything is asked again without it, so a PROVED verdict rests only on proved \
-            lemmas. RTT entry searches and Realm/REC searches answer any value (an \
+            lemmas. The commands' RTT entry searches and Realm/REC searches answer any value (an \
             over-approximation: sound, but it can give counterexamples to induction that no \
             run reaches, reported as UNKNOWN). Covers are searched on --scope.
 

@@ -103,14 +103,69 @@ import SMT
     }
 
     /// What one address cannot state (pairs, counts, searches over other addresses) and
-    /// what asks an over-approximated search (RTT entries) is refused as input.
+    /// what asks an over-approximated search (an RTT entry count) is refused as input; the
+    /// properties that ask "every entry" are stated one entry at a time.
     @Test func propertiesTheArraysCannotStateAreRefused() throws {
         #expect(EveryAddressProver.unsupported(.g1) == nil && EveryAddressProver.unsupported(.c1) == nil)
+        #expect(!EveryAddressProver.statedPerEntry(.g1))
+        for p in [Invariant.t2, .t3, .t4, .t7, .l3] {
+            #expect(EveryAddressProver.unsupported(p) == nil && EveryAddressProver.statedPerEntry(p), "\(p.rawValue)")
+        }
         #expect(EveryAddressProver.unsupported(.r5)?.contains("several addresses") == true)
         #expect(EveryAddressProver.unsupported(.r1)?.contains("several addresses") == true)
-        #expect(EveryAddressProver.unsupported(.t3)?.contains("over-approximate") == true)
+        // INV-G4 asks "no entry names it" of every other RTT, INV-T1 relates an RTT to the
+        // entries of other RTTs: pairs.
+        #expect(EveryAddressProver.unsupported(.g4)?.contains("several addresses") == true)
+        #expect(EveryAddressProver.unsupported(.t1)?.contains("several addresses") == true)
+        #expect(EveryAddressProver.unsupported(.t5)?.contains("RTT entry count") == true)
         let s = try settings("granules=2,realms=0,recs=0,entries=1", [.granuleDelegate], [.r5])
         #expect(throws: UnsupportedByEncoding.self) { try EveryAddressProver(settings: s).run() }
+    }
+
+    /// With entry probes, `allEntries` is its predicate at those indices: for a table with
+    /// one ASSIGNED entry (index 5), "every entry is not ASSIGNED" fails at the probe exactly
+    /// when the probe is 5 (or, as an index past the table, never).
+    @Test func entrySearchesAreTheirPredicateAtTheEntryProbes() throws {
+        let ctx = Context()
+        try Symbolic.withContext(ctx) { () throws -> Void in
+            let (t, j) = (Symbolic.variable("t"), Symbolic.variable("j"))
+            var m = AddressArrays.initial(platform: .standard, probes: [t])
+            m.setEntry(SWord(raw: t), .lit(5), RttEntry(state: .lit(UInt64(RttEntryState.assigned.rawValue)), ripas: .lit(0),
+                                                        addr: .lit(0x8000_0000), attrs: .lit(0)), when: SBit(true))
+            let noneAssigned = m.probing([t], entries: [j]).allEntries(SWord(raw: t)) { _, e in !e.is(.assigned) }.raw
+            func sat(_ extra: Term) throws -> Bool {
+                let solver = Solver(ctx)
+                try solver.assert(ctx.not(noneAssigned))
+                try solver.assert(extra)
+                return try solver.check() == .sat
+            }
+            #expect(try sat(Symbolic.eq(j, Symbolic.lit(5))))
+            #expect(try !sat(Symbolic.not(Symbolic.eq(j, Symbolic.lit(5)))))
+            // Without probes it is a search the arrays over-approximate.
+            let bare = m.observed()
+            _ = bare.allEntries(SWord(raw: t)) { _, e in !e.is(.assigned) }
+            #expect(bare.record.abstractions.contains("RTT entry search"))
+        }
+    }
+
+    /// INV-T3 and INV-T7, stated at a free entry of a free RTT, are proved for
+    /// RTT_MAP_UNPROTECTED; weakened to map an Unprotected entry in the protected half,
+    /// RTT_MAP_UNPROTECTED gives INV-T3 a counterexample to induction.
+    @Test func entryInvariantsAreProvedOneEntryAtATime() throws {
+        var s = try settings("granules=2,realms=0,recs=0,entries=1", [.rttMapUnprotected], [.t3, .t7])
+        s.covers = false
+        s.recExitEvents = false
+        s.gptEvents = false
+        let spec = try EveryAddressProver(settings: s, lemmas: [.t3, .t7], encodingLemmas: []).run()
+        for p in [Invariant.t3, .t7] {
+            guard case .proved(let method, _)? = verdict(spec, p) else { Issue.record("\(p.rawValue): \(String(describing: verdict(spec, p)))"); continue }
+            #expect(method.contains("1-induction over every address"))
+        }
+        s.specOptions = [.weakenMapUnprotectedInPar]
+        s.properties = [.t3]
+        let weak = try EveryAddressProver(settings: s, lemmas: [.t3], encodingLemmas: []).run()
+        guard case .unknown? = verdict(weak, .t3) else { Issue.record("INV-T3 proved for the weakened spec"); return }
+        #expect(weak.ctis["INV-T3"]?.hasPrefix("RMI_RTT_MAP_UNPROTECTED") == true)
     }
 
     /// Deletion by generation, from any state: a Granule's objects read 0 once it leaves

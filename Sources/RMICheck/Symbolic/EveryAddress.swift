@@ -55,13 +55,28 @@ public struct EveryAddressProver: Sendable {
 
     /// Why a property cannot be stated over the arrays, or nil when it can.
     public static func unsupported(_ p: Invariant, options: SpecOptions = []) -> String? {
+        analyse(p, options: options).why
+    }
+
+    /// Whether a property the arrays state is stated per RTT entry too (its `allEntries`
+    /// read at a free entry index, `AddressArrays.entryProbes`).
+    static func statedPerEntry(_ p: Invariant, options: SpecOptions = []) -> Bool {
+        analyse(p, options: options).perEntry
+    }
+
+    /// A property is stated one address at a time when it holds at two addresses exactly
+    /// when it holds at each; one that searches RTT entries, one entry at a time too when,
+    /// with its entry searches at two free indices, it holds exactly when it holds at each
+    /// (so every such search is "for every entry", never "for some").
+    private static func analyse(_ p: Invariant, options: SpecOptions) -> (why: String?, perEntry: Bool) {
         let ctx = Context()
-        return Symbolic.withContext(ctx) { () -> String? in
-            guard p.kind == .always || p.kind == .step else { return "\(p.rawValue) is a \(p.kind.rawValue) property" }
+        return Symbolic.withContext(ctx) { () -> (String?, Bool) in
+            guard p.kind == .always || p.kind == .step else { return ("\(p.rawValue) is a \(p.kind.rawValue) property", false) }
             let m = AddressArrays.arbitrary(platform: .standard, options: options, prefix: "u", probes: [])
             let (v, w) = (Symbolic.variable("u.v"), Symbolic.variable("u.w"))
-            func eval(_ probes: [Term]) -> (Term, Set<String>) {
-                let t = m.probing(probes).observed()
+            let (j, k) = (Symbolic.variable("u.j"), Symbolic.variable("u.k"))
+            func eval(_ probes: [Term], _ entries: [Term]) -> (Term, Set<String>) {
+                let t = m.probing(probes, entries: entries).observed()
                 let value: Term
                 switch p.kind {
                 case .step:
@@ -76,19 +91,29 @@ public struct EveryAddressProver: Sendable {
                 }
                 return (value, t.record.abstractions)
             }
-            let (one, used1) = eval([v]), (two, used2) = eval([v, w]), (other, _) = eval([w])
+            let perEntry = eval([v], []).1.contains("RTT entry search")
+            let es = perEntry ? [j] : []
+            let (one, used1) = eval([v], es), (two, used2) = eval([v, w], es), (other, _) = eval([w], es)
             let used = used1.union(used2)
             if !used.isEmpty {
-                return "\(p.rawValue) asks \(used.sorted().joined(separator: ", ")), which the arrays over-approximate"
+                return ("\(p.rawValue) asks \(used.sorted().joined(separator: ", ")), which the arrays over-approximate", perEntry)
             }
             // Per address: at two addresses exactly when at each (pairs, counts and searches
             // over other addresses are not).
             let solver = Solver(ctx)
             try? solver.assert(ctx.not(ctx.eq(two, ctx.and(one, other))))
             if (try? solver.check()) != .unsat {
-                return "\(p.rawValue) relates several addresses at once (a count, a pair or a search over addresses), which a per-address statement cannot express"
+                return ("\(p.rawValue) relates several addresses at once (a count, a pair or a search over addresses), which a per-address statement cannot express", perEntry)
             }
-            return nil
+            if perEntry {
+                let (both, _) = eval([v], [j, k]), (atK, _) = eval([v], [k])
+                let s2 = Solver(ctx)
+                try? s2.assert(ctx.not(ctx.eq(both, ctx.and(one, atK))))
+                if (try? s2.check()) != .unsat {
+                    return ("\(p.rawValue) searches RTT entries for some entry (or counts them), which a per-entry statement cannot express", perEntry)
+                }
+            }
+            return (nil, perEntry)
         }
     }
 
@@ -219,8 +244,16 @@ public struct EveryAddressProver: Sendable {
         if let (_, why) = refused.first {
             throw UnsupportedByEncoding(message: "--every-address: \(why)")
         }
-        let pool = (lemmas ?? Invariant.specProperties.filter { $0.kind == .always && Self.unsupported($0, options: s.specOptions) == nil })
-            .filter { $0.kind == .always }.map { Claim.invariant($0) } + encodingLemmas.map { Claim.encoding($0) }
+        // The default pool: the invariants stated one address at a time (those stated per
+        // entry too join as targets or when named). A target is always a lemma of its own.
+        var invariants = lemmas ?? Invariant.specProperties.filter {
+            $0.kind == .always && Self.unsupported($0, options: s.specOptions) == nil && !Self.statedPerEntry($0, options: s.specOptions)
+        }
+        for p in targets where !invariants.contains(p) { invariants.append(p) }
+        if let (p, why) = invariants.lazy.compactMap({ p in Self.unsupported(p, options: s.specOptions).map { (p, $0) } }).first {
+            throw UnsupportedByEncoding(message: "--every-address: the lemma \(p.rawValue): \(why)")
+        }
+        let pool = invariants.filter { $0.kind == .always }.map { Claim.invariant($0) } + encodingLemmas.map { Claim.encoding($0) }
         let t0 = Date()
         let me = self
         var (outcomes, ctis) = try runZ3Blocking(token: token) { token in try me.prove(token, targets: targets, pool: pool) }
@@ -299,15 +332,27 @@ public struct EveryAddressProver: Sendable {
             // move, with `pool` assumed in the pre-state. Returns the ones not proved.
             let b2 = S.variable("ea.b2"), j2 = S.variable("ea.j2")
             let probes: [(table: Term, index: Term)] = [(b, j), (b2, j2)]
-            /// `c` on `m` at the probe (an entry lemma at the probe pairs).
+            let perEntry = Set((targets + pool.compactMap { if case .invariant(let p) = $0 { p } else { nil } })
+                .filter { Self.statedPerEntry($0, options: s.specOptions) })
+            /// `c` on `m` at the probe (an entry lemma at the probe pairs; an INV-* stated per
+            /// entry at the probe's entry `j`).
             func holds(_ c: Claim, _ m: AddressArrays, view: StepView<AddressArrays>?) -> Term {
                 switch c {
-                case .invariant(let p): p.kind == .step ? p.holds(on: view!).raw : p.holds(in: m).raw
-                case .encoding(let l) where l.mixed: l.holds(in: m, at: [b], entries: [probes[1]])
-                case .encoding(let l): l.holds(in: m, at: [b, b2], entries: Array(probes.prefix(l.arity)))
+                case .invariant(let p) where perEntry.contains(p):
+                    guard p.kind == .step, let v = view else { return p.holds(in: m.probing([b], entries: [j])).raw }
+                    return p.holds(on: StepView(pre: v.pre.probing([b], entries: [j]), post: v.post.probing([b], entries: [j]),
+                                                command: v.command, args: v.args, succeeded: v.succeeded, unchanged: v.unchanged)).raw
+                case .invariant(let p): return p.kind == .step ? p.holds(on: view!).raw : p.holds(in: m).raw
+                case .encoding(let l) where l.mixed: return l.holds(in: m, at: [b], entries: [probes[1]])
+                case .encoding(let l): return l.holds(in: m, at: [b, b2], entries: Array(probes.prefix(l.arity)))
                 }
             }
-            func readsEntries(_ c: Claim) -> Bool { if case .encoding(let l) = c { l.overEntries } else { false } }
+            func readsEntries(_ c: Claim) -> Bool {
+                switch c {
+                case .encoding(let l): l.overEntries
+                case .invariant(let p): perEntry.contains(p)
+                }
+            }
             func round(_ checked: [Claim], pool: [Claim]) throws -> [Claim: PropertyVerdict] {
                 var verdicts: [Claim: PropertyVerdict] = [:]
                 for c in checked where !c.isStep {
@@ -353,6 +398,8 @@ public struct EveryAddressProver: Sendable {
                     for l in pool {
                         var xs: [Term] = []
                         switch l {
+                        case .invariant(let p) where perEntry.contains(p):
+                            xs = pairs.map { p.holds(in: plain.probing([$0.table], entries: [$0.index])).raw }
                         case .invariant(let p):
                             xs = points.map { p.holds(in: plain.probing([$0])).raw }
                         case .encoding(let e) where e.mixed:

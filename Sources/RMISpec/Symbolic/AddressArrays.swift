@@ -30,7 +30,10 @@ import SMT
 /// says nothing over the arrays, and engines refuse it (`Record.abstractions`).
 ///
 /// Properties quantify over `addresses`, here the `probes`: free address variables. A
-/// property over them that holds for all their values holds at every address.
+/// property over them that holds for all their values holds at every address. Likewise,
+/// with `entryProbes` (free index variables), `allEntries` is the predicate at those
+/// indices: a property that asks it only as "for every entry" then holds for every entry
+/// when it holds for all their values.
 public struct AddressArrays: Machine {
     public typealias D = Symbolic
 
@@ -123,6 +126,8 @@ public struct AddressArrays: Machine {
     let base: Base
     var ns: NSMemory
     public var probes: [Term]
+    /// The entry indices `allEntries` stands for (none: it is over-approximated).
+    public var entryProbes: [Term] = []
     public private(set) var record: Record
     let env: SymbolicEnv
 
@@ -170,10 +175,11 @@ public struct AddressArrays: Machine {
         return r
     }
 
-    /// The same state with `addresses` = `probes`.
-    public func probing(_ probes: [Term]) -> AddressArrays {
+    /// The same state with `addresses` = `probes` and `allEntries` at `entries`.
+    public func probing(_ probes: [Term], entries: [Term] = []) -> AddressArrays {
         var r = self
         r.probes = probes
+        r.entryProbes = entries
         return r
     }
 
@@ -398,7 +404,10 @@ extension AddressArrays {
         SWord(raw: abstracted("RTT entry search", width: 64))
     }
     public func allEntries(_ t: SWord, _ p: (SWord, RttEntry<Symbolic>) -> SBit) -> SBit {
-        SBit(raw: abstracted("RTT entry search", width: 0))
+        if entryProbes.isEmpty { return SBit(raw: abstracted("RTT entry search", width: 0)) }
+        return entryProbes.reduce(SBit(true)) { all, j in
+            all && (SBit(raw: Symbolic.not(Symbolic.ult(j, env.lit(Layout.entriesPerRtt)))) || p(SWord(raw: j), entry(t, SWord(raw: j))))
+        }
     }
     public func countEntries(_ t: SWord, _ p: (SWord, RttEntry<Symbolic>) -> SBit) -> SWord {
         SWord(raw: abstracted("RTT entry count", width: 64))
