@@ -79,8 +79,7 @@ extension ExplicitScope {
         for rd in rds {
             for ipa in protectedIPAs {
                 for d in delegated {
-                    call(.dataCreate, [rd, d, ipa, ExplicitScope.dataSrcPage, 0],
-                         writes: [.data(at: ExplicitScope.dataSrcPage, content: 1)])
+                    call(.dataCreate, [rd, d, ipa, ExplicitScope.dataSrcPage, 0], writes: ExplicitScope.dataWrites)
                     call(.dataCreateUnknown, [rd, d, ipa])
                 }
                 call(.dataDestroy, [rd, ipa])
@@ -119,8 +118,7 @@ extension ExplicitScope {
             }
             let siblings = recGranules.filter { $0 != rec && s.recs[$0]?.owner == c.owner }.compactMap { s.recs[$0]?.mpidr }
             for a in realmActionValues(siblings: siblings) {
-                call(.recEnter, [rec, ExplicitScope.runPage], writes: [.recRun(at: ExplicitScope.runPage, RecEnterValues())],
-                     realm: a)
+                call(.recEnter, [rec, ExplicitScope.runPage], writes: ExplicitScope.recRunWrites, realm: a)
             }
             if c.psciPending != 0 {
                 for t in recGranules where s.recs[t]?.owner == c.owner && t != rec {
@@ -133,6 +131,11 @@ extension ExplicitScope {
         }
         return out
     }
+
+    /// The Host writes of DATA_CREATE and REC_ENTER actions, the same for every such action:
+    /// made once (each action shares them).
+    static let dataWrites: [HostWrite] = [.data(at: ExplicitScope.dataSrcPage, content: 1)]
+    static let recRunWrites: [HostWrite] = [.recRun(at: ExplicitScope.runPage, RecEnterValues())]
 
     func realmActionValues(siblings: [UInt64]) -> [RealmActionValue] {
         var v: [RealmActionValue] = []

@@ -145,10 +145,10 @@ extension Invariant {
             return all(addrs.map { a in implies(m.isState(a, .delegated), m.granuleContent(a) == 0) })
         case .r1:
             return all(addrs.map { r in
-                implies(m.isState(r, .rd), m.realm(r, .numRecs) == m.sum(addrs.map { c in m.isState(c, .rec) && m.rec(c, .owner) == r }))
+                given(m.isState(r, .rd)) { m.realm(r, .numRecs) == m.sum(addrs.map { c in m.isState(c, .rec) && m.rec(c, .owner) == r }) }
             })
         case .r2:
-            return all(addrs.map { r in
+            return all(addrs.map { r in given(m.isState(r, .rd)) {
                 let own = { (c: W) in m.isState(c, .rec) && m.rec(c, .owner) == r }
                 let below = all(addrs.map { c in implies(own(c), m.recIndex(m.rec(c, .mpidr)) < m.realm(r, .recIndex)) })
                 var distinct = Bit<M.D>(true)
@@ -157,8 +157,8 @@ extension Invariant {
                         distinct = distinct && implies(own(c) && own(d), m.recIndex(m.rec(c, .mpidr)) != m.recIndex(m.rec(d, .mpidr)))
                     }
                 }
-                return implies(m.isState(r, .rd), m.realm(r, .numRecs) <= m.realm(r, .recIndex) && below && distinct)
-            })
+                return m.realm(r, .numRecs) <= m.realm(r, .recIndex) && below && distinct
+            } })
         case .r3:
             return all(addrs.map { r in given(m.isState(r, .rd)) {
                 let base = m.realm(r, .rttBase), n = m.realm(r, .numStart)
@@ -177,8 +177,8 @@ extension Invariant {
             } })
         case .r4:
             return all(addrs.map { r in
-                implies(m.isState(r, .rd), m.rttConfigIsValid(w: m.ipaWidth(r), sl: m.sl(r), n: m.realm(r, .numStart),
-                                                               lpa2: m.realm(r, .lpa2) != 0))
+                given(m.isState(r, .rd)) { m.rttConfigIsValid(w: m.ipaWidth(r), sl: m.sl(r), n: m.realm(r, .numStart),
+                                                              lpa2: m.realm(r, .lpa2) != 0) }
             })
         case .r5:
             var ok = Bit<M.D>(true)
@@ -189,39 +189,39 @@ extension Invariant {
             }
             return ok
         case .c1:
-            return all(addrs.map { c in
+            return all(addrs.map { c in given(m.isState(c, .rec)) {
                 let aux = m.recAux(c)
                 var ok = m.isState(m.rec(c, .owner), .rd)
                 for (i, a) in aux.enumerated() {
                     ok = ok && m.isState(a, .recAux) && a != c
                     for b in aux[(i + 1)...] { ok = ok && a != b }
                 }
-                return implies(m.isState(c, .rec), ok)
-            })
+                return ok
+            } })
         case .c2:
-            return all(addrs.map { a in
-                let holders = m.sum(addrs.flatMap { c in m.recAux(c).map { m.isState(c, .rec) && $0 == a } })
-                return implies(m.isState(a, .recAux), holders == 1)
-            })
+            return all(addrs.map { a in given(m.isState(a, .recAux)) {
+                m.sum(addrs.flatMap { c in m.recAux(c).map { m.isState(c, .rec) && $0 == a } }) == 1
+            } })
         case .c3:
             return all(addrs.map { c in
-                implies(m.isState(c, .rec) && m.rec(c, .state) == W(RecState.running.rawValue),
-                        m.rec(c, .runnable) == 1 && m.rec(c, .psciPending) == 0
-                            && (m.realmIs(m.rec(c, .owner), .active) || m.realmIs(m.rec(c, .owner), .systemOff)))
+                given(m.isState(c, .rec) && m.rec(c, .state) == W(RecState.running.rawValue)) {
+                    m.rec(c, .runnable) == 1 && m.rec(c, .psciPending) == 0
+                        && (m.realmIs(m.rec(c, .owner), .active) || m.realmIs(m.rec(c, .owner), .systemOff))
+                }
             })
         case .c4:
-            return all(addrs.map { c in
+            return all(addrs.map { c in given(m.isState(c, .rec) && m.rec(c, .psciPending) != 0) {
                 let fid = m.rec(c, .gpr(0)), target = m.recIndex(m.rec(c, .gpr(1)))
-                let ok = (fid == W(PSCI.cpuOn) || fid == W(PSCI.affinityInfo))
+                return (fid == W(PSCI.cpuOn) || fid == W(PSCI.affinityInfo))
                     && target < m.realm(m.rec(c, .owner), .recIndex) && target != m.recIndex(m.rec(c, .mpidr))
-                return implies(m.isState(c, .rec) && m.rec(c, .psciPending) != 0, ok)
-            })
+            } })
         case .c5:
             return all(addrs.map { c in
                 let lo = m.rec(c, .ripasAddr), hi = m.rec(c, .ripasTop), r = m.rec(c, .owner)
-                let ok = lo <= hi && m.aligned(lo) && m.aligned(hi) && hi <= (W(1) << (m.ipaWidth(r) - 1))
-                    && (m.realmIs(r, .active) || m.realmIs(r, .systemOff))
-                return implies(m.isState(c, .rec) && hi != 0, ok)
+                return given(m.isState(c, .rec) && hi != 0) {
+                    lo <= hi && m.aligned(lo) && m.aligned(hi) && hi <= (W(1) << (m.ipaWidth(r) - 1))
+                        && (m.realmIs(r, .active) || m.realmIs(r, .systemOff))
+                }
             })
         case .t1:
             return all(addrs.map { t in
