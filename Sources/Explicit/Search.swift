@@ -519,6 +519,20 @@ public final class ExplicitSearch: @unchecked Sendable {
             out.fps.append(fp)
             out.parents.append(UInt64(id) << 24 | UInt64(ai))
         }
+        // The call handed to the spec, written in place for each action (as `Call(registers:
+        // realm:)` would build it: five registers and four Realm action arguments, padded
+        // with zeros), so that no arrays are built per call.
+        var call = Call<Concrete>([0, 0, 0, 0, 0], realm: RealmAction(kind: 0))
+        func load(_ c: CallStep) {
+            let n = c.args.count
+            precondition(n <= 5, "a call of the alphabet has at most five registers")
+            for i in 0..<5 { call.x[i] = CWord(i < n ? c.args[i] : 0) }
+            let kind = c.realm?.kind ?? .irq
+            let m = c.realm?.args.count ?? 0
+            precondition(m <= 4, "a Realm action of the alphabet has at most four arguments")
+            call.realm.kind = CWord(kind.rawValue)
+            for i in 0..<4 { call.realm.args[i] = CWord(i < m ? c.realm!.args[i] : 0) }
+        }
         for (k, s) in states.enumerated() {
             let id = firstId + k
             let acts = scope.actions(s)
@@ -532,10 +546,10 @@ public final class ExplicitSearch: @unchecked Sendable {
                     // What `TraceRunner.run` does with a call whose writes are applied (through
                     // `RMISpec.apply`), less the list of allowed results, which the search
                     // does not read: the call succeeds when no failure condition holds.
-                    let realm = (c.realm ?? RealmActionValue(.irq)).action
+                    load(c)
                     if c.writes.isEmpty {
                         var next = s
-                        let ok = RMISpec.applySucceeds(c.command, to: &next, c.args, realm: realm)
+                        let ok = RMISpec.applySucceeds(c.command, to: &next, call)
                         transition(id, ai, pre: s, post: next, succeeded: ok, command: c.command, args: c.args)
                     } else {
                         if !sameWrites(c.writes, lastWrites) {
@@ -545,7 +559,7 @@ public final class ExplicitSearch: @unchecked Sendable {
                             lastWrites = c.writes
                         }
                         var next = afterWrites
-                        let ok = RMISpec.applySucceeds(c.command, to: &next, c.args, realm: realm)
+                        let ok = RMISpec.applySucceeds(c.command, to: &next, call)
                         transition(id, ai, pre: afterWrites, post: next, succeeded: ok, command: c.command, args: c.args)
                     }
                 case .recExit(let rec, let realm, _):
