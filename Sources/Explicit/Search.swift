@@ -476,7 +476,7 @@ public final class ExplicitSearch: @unchecked Sendable {
         // of a changed successor. (The states are arguments rather than locals of the loop:
         // each copy of a state would count a reference to each of its boxes.)
         func transition(_ id: Int, _ ai: Int, pre: SpecState, post: SpecState, succeeded: Bool, command: RMICommand,
-                        args: [UInt64]) {
+                        args: () -> [UInt64]) {
             let unchanged = pre == post
             out.transitions += 1
             pending += 1
@@ -499,7 +499,7 @@ public final class ExplicitSearch: @unchecked Sendable {
                     })
                 let checkCover = !known.covered[f]
                 guard checkHolds || checkCover else { continue }
-                let v = view ?? StepView(pre: pre, post: post, command: command, args: args.map { CWord($0) },
+                let v = view ?? StepView(pre: pre, post: post, command: command, args: args().map { CWord($0) },
                                          succeeded: CBit(succeeded), unchanged: CBit(unchanged))
                 view = v
                 if checkHolds, !p.holds(onStep: v) {
@@ -523,50 +523,45 @@ public final class ExplicitSearch: @unchecked Sendable {
         // realm:)` would build it: five registers and four Realm action arguments, padded
         // with zeros), so that no arrays are built per call.
         var call = Call<Concrete>([0, 0, 0, 0, 0], realm: RealmAction(kind: 0))
-        func load(_ c: CallStep) {
-            let n = c.args.count
-            precondition(n <= 5, "a call of the alphabet has at most five registers")
-            for i in 0..<5 { call.x[i] = CWord(i < n ? c.args[i] : 0) }
-            let kind = c.realm?.kind ?? .irq
-            let m = c.realm?.args.count ?? 0
-            precondition(m <= 4, "a Realm action of the alphabet has at most four arguments")
-            call.realm.kind = CWord(kind.rawValue)
-            for i in 0..<4 { call.realm.args[i] = CWord(i < m ? c.realm!.args[i] : 0) }
+        func load(_ a: AlphabetAction) {
+            for i in 0..<5 { call.x[i] = CWord(i < a.argc ? a[i] : 0) }
+            call.realm.kind = CWord((a.realm ?? .irq).rawValue)
+            for i in 0..<4 { call.realm.args[i] = CWord(i < a.realmArgc ? a.realmArg(i) : 0) }
         }
+        var alphabet = Alphabet()
         for (k, s) in states.enumerated() {
             let id = firstId + k
-            let acts = scope.actions(s)
+            scope.alphabet(s, into: &alphabet)
             // The state after an action's Host writes, kept for the next action when it
             // writes the same (REC_ENTER's Realm actions, DATA_CREATE's source page).
-            var lastWrites: [HostWrite] = []
+            var lastWrites = AlphabetAction.Writes.none
             var afterWrites = s
-            for ai in acts.indices {
-                switch acts[ai] {
-                case .call(let c):
-                    // What `TraceRunner.run` does with a call whose writes are applied (through
-                    // `RMISpec.apply`), less the list of allowed results, which the search
-                    // does not read: the call succeeds when no failure condition holds.
-                    load(c)
-                    if c.writes.isEmpty {
-                        var next = s
-                        let ok = RMISpec.applySucceeds(c.command, to: &next, call)
-                        transition(id, ai, pre: s, post: next, succeeded: ok, command: c.command, args: c.args)
-                    } else {
-                        if !sameWrites(c.writes, lastWrites) {
-                            var w = TraceRunner(state: s)
-                            for x in c.writes { w.apply(x) }
-                            afterWrites = w.state
-                            lastWrites = c.writes
-                        }
-                        var next = afterWrites
-                        let ok = RMISpec.applySucceeds(c.command, to: &next, call)
-                        transition(id, ai, pre: afterWrites, post: next, succeeded: ok, command: c.command, args: c.args)
-                    }
-                case .recExit(let rec, let realm, _):
-                    let r = RMISpec.recExit(s, rec: rec, realm: realm.action)
+            for ai in alphabet.actions.indices {
+                let a = alphabet.actions[ai]
+                if a.exit {
+                    let r = RMISpec.recExit(s, rec: a.args.0, realm: RealmAction.idle)
                     transition(id, ai, pre: s, post: r.next, succeeded: r.succeeded, command: .recEnter,
-                               args: [rec, r.runPtr ?? 0])
-                default: continue
+                               args: { [a.args.0, r.runPtr ?? 0] })
+                    continue
+                }
+                // What `TraceRunner.run` does with a call whose writes are applied (through
+                // `RMISpec.apply`), less the list of allowed results, which the search does
+                // not read: the call succeeds when no failure condition holds.
+                load(a)
+                if a.writes == .none {
+                    var next = s
+                    let ok = RMISpec.applySucceeds(a.command, to: &next, call)
+                    transition(id, ai, pre: s, post: next, succeeded: ok, command: a.command, args: { a.argArray })
+                } else {
+                    if a.writes != lastWrites {
+                        var w = TraceRunner(state: s)
+                        for x in alphabet.hostWrites(a.writes) { w.apply(x) }
+                        afterWrites = w.state
+                        lastWrites = a.writes
+                    }
+                    var next = afterWrites
+                    let ok = RMISpec.applySucceeds(a.command, to: &next, call)
+                    transition(id, ai, pre: afterWrites, post: next, succeeded: ok, command: a.command, args: { a.argArray })
                 }
             }
             if pending >= 256 { flush() }
@@ -647,20 +642,4 @@ final class EncoderPool: @unchecked Sendable {
 struct UnsafeMutableSendableBuffer<T>: @unchecked Sendable {
     let base: UnsafeMutableBufferPointer<T>
     init(_ b: UnsafeMutableBufferPointer<T>) { base = b }
-}
-
-/// Whether two lists of Host writes are the same writes.
-func sameWrites(_ a: [HostWrite], _ b: [HostWrite]) -> Bool {
-    guard a.count == b.count else { return false }
-    for (x, y) in zip(a, b) {
-        switch (x, y) {
-        case let (.realmParams(p, u), .realmParams(q, v)): if p != q || u != v { return false }
-        case let (.recParams(p, u), .recParams(q, v)): if p != q || u != v { return false }
-        case let (.recRun(p, u), .recRun(q, v)): if p != q || u != v { return false }
-        case let (.data(p, u), .data(q, v)): if p != q || u != v { return false }
-        case let (.words(p, u), .words(q, v)): if p != q || u != v { return false }
-        default: return false
-        }
-    }
-    return true
 }
