@@ -475,8 +475,10 @@ public final class ExplicitSearch: @unchecked Sendable {
         // One transition from `id` by action `ai`: its step properties, and the fingerprint
         // of a changed successor. (The states are arguments rather than locals of the loop:
         // each copy of a state would count a reference to each of its boxes.)
+        // Returns whether `post` equals `pre`.
+        @discardableResult
         func transition(_ id: Int, _ ai: Int, pre: SpecState, post: SpecState, succeeded: Bool, command: RMICommand,
-                        args: () -> [UInt64]) {
+                        args: () -> [UInt64]) -> Bool {
             let unchanged = pre == post
             out.transitions += 1
             pending += 1
@@ -511,13 +513,14 @@ public final class ExplicitSearch: @unchecked Sendable {
                     out.covers[p.rawValue] = Found(depth: depth + 1, witness: .step(id, ai))
                 }
             }
-            if unchanged { return }
+            if unchanged { return true }
             let (fp, exact) = fingerprintOf(post, &encoder)
             if !exact { out.inexact += 1 }
-            if visited.contains(fp) || !local.insert(fp).inserted { return }
+            if visited.contains(fp) || !local.insert(fp).inserted { return false }
             out.next.append(post)
             out.fps.append(fp)
             out.parents.append(UInt64(id) << 24 | UInt64(ai))
+            return false
         }
         // The call handed to the spec, written in place for each action (as `Call(registers:
         // realm:)` would build it: five registers and four Realm action arguments, padded
@@ -536,6 +539,11 @@ public final class ExplicitSearch: @unchecked Sendable {
             // writes the same (REC_ENTER's Realm actions, DATA_CREATE's source page).
             var lastWrites = AlphabetAction.Writes.none
             var afterWrites = s
+            // The state each call is applied to: a copy of `s` (or of `afterWrites`), kept
+            // from one call to the next while the calls leave it equal to that state (most
+            // fail), instead of copying the state (a reference count each) for every call.
+            var plain = s, plainClean = true
+            var written = s, writtenClean = false
             for ai in alphabet.actions.indices {
                 let a = alphabet.actions[ai]
                 if a.exit {
@@ -549,19 +557,21 @@ public final class ExplicitSearch: @unchecked Sendable {
                 // not read: the call succeeds when no failure condition holds.
                 load(a)
                 if a.writes == .none {
-                    var next = s
-                    let ok = RMISpec.applySucceeds(a.command, to: &next, call)
-                    transition(id, ai, pre: s, post: next, succeeded: ok, command: a.command, args: { a.argArray })
+                    if !plainClean { plain = s }
+                    let ok = RMISpec.applySucceeds(a.command, to: &plain, call)
+                    plainClean = transition(id, ai, pre: s, post: plain, succeeded: ok, command: a.command, args: { a.argArray })
                 } else {
                     if a.writes != lastWrites {
                         var w = TraceRunner(state: s)
                         for x in alphabet.hostWrites(a.writes) { w.apply(x) }
                         afterWrites = w.state
                         lastWrites = a.writes
+                        writtenClean = false
                     }
-                    var next = afterWrites
-                    let ok = RMISpec.applySucceeds(a.command, to: &next, call)
-                    transition(id, ai, pre: afterWrites, post: next, succeeded: ok, command: a.command, args: { a.argArray })
+                    if !writtenClean { written = afterWrites }
+                    let ok = RMISpec.applySucceeds(a.command, to: &written, call)
+                    writtenClean = transition(id, ai, pre: afterWrites, post: written, succeeded: ok, command: a.command,
+                                              args: { a.argArray })
                 }
             }
             if pending >= 256 { flush() }
