@@ -116,6 +116,7 @@ public final class ExplicitSearch: @unchecked Sendable {
         scope = options.scope
         always = options.properties.filter { $0.kind == .always }
         stepProps = options.properties.filter { $0.kind == .step }
+        precondition(stepProps.count <= 32, "at most 32 step properties (the checks due on a step are a bit mask)")
         sometimes = options.properties.filter { $0.kind == .sometimes }
     }
 
@@ -123,16 +124,16 @@ public final class ExplicitSearch: @unchecked Sendable {
 
     /// Whether step property `p` can fail on a step of `command`: false only where its
     /// definition makes it hold whatever the states are. INV-L4 says a failed call changes
-    /// nothing, so it holds on an unchanged step. INV-R6 and R7 read only which Granules are
+    /// nothing, so it holds on an unchanged step and on a call that succeeded. INV-R6 and R7 read only which Granules are
     /// RDs and the Realms' fields (state, RIM), comparing each before and after: they hold
     /// when neither changed (`realmsUnchanged`, asked only on a changed step). INV-L3 compares
     /// RTT entries, so it holds when every RTT is as it was (`rttsUnchanged`, likewise).
     /// INV-L1 is about REALM_DESTROY and INV-L2 about GRANULE_UNDELEGATE (their definitions
     /// return true for any other command).
-    static func mayFail(_ p: Invariant, command: RMICommand, unchanged: Bool, rttsUnchanged: () -> Bool,
+    static func mayFail(_ p: Invariant, command: RMICommand, unchanged: Bool, succeeded: Bool, rttsUnchanged: () -> Bool,
                         realmsUnchanged: () -> Bool) -> Bool {
         switch p {
-        case .l4: !unchanged
+        case .l4: !unchanged && !succeeded
         case .r6, .r7: !unchanged && !realmsUnchanged()
         case .l3: !unchanged && !rttsUnchanged()
         case .l1: command == .realmDestroy
@@ -485,12 +486,14 @@ public final class ExplicitSearch: @unchecked Sendable {
             // Step properties, each only where it can fail (`mayFail`) or its cover is still
             // to be reached: most steps are failed calls, on which evaluating them all would
             // dominate. `unchanged` is state equality, never assumed from a failure.
-            var view: StepView<SpecState>? = nil
+            // First which checks are due (bit j: step property j's definition, bit 32 + j:
+            // its cover), then one view of the step for all of them.
+            var due: UInt64 = 0
             var rttsUnchanged: Bool? = nil, realmsUnchanged: Bool? = nil
             for (j, p) in stepProps.enumerated() {
                 let f = stepBase + j
-                let checkHolds = !known.violated[f] && ExplicitSearch.mayFail(
-                    p, command: command, unchanged: unchanged,
+                if !known.violated[f] && ExplicitSearch.mayFail(
+                    p, command: command, unchanged: unchanged, succeeded: succeeded,
                     rttsUnchanged: { rttsUnchanged ?? { let u = pre.rtts == post.rtts; rttsUnchanged = u; return u }() },
                     realmsUnchanged: {
                         realmsUnchanged ?? {
@@ -498,19 +501,22 @@ public final class ExplicitSearch: @unchecked Sendable {
                             realmsUnchanged = u
                             return u
                         }()
-                    })
-                let checkCover = !known.covered[f]
-                guard checkHolds || checkCover else { continue }
-                let v = view ?? StepView(pre: pre, post: post, command: command, args: args().map { CWord($0) },
-                                         succeeded: CBit(succeeded), unchanged: CBit(unchanged))
-                view = v
-                if checkHolds, !p.holds(onStep: v) {
-                    known.violated[f] = true
-                    out.violations[p.rawValue] = Found(depth: depth + 1, witness: .step(id, ai))
-                }
-                if checkCover, p.covers(step: v) {
-                    known.covered[f] = true
-                    out.covers[p.rawValue] = Found(depth: depth + 1, witness: .step(id, ai))
+                    }) { due |= 1 << UInt64(j) }
+                if !known.covered[f] { due |= 1 << UInt64(32 + j) }
+            }
+            if due != 0 {
+                let v = StepView(pre: pre, post: post, command: command, args: args().map { CWord($0) },
+                                 succeeded: CBit(succeeded), unchanged: CBit(unchanged))
+                for (j, p) in stepProps.enumerated() {
+                    let f = stepBase + j
+                    if due & (1 << UInt64(j)) != 0, !p.holds(onStep: v) {
+                        known.violated[f] = true
+                        out.violations[p.rawValue] = Found(depth: depth + 1, witness: .step(id, ai))
+                    }
+                    if due & (1 << UInt64(32 + j)) != 0, p.covers(step: v) {
+                        known.covered[f] = true
+                        out.covers[p.rawValue] = Found(depth: depth + 1, witness: .step(id, ai))
+                    }
                 }
             }
             if unchanged { return true }
