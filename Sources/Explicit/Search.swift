@@ -124,12 +124,12 @@ public final class ExplicitSearch: @unchecked Sendable {
 
     /// Whether step property `p` can fail on a step of `command`: false only where its
     /// definition makes it hold whatever the states are. INV-L4 says a failed call changes
-    /// nothing, so it holds on an unchanged step and on a call that succeeded. INV-R6 and R7 read only which Granules are
-    /// RDs and the Realms' fields (state, RIM), comparing each before and after: they hold
-    /// when neither changed (`realmsUnchanged`, asked only on a changed step). INV-L3 compares
-    /// RTT entries, so it holds when every RTT is as it was (`rttsUnchanged`, likewise).
-    /// INV-L1 is about REALM_DESTROY and INV-L2 about GRANULE_UNDELEGATE (their definitions
-    /// return true for any other command).
+    /// nothing, so it holds on an unchanged step and on a call that succeeded. INV-R6 and R7
+    /// read only which Granules are RDs and the Realms' fields (state, RIM), comparing each
+    /// before and after: they hold when neither changed (`realmsUnchanged`, asked only on a
+    /// changed step). INV-L3 compares RTT entries, so it holds when every RTT is as it was
+    /// (`rttsUnchanged`, likewise). INV-L1 is about REALM_DESTROY and INV-L2 about
+    /// GRANULE_UNDELEGATE (their definitions return true for any other command).
     static func mayFail(_ p: Invariant, command: RMICommand, unchanged: Bool, succeeded: Bool, rttsUnchanged: () -> Bool,
                         realmsUnchanged: () -> Bool) -> Bool {
         switch p {
@@ -474,9 +474,9 @@ public final class ExplicitSearch: @unchecked Sendable {
         defer { encoders.give(encoder) }
         let stepBase = always.count + sometimes.count + options.extraProperties.count
         // One transition from `id` by action `ai`: its step properties, and the fingerprint
-        // of a changed successor. (The states are arguments rather than locals of the loop:
-        // each copy of a state would count a reference to each of its boxes.)
-        // Returns whether `post` equals `pre`.
+        // of a changed successor; returns whether `post` equals `pre`. (The states are
+        // arguments rather than locals of the loop: each copy of a state would count a
+        // reference to each of its boxes.)
         @discardableResult
         func transition(_ id: Int, _ ai: Int, pre: SpecState, post: SpecState, succeeded: Bool, command: RMICommand,
                         args: () -> [UInt64]) -> Bool {
