@@ -6,10 +6,75 @@ import RMISpec
 /// scope) and never from the order of the pool, so the alphabet commutes with a renaming of
 /// the pool's Granules: that is what makes the symmetry reduction sound. The order of the
 /// list is deterministic, so an action is stored as its index.
+/// One action of the alphabet, without arrays: what the search runs for each state, in a
+/// buffer it reuses (`Alphabet`). `ExplicitScope.actions` builds the trace steps from these,
+/// so there is one definition of the alphabet.
+struct AlphabetAction {
+    /// Which Host writes come before the call: none, the constant ones of DATA_CREATE and
+    /// REC_ENTER, or a parameter block from the alphabet's side tables (by index).
+    enum Writes: Equatable { case none, data, recRun, realmParams(Int), recParams(Int) }
+    var command: RMICommand
+    /// A `rec_exit` event of REC `args.0` (with the IRQ action) rather than a call.
+    var exit = false
+    var argc = 0
+    var args: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
+    var writes = Writes.none
+    /// REC_ENTER's Realm action (nil: none given, the IRQ action), its arguments inline.
+    var realm: RealmActionKind? = nil
+    var realmArgc = 0
+    var realmArgs: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+
+    subscript(i: Int) -> UInt64 {
+        switch i { case 0: args.0; case 1: args.1; case 2: args.2; case 3: args.3; default: args.4 }
+    }
+    func realmArg(_ i: Int) -> UInt64 {
+        switch i { case 0: realmArgs.0; case 1: realmArgs.1; case 2: realmArgs.2; default: realmArgs.3 }
+    }
+    /// The registers given, as an array.
+    var argArray: [UInt64] { (0..<argc).map { self[$0] } }
+    var realmValue: RealmActionValue? { realm.map { RealmActionValue($0, (0..<realmArgc).map { realmArg($0) }) } }
+}
+
+/// The alphabet of one state: its actions and the parameter blocks they write.
+struct Alphabet {
+    var actions: [AlphabetAction] = []
+    var realmParams: [RealmParamsValues] = []
+    var recParams: [RecParamsValues] = []
+
+    mutating func removeAll() {
+        actions.removeAll(keepingCapacity: true)
+        realmParams.removeAll(keepingCapacity: true)
+        recParams.removeAll(keepingCapacity: true)
+    }
+
+    /// The Host writes of `w`.
+    func hostWrites(_ w: AlphabetAction.Writes) -> [HostWrite] {
+        switch w {
+        case .none: []
+        case .data: ExplicitScope.dataWrites
+        case .recRun: ExplicitScope.recRunWrites
+        case .realmParams(let i): [.realmParams(at: ExplicitScope.realmParamsPage, realmParams[i])]
+        case .recParams(let i): [.recParams(at: ExplicitScope.recParamsPage, recParams[i])]
+        }
+    }
+
+    /// Action `a` as a trace step.
+    func step(_ a: AlphabetAction) -> TraceStep {
+        if a.exit { return .recExit(rec: a.args.0, realm: RealmActionValue(.irq), expect: nil) }
+        return .call(CallStep(command: a.command, args: a.argArray, writes: hostWrites(a.writes), realm: a.realmValue))
+    }
+}
+
 extension ExplicitScope {
     public func actions(_ s: SpecState) -> [TraceStep] {
-        var out: [TraceStep] = []
-        out.reserveCapacity(64)
+        var a = Alphabet()
+        alphabet(s, into: &a)
+        return a.actions.map { a.step($0) }
+    }
+
+    /// Leaves in `out` (emptied first) the actions of the alphabet in `s`, in order.
+    func alphabet(_ s: SpecState, into out: inout Alphabet) {
+        out.removeAll()
         let pool = self.pool
         var undelegated: [UInt64] = [], delegated: [UInt64] = [], others: [UInt64] = []
         for g in pool {
@@ -21,17 +86,30 @@ extension ExplicitScope {
         }
         let rds = pool.filter { s.granule($0).state == .rd }
         let recGranules = pool.filter { s.granule($0).state == .rec }
-        func call(_ cmd: RMICommand, _ args: [UInt64], writes: [HostWrite] = [], realm: RealmActionValue? = nil) {
-            out.append(.call(CallStep(command: cmd, args: args, writes: writes, realm: realm)))
+        // A call with registers a0... (those given), its Host writes and Realm action.
+        func call(_ cmd: RMICommand, _ a0: UInt64, _ a1: UInt64? = nil, _ a2: UInt64? = nil, _ a3: UInt64? = nil,
+                  _ a4: UInt64? = nil, writes: AlphabetAction.Writes = .none, realm: RealmActionValue? = nil) {
+            var a = AlphabetAction(command: cmd)
+            a.argc = a4 != nil ? 5 : a3 != nil ? 4 : a2 != nil ? 3 : a1 != nil ? 2 : 1
+            a.args = (a0, a1 ?? 0, a2 ?? 0, a3 ?? 0, a4 ?? 0)
+            a.writes = writes
+            if let r = realm {
+                let x = r.args
+                precondition(x.count <= 4, "a Realm action has at most four arguments")
+                a.realm = r.kind
+                a.realmArgc = x.count
+                a.realmArgs = (x.count > 0 ? x[0] : 0, x.count > 1 ? x[1] : 0, x.count > 2 ? x[2] : 0, x.count > 3 ? x[3] : 0)
+            }
+            out.actions.append(a)
         }
 
         // Granules.
-        for g in undelegated { call(.granuleDelegate, [g]) }
-        for g in delegated { call(.granuleUndelegate, [g]) }
+        for g in undelegated { call(.granuleDelegate, g) }
+        for g in delegated { call(.granuleUndelegate, g) }
         if failures {
-            call(.granuleDelegate, [ExplicitScope.nonDelegable])
-            call(.granuleDelegate, [unaligned])
-            for g in others { call(.granuleUndelegate, [g]) }
+            call(.granuleDelegate, ExplicitScope.nonDelegable)
+            call(.granuleDelegate, unaligned)
+            for g in others { call(.granuleUndelegate, g) }
         }
 
         // Realms.
@@ -41,16 +119,16 @@ extension ExplicitScope {
                     for (w, sl, n) in geometries {
                         for vmid in 0..<UInt64(max(realms, 1)) {
                             let p = RealmParamsValues(rttBase: rtt, s2sz: w, rttLevelStart: sl, rttNumStart: n, vmid: vmid)
-                            call(.realmCreate, [rd, ExplicitScope.realmParamsPage],
-                                 writes: [.realmParams(at: ExplicitScope.realmParamsPage, p)])
+                            out.realmParams.append(p)
+                            call(.realmCreate, rd, ExplicitScope.realmParamsPage, writes: .realmParams(out.realmParams.count - 1))
                         }
                     }
                 }
             }
         }
         for rd in rds {
-            call(.realmActivate, [rd])
-            call(.realmDestroy, [rd])
+            call(.realmActivate, rd)
+            call(.realmDestroy, rd)
         }
 
         // RTTs: create the next table down each scope IPA's walk; destroy and fold the
@@ -64,14 +142,14 @@ extension ExplicitScope {
                 if failures && ipa == 0 { levels.append(sl) }  // the starting level: rtt_level
                 for level in levels {
                     let size = UInt64(1) << UInt64(12 + 9 * (3 - (level - 1)))
-                    for t in delegated { call(.rttCreate, [rd, t, ipa & ~(size - 1), UInt64(bitPattern: level)]) }
+                    for t in delegated { call(.rttCreate, rd, t, ipa & ~(size - 1), UInt64(bitPattern: level)) }
                 }
             }
             let base = r.fields[RealmField.rttBase.rawValue], n = r.fields[RealmField.numStart.rawValue]
             for t in pool {
                 guard let tt = s.rtts[t], tt.owner == rd, !(t >= base && t - base < n * 0x1000) else { continue }
-                call(.rttDestroy, [rd, tt.ipaBase, tt.level])
-                call(.rttFold, [rd, tt.ipaBase, tt.level])
+                call(.rttDestroy, rd, tt.ipaBase, tt.level)
+                call(.rttFold, rd, tt.ipaBase, tt.level)
             }
         }
 
@@ -79,18 +157,17 @@ extension ExplicitScope {
         for rd in rds {
             for ipa in protectedIPAs {
                 for d in delegated {
-                    call(.dataCreate, [rd, d, ipa, ExplicitScope.dataSrcPage, 0],
-                         writes: [.data(at: ExplicitScope.dataSrcPage, content: 1)])
-                    call(.dataCreateUnknown, [rd, d, ipa])
+                    call(.dataCreate, rd, d, ipa, ExplicitScope.dataSrcPage, 0, writes: .data)
+                    call(.dataCreateUnknown, rd, d, ipa)
                 }
-                call(.dataDestroy, [rd, ipa])
-                call(.rttInitRipas, [rd, ipa, ipa + 0x1000])
+                call(.dataDestroy, rd, ipa)
+                call(.rttInitRipas, rd, ipa, ipa + 0x1000)
             }
             if unprotected {
                 let ipa = ExplicitScope.unprotectedIPA
-                call(.rttMapUnprotected, [rd, ipa, 3, ExplicitScope.nsTarget])
-                for g in delegated { call(.rttMapUnprotected, [rd, ipa, 3, g | 0b111 << 2 | 0b11 << 6]) }
-                call(.rttUnmapUnprotected, [rd, ipa, 3])
+                call(.rttMapUnprotected, rd, ipa, 3, ExplicitScope.nsTarget)
+                for g in delegated { call(.rttMapUnprotected, rd, ipa, 3, g | 0b111 << 2 | 0b11 << 6) }
+                call(.rttUnmapUnprotected, rd, ipa, 3)
             }
         }
 
@@ -104,35 +181,42 @@ extension ExplicitScope {
                 for auxList in ExplicitScope.tuples(delegated.filter { $0 != rec }, aux) {
                     for runnable in [true, false] {
                         let p = RecParamsValues(mpidr: mpidr, runnable: runnable, aux: auxList, pc: 0x1000)
-                        call(.recCreate, [rd, rec, ExplicitScope.recParamsPage],
-                             writes: [.recParams(at: ExplicitScope.recParamsPage, p)])
+                        out.recParams.append(p)
+                        call(.recCreate, rd, rec, ExplicitScope.recParamsPage, writes: .recParams(out.recParams.count - 1))
                     }
                 }
             }
         }
         for rec in recGranules {
             guard let c = s.recs[rec] else { continue }
-            call(.recDestroy, [rec])
+            call(.recDestroy, rec)
             if c.state == RecState.running.rawValue {
-                out.append(.recExit(rec: rec, realm: RealmActionValue(.irq), expect: nil))
+                var x = AlphabetAction(command: .recEnter)
+                x.exit = true
+                x.argc = 1
+                x.args.0 = rec
+                out.actions.append(x)
                 continue
             }
             let siblings = recGranules.filter { $0 != rec && s.recs[$0]?.owner == c.owner }.compactMap { s.recs[$0]?.mpidr }
             for a in realmActionValues(siblings: siblings) {
-                call(.recEnter, [rec, ExplicitScope.runPage], writes: [.recRun(at: ExplicitScope.runPage, RecEnterValues())],
-                     realm: a)
+                call(.recEnter, rec, ExplicitScope.runPage, writes: .recRun, realm: a)
             }
             if c.psciPending != 0 {
                 for t in recGranules where s.recs[t]?.owner == c.owner && t != rec {
-                    call(.psciComplete, [rec, t, PSCI.success])
+                    call(.psciComplete, rec, t, PSCI.success)
                 }
             }
             if c.ripasTop != 0 && c.ripasAddr != c.ripasTop {
-                call(.rttSetRipas, [c.owner, rec, c.ripasAddr, c.ripasTop])
+                call(.rttSetRipas, c.owner, rec, c.ripasAddr, c.ripasTop)
             }
         }
-        return out
     }
+
+    /// The Host writes of DATA_CREATE and REC_ENTER actions, the same for every such action:
+    /// made once (each action shares them).
+    static let dataWrites: [HostWrite] = [.data(at: ExplicitScope.dataSrcPage, content: 1)]
+    static let recRunWrites: [HostWrite] = [.recRun(at: ExplicitScope.runPage, RecEnterValues())]
 
     func realmActionValues(siblings: [UInt64]) -> [RealmActionValue] {
         var v: [RealmActionValue] = []

@@ -169,13 +169,19 @@ struct SlotEncoder {
             var ps: UInt8 = 0xFF, pr: UInt8 = 0, pa: UInt8 = 0, paddr: UInt64 = 0
             entries.withUnsafeBufferPointer { b in
                 let block = 32
+                // Most tables hold their few runs in the first block: when every later entry
+                // is the same bytes as the one before it, only that block is read.
+                let tailSame = b.count > block && SpecState.Entry.sameBytes(b.baseAddress! + block, b.baseAddress! + (block - 1),
+                                                                           count: b.count - block)
                 var lo = 0
                 while lo < b.count {
                     let hi = min(lo + block, b.count)
                     defer { lo = hi }
                     // A block whose entries are each the same bytes as the one before holds
                     // no new run (entry 0 always starts one).
-                    if lo > 0 && SpecState.Entry.sameBytes(b.baseAddress! + lo, b.baseAddress! + (lo - 1), count: hi - lo) { continue }
+                    if lo > 0 && (tailSame || SpecState.Entry.sameBytes(b.baseAddress! + lo, b.baseAddress! + (lo - 1), count: hi - lo)) {
+                        continue
+                    }
                     for k in lo..<hi {
                         let e = b[k]
                         if e.state == ps && e.ripas == pr && e.attrs == pa && e.addr == paddr { continue }

@@ -116,6 +116,7 @@ public final class ExplicitSearch: @unchecked Sendable {
         scope = options.scope
         always = options.properties.filter { $0.kind == .always }
         stepProps = options.properties.filter { $0.kind == .step }
+        precondition(stepProps.count <= 32, "at most 32 step properties (the checks due on a step are a bit mask)")
         sometimes = options.properties.filter { $0.kind == .sometimes }
     }
 
@@ -123,16 +124,16 @@ public final class ExplicitSearch: @unchecked Sendable {
 
     /// Whether step property `p` can fail on a step of `command`: false only where its
     /// definition makes it hold whatever the states are. INV-L4 says a failed call changes
-    /// nothing, so it holds on an unchanged step. INV-R6 and R7 read only which Granules are
-    /// RDs and the Realms' fields (state, RIM), comparing each before and after: they hold
-    /// when neither changed (`realmsUnchanged`, asked only on a changed step). INV-L3 compares
-    /// RTT entries, so it holds when every RTT is as it was (`rttsUnchanged`, likewise).
-    /// INV-L1 is about REALM_DESTROY and INV-L2 about GRANULE_UNDELEGATE (their definitions
-    /// return true for any other command).
-    static func mayFail(_ p: Invariant, command: RMICommand, unchanged: Bool, rttsUnchanged: () -> Bool,
+    /// nothing, so it holds on an unchanged step and on a call that succeeded. INV-R6 and R7
+    /// read only which Granules are RDs and the Realms' fields (state, RIM), comparing each
+    /// before and after: they hold when neither changed (`realmsUnchanged`, asked only on a
+    /// changed step). INV-L3 compares RTT entries, so it holds when every RTT is as it was
+    /// (`rttsUnchanged`, likewise). INV-L1 is about REALM_DESTROY and INV-L2 about
+    /// GRANULE_UNDELEGATE (their definitions return true for any other command).
+    static func mayFail(_ p: Invariant, command: RMICommand, unchanged: Bool, succeeded: Bool, rttsUnchanged: () -> Bool,
                         realmsUnchanged: () -> Bool) -> Bool {
         switch p {
-        case .l4: !unchanged
+        case .l4: !unchanged && !succeeded
         case .r6, .r7: !unchanged && !realmsUnchanged()
         case .l3: !unchanged && !rttsUnchanged()
         case .l1: command == .realmDestroy
@@ -473,22 +474,26 @@ public final class ExplicitSearch: @unchecked Sendable {
         defer { encoders.give(encoder) }
         let stepBase = always.count + sometimes.count + options.extraProperties.count
         // One transition from `id` by action `ai`: its step properties, and the fingerprint
-        // of a changed successor. (The states are arguments rather than locals of the loop:
-        // each copy of a state would count a reference to each of its boxes.)
+        // of a changed successor; returns whether `post` equals `pre`. (The states are
+        // arguments rather than locals of the loop: each copy of a state would count a
+        // reference to each of its boxes.)
+        @discardableResult
         func transition(_ id: Int, _ ai: Int, pre: SpecState, post: SpecState, succeeded: Bool, command: RMICommand,
-                        args: [UInt64]) {
+                        args: () -> [UInt64]) -> Bool {
             let unchanged = pre == post
             out.transitions += 1
             pending += 1
             // Step properties, each only where it can fail (`mayFail`) or its cover is still
             // to be reached: most steps are failed calls, on which evaluating them all would
             // dominate. `unchanged` is state equality, never assumed from a failure.
-            var view: StepView<SpecState>? = nil
+            // First which checks are due (bit j: step property j's definition, bit 32 + j:
+            // its cover), then one view of the step for all of them.
+            var due: UInt64 = 0
             var rttsUnchanged: Bool? = nil, realmsUnchanged: Bool? = nil
             for (j, p) in stepProps.enumerated() {
                 let f = stepBase + j
-                let checkHolds = !known.violated[f] && ExplicitSearch.mayFail(
-                    p, command: command, unchanged: unchanged,
+                if !known.violated[f] && ExplicitSearch.mayFail(
+                    p, command: command, unchanged: unchanged, succeeded: succeeded,
                     rttsUnchanged: { rttsUnchanged ?? { let u = pre.rtts == post.rtts; rttsUnchanged = u; return u }() },
                     realmsUnchanged: {
                         realmsUnchanged ?? {
@@ -496,63 +501,83 @@ public final class ExplicitSearch: @unchecked Sendable {
                             realmsUnchanged = u
                             return u
                         }()
-                    })
-                let checkCover = !known.covered[f]
-                guard checkHolds || checkCover else { continue }
-                let v = view ?? StepView(pre: pre, post: post, command: command, args: args.map { CWord($0) },
-                                         succeeded: CBit(succeeded), unchanged: CBit(unchanged))
-                view = v
-                if checkHolds, !p.holds(onStep: v) {
-                    known.violated[f] = true
-                    out.violations[p.rawValue] = Found(depth: depth + 1, witness: .step(id, ai))
-                }
-                if checkCover, p.covers(step: v) {
-                    known.covered[f] = true
-                    out.covers[p.rawValue] = Found(depth: depth + 1, witness: .step(id, ai))
+                    }) { due |= 1 << UInt64(j) }
+                if !known.covered[f] { due |= 1 << UInt64(32 + j) }
+            }
+            if due != 0 {
+                let v = StepView(pre: pre, post: post, command: command, args: args().map { CWord($0) },
+                                 succeeded: CBit(succeeded), unchanged: CBit(unchanged))
+                for (j, p) in stepProps.enumerated() {
+                    let f = stepBase + j
+                    if due & (1 << UInt64(j)) != 0, !p.holds(onStep: v) {
+                        known.violated[f] = true
+                        out.violations[p.rawValue] = Found(depth: depth + 1, witness: .step(id, ai))
+                    }
+                    if due & (1 << UInt64(32 + j)) != 0, p.covers(step: v) {
+                        known.covered[f] = true
+                        out.covers[p.rawValue] = Found(depth: depth + 1, witness: .step(id, ai))
+                    }
                 }
             }
-            if unchanged { return }
+            if unchanged { return true }
             let (fp, exact) = fingerprintOf(post, &encoder)
             if !exact { out.inexact += 1 }
-            if visited.contains(fp) || !local.insert(fp).inserted { return }
+            if visited.contains(fp) || !local.insert(fp).inserted { return false }
             out.next.append(post)
             out.fps.append(fp)
             out.parents.append(UInt64(id) << 24 | UInt64(ai))
+            return false
         }
+        // The call handed to the spec, written in place for each action (as `Call(registers:
+        // realm:)` would build it: five registers and four Realm action arguments, padded
+        // with zeros), so that no arrays are built per call.
+        var call = Call<Concrete>([0, 0, 0, 0, 0], realm: RealmAction(kind: 0))
+        func load(_ a: AlphabetAction) {
+            for i in 0..<5 { call.x[i] = CWord(i < a.argc ? a[i] : 0) }
+            call.realm.kind = CWord((a.realm ?? .irq).rawValue)
+            for i in 0..<4 { call.realm.args[i] = CWord(i < a.realmArgc ? a.realmArg(i) : 0) }
+        }
+        var alphabet = Alphabet()
         for (k, s) in states.enumerated() {
             let id = firstId + k
-            let acts = scope.actions(s)
+            scope.alphabet(s, into: &alphabet)
             // The state after an action's Host writes, kept for the next action when it
             // writes the same (REC_ENTER's Realm actions, DATA_CREATE's source page).
-            var lastWrites: [HostWrite] = []
+            var lastWrites = AlphabetAction.Writes.none
             var afterWrites = s
-            for ai in acts.indices {
-                switch acts[ai] {
-                case .call(let c):
-                    // What `TraceRunner.run` does with a call whose writes are applied (through
-                    // `RMISpec.apply`), less the list of allowed results, which the search
-                    // does not read: the call succeeds when no failure condition holds.
-                    let realm = (c.realm ?? RealmActionValue(.irq)).action
-                    if c.writes.isEmpty {
-                        var next = s
-                        let ok = RMISpec.applySucceeds(c.command, to: &next, c.args, realm: realm)
-                        transition(id, ai, pre: s, post: next, succeeded: ok, command: c.command, args: c.args)
-                    } else {
-                        if !sameWrites(c.writes, lastWrites) {
-                            var w = TraceRunner(state: s)
-                            for x in c.writes { w.apply(x) }
-                            afterWrites = w.state
-                            lastWrites = c.writes
-                        }
-                        var next = afterWrites
-                        let ok = RMISpec.applySucceeds(c.command, to: &next, c.args, realm: realm)
-                        transition(id, ai, pre: afterWrites, post: next, succeeded: ok, command: c.command, args: c.args)
-                    }
-                case .recExit(let rec, let realm, _):
-                    let r = RMISpec.recExit(s, rec: rec, realm: realm.action)
+            // The state each call is applied to: a copy of `s` (or of `afterWrites`), kept
+            // from one call to the next while the calls leave it equal to that state (most
+            // fail), instead of copying the state (a reference count each) for every call.
+            var plain = s, plainClean = true
+            var written = s, writtenClean = false
+            for ai in alphabet.actions.indices {
+                let a = alphabet.actions[ai]
+                if a.exit {
+                    let r = RMISpec.recExit(s, rec: a.args.0, realm: RealmAction.idle)
                     transition(id, ai, pre: s, post: r.next, succeeded: r.succeeded, command: .recEnter,
-                               args: [rec, r.runPtr ?? 0])
-                default: continue
+                               args: { [a.args.0, r.runPtr ?? 0] })
+                    continue
+                }
+                // What `TraceRunner.run` does with a call whose writes are applied (through
+                // `RMISpec.apply`), less the list of allowed results, which the search does
+                // not read: the call succeeds when no failure condition holds.
+                load(a)
+                if a.writes == .none {
+                    if !plainClean { plain = s }
+                    let ok = RMISpec.applySucceeds(a.command, to: &plain, call)
+                    plainClean = transition(id, ai, pre: s, post: plain, succeeded: ok, command: a.command, args: { a.argArray })
+                } else {
+                    if a.writes != lastWrites {
+                        var w = TraceRunner(state: s)
+                        for x in alphabet.hostWrites(a.writes) { w.apply(x) }
+                        afterWrites = w.state
+                        lastWrites = a.writes
+                        writtenClean = false
+                    }
+                    if !writtenClean { written = afterWrites }
+                    let ok = RMISpec.applySucceeds(a.command, to: &written, call)
+                    writtenClean = transition(id, ai, pre: afterWrites, post: written, succeeded: ok, command: a.command,
+                                              args: { a.argArray })
                 }
             }
             if pending >= 256 { flush() }
@@ -633,20 +658,4 @@ final class EncoderPool: @unchecked Sendable {
 struct UnsafeMutableSendableBuffer<T>: @unchecked Sendable {
     let base: UnsafeMutableBufferPointer<T>
     init(_ b: UnsafeMutableBufferPointer<T>) { base = b }
-}
-
-/// Whether two lists of Host writes are the same writes.
-func sameWrites(_ a: [HostWrite], _ b: [HostWrite]) -> Bool {
-    guard a.count == b.count else { return false }
-    for (x, y) in zip(a, b) {
-        switch (x, y) {
-        case let (.realmParams(p, u), .realmParams(q, v)): if p != q || u != v { return false }
-        case let (.recParams(p, u), .recParams(q, v)): if p != q || u != v { return false }
-        case let (.recRun(p, u), .recRun(q, v)): if p != q || u != v { return false }
-        case let (.data(p, u), .data(q, v)): if p != q || u != v { return false }
-        case let (.words(p, u), .words(q, v)): if p != q || u != v { return false }
-        default: return false
-        }
-    }
-    return true
 }

@@ -74,13 +74,14 @@ enum DataDestroy {
     static func evaluate<M: Machine>(_ m: inout M, _ c: Call<M.D>) -> Evaluation<M.D> {
         let rd = c.x[0], ipa = c.x[1]
         let walk = m.walk(rd, ipa, to: 3)
-        let walkTop = m.skipNonLiveEntries(walk, ipa)
+        let walkFails = walk.level.slt(3), stateFails = !walk.entry.is(.assigned)
+        let walkTop = m.walkTop(walk, ipa, readWhen: walkFails || stateFails)
         let other: [Word<M.D>?] = [nil, 0]
         let conditions: [Condition<M.D>] = m.granuleArgument("rd", rd, is: .rd, outputs: other) + [
             Condition("ipa_align", .errorInput, !m.aligned(ipa), outputs: other),
             Condition("ipa_bound", .errorInput, !m.isProtected(rd, ipa), outputs: other),
-            Condition("rtt_walk", .errorRtt, walk.level.slt(3), index: walk.level, outputs: [nil, walkTop]),
-            Condition("rtte_state", .errorRtt, !walk.entry.is(.assigned), index: walk.level, outputs: [nil, walkTop]),
+            Condition("rtt_walk", .errorRtt, walkFails, index: walk.level, outputs: [nil, walkTop]),
+            Condition("rtte_state", .errorRtt, stateFails, index: walk.level, outputs: [nil, walkTop]),
         ]
         let ok = Evaluation.succeeds(conditions)
         if ok.isFalse { return Evaluation(conditions) }

@@ -83,6 +83,14 @@ extension Machine {
         return ite(own.isLive, ipa, ipaOfEntry(w, from: ipa, next))
     }
 
+    /// `skipNonLiveEntries(w, ipa)` as the `top` output of the failure conditions that
+    /// `readWhen` says hold: an output is read only from a condition that holds, so where
+    /// `readWhen` is known false (a concrete call that fails neither) the scan is skipped
+    /// and 0 stands in, unread.
+    public func walkTop(_ w: Walk<D>, _ ipa: Word<D>, readWhen: Bit<D>) -> Word<D> {
+        readWhen.isFalse ? Word(0) : skipNonLiveEntries(w, ipa)
+    }
+
     /// `RttSkipEntriesWithRipas`: the end of the run of entries from `base` that a RIPAS
     /// command may change: the first entry that `stops` (at most the end of the RTT), capped
     /// at `top`, aligned down to the walk level.

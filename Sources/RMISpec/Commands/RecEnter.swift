@@ -70,14 +70,16 @@ extension Machine {
         let valid = lrs.map { $0.bits(63, 62) != 0 }
         let vintid = lrs.map { $0.bits(31, 0) }
         for (i, lr) in lrs.enumerated() {
-            let v = vintid[i]
-            let vintidOK = v <= Word(E.maxSpiId) || (Word(E.minLpiId) <= v && v <= Word(E.maxVIntid))
-            var lrOK = !lr.bit(E.lrHw)
-                && (lr.bits(55, E.lrPriorityLo) & Word(E.lrPriorityRes0)) == 0
-                && (lr.bits(44, 32) & ~Word(E.lrEoi >> 32)) == 0
-                && vintidOK
-            for j in (i + 1)..<max(i + 1, lrs.count) { lrOK = lrOK && implies(valid[j], vintid[j] != v) }
-            ok = ok && implies(valid[i], lrOK)
+            ok = ok && given(valid[i]) {
+                let v = vintid[i]
+                let vintidOK = v <= Word(E.maxSpiId) || (Word(E.minLpiId) <= v && v <= Word(E.maxVIntid))
+                var lrOK = !lr.bit(E.lrHw)
+                    && (lr.bits(55, E.lrPriorityLo) & Word(E.lrPriorityRes0)) == 0
+                    && (lr.bits(44, 32) & ~Word(E.lrEoi >> 32)) == 0
+                    && vintidOK
+                for j in (i + 1)..<max(i + 1, lrs.count) { lrOK = lrOK && implies(valid[j], vintid[j] != v) }
+                return lrOK
+            }
         }
         return ok
     }

@@ -107,16 +107,17 @@ enum RttDestroy {
         typealias W = Word<M.D>
         let rd = c.x[0], ipa = c.x[1], level = c.x[2]
         let walk = m.walk(rd, ipa, to: level - 1)
-        let walkTop = m.skipNonLiveEntries(walk, ipa)
+        let walkFails = walk.level.slt(level - 1), stateFails = !walk.entry.is(.table)
+        let walkTop = m.walkTop(walk, ipa, readWhen: walkFails || stateFails)
         let child = walk.entry.addr
         // `rtt` is undefined on every failure; `top` is 0 when the walk was not performed.
         var conditions = structureInputConditions(m, rd: rd, ipa: ipa, level: level, outputs: [nil, W(0)])
         conditions += [
-            Condition("rtt_walk", .errorRtt, walk.level.slt(level - 1), index: walk.level, outputs: [nil, walkTop]),
-            Condition("rtte_state", .errorRtt, !walk.entry.is(.table), index: walk.level, outputs: [nil, walkTop]),
+            Condition("rtt_walk", .errorRtt, walkFails, index: walk.level, outputs: [nil, walkTop]),
+            Condition("rtte_state", .errorRtt, stateFails, index: walk.level, outputs: [nil, walkTop]),
             // Decision: "the child RTT" exists only when the walk reached a TABLE entry at
             // level - 1 for an IPA inside the Realm (see reachedChild).
-            Condition("rtt_live", .errorRtt, m.reachedChild(walk, rd: rd, ipa: ipa, level: level) && m.rttIsLive(child),
+            Condition("rtt_live", .errorRtt, both(m.reachedChild(walk, rd: rd, ipa: ipa, level: level)) { m.rttIsLive(child) },
                       index: level, outputs: [nil, ipa]),
         ]
         conditions = m.weakened(conditions, .weakenRttDestroyLiveTable, drop: "rtt_live")
@@ -244,15 +245,16 @@ enum RttUnmapUnprotected {
         typealias W = Word<M.D>
         let rd = c.x[0], ipa = c.x[1], level = c.x[2]
         let walk = m.walk(rd, ipa, to: level)
-        let walkTop = m.skipNonLiveEntries(walk, ipa)
+        let walkFails = walk.level.slt(level), stateFails = !walk.entry.is(.assignedNS)
+        let walkTop = m.walkTop(walk, ipa, readWhen: walkFails || stateFails)
         // top = 0 when the walk was not performed (outcome table of B4.3.22).
         let zero: [W?] = [W(0)]
         var conditions = rdConditions(m, rd, outputs: zero)
         conditions.append(Condition("level_bound", .errorInput, !m.levelIsBlockOrPage(rd, level), outputs: zero))
         conditions += unprotectedIpaConditions(m, rd: rd, ipa: ipa, level: level, outputs: zero)
         conditions += [
-            Condition("rtt_walk", .errorRtt, walk.level.slt(level), index: walk.level, outputs: [walkTop]),
-            Condition("rtte_state", .errorRtt, !walk.entry.is(.assignedNS), index: walk.level, outputs: [walkTop]),
+            Condition("rtt_walk", .errorRtt, walkFails, index: walk.level, outputs: [walkTop]),
+            Condition("rtte_state", .errorRtt, stateFails, index: walk.level, outputs: [walkTop]),
         ]
         let ok = Evaluation.succeeds(conditions)
         if ok.isFalse { return Evaluation(conditions, outputs: [0]) }

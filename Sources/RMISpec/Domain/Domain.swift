@@ -91,6 +91,23 @@ extension Bit: ExpressibleByBooleanLiteral {
 }
 @inlinable public func all<D>(_ bits: [Bit<D>]) -> Bit<D> { bits.reduce(Bit(true)) { $0 && $1 } }
 @inlinable public func any<D>(_ bits: [Bit<D>]) -> Bit<D> { bits.reduce(Bit(false)) { $0 || $1 } }
+/// `all(xs.map(f))`. Concretely without building the array (and stopping at the first
+/// false: the same value); other domains build exactly the terms `all(xs.map(f))` builds.
+@inlinable public func all<D, T>(_ xs: [T], _ f: (T) -> Bit<D>) -> Bit<D> {
+    if D.self == Concrete.self {
+        for x in xs where f(x).isFalse { return Bit(false) }
+        return Bit(true)
+    }
+    return all(xs.map(f))
+}
+/// `any(xs.map(f))`, likewise.
+@inlinable public func any<D, T>(_ xs: [T], _ f: (T) -> Bit<D>) -> Bit<D> {
+    if D.self == Concrete.self {
+        for x in xs where f(x).isTrue { return Bit(true) }
+        return Bit(false)
+    }
+    return any(xs.map(f))
+}
 
 // MARK: Word operators (unsigned unless named signed)
 

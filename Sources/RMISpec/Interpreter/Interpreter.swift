@@ -93,7 +93,14 @@ public enum RMISpec {
     /// (no failure condition holds): for searches that read nothing else of the result.
     public static func applySucceeds(_ cmd: RMICommand, to state: inout SpecState, _ x: [UInt64],
                                      realm: RealmAction<Concrete>) -> Bool {
-        let e = evaluate(cmd, &state, Call(registers: x, realm: realm))
+        applySucceeds(cmd, to: &state, Call(registers: x, realm: realm))
+    }
+
+    /// `applySucceeds` on a call built by the caller: a search can keep one `Call` and write
+    /// each call's registers and Realm action into it in place, instead of building their
+    /// arrays for every call.
+    public static func applySucceeds(_ cmd: RMICommand, to state: inout SpecState, _ call: Call<Concrete>) -> Bool {
+        let e = evaluate(cmd, &state, call)
         return !e.conditions.contains { $0.fails.raw }
     }
 

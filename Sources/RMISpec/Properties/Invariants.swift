@@ -100,22 +100,22 @@ extension Invariant {
         let addrs = m.addresses
         switch self {
         case .g1:
-            return all(addrs.map { a in
+            return all(addrs, { a in
                 implies(m.isDelegable(a), !m.isState(a, .undelegated) == (m.granuleGPT(a) == W(GPT.realm.rawValue)))
             })
         case .g2:
-            return all(addrs.map { a in implies(!m.isState(a, .undelegated), m.isDelegable(a)) })
+            return all(addrs, { a in implies(!m.isState(a, .undelegated), m.isDelegable(a)) })
         case .g3:
-            return all(addrs.map { a in
+            return all(addrs, { a in
                 let rdOK = implies(m.isState(a, .rec), m.isState(m.rec(a, .owner), .rd))
                 let rttOK = implies(m.isState(a, .rtt), m.isState(m.rtt(a, .owner), .rd))
                 let auxOK = given(m.isState(a, .recAux)) {
-                    any(addrs.map { c in
-                        m.isState(c, .rec) && m.isState(m.rec(c, .owner), .rd) && any(m.recAux(c).map { $0 == a })
+                    any(addrs, { c in
+                        m.isState(c, .rec) && m.isState(m.rec(c, .owner), .rd) && any(m.recAux(c), { $0 == a })
                     })
                 }
                 let dataOK = given(m.isState(a, .data)) {
-                    any(addrs.map { t in
+                    any(addrs, { t in
                         given(m.isState(t, .rtt)) {
                             let size = m.levelSize(m.rtt(t, .level))
                             return m.isState(m.rtt(t, .owner), .rd) && !m.allEntries(t) { _, e in
@@ -127,47 +127,47 @@ extension Invariant {
                 return rdOK && rttOK && auxOK && dataOK
             })
         case .g4:
-            return all(addrs.map { a in
+            return all(addrs, { a in
                 given(m.isState(a, .delegated)) {
-                    let inAux = any(addrs.map { c in m.isState(c, .rec) && any(m.recAux(c).map { $0 == a }) })
-                    let target = any(addrs.map { t in
+                    let inAux = any(addrs, { c in m.isState(c, .rec) && any(m.recAux(c), { $0 == a }) })
+                    let target = any(addrs, { t in
                         !given(m.isState(t, .rtt)) {
                             m.allEntries(t) { _, e in !((e.is(.table) || e.is(.assigned)) && e.addr == a) }
                         }
                     })
-                    let inStart = any(addrs.map { r in
+                    let inStart = any(addrs, { r in
                         m.isState(r, .rd) && a >= m.realm(r, .rttBase) && (a - m.realm(r, .rttBase)) < m.realm(r, .numStart) * M.granule
                     })
                     return !inAux && !target && !inStart
                 }
             })
         case .g5:
-            return all(addrs.map { a in implies(m.isState(a, .delegated), m.granuleContent(a) == 0) })
+            return all(addrs, { a in implies(m.isState(a, .delegated), m.granuleContent(a) == 0) })
         case .r1:
-            return all(addrs.map { r in
-                implies(m.isState(r, .rd), m.realm(r, .numRecs) == m.sum(addrs.map { c in m.isState(c, .rec) && m.rec(c, .owner) == r }))
+            return all(addrs, { r in
+                given(m.isState(r, .rd)) { m.realm(r, .numRecs) == m.sum(addrs.map { c in m.isState(c, .rec) && m.rec(c, .owner) == r }) }
             })
         case .r2:
-            return all(addrs.map { r in
+            return all(addrs, { r in given(m.isState(r, .rd)) {
                 let own = { (c: W) in m.isState(c, .rec) && m.rec(c, .owner) == r }
-                let below = all(addrs.map { c in implies(own(c), m.recIndex(m.rec(c, .mpidr)) < m.realm(r, .recIndex)) })
+                let below = all(addrs, { c in implies(own(c), m.recIndex(m.rec(c, .mpidr)) < m.realm(r, .recIndex)) })
                 var distinct = Bit<M.D>(true)
                 for (i, c) in addrs.enumerated() {
                     for d in addrs[(i + 1)...] {
                         distinct = distinct && implies(own(c) && own(d), m.recIndex(m.rec(c, .mpidr)) != m.recIndex(m.rec(d, .mpidr)))
                     }
                 }
-                return implies(m.isState(r, .rd), m.realm(r, .numRecs) <= m.realm(r, .recIndex) && below && distinct)
-            })
+                return m.realm(r, .numRecs) <= m.realm(r, .recIndex) && below && distinct
+            } })
         case .r3:
-            return all(addrs.map { r in given(m.isState(r, .rd)) {
+            return all(addrs, { r in given(m.isState(r, .rd)) {
                 let base = m.realm(r, .rttBase), n = m.realm(r, .numStart)
                 var ok = Bit<M.D>(true)
                 M.forEachStartingRtt(n) { i, exists in
                     let t = base + W(UInt64(i)) * M.granule
                     let shape = m.isState(t, .rtt) && m.rtt(t, .level) == m.sl(r) && m.rtt(t, .owner) == r
                     ok = ok && given(exists) {
-                        let notTarget = all(addrs.map { u in
+                        let notTarget = all(addrs, { u in
                             given(m.isState(u, .rtt)) { m.allEntries(u) { _, e in !(e.is(.table) && e.addr == t) } }
                         })
                         return shape && notTarget && t != r
@@ -176,9 +176,9 @@ extension Invariant {
                 return ok
             } })
         case .r4:
-            return all(addrs.map { r in
-                implies(m.isState(r, .rd), m.rttConfigIsValid(w: m.ipaWidth(r), sl: m.sl(r), n: m.realm(r, .numStart),
-                                                               lpa2: m.realm(r, .lpa2) != 0))
+            return all(addrs, { r in
+                given(m.isState(r, .rd)) { m.rttConfigIsValid(w: m.ipaWidth(r), sl: m.sl(r), n: m.realm(r, .numStart),
+                                                              lpa2: m.realm(r, .lpa2) != 0) }
             })
         case .r5:
             var ok = Bit<M.D>(true)
@@ -189,47 +189,47 @@ extension Invariant {
             }
             return ok
         case .c1:
-            return all(addrs.map { c in
+            return all(addrs, { c in given(m.isState(c, .rec)) {
                 let aux = m.recAux(c)
                 var ok = m.isState(m.rec(c, .owner), .rd)
                 for (i, a) in aux.enumerated() {
                     ok = ok && m.isState(a, .recAux) && a != c
                     for b in aux[(i + 1)...] { ok = ok && a != b }
                 }
-                return implies(m.isState(c, .rec), ok)
-            })
+                return ok
+            } })
         case .c2:
-            return all(addrs.map { a in
-                let holders = m.sum(addrs.flatMap { c in m.recAux(c).map { m.isState(c, .rec) && $0 == a } })
-                return implies(m.isState(a, .recAux), holders == 1)
-            })
+            return all(addrs, { a in given(m.isState(a, .recAux)) {
+                m.sum(addrs.flatMap { c in m.recAux(c).map { m.isState(c, .rec) && $0 == a } }) == 1
+            } })
         case .c3:
-            return all(addrs.map { c in
-                implies(m.isState(c, .rec) && m.rec(c, .state) == W(RecState.running.rawValue),
-                        m.rec(c, .runnable) == 1 && m.rec(c, .psciPending) == 0
-                            && (m.realmIs(m.rec(c, .owner), .active) || m.realmIs(m.rec(c, .owner), .systemOff)))
+            return all(addrs, { c in
+                given(m.isState(c, .rec) && m.rec(c, .state) == W(RecState.running.rawValue)) {
+                    m.rec(c, .runnable) == 1 && m.rec(c, .psciPending) == 0
+                        && (m.realmIs(m.rec(c, .owner), .active) || m.realmIs(m.rec(c, .owner), .systemOff))
+                }
             })
         case .c4:
-            return all(addrs.map { c in
+            return all(addrs, { c in given(m.isState(c, .rec) && m.rec(c, .psciPending) != 0) {
                 let fid = m.rec(c, .gpr(0)), target = m.recIndex(m.rec(c, .gpr(1)))
-                let ok = (fid == W(PSCI.cpuOn) || fid == W(PSCI.affinityInfo))
+                return (fid == W(PSCI.cpuOn) || fid == W(PSCI.affinityInfo))
                     && target < m.realm(m.rec(c, .owner), .recIndex) && target != m.recIndex(m.rec(c, .mpidr))
-                return implies(m.isState(c, .rec) && m.rec(c, .psciPending) != 0, ok)
-            })
+            } })
         case .c5:
-            return all(addrs.map { c in
+            return all(addrs, { c in
                 let lo = m.rec(c, .ripasAddr), hi = m.rec(c, .ripasTop), r = m.rec(c, .owner)
-                let ok = lo <= hi && m.aligned(lo) && m.aligned(hi) && hi <= (W(1) << (m.ipaWidth(r) - 1))
-                    && (m.realmIs(r, .active) || m.realmIs(r, .systemOff))
-                return implies(m.isState(c, .rec) && hi != 0, ok)
+                return given(m.isState(c, .rec) && hi != 0) {
+                    lo <= hi && m.aligned(lo) && m.aligned(hi) && hi <= (W(1) << (m.ipaWidth(r) - 1))
+                        && (m.realmIs(r, .active) || m.realmIs(r, .systemOff))
+                }
             })
         case .t1:
-            return all(addrs.map { t in
+            return all(addrs, { t in
                 given(m.isState(t, .rtt) && !m.isStartingRtt(t)) {
                     let owner = m.rtt(t, .owner), level = m.rtt(t, .level), base = m.rtt(t, .ipaBase)
                     let w = m.walk(owner, base, to: level - 1)
                     let onPath = w.level == level - 1 && w.entry.is(.table) && w.entry.addr == t
-                    let unique = all(addrs.map { u in
+                    let unique = all(addrs, { u in
                         given(m.isState(u, .rtt)) {
                             m.allEntries(u) { i, e in implies(e.is(.table) && e.addr == t, u == w.rtt && i == w.index) }
                         }
@@ -238,7 +238,7 @@ extension Invariant {
                 }
             })
         case .t2:
-            return all(addrs.map { u in
+            return all(addrs, { u in
                 given(m.isState(u, .rtt)) {
                     // Per-table reads hoisted out of the per-entry predicate (same meaning).
                     let lu = m.rtt(u, .level), owner = m.rtt(u, .owner), base = m.rtt(u, .ipaBase), size = m.levelSize(lu)
@@ -251,7 +251,7 @@ extension Invariant {
                 }
             })
         case .t3:
-            return all(addrs.map { u in
+            return all(addrs, { u in
                 given(m.isState(u, .rtt)) {
                     let owner = m.rtt(u, .owner), base = m.rtt(u, .ipaBase)
                     let top = W(1) << (m.ipaWidth(owner) - 1)  // AddrIsProtected: ipa < 2^(w-1)
@@ -266,7 +266,7 @@ extension Invariant {
                 }
             })
         case .t4:
-            return all(addrs.map { u in
+            return all(addrs, { u in
                 given(m.isState(u, .rtt)) {
                     let lu = m.rtt(u, .level), size = m.levelSize(lu)
                     return m.allEntries(u) { _, e in
@@ -279,14 +279,14 @@ extension Invariant {
                 let size = m.levelSize(m.rtt(t, .level))
                 return m.countEntries(t) { _, e in e.is(.assigned) && e.addr <= a && a - e.addr < size }
             }
-            let dataCovered = all(addrs.map { a in
+            let dataCovered = all(addrs, { a in
                 given(m.isState(a, .data)) {
                     addrs.reduce(W(0)) { acc, t in acc + ite(m.isState(t, .rtt), then: { covers(t, a) }, else: 0) } == 1
                 }
             })
             // Each ASSIGNED entry covers only DATA: the number of DATA Granules in its range
             // equals the range's size in Granules.
-            let entriesOK = all(addrs.map { t in
+            let entriesOK = all(addrs, { t in
                 given(m.isState(t, .rtt)) {
                     let size = m.levelSize(m.rtt(t, .level))
                     return m.allEntries(t) { _, e in
@@ -298,7 +298,7 @@ extension Invariant {
             })
             return dataCovered && entriesOK
         case .t7:
-            return all(addrs.map { u in
+            return all(addrs, { u in
                 given(m.isState(u, .rtt)) { m.allEntries(u) { _, e in
                     ite(e.is(.unassigned) || e.is(.assigned), e.ripas <= W(Ripas.destroyed.rawValue), e.ripas == 0)
                 } }
@@ -313,23 +313,23 @@ extension Invariant {
     public func cover<M: Machine>(in m: M) -> Bit<M.D> {
         typealias W = Word<M.D>
         let addrs = m.addresses
-        let someState = { (s: GranuleState) in any(addrs.map { m.isState($0, s) }) }
+        let someState = { (s: GranuleState) in any(addrs, { m.isState($0, s) }) }
         switch self {
         case .g1, .g2: return someState(.delegated) || someState(.rd)
         case .g3: return someState(.rec) && someState(.data) && someState(.recAux)
         case .g4, .g5: return someState(.delegated) && someState(.rd)
-        case .r1, .r2: return any(addrs.map { r in m.isState(r, .rd) && m.realm(r, .numRecs) >= 2 })
+        case .r1, .r2: return any(addrs, { r in m.isState(r, .rd) && m.realm(r, .numRecs) >= 2 })
         case .r3, .r4: return someState(.rd)
         case .r5: return m.sum(addrs.map { m.isState($0, .rd) }) >= 2
         case .c1, .c2: return someState(.rec)
-        case .c3: return any(addrs.map { c in m.isState(c, .rec) && m.rec(c, .state) == W(RecState.running.rawValue) })
-        case .c4: return any(addrs.map { c in m.isState(c, .rec) && m.rec(c, .psciPending) != 0 })
-        case .c5: return any(addrs.map { c in m.isState(c, .rec) && m.rec(c, .ripasTop) != 0 })
-        case .t1, .t2: return any(addrs.map { t in m.isState(t, .rtt) && !m.isStartingRtt(t) && m.rtt(t, .level) == 3 })
-        case .t3, .t7: return any(addrs.map { t in m.isState(t, .rtt) && m.countEntries(t) { _, e in e.is(.assignedNS) } != 0 })
+        case .c3: return any(addrs, { c in m.isState(c, .rec) && m.rec(c, .state) == W(RecState.running.rawValue) })
+        case .c4: return any(addrs, { c in m.isState(c, .rec) && m.rec(c, .psciPending) != 0 })
+        case .c5: return any(addrs, { c in m.isState(c, .rec) && m.rec(c, .ripasTop) != 0 })
+        case .t1, .t2: return any(addrs, { t in m.isState(t, .rtt) && !m.isStartingRtt(t) && m.rtt(t, .level) == 3 })
+        case .t3, .t7: return any(addrs, { t in m.isState(t, .rtt) && m.countEntries(t) { _, e in e.is(.assignedNS) } != 0 })
         case .t4, .t5: return someState(.data)
         case .t8:
-            return any(addrs.map { t in
+            return any(addrs, { t in
                 m.isState(t, .rtt) && m.countEntries(t) { _, e in both(e.is(.assignedNS)) { !m.isState(e.addr, .undelegated) } } != 0
             })
         case .r6, .r7, .l1, .l2, .l3, .l4, .t6, .l5: return Bit(true)

@@ -24,26 +24,26 @@ extension Invariant {
         let bothRD = { (r: W) in pre.isState(r, .rd) && post.isState(r, .rd) }
         switch self {
         case .r6:
-            return all(addrs.map { r in
+            return all(addrs, { r in
                 let monotone = implies(bothRD(r), pre.realm(r, .state) <= post.realm(r, .state))
                 let destroyed = implies(pre.isState(r, .rd) && !post.isState(r, .rd), Bit(s.command == .realmDestroy))
                 return monotone && destroyed
             })
         case .r7:
-            return all(addrs.map { r in
+            return all(addrs, { r in
                 implies(bothRD(r) && !pre.realmIs(r, .new), pre.realm(r, .rim) == post.realm(r, .rim))
             })
         case .l1:
             guard s.command == .realmDestroy else { return Bit(true) }
             let rd = s.args[0]
-            return implies(s.succeeded, all(post.addresses.map { a in
+            return implies(s.succeeded, all(post.addresses, { a in
                 !(post.isState(a, .rec) && post.rec(a, .owner) == rd) && !(post.isState(a, .rtt) && post.rtt(a, .owner) == rd)
             }))
         case .l2:
             guard s.command == .granuleUndelegate else { return Bit(true) }
             return implies(s.succeeded, pre.isState(s.args[0], .delegated))
         case .l3:
-            return all(addrs.map { u in
+            return all(addrs, { u in
                 given(pre.isState(u, .rtt) && post.isState(u, .rtt)) { post.allEntryChanges(u, since: pre) { i, old, e in
                     let hasRipas = { (x: RttEntry<M.D>) in x.is(.unassigned) || x.is(.assigned) }
                     let changed = hasRipas(old) && hasRipas(e) && old.ripas != e.ripas
@@ -81,7 +81,7 @@ extension Invariant {
     public func cover<M: Machine>(on s: StepView<M>) -> Bit<M.D> {
         switch self {
         case .r6: return Bit(s.command == .realmActivate || s.command == .realmDestroy) && s.succeeded
-        case .r7: return any(s.pre.addresses.map { s.pre.isState($0, .rd) && s.pre.realmIs($0, .active) }) && s.succeeded
+        case .r7: return any(s.pre.addresses, { s.pre.isState($0, .rd) && s.pre.realmIs($0, .active) }) && s.succeeded
         case .l1: return Bit(s.command == .realmDestroy) && s.succeeded
         case .l2: return Bit(s.command == .granuleUndelegate) && s.succeeded
         case .l3: return Bit(s.command == .rttInitRipas || s.command == .rttSetRipas || s.command == .dataDestroy) && s.succeeded
