@@ -221,12 +221,20 @@ struct Bench: ParsableCommand {
         // Induction over the whole state at every address, with the REC commands: every
         // property a single address states, as targets and lemma pool.
         let recCommands = g + [.recCreate, .recDestroy]
-        let perAddress = Invariant.specProperties.filter { EveryAddressProver.unsupported($0) == nil }
+        let perAddress = Invariant.specProperties.filter { EveryAddressProver.unsupported($0) == nil && !EveryAddressProver.statedPerEntry($0) }
         let t4 = Date()
         let whole = try EveryAddressProver(settings: settings("", recCommands, perAddress, budget: 300), coverDepth: 0).run()
         out.append(SymbolicFigure(name: "prove (1-induction, every address) \(perAddress.count) properties", scope: "every address of the standard platform",
                                   commands: "GRANULE_DELEGATE/UNDELEGATE, REC_CREATE/DESTROY", secondsPerDepth: [Date().timeIntervalSince(t4)],
                                   outcome: verdicts(whole.outcomes)))
+        // Properties stated at one RTT entry: the protected/unprotected split and RIPAS.
+        let perEntry: [Invariant] = [.t3, .t7]
+        let t5 = Date()
+        let entries = try EveryAddressProver(settings: settings("", [.rttMapUnprotected, .rttUnmapUnprotected], perEntry, budget: 300),
+                                             lemmas: perEntry, coverDepth: 0, encodingLemmas: []).run()
+        out.append(SymbolicFigure(name: "prove (1-induction, every address and entry) INV-T3, T7", scope: "every address of the standard platform",
+                                  commands: "RTT_MAP/UNMAP_UNPROTECTED", secondsPerDepth: [Date().timeIntervalSince(t5)],
+                                  outcome: verdicts(entries.outcomes)))
         // Proofs with every invariant as lemma pool and target: the step's fixed cost (a
         // call that changes nothing) and calls that change a Granule's state; each target
         // with the lemmas its CTIs ask for, then with every lemma assumed (`--all-lemmas`).

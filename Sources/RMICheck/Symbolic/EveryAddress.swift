@@ -60,7 +60,7 @@ public struct EveryAddressProver: Sendable {
 
     /// Whether a property the arrays state is stated per RTT entry too (its `allEntries`
     /// read at a free entry index, `AddressArrays.entryProbes`).
-    static func statedPerEntry(_ p: Invariant, options: SpecOptions = []) -> Bool {
+    public static func statedPerEntry(_ p: Invariant, options: SpecOptions = []) -> Bool {
         analyse(p, options: options).perEntry
     }
 
