@@ -168,6 +168,22 @@ import SMT
         #expect(weak.ctis["INV-T3"]?.hasPrefix("RMI_RTT_MAP_UNPROTECTED") == true)
     }
 
+    /// INV-T2 (a TABLE entry names an RTT one level down, same owner, mapping the entry's
+    /// IPAs) for every address and entry with the commands that make and remove TABLE
+    /// entries: RTT_CREATE's child maps the IPA it is given, so the proof needs the walk's
+    /// RTTs to map that IPA: T2 at the entries the walk reads, and the starting RTTs' IPA
+    /// bases (REALM-STARTING-RTTS). About 9 minutes in a release build, so behind
+    /// RMI_CHECK_SLOW_TESTS.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["RMI_CHECK_SLOW_TESTS"] == "1"))
+    func rttTableEntriesKeepTheirShapeWithTheRttCommands() throws {
+        var s = try settings("granules=3,realms=1,recs=0,entries=1", [.granuleDelegate, .granuleUndelegate, .rttCreate, .rttDestroy], [.t2])
+        s.covers = false
+        s.recExitEvents = false
+        let r = try EveryAddressProver(settings: s, encodingLemmas: [.startingRtts, .tableNamesChild, .tableUnique, .tableNotStarting]).run()
+        guard case .proved(let method, _)? = verdict(r, .t2) else { Issue.record("\(String(describing: verdict(r, .t2)))"); return }
+        #expect(method.contains("REALM-STARTING-RTTS"))
+    }
+
     /// Deletion by generation, from any state: a Granule's objects read 0 once it leaves
     /// their state, and still when it holds that kind again; a field or entry written after
     /// that reads its value and the others stay 0; a change to the object's own state deletes

@@ -126,9 +126,9 @@ public struct EveryAddressProver: Sendable {
         /// The aux Granules of a REC are REC_AUX Granules (INV-C1's aux half: C1 also says
         /// the owner is an RD, which REALM_DESTROY keeps only by counting RECs).
         case recAuxState = "REC-AUX-STATE"
-        /// The starting RTTs of a Realm are RTT Granules it owns, of its starting level
-        /// (INV-R3's first half; R3 searches TABLE entries too). Stated for a pair: an RD and
-        /// an address.
+        /// The starting RTTs of a Realm are RTT Granules it owns, of its starting level, the
+        /// i-th mapping the IPAs from i * 512 * RttLevelSize(level) (INV-R3's first half; R3
+        /// searches TABLE entries too). Stated for a pair: an RD and an address.
         case startingRtts = "REALM-STARTING-RTTS"
         /// An ASSIGNED entry names a DATA Granule (its first, for a block).
         case assignedNamesData = "ENTRY-ASSIGNED-DATA"
@@ -192,8 +192,16 @@ public struct EveryAddressProver: Sendable {
             case .startingRtts:
                 let (r, t) = (SWord(raw: a[0]), SWord(raw: a[1]))
                 let starting = isStartingRtt(t, of: r)
-                let owned = m.granuleIs(t, .rtt) && m.rtt(t, .owner) == r && m.rtt(t, .level) == m.realm(r, .levelStart)
-                return S.or(S.not(S.and(m.granuleIs(r, .rd).raw, starting)), owned.raw)
+                let sl = m.realm(r, .levelStart)
+                let owned = m.granuleIs(t, .rtt) && m.rtt(t, .owner) == r && m.rtt(t, .level) == sl
+                // Starting RTT i maps the IPAs from i * 512 * RttLevelSize(sl), as REALM_CREATE made it.
+                let base = m.realm(r, .rttBase), span = m.levelSize(sl) * SWord.lit(512)
+                var mapped = S.lit(true)
+                AddressArrays.forEachStartingRtt(m.realm(r, .numStart)) { i, exists in
+                    let here = (exists && t == base + SWord.lit(UInt64(i)) * AddressArrays.granule).raw
+                    mapped = S.and(mapped, S.or(S.not(here), (m.rtt(t, .ipaBase) == SWord.lit(UInt64(i)) * span).raw))
+                }
+                return S.or(S.not(S.and(m.granuleIs(r, .rd).raw, starting)), S.and(owned.raw, mapped))
             case .assignedNamesData:
                 let (x, addr) = assigned(e[0])
                 return S.or(S.not(x), m.granuleIs(SWord(raw: addr), .data).raw)
