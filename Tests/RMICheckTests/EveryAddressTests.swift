@@ -172,8 +172,8 @@ import SMT
     /// IPAs) for every address and entry with the commands that make and remove TABLE
     /// entries: RTT_CREATE's child maps the IPA it is given, so the proof needs the walk's
     /// RTTs to map that IPA: T2 at the entries the walk reads, and the starting RTTs' IPA
-    /// bases (REALM-STARTING-RTTS). About 9 minutes in a release build, so behind
-    /// RMI_CHECK_SLOW_TESTS.
+    /// bases (REALM-STARTING-RTTS). 5 to 9 minutes (one debug and one release run, both on
+    /// a shared machine), so behind RMI_CHECK_SLOW_TESTS.
     @Test(.enabled(if: ProcessInfo.processInfo.environment["RMI_CHECK_SLOW_TESTS"] == "1"))
     func rttTableEntriesKeepTheirShapeWithTheRttCommands() throws {
         var s = try settings("granules=3,realms=1,recs=0,entries=1", [.granuleDelegate, .granuleUndelegate, .rttCreate, .rttDestroy], [.t2])
