@@ -157,6 +157,8 @@ public final class ExplicitSearch: @unchecked Sendable {
         var next: [SpecState] = []
         var fps: [Fingerprint] = []
         var parents: [UInt64] = []
+        /// For each of `next`, the parts in which it equals its parent (`Parts.rawValue`).
+        var parts: [UInt8] = []
         /// Property name -> the first witness in this unit, with global ids.
         var violations: [String: Found] = [:]
         var covers: [String: Found] = [:]
@@ -198,7 +200,9 @@ public final class ExplicitSearch: @unchecked Sendable {
 
     /// Frontier states per unit of work: fixed, so that what each unit finds (and hence the
     /// merged result) does not depend on the number of workers.
-    static let chunk = 16
+    static let chunk = 4
+    /// Below this many candidates a level's fingerprints are inserted on one thread.
+    static let parallelInserts = 4096
 
     public func run() throws -> ExplicitResult {
         let meter = Meter()
@@ -217,6 +221,12 @@ public final class ExplicitSearch: @unchecked Sendable {
 
         var frontier: [SpecState] = [initial]
         var frontierBase = 0  // the id of frontier[0]; ids of a level are consecutive
+        // The state properties and covers of a level's states are checked by the units that
+        // expand them, at the next level (each state is visited there anyway); `frontierParts`
+        // holds, for each, the parts in which it equals its parent. The initial state is
+        // checked above.
+        var frontierParts: [UInt8] = []
+        var frontierChecked = true
         var depth = 0
         var transitions = 0
         var inexact = 0
@@ -225,45 +235,73 @@ public final class ExplicitSearch: @unchecked Sendable {
         var distinct = 1
         let workers = max(1, options.workers)
         let allNames = Set(always.map(\.rawValue) + stepProps.map(\.rawValue) + options.extraProperties.map(\.name))
-        while !frontier.isEmpty {
-            if let d = options.maxDepth, depth >= d { cut = "depth \(d)"; break }
-            if let m = options.maxStates, distinct >= m { cut = "states \(m)"; break }
-            if !allNames.isEmpty && allNames.isSubset(of: Set(violations.keys)) { cut = "every property violated"; break }
-            meter.lock.lock(); meter.queue = frontier.count; meter.depth = depth; meter.lock.unlock()
-
-            // Phase 1 (parallel): successors of each chunk of the frontier, their step
-            // properties, and the fingerprints of the changed ones not seen at earlier levels.
-            let nChunks = (frontier.count + Self.chunk - 1) / Self.chunk
-            let outs = (0..<nChunks).map { _ in Out() }
-            let known = (Set(violations.keys), Set(covers.keys))
+        let stepNames = Set(stepProps.map(\.rawValue))
+        // Checks the frontier's states, expanding them too when `expanding` (phase 1 below),
+        // and merges what the units found: the first witness in (state, action) order, which
+        // for a state property is id order (a property is checked on states or on steps,
+        // never both).
+        func units(expanding: Bool) -> [Out] {
+            let n = (frontier.count + Self.chunk - 1) / Self.chunk
+            let outs = (0..<n).map { _ in Out() }
+            let known = KnownFlags(self, (Set(violations.keys), Set(covers.keys)))
             let fr = frontier, base = frontierBase, d = depth
-            Self.parallel(nChunks, workers: workers) { k in
+            let parts = frontierChecked ? nil : frontierParts
+            Self.parallel(n, workers: workers) { k in
                 let lo = k * Self.chunk, hi = min(fr.count, lo + Self.chunk)
-                self.expand(fr[lo..<hi], firstId: base + lo, depth: d, out: outs[k], meter: meter, known: known)
+                self.expand(fr[lo..<hi], firstId: base + lo, depth: d, out: outs[k], meter: meter, known: known,
+                            check: parts?[lo..<hi], expanding: expanding)
             }
-            // First step witness in (state, action) order: the lowest chunk that has one.
             for o in outs {
                 for (n, f) in o.violations where violations[n] == nil { violations[n] = f }
                 for (n, f) in o.covers where covers[n] == nil { covers[n] = f }
                 transitions += o.transitions
                 inexact += o.inexact
+                orbitSum += o.orbitSum
             }
+            frontierChecked = true
+            return outs
+        }
+        while !frontier.isEmpty {
+            // Before a cut, the frontier's own checks (so that the cut sees them, as it would
+            // had they been made when the states were stored).
+            if !frontierChecked
+                && (options.maxDepth.map { depth >= $0 } ?? false || options.maxStates.map { distinct >= $0 } ?? false
+                    || (!allNames.isEmpty && stepNames.isSubset(of: Set(violations.keys)))) {
+                _ = units(expanding: false)
+            }
+            if let d = options.maxDepth, depth >= d { cut = "depth \(d)"; break }
+            if let m = options.maxStates, distinct >= m { cut = "states \(m)"; break }
+            if !allNames.isEmpty && allNames.isSubset(of: Set(violations.keys)) { cut = "every property violated"; break }
+            meter.lock.lock(); meter.queue = frontier.count; meter.depth = depth; meter.lock.unlock()
 
-            // Phase 2 (parallel, by shard): insert the candidates' fingerprints in global
-            // order; each worker owns the shards s with s % workers == its group, so the first
-            // occurrence of a fingerprint is the one that is new, whatever the thread timing.
+            // Phase 1 (parallel): for each chunk of the frontier, its states' properties and
+            // covers (unless checked), their successors, their step properties, and the
+            // fingerprints of the changed ones not seen at earlier levels.
+            let outs = units(expanding: true)
+
+            // Phase 2 (by shard): insert the candidates' fingerprints in global order; in
+            // parallel, each worker owns the shards s with s % workers == its group, so the
+            // first occurrence of a fingerprint is the one that is new, whatever the thread
+            // timing. A few are inserted in order on this thread (the same result).
             var offs: [Int] = [0]
             for o in outs { offs.append(offs.last! + o.fps.count) }
             let offsets = offs, total = offs.last!
             var isNew = [Bool](repeating: false, count: total)
             let groups = min(workers, VisitedSet.shardCount)
-            isNew.withUnsafeMutableBufferPointer { flags in
-                let flags = UnsafeMutableSendableBuffer(flags)
-                Self.parallel(groups, workers: groups) { g in
-                    for (k, o) in outs.enumerated() {
-                        let off = offsets[k]
-                        for (i, fp) in o.fps.enumerated() where VisitedSet.shard(of: fp) % groups == g {
-                            flags.base[off + i] = self.visited.insert(fp)
+            if groups == 1 || total < Self.parallelInserts {
+                var i = 0
+                for o in outs {
+                    for fp in o.fps { isNew[i] = visited.insert(fp); i += 1 }
+                }
+            } else {
+                isNew.withUnsafeMutableBufferPointer { flags in
+                    let flags = UnsafeMutableSendableBuffer(flags)
+                    Self.parallel(groups, workers: groups) { g in
+                        for (k, o) in outs.enumerated() {
+                            let off = offsets[k]
+                            for (i, fp) in o.fps.enumerated() where VisitedSet.shard(of: fp) % groups == g {
+                                flags.base[off + i] = self.visited.insert(fp)
+                            }
                         }
                     }
                 }
@@ -271,6 +309,7 @@ public final class ExplicitSearch: @unchecked Sendable {
 
             // Ids in global order; the state bound keeps the first ones.
             var next: [SpecState] = []
+            var nextParts: [UInt8] = []
             let nextBase = parents.count
             var i = 0
             outer: for o in outs {
@@ -279,42 +318,21 @@ public final class ExplicitSearch: @unchecked Sendable {
                     guard isNew[i] else { continue }
                     if let m = options.maxStates, distinct >= m { cut = "states \(m)"; break outer }
                     next.append(st)
+                    nextParts.append(o.parts[j])
                     parents.append(o.parents[j])
                     distinct += 1
                 }
             }
             meter.lock.lock(); meter.distinct = distinct; meter.lock.unlock()
-
-            // Phase 3 (parallel): state properties and covers of the new states, first
-            // witness in id order.
-            let nNew = (next.count + Self.chunk - 1) / Self.chunk
-            let checks = (0..<nNew).map { _ in Out() }
-            let known2 = (Set(violations.keys), Set(covers.keys))
-            let nx = next, par = parents
-            Self.parallel(nNew, workers: workers) { k in
-                let o = checks[k]
-                var known = KnownFlags(self, known2)
-                for j in (k * Self.chunk)..<min(nx.count, (k + 1) * Self.chunk) {
-                    // The parent, checked at the level before (its violations and covers are known).
-                    let parent = fr[Int(par[nextBase + j] >> 24) - base]
-                    self.checkState(nx[j], local: nextBase + j, depth: d + 1,
-                                    into: { n, f in o.violations[n] = f },
-                                    cover: { n, f in o.covers[n] = f }, known: &known,
-                                    sameAsParent: Parts(nx[j], equalIn: parent))
-                    if self.options.countOrbits && self.options.symmetry { o.orbitSum += self.scope.orbitSize(nx[j], vmids: self.options.realmSymmetry) }
-                }
-            }
-            for o in checks {
-                for (n, f) in o.violations where violations[n] == nil { violations[n] = f }
-                for (n, f) in o.covers where covers[n] == nil { covers[n] = f }
-                orbitSum += o.orbitSum
-            }
             if options.collectStates { states += next }
             frontier = next
+            frontierParts = nextParts
+            frontierChecked = false
             frontierBase = nextBase
             depth += 1
             if cut != nil { break }
         }
+        if !frontierChecked { _ = units(expanding: false) }
         let seconds = Date().timeIntervalSinceReferenceDate - meter.start
         let cpuSeconds = processCPUSeconds() - cpuStart
         let n = distinct
@@ -448,12 +466,23 @@ public final class ExplicitSearch: @unchecked Sendable {
         }
     }
 
-    /// Expands the frontier states `states` (ids `firstId`...): every action's call, its step
-    /// properties, and for each changed successor not stored at an earlier level, its
-    /// fingerprint (the visited set is only read here).
+    /// Checks the frontier states `states` (ids `firstId`...) when `check` gives the parts in
+    /// which each equals its parent (their always properties and state covers); and when
+    /// `expanding`, expands them: every action's call, its step properties, and for each
+    /// changed successor not stored at an earlier level, its fingerprint (the visited set is
+    /// only read here).
     func expand(_ states: ArraySlice<SpecState>, firstId: Int, depth: Int, out: Out, meter: Meter,
-                known: (Set<String>, Set<String>)) {
-        var known = KnownFlags(self, known)
+                known: KnownFlags, check: ArraySlice<UInt8>?, expanding: Bool) {
+        var known = known
+        if let check {
+            for (k, s) in states.enumerated() {
+                checkState(s, local: firstId + k, depth: depth, into: { n, f in out.violations[n] = f },
+                           cover: { n, f in out.covers[n] = f }, known: &known,
+                           sameAsParent: Parts(rawValue: check[check.startIndex + k]))
+                if options.countOrbits && options.symmetry { out.orbitSum += scope.orbitSize(s, vmids: options.realmSymmetry) }
+            }
+        }
+        guard expanding else { return }
         var pending = 0
         // Fingerprints this unit already holds: a later occurrence in the same unit can never
         // be the first in global order, so it is dropped here (less memory before the merge).
@@ -478,8 +507,8 @@ public final class ExplicitSearch: @unchecked Sendable {
         // arguments rather than locals of the loop: each copy of a state would count a
         // reference to each of its boxes.)
         @discardableResult
-        func transition(_ id: Int, _ ai: Int, pre: SpecState, post: SpecState, succeeded: Bool, command: RMICommand,
-                        args: () -> [UInt64]) -> Bool {
+        func transition(_ id: Int, _ ai: Int, parent: SpecState, pre: SpecState, post: SpecState, succeeded: Bool,
+                        command: RMICommand, args: () -> [UInt64]) -> Bool {
             let unchanged = pre == post
             out.transitions += 1
             pending += 1
@@ -526,6 +555,7 @@ public final class ExplicitSearch: @unchecked Sendable {
             out.next.append(post)
             out.fps.append(fp)
             out.parents.append(UInt64(id) << 24 | UInt64(ai))
+            out.parts.append(Parts(post, equalIn: parent).rawValue)
             return false
         }
         // The call handed to the spec, written in place for each action (as `Call(registers:
@@ -554,7 +584,7 @@ public final class ExplicitSearch: @unchecked Sendable {
                 let a = alphabet.actions[ai]
                 if a.exit {
                     let r = RMISpec.recExit(s, rec: a.args.0, realm: RealmAction.idle)
-                    transition(id, ai, pre: s, post: r.next, succeeded: r.succeeded, command: .recEnter,
+                    transition(id, ai, parent: s, pre: s, post: r.next, succeeded: r.succeeded, command: .recEnter,
                                args: { [a.args.0, r.runPtr ?? 0] })
                     continue
                 }
@@ -565,7 +595,7 @@ public final class ExplicitSearch: @unchecked Sendable {
                 if a.writes == .none {
                     if !plainClean { plain = s }
                     let ok = RMISpec.applySucceeds(a.command, to: &plain, call)
-                    plainClean = transition(id, ai, pre: s, post: plain, succeeded: ok, command: a.command, args: { a.argArray })
+                    plainClean = transition(id, ai, parent: s, pre: s, post: plain, succeeded: ok, command: a.command, args: { a.argArray })
                 } else {
                     if a.writes != lastWrites {
                         var w = TraceRunner(state: s)
@@ -576,7 +606,7 @@ public final class ExplicitSearch: @unchecked Sendable {
                     }
                     if !writtenClean { written = afterWrites }
                     let ok = RMISpec.applySucceeds(a.command, to: &written, call)
-                    writtenClean = transition(id, ai, pre: afterWrites, post: written, succeeded: ok, command: a.command,
+                    writtenClean = transition(id, ai, parent: s, pre: afterWrites, post: written, succeeded: ok, command: a.command,
                                               args: { a.argArray })
                 }
             }
