@@ -106,6 +106,9 @@ public protocol Machine {
     /// Every address whose Granule may differ from its initial state (the concrete state:
     /// the Granules it stores; a bounded scope: its slots). Properties quantify over these.
     var addresses: [Word<D>] { get }
+    /// The addresses a step from `pre` to this state quantifies over: each of `addresses`
+    /// here and in `pre`, possibly some more than once (the default: these, then `pre`'s).
+    func stepAddresses(since pre: Self) -> [Word<D>]
 
     /// Whether some Granule in state RD satisfies `p` (given its address).
     func existsRealm(where p: (Word<D>) -> Bit<D>) -> Bit<D>
@@ -118,6 +121,7 @@ public protocol Machine {
 }
 
 extension Machine {
+    public func stepAddresses(since pre: Self) -> [Word<D>] { addresses + pre.addresses }
     public func allEntryChanges(_ t: Word<D>, since pre: Self, _ p: (Word<D>, RttEntry<D>, RttEntry<D>) -> Bit<D>) -> Bit<D> {
         allEntries(t) { i, e in p(i, pre.entry(t, i), e) }
     }

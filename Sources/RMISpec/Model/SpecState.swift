@@ -334,6 +334,16 @@ extension SpecState: Machine {
         return a
     }
 
+    /// Each address of the two states once, in no particular order (the step properties'
+    /// quantifiers give the same answer whatever the order and however often an address comes).
+    public func stepAddresses(since pre: SpecState) -> [CWord] {
+        var a: [CWord] = []
+        a.reserveCapacity(granules.count + pre.granules.count)
+        for (k, _) in granules { a.append(CWord(k)) }
+        for (k, _) in pre.granules where !granules.contains(k) { a.append(CWord(k)) }
+        return a
+    }
+
     public func existsRealm(where p: (CWord) -> CBit) -> CBit {
         CBit(realms.contains { p(CWord($0.key)).raw })
     }

@@ -20,7 +20,7 @@ extension Invariant {
         typealias W = Word<M.D>
         let pre = s.pre, post = s.post
         // Computed only by the properties that quantify over addresses (most steps need none).
-        var addrs: [W] { post.addresses + pre.addresses }
+        var addrs: [W] { post.stepAddresses(since: pre) }
         let bothRD = { (r: W) in pre.isState(r, .rd) && post.isState(r, .rd) }
         switch self {
         case .r6:
