@@ -198,9 +198,45 @@ public final class ExplicitSearch: @unchecked Sendable {
     }
     final class Counter: Sendable { let value = Atomic<Int>(0) }
 
+    /// `parallel` with a context each thread makes (`make`) before its first k, passes to
+    /// each of its calls of `body`, and hands to `done` after its last.
+    static func parallel<C>(_ n: Int, workers: Int, make: @Sendable () -> C, done: @Sendable (C) -> Void,
+                            _ body: @Sendable (Int, inout C) -> Void) {
+        if n == 0 { return }
+        if workers <= 1 || n <= 1 {
+            var c = make()
+            for k in 0..<n { body(k, &c) }
+            done(c)
+            return
+        }
+        let next = Counter()
+        DispatchQueue.concurrentPerform(iterations: min(workers, n)) { _ in
+            var c = make()
+            while true {
+                let k = next.value.add(1, ordering: .relaxed).oldValue
+                if k >= n { break }
+                body(k, &c)
+            }
+            done(c)
+        }
+    }
+
+    /// What a thread keeps from one unit of work to the next: its encoder (with its caches),
+    /// the alphabet's and the call's buffers, and the fingerprints its units of this level
+    /// hold (a thread takes units in increasing order, so a later occurrence of one of
+    /// these can never be the first in global order, and is dropped at once).
+    struct Worker {
+        var encoder: SlotEncoder
+        var alphabet = Alphabet()
+        var call = Call<Concrete>([0, 0, 0, 0, 0], realm: RealmAction(kind: 0))
+        var local = Set<Fingerprint>()
+        init(encoder: SlotEncoder) { self.encoder = encoder }
+    }
+
     /// Frontier states per unit of work: fixed, so that what each unit finds (and hence the
-    /// merged result) does not depend on the number of workers.
-    static let chunk = 4
+    /// merged result) does not depend on the number of workers. One: most levels of the
+    /// scopes measured hold a few dozen states, which larger units spread unevenly.
+    static let chunk = 1
     /// Below this many candidates a level's fingerprints are inserted on one thread.
     static let parallelInserts = 4096
 
@@ -246,10 +282,11 @@ public final class ExplicitSearch: @unchecked Sendable {
             let known = KnownFlags(self, (Set(violations.keys), Set(covers.keys)))
             let fr = frontier, base = frontierBase, d = depth
             let parts = frontierChecked ? nil : frontierParts
-            Self.parallel(n, workers: workers) { k in
+            Self.parallel(n, workers: workers, make: { Worker(encoder: self.encoders.take(self.scope)) },
+                          done: { self.encoders.give($0.encoder) }) { k, worker in
                 let lo = k * Self.chunk, hi = min(fr.count, lo + Self.chunk)
                 self.expand(fr[lo..<hi], firstId: base + lo, depth: d, out: outs[k], meter: meter, known: known,
-                            check: parts?[lo..<hi], expanding: expanding)
+                            check: parts?[lo..<hi], expanding: expanding, worker: &worker)
             }
             for o in outs {
                 for (n, f) in o.violations where violations[n] == nil { violations[n] = f }
@@ -472,7 +509,7 @@ public final class ExplicitSearch: @unchecked Sendable {
     /// changed successor not stored at an earlier level, its fingerprint (the visited set is
     /// only read here).
     func expand(_ states: ArraySlice<SpecState>, firstId: Int, depth: Int, out: Out, meter: Meter,
-                known: KnownFlags, check: ArraySlice<UInt8>?, expanding: Bool) {
+                known: KnownFlags, check: ArraySlice<UInt8>?, expanding: Bool, worker: inout Worker) {
         var known = known
         if let check {
             for (k, s) in states.enumerated() {
@@ -484,9 +521,6 @@ public final class ExplicitSearch: @unchecked Sendable {
         }
         guard expanding else { return }
         var pending = 0
-        // Fingerprints this unit already holds: a later occurrence in the same unit can never
-        // be the first in global order, so it is dropped here (less memory before the merge).
-        var local = Set<Fingerprint>()
         func flush() {
             meter.lock.lock()
             meter.states += pending
@@ -499,8 +533,6 @@ public final class ExplicitSearch: @unchecked Sendable {
             }
             meter.lock.unlock()
         }
-        var encoder = encoders.take(scope)
-        defer { encoders.give(encoder) }
         let stepBase = always.count + sometimes.count + options.extraProperties.count
         // One transition from `id` by action `ai`: its step properties, and the fingerprint
         // of a changed successor; returns whether `post` equals `pre`. (The states are
@@ -549,9 +581,9 @@ public final class ExplicitSearch: @unchecked Sendable {
                 }
             }
             if unchanged { return true }
-            let (fp, exact) = fingerprintOf(post, &encoder)
+            let (fp, exact) = fingerprintOf(post, &worker.encoder)
             if !exact { out.inexact += 1 }
-            if visited.contains(fp) || !local.insert(fp).inserted { return false }
+            if visited.contains(fp) || !worker.local.insert(fp).inserted { return false }
             out.next.append(post)
             out.fps.append(fp)
             out.parents.append(UInt64(id) << 24 | UInt64(ai))
@@ -561,16 +593,14 @@ public final class ExplicitSearch: @unchecked Sendable {
         // The call handed to the spec, written in place for each action (as `Call(registers:
         // realm:)` would build it: five registers and four Realm action arguments, padded
         // with zeros), so that no arrays are built per call.
-        var call = Call<Concrete>([0, 0, 0, 0, 0], realm: RealmAction(kind: 0))
         func load(_ a: AlphabetAction) {
-            for i in 0..<5 { call.x[i] = CWord(i < a.argc ? a[i] : 0) }
-            call.realm.kind = CWord((a.realm ?? .irq).rawValue)
-            for i in 0..<4 { call.realm.args[i] = CWord(i < a.realmArgc ? a.realmArg(i) : 0) }
+            for i in 0..<5 { worker.call.x[i] = CWord(i < a.argc ? a[i] : 0) }
+            worker.call.realm.kind = CWord((a.realm ?? .irq).rawValue)
+            for i in 0..<4 { worker.call.realm.args[i] = CWord(i < a.realmArgc ? a.realmArg(i) : 0) }
         }
-        var alphabet = Alphabet()
         for (k, s) in states.enumerated() {
             let id = firstId + k
-            scope.alphabet(s, into: &alphabet)
+            scope.alphabet(s, into: &worker.alphabet)
             // The state after an action's Host writes, kept for the next action when it
             // writes the same (REC_ENTER's Realm actions, DATA_CREATE's source page).
             var lastWrites = AlphabetAction.Writes.none
@@ -580,8 +610,8 @@ public final class ExplicitSearch: @unchecked Sendable {
             // fail), instead of copying the state (a reference count each) for every call.
             var plain = s, plainClean = true
             var written = s, writtenClean = false
-            for ai in alphabet.actions.indices {
-                let a = alphabet.actions[ai]
+            for ai in worker.alphabet.actions.indices {
+                let a = worker.alphabet.actions[ai]
                 if a.exit {
                     let r = RMISpec.recExit(s, rec: a.args.0, realm: RealmAction.idle)
                     transition(id, ai, parent: s, pre: s, post: r.next, succeeded: r.succeeded, command: .recEnter,
@@ -594,18 +624,18 @@ public final class ExplicitSearch: @unchecked Sendable {
                 load(a)
                 if a.writes == .none {
                     if !plainClean { plain = s }
-                    let ok = RMISpec.applySucceeds(a.command, to: &plain, call)
+                    let ok = RMISpec.applySucceeds(a.command, to: &plain, worker.call)
                     plainClean = transition(id, ai, parent: s, pre: s, post: plain, succeeded: ok, command: a.command, args: { a.argArray })
                 } else {
                     if a.writes != lastWrites {
                         var w = TraceRunner(state: s)
-                        for x in alphabet.hostWrites(a.writes) { w.apply(x) }
+                        for x in worker.alphabet.hostWrites(a.writes) { w.apply(x) }
                         afterWrites = w.state
                         lastWrites = a.writes
                         writtenClean = false
                     }
                     if !writtenClean { written = afterWrites }
-                    let ok = RMISpec.applySucceeds(a.command, to: &written, call)
+                    let ok = RMISpec.applySucceeds(a.command, to: &written, worker.call)
                     writtenClean = transition(id, ai, parent: s, pre: afterWrites, post: written, succeeded: ok, command: a.command,
                                               args: { a.argArray })
                 }
