@@ -233,10 +233,12 @@ public final class ExplicitSearch: @unchecked Sendable {
         init(encoder: SlotEncoder) { self.encoder = encoder }
     }
 
-    /// Frontier states per unit of work: fixed, so that what each unit finds (and hence the
-    /// merged result) does not depend on the number of workers. One: most levels of the
-    /// scopes measured hold a few dozen states, which larger units spread unevenly.
-    static let chunk = 1
+    /// Frontier states per unit of work at a level of `n` states: not a function of the
+    /// number of workers, so that what each unit finds (and hence the merged result) does not
+    /// depend on it. One state on small levels (most levels of the scopes measured hold a few
+    /// dozen states, which larger units spread unevenly); on larger ones, consecutive
+    /// states (often siblings, sharing storage) stay on one thread, about 64 units a level.
+    static func chunk(_ n: Int) -> Int { max(1, min(16, n / 64)) }
     /// Below this many candidates a level's fingerprints are inserted on one thread.
     static let parallelInserts = 4096
 
@@ -277,14 +279,15 @@ public final class ExplicitSearch: @unchecked Sendable {
         // for a state property is id order (a property is checked on states or on steps,
         // never both).
         func units(expanding: Bool) -> [Out] {
-            let n = (frontier.count + Self.chunk - 1) / Self.chunk
+            let chunk = Self.chunk(frontier.count)
+            let n = (frontier.count + chunk - 1) / chunk
             let outs = (0..<n).map { _ in Out() }
             let known = KnownFlags(self, (Set(violations.keys), Set(covers.keys)))
             let fr = frontier, base = frontierBase, d = depth
             let parts = frontierChecked ? nil : frontierParts
             Self.parallel(n, workers: workers, make: { Worker(encoder: self.encoders.take(self.scope)) },
                           done: { self.encoders.give($0.encoder) }) { k, worker in
-                let lo = k * Self.chunk, hi = min(fr.count, lo + Self.chunk)
+                let lo = k * chunk, hi = min(fr.count, lo + chunk)
                 self.expand(fr[lo..<hi], firstId: base + lo, depth: d, out: outs[k], meter: meter, known: known,
                             check: parts?[lo..<hi], expanding: expanding, worker: &worker)
             }
