@@ -48,10 +48,12 @@ public struct EveryAddressProver: Sendable {
         return out
     }
 
-    /// How long a question asked with part of the lemma pool may take before it is asked
-    /// with the whole pool (ENTRY-ASSIGNED-DATA at RTT_CREATE: unknown after 300 s with the
-    /// lemma alone, UNSAT in 1.3 s with the pool).
-    static let someLemmasMs: UInt32 = 10_000
+    /// How much work (Z3's resource count) a question asked with part of the lemma pool may
+    /// take before it is asked with the whole pool (ENTRY-ASSIGNED-DATA at RTT_CREATE:
+    /// unknown after 300 s with the lemma alone, UNSAT in 1.3 s with the pool). A count, not
+    /// a time, so that which questions are asked does not depend on the machine's load:
+    /// 20 M is 7–20 s on this 2-core machine.
+    static let someLemmasRlimit: UInt64 = 20_000_000
 
     /// Why a property cannot be stated over the arrays, or nil when it can.
     public static func unsupported(_ p: Invariant, options: SpecOptions = []) -> String? {
@@ -449,7 +451,8 @@ public struct EveryAddressProver: Sendable {
                             // solver gives up on it, it is asked once more with all of them
                             // (more assumptions often make it UNSAT at once) and the full time.
                             let some = chosen.count < pool.count
-                            try solver.setTimeout(ms: some ? min(s.timeoutMs ?? .max, Self.someLemmasMs) : (s.timeoutMs ?? .max))
+                            try solver.setRlimit(some ? min(Self.someLemmasRlimit, s.rlimit ?? .max) : s.rlimit ?? 0)
+                            try solver.setTimeout(ms: s.timeoutMs ?? .max)
                             answer = try solver.check(assumptions: pool.filter { chosen.contains($0) }.map { literal[$0]! })
                             if case .unknown = answer, some, !token.isCancelled {
                                 chosen = Set(pool)
