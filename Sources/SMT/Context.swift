@@ -28,6 +28,13 @@ public final class Context {
     /// The token through which this context's checks can be cancelled.
     public let cancellation: CancellationToken?
     private var ruleCounter = 0
+    /// Terms Swift no longer holds, not yet released to Z3. Z3 reuses the ids of the terms
+    /// it frees, and its search follows the ids of the terms it is given; Swift frees the
+    /// terms a dictionary or set held in an order that depends on the process's hash seed.
+    /// So that the same run asks Z3 the same questions (and gets the same answers in the
+    /// same time), the dropped terms are released together, in the order of their ids,
+    /// when the next term is made, a check starts or the context goes.
+    var dropped: [OpaquePointer] = []
 
     /// Creates a context.
     /// - Parameters:
@@ -52,7 +59,15 @@ public final class Context {
         // Unregister first, under the token's lock, so no interrupt can be
         // sent to a deleted context.
         cancellation?.unregister(raw)
+        releaseDropped()
         Z3_del_context(raw)
+    }
+
+    func releaseDropped() {
+        if dropped.isEmpty { return }
+        if dropped.count > 1 { dropped.sort { Z3_get_ast_id(raw, $0) < Z3_get_ast_id(raw, $1) } }
+        for t in dropped { Z3_dec_ref(raw, t) }
+        dropped.removeAll(keepingCapacity: true)
     }
 
     // MARK: error polling

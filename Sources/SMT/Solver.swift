@@ -109,6 +109,7 @@ public final class Solver {
     /// without calling Z3).
     public func check(assumptions: [Term] = []) throws -> CheckResult {
         for a in assumptions { context.ownedBy(a, "check") }
+        context.releaseDropped()
         let token = context.cancellation
         if let token, !token.beginCheck(context.raw) {
             return .unknown(reason: CancellationToken.beforeStartReason)

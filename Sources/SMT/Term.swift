@@ -21,11 +21,16 @@ public final class Term: CustomStringConvertible, Hashable {
         self.context = context
         self.raw = raw
         Z3_inc_ref(context.raw, raw)
+        context.releaseDropped()
     }
 
     deinit {
-        Z3_dec_ref(context.raw, raw)
+        context.dropped.append(raw)
     }
+
+    /// Z3's id of the term: unique among the context's live terms; Z3 gives the id of a
+    /// freed term to a later one.
+    public var id: UInt32 { Z3_get_ast_id(context.raw, raw) }
 
     /// The sort of this term.
     public var sort: Sort {

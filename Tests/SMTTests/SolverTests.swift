@@ -236,4 +236,20 @@ import Testing
             #expect(try s.check() == .unsat)
         }
     }
+
+    @Test func termsMadeAfterOthersWereDroppedGetTheSameIdsWhateverOrderTheyWentIn() {
+        // Swift frees what a dictionary held in an order set by the process's hash seed;
+        // Z3 reuses freed ids, and its search follows ids.
+        func idsAfterDropping(reversed: Bool) -> [UInt32] {
+            let c = Context()
+            var terms = (0..<64).map { c.bvConst("t\($0)", width: 8) + c.bv(UInt64($0), width: 8) }
+            if reversed { terms.reverse() }
+            while !terms.isEmpty { terms.removeLast() }
+            let made = (0..<64).map { c.bvConst("u\($0)", width: 8) * c.bv(3, width: 8) }
+            return made.map(\.id)
+        }
+        let ids = idsAfterDropping(reversed: false)
+        #expect(ids == idsAfterDropping(reversed: true))
+        #expect(Set(ids).count == ids.count)
+    }
 }
