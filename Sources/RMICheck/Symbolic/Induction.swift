@@ -303,9 +303,11 @@ extension InductionProver {
                             let act = ctx.boolConst("rmi!ind.goal\(question)")
                             try solver.assert(ctx.implies(act, ctx.or(group.map { bad[$0]! })))
                             let r: CheckResult
+                            let t2 = Date()
                             do { r = try solver.check(assumptions: [hypotheses, moveLiteral, act]) } catch let e as Z3Error {
                                 r = .unknown(reason: "solver error: \(e)")
                             }
+                            s.progress?("prove: \(name): \(group.count == 1 ? group[0] : "\(group.count) goals (\(group[0]), ...)"): \(r) in \(String(format: "%.2f", Date().timeIntervalSince(t2))) s (\(useWhole ? "every" : "\(chosen.count)") lemmas\(limit != nil ? ", limited" : ""))")
                             switch r {
                             case .unsat:
                                 for g in group { answers[g] = .proved }
