@@ -28,12 +28,12 @@ public final class Context {
     /// The token through which this context's checks can be cancelled.
     public let cancellation: CancellationToken?
     private var ruleCounter = 0
-    /// Terms Swift no longer holds, not yet released to Z3. Z3 reuses the ids of the terms
-    /// it frees, and its search follows the ids of the terms it is given; Swift frees the
-    /// terms a dictionary or set held in an order that depends on the process's hash seed.
-    /// So that the same run asks Z3 the same questions (and gets the same answers in the
-    /// same time), the dropped terms are released together, in the order of their ids,
-    /// when the next term is made, a check starts or the context goes.
+    /// Terms, sorts and declarations Swift no longer holds, not yet released to Z3. Z3 reuses
+    /// the ids of what it frees, and its search follows the ids of the terms it is given;
+    /// Swift frees what a dictionary or set held in an order that depends on the process's
+    /// hash seed. So that the same run asks Z3 the same questions (and gets the same answers
+    /// in the same time), the dropped ones are released together, in the order of their
+    /// kinds and ids, when the next one is made, a check starts or the context goes.
     var dropped: [OpaquePointer] = []
 
     /// Creates a context.
@@ -65,7 +65,13 @@ public final class Context {
 
     func releaseDropped() {
         if dropped.isEmpty { return }
-        if dropped.count > 1 { dropped.sort { Z3_get_ast_id(raw, $0) < Z3_get_ast_id(raw, $1) } }
+        if dropped.count > 1 {
+            // Terms and declarations (sorts among them) number their ids apart.
+            dropped.sort { a, b in
+                let ka = Z3_get_ast_kind(raw, a).rawValue, kb = Z3_get_ast_kind(raw, b).rawValue
+                return ka != kb ? ka < kb : Z3_get_ast_id(raw, a) < Z3_get_ast_id(raw, b)
+            }
+        }
         for t in dropped { Z3_dec_ref(raw, t) }
         dropped.removeAll(keepingCapacity: true)
     }

@@ -75,10 +75,11 @@ public final class Sort: CustomStringConvertible, Hashable {
         self.context = context
         self.raw = raw
         Z3_inc_ref(context.raw, Z3_sort_to_ast(context.raw, raw))
+        context.releaseDropped()
     }
 
     deinit {
-        Z3_dec_ref(context.raw, Z3_sort_to_ast(context.raw, raw))
+        context.dropped.append(Z3_sort_to_ast(context.raw, raw))
     }
 
     private var kind: Z3_sort_kind { Z3_get_sort_kind(context.raw, raw) }
@@ -130,10 +131,11 @@ public final class FuncDecl: CustomStringConvertible, Hashable {
         self.context = context
         self.raw = raw
         Z3_inc_ref(context.raw, Z3_func_decl_to_ast(context.raw, raw))
+        context.releaseDropped()
     }
 
     deinit {
-        Z3_dec_ref(context.raw, Z3_func_decl_to_ast(context.raw, raw))
+        context.dropped.append(Z3_func_decl_to_ast(context.raw, raw))
     }
 
     /// The application `self(args...)`. A sort or arity mismatch is a
