@@ -47,8 +47,13 @@ public struct CheckContext: Sendable {
     public var check: String
     /// Progress lines (standard error in the CLI).
     public var progress: @Sendable (String) -> Void
-    public init(planDirectory: String, check: String, progress: @escaping @Sendable (String) -> Void = { _ in }) {
-        self.planDirectory = planDirectory; self.check = check; self.progress = progress
+    /// The seconds the check has (its `timeout_seconds`, or what is left of the plan's
+    /// budget): the Z3 engines end themselves then, with what they decided and UNKNOWN for
+    /// the rest.
+    public var budgetSeconds: Double?
+    public init(planDirectory: String, check: String, progress: @escaping @Sendable (String) -> Void = { _ in },
+                budgetSeconds: Double? = nil) {
+        self.planDirectory = planDirectory; self.check = check; self.progress = progress; self.budgetSeconds = budgetSeconds
     }
 }
 

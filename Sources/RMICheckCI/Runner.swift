@@ -68,6 +68,9 @@ public struct CIRunner {
     /// Where traces are written (`<out>/traces/`).
     public var out: String
     public var progress: @Sendable (String) -> Void
+    /// How long after its budget a check may take to end and report (the Z3 kinds end
+    /// themselves at it) before it is left behind.
+    public var graceSeconds = 30.0
 
     public init(plan: CheckPlan, shard: Shard? = nil, baseline: Baseline? = nil, baselinePath: String? = nil, out: String,
                 progress: @escaping @Sendable (String) -> Void = { _ in }) {
@@ -196,6 +199,7 @@ public struct CIRunner {
 
     /// Runs a check on a thread of its own and waits at most `limit` seconds. A check past
     /// its budget is abandoned (its result, should it come, is dropped) and is UNKNOWN.
+
     func runWithTimeout(_ e: CheckPlan.Entry, limit: Double?) -> RunOutcome {
         final class Box: @unchecked Sendable {
             var outcome: RunOutcome = .failed("the check did not finish")
@@ -203,7 +207,7 @@ public struct CIRunner {
         }
         let box = Box()
         let check = e.check
-        let ctx = CheckContext(planDirectory: plan.directory, check: e.id, progress: progress)
+        let ctx = CheckContext(planDirectory: plan.directory, check: e.id, progress: progress, budgetSeconds: limit)
         let thread = Thread {
             do { box.outcome = .done(try check.run(ctx)) } catch { box.outcome = .failed("\(error)") }
             box.done.signal()
@@ -211,7 +215,9 @@ public struct CIRunner {
         thread.stackSize = 64 << 20
         thread.start()
         if let limit {
-            if box.done.wait(timeout: .now() + limit) == .timedOut { return .timedOut }
+            // A check that ends itself at its budget (the Z3 engines) gets a little longer to
+            // report; one that has not ended by then is left behind.
+            if box.done.wait(timeout: .now() + limit + graceSeconds) == .timedOut { return .timedOut }
         } else {
             box.done.wait()
         }

@@ -19,6 +19,8 @@ public final class CancellationToken: Sendable {
 
     private struct State {
         var cancelled = false
+        /// Why, when the canceller said (`cancel(reason:)`): what a check cut short reports.
+        var reason: String?
         /// Registered contexts and how many checks each is running. Only
         /// contexts inside a check are interrupted: an interrupt sent to an
         /// idle context lingers and makes later `simplify`/`eval` calls fail.
@@ -53,16 +55,36 @@ public final class CancellationToken: Sendable {
         box.withLock { $0.cancelled }
     }
 
-    /// Cancels: running checks are interrupted, later checks return `.unknown`.
-    public func cancel() {
+    /// Why the token was cancelled, when `cancel(reason:)` said.
+    public var reason: String? {
+        box.withLock { $0.reason }
+    }
+
+    /// Cancels: running checks are interrupted, later checks return `.unknown` (with
+    /// `reason`, when given, as theirs; the first reason given stays).
+    public func cancel(reason: String? = nil) {
         box.withLock { s in
             s.cancelled = true
+            if s.reason == nil { s.reason = reason }
             s.interruptActive()
             if s.anyActive && !s.pingerRunning {
                 s.pingerRunning = true
                 Self.startPinger(box)
             }
         }
+    }
+
+    /// Cancels `seconds` from now (a time budget), unless the token is gone by then.
+    public func cancel(after seconds: Double, reason: String) {
+        DispatchQueue.global().asyncAfter(deadline: .now() + max(0, seconds)) { [weak self] in
+            self?.cancel(reason: reason)
+        }
+    }
+
+    /// What a check that returned unknown or was refused reports: the cancel's reason when
+    /// the token was cancelled with one, else `z3`.
+    func unknownReason(_ z3: String) -> String {
+        box.withLock { $0.cancelled ? $0.reason ?? z3 : z3 }
     }
 
     /// Re-sends interrupts every 50 ms while a check is active.

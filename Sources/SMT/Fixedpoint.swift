@@ -69,7 +69,7 @@ public final class Fixedpoint {
         }
         let token = context.cancellation
         if let token, !token.beginCheck(context.raw) {
-            return .unknown(reason: CancellationToken.beforeStartReason)
+            return .unknown(reason: token.unknownReason(CancellationToken.beforeStartReason))
         }
         let raws: [Z3_func_decl?] = relations.map { $0.raw }
         let r = raws.withUnsafeBufferPointer {
@@ -77,13 +77,13 @@ public final class Fixedpoint {
         }
         token?.endCheck(context.raw)   // as early as possible, see Solver.check
         if let e = context.takeError() {
-            if e.isResourceOut { return .unknown(reason: e.message) }
+            if e.isResourceOut { return .unknown(reason: token?.unknownReason(e.message) ?? e.message) }
             throw e
         }
         switch r {
         case Z3_L_TRUE: return .sat
         case Z3_L_FALSE: return .unsat
-        default: return .unknown(reason: reasonUnknown)
+        default: return .unknown(reason: token?.unknownReason(reasonUnknown) ?? reasonUnknown)
         }
     }
 

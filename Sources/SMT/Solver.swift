@@ -112,7 +112,7 @@ public final class Solver {
         context.releaseDropped()
         let token = context.cancellation
         if let token, !token.beginCheck(context.raw) {
-            return .unknown(reason: CancellationToken.beforeStartReason)
+            return .unknown(reason: token.unknownReason(CancellationToken.beforeStartReason))
         }
         let r: Z3_lbool
         if assumptions.isEmpty {
@@ -127,13 +127,13 @@ public final class Solver {
         // context lingers and would make later calls fail with "canceled".
         token?.endCheck(context.raw)
         if let e = context.takeError() {
-            if e.isResourceOut { return .unknown(reason: e.message) }
+            if e.isResourceOut { return .unknown(reason: token?.unknownReason(e.message) ?? e.message) }
             throw e
         }
         switch r {
         case Z3_L_TRUE: return .sat
         case Z3_L_FALSE: return .unsat
-        default: return .unknown(reason: reasonUnknown)
+        default: return .unknown(reason: token?.unknownReason(reasonUnknown) ?? reasonUnknown)
         }
     }
 

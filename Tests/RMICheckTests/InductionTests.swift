@@ -20,6 +20,18 @@ import SMT
         #expect(r.ctis.isEmpty)
     }
 
+    /// `--budget` ends a run inside its questions: what is decided by then stands, the rest
+    /// is UNKNOWN and says the budget ran out. (Without a budget this proof runs for minutes.)
+    @Test func aBudgetEndsTheRunWithTheRestUnknown() throws {
+        var s = try settings("granules=3,realms=1,recs=1,entries=2", [.granuleDelegate], Invariant.specProperties)
+        s.budgetSeconds = 1
+        let r = try InductionProver(settings: s, k: 1, coverDepth: 0).run()
+        let cut = r.outcomes.filter { o in
+            if case .unknown(let why) = o.verdict { why.contains("the time budget of 1 s ran out") } else { false }
+        }
+        #expect(!cut.isEmpty, "\(r.outcomes.map { "\($0.target.name): \($0.verdict)" })")
+    }
+
     /// Each target starts with itself as its only lemma; a counterexample to induction that
     /// violates other invariants of the pool adds them. INV-C5 is not inductive alone: the
     /// exit of a running REC whose Realm is neither ACTIVE nor SYSTEM_OFF writes a RIPAS

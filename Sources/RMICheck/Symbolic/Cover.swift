@@ -56,6 +56,7 @@ public struct CoverGenerator: Sendable {
     }
 
     public func run(token: CancellationToken = CancellationToken()) throws -> Report {
+        settings.startBudget(token)
         let me = self
         var report = try runZ3Blocking(token: token) { token in try me.search(token) }
         if proveUnreached { try prove(&report, token) }

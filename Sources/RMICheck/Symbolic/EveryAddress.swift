@@ -248,6 +248,7 @@ public struct EveryAddressProver: Sendable {
     }
 
     public func run(token: CancellationToken = CancellationToken()) throws -> Report {
+        settings.startBudget(token)
         let targets = settings.properties.filter { $0.kind == .always || $0.kind == .step }
         let s = settings
         let refused = targets.compactMap { p in Self.unsupported(p, options: s.specOptions).map { (p, $0) } }

@@ -51,6 +51,7 @@ public struct InductionProver: Sendable {
     }
 
     public func run(token: CancellationToken = CancellationToken()) throws -> Report {
+        settings.startBudget(token)
         // Base case and covers: BMC to depth k - 1 (plus the covers, to show each property
         // is not vacuous, to a few more steps).
         let t0 = Date()
@@ -307,7 +308,7 @@ extension InductionProver {
                             do { r = try solver.check(assumptions: [hypotheses, moveLiteral, act]) } catch let e as Z3Error {
                                 r = .unknown(reason: "solver error: \(e)")
                             }
-                            s.progress?("prove: \(name): \(group.count == 1 ? group[0] : "\(group.count) goals (\(group[0]), ...)"): \(r) in \(String(format: "%.2f", Date().timeIntervalSince(t2))) s (\(useWhole ? "every" : "\(chosen.count)") lemmas\(limit != nil ? ", limited" : ""))")
+                            s.progress?("prove: \(name): \(group.count == 1 ? group[0] : "\(group.count) goals (\(group[0]), ...)"): \(r) in \(String(format: "%.2f", Date().timeIntervalSince(t2))) s (\(useWhole ? "every lemma" : "\(chosen.count) lemmas")\(limit != nil ? ", limited" : ""))")
                             switch r {
                             case .unsat:
                                 for g in group { answers[g] = .proved }

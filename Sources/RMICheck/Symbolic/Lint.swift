@@ -33,6 +33,7 @@ public struct SpecLint: Sendable {
     }
 
     public func run(token: CancellationToken = CancellationToken()) throws -> Report {
+        settings.startBudget(token)
         let me = self
         return try runZ3Blocking(token: token) { token in try me.lint(token) }
     }

@@ -46,6 +46,7 @@ public struct SpacerProver: Sendable {
     }
 
     public func run(token: CancellationToken = CancellationToken()) throws -> Report {
+        settings.startBudget(token)
         if everyAddress {
             // Refuse what the arrays cannot hold before any solving.
             let me = self

@@ -91,6 +91,13 @@ public struct SymbolicSettings: Sendable {
 }
 
 extension SymbolicSettings {
+    /// Starts the budget's clock on `token`: when it runs out, the running question is
+    /// interrupted and every later one answers unknown, so the engine ends with what it has
+    /// decided and UNKNOWN for the rest. Each engine calls it when its run starts.
+    func startBudget(_ token: CancellationToken) {
+        if let b = budgetSeconds { token.cancel(after: b, reason: "the time budget of \(String(format: "%g", b)) s ran out") }
+    }
+
     /// The incremental QF_BV solver every engine asks, with the settings' seed, per-query
     /// timeout and resource limit.
     func solver(_ ctx: Context) throws -> Solver {

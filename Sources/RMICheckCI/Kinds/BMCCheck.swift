@@ -20,6 +20,7 @@ public struct BMCCheck: CheckKind {
 
     public func run(_ ctx: CheckContext) throws -> [ObligationResult] {
         var s = settings
+        s.budgetSeconds = ctx.budgetSeconds
         let progress = ctx.progress
         let check = ctx.check
         s.progress = { progress("  \(check): \($0)") }

@@ -28,6 +28,7 @@ public struct LabelsCheck: CheckKind {
 
     public func run(_ ctx: CheckContext) throws -> [ObligationResult] {
         var s = settings
+        s.budgetSeconds = ctx.budgetSeconds
         let progress = ctx.progress, check = ctx.check
         s.progress = { progress("  \(check): \($0)") }
         let starts: [Trace?] = try CoverSeeds.files(in: seeds).map { try Trace.load(path: $0) }

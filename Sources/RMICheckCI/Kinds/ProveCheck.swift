@@ -46,6 +46,7 @@ public struct ProveCheck: CheckKind {
 
     public func run(_ ctx: CheckContext) throws -> [ObligationResult] {
         var s = settings
+        s.budgetSeconds = ctx.budgetSeconds
         let progress = ctx.progress, check = ctx.check
         s.progress = { progress("  \(check): \($0)") }
         let outcomes = spacer ? try SpacerProver(settings: s, coverDepth: coverDepth, everyAddress: everyAddress).run().outcomes
