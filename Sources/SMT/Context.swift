@@ -1,4 +1,5 @@
 internal import CZ3
+internal import Foundation
 
 /// Z3 calls this instead of its default handler (which would `exit(1)`).
 /// Errors are picked up by polling `Z3_get_error_code` after each call.
@@ -9,6 +10,13 @@ public func z3Version() -> String {
     var major: UInt32 = 0, minor: UInt32 = 0, build: UInt32 = 0, revision: UInt32 = 0
     Z3_get_version(&major, &minor, &build, &revision)
     return "\(major).\(minor).\(build).\(revision)"
+}
+
+/// Caps the memory Z3 may use in this process, over all its contexts (Z3's global
+/// `memory_max_size`). A check that would go past it returns `.unknown` (out of memory)
+/// instead of the process being killed by the system.
+public func setZ3MemoryLimit(megabytes: Int) {
+    Z3_global_param_set("memory_max_size", String(max(1, megabytes)))
 }
 
 /// A Z3 context: the factory and owner of all terms, sorts, solvers and models.
@@ -47,7 +55,10 @@ public final class Context {
         Z3_set_param_value(cfg, "model", "true")
         let ctx = Z3_mk_context_rc(cfg)
         Z3_del_config(cfg)
-        guard let ctx else { preconditionFailure("Z3_mk_context_rc failed") }
+        guard let ctx else {
+            FileHandle.standardError.write(Data("rmi-check: Z3 could not make a context (past its memory limit, --memory-limit?): undecided\n".utf8))
+            exit(2)
+        }
         Z3_set_error_handler(ctx, silentErrorHandler)
         raw = ctx
         self.timeoutMs = timeoutMs
@@ -96,8 +107,15 @@ public final class Context {
     }
 
     /// Stops with Z3's message if the last call failed (term construction path).
+    /// Z3 going past its memory limit while building a term is no bug of the caller: the
+    /// process says so and ends with status 2 (undecided), as a check that runs out does.
     func checkFatal(_ op: @autoclosure () -> String) {
-        if let e = takeError() { preconditionFailure("Z3 error in \(op()): \(e.message) (code \(e.code))") }
+        guard let e = takeError() else { return }
+        if e.isOutOfMemory {
+            FileHandle.standardError.write(Data("rmi-check: Z3 went past its memory limit (--memory-limit) while building \(op()): undecided\n".utf8))
+            exit(2)
+        }
+        preconditionFailure("Z3 error in \(op()): \(e.message) (code \(e.code))")
     }
 
     /// Wraps a freshly created AST (term construction path).

@@ -1,3 +1,5 @@
+internal import CZ3
+
 /// An error reported by Z3 (or detected by this wrapper while talking to Z3).
 ///
 /// Error-handling policy of the `SMT` target:
@@ -39,7 +41,12 @@ public struct Z3Error: Error, CustomStringConvertible, Equatable, Sendable {
     var isResourceOut: Bool {
         let m = message.lowercased()
         return m.contains("cancel") || m.contains("interrupt") || m.contains("timeout")
-            || m.contains("resource limit") || m.contains("max. resource")
+            || m.contains("resource limit") || m.contains("max. resource") || m.contains("memory")
+    }
+
+    /// True when Z3 went past its memory limit (`setZ3MemoryLimit`).
+    public var isOutOfMemory: Bool {
+        code == Int(Z3_MEMOUT_FAIL.rawValue) || message.lowercased().contains("out of memory")
     }
 
     static func wrapper(_ message: String) -> Z3Error {

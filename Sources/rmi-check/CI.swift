@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RMICheckCI
 import RMISpec
+import SMT
 
 struct CI: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -62,6 +63,7 @@ struct CI: ParsableCommand {
     }
 
     func run() throws {
+        setZ3MemoryLimit(megabytes: defaultZ3MemoryLimit())
         let p: CheckPlan
         do { p = try CheckPlan.load(path: plan) } catch let e as PlanError {
             note("rmi-check: \(e)")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SMT
 import RMICheck
 import RMISpec
 
@@ -35,6 +36,12 @@ func runSymbolic<T>(engine: String, out: String, _ body: () throws -> T) throws 
         note("rmi-check: \(e)")
         throw Exit.badInput
     } catch let e as SymbolicInternalError {
+        print("INTERNAL ERROR: \(e)")
+        throw Exit.internalError
+    } catch let e as Z3Error where e.isOutOfMemory {
+        print("UNKNOWN: Z3 went past its memory limit (--memory-limit): every verdict of this run is undecided")
+        throw Exit.unknown
+    } catch let e as Z3Error {
         print("INTERNAL ERROR: \(e)")
         throw Exit.internalError
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RMICheck
 import RMISpec
+import SMT
 
 /// The traces at `paths`; exit 65, naming `option`, for one that does not load.
 func loadTraces(_ paths: [String], option: String) throws -> [Trace] {
@@ -27,6 +28,9 @@ struct SolverOptions: ParsableArguments {
     @Option(name: .long, help: "The solver's random seed (printed; the same seed gives the same traces).")
     var seed: UInt32 = 0
 
+    @Option(name: .customLong("memory-limit"), help: "Megabytes Z3 may use (all queries together); a query that needs more is UNKNOWN (out of memory) rather than the process being killed. Default: three quarters of this machine's memory.")
+    var memoryLimit: Int?
+
     @Option(name: .customLong("spec-option"), help: "A named spec option (see `rmi-check spec`), e.g. strict-listing-order; repeatable.")
     var specOption: [String] = []
 
@@ -45,6 +49,7 @@ struct SolverOptions: ParsableArguments {
     func validate() throws {
         if let t = timeout, !(t > 0) { throw ValidationError("--query-timeout must be > 0 seconds") }
         if let b = budget, !(b > 0) { throw ValidationError("--budget must be > 0 seconds") }
+        if let m = memoryLimit, m < 64 { throw ValidationError("--memory-limit must be at least 64 (megabytes): a Z3 context alone takes about 20") }
     }
 
     /// The `--from` traces, loaded (exit 65 for one that does not load).
@@ -53,6 +58,7 @@ struct SolverOptions: ParsableArguments {
     /// The settings for a scope string (RMISpec's scope syntax) and properties. `--from`
     /// is given at most once unless `manyStarts` (the caller then reads `startingTraces`).
     func settings(scope text: String, properties: [Invariant], quiet: Bool, manyStarts: Bool = false) throws -> SymbolicSettings {
+        setZ3MemoryLimit(megabytes: memoryLimit ?? defaultZ3MemoryLimit())
         var s = SymbolicSettings()
         do { s.scope = try Scope(parsing: text) } catch {
             note("rmi-check: --scope: \(error)")
@@ -89,4 +95,10 @@ struct SolverOptions: ParsableArguments {
         if !quiet { s.progress = { note($0) } }
         return s
     }
+}
+
+/// Three quarters of the machine's memory, in megabytes: Z3's limit unless --memory-limit
+/// says otherwise (the rest for the process's own state and the system).
+func defaultZ3MemoryLimit() -> Int {
+    Int(ProcessInfo.processInfo.physicalMemory / (1 << 20) * 3 / 4)
 }

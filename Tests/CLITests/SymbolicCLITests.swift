@@ -55,6 +55,16 @@ import Testing
         #expect(scoped == 65 && whyScoped.contains("--encoding-lemma is for --every-address"), "\(whyScoped)")
     }
 
+    /// Z3 past `--memory-limit` is undecided (exit 2, saying why), never a crash, a kill or
+    /// a "violated" exit.
+    @Test func aProofPastTheMemoryLimitIsUndecided() throws {
+        let (code, stdout, stderr) = try rmiCheck(["prove", "--scope", "granules=3,realms=1,recs=1,entries=2", "--commands", "GRANULE_DELEGATE",
+                                                   "--cover-depth", "0", "--memory-limit", "64", "--quiet"])
+        #expect(code == 2 && (stdout + stderr).contains("memory limit"), "\(code)\n\(stdout)\n\(stderr)")
+        let (bad, _, err) = try rmiCheck(["prove", "--memory-limit", "10"] + tiny)
+        #expect(bad == 64 && err.contains("--memory-limit must be at least 64"), "\(bad) \(err)")
+    }
+
     /// A weakened spec: the violation is found, written, and `replay` reproduces it.
     @Test func bmcFindsAWeakeningAndTheTraceReplays() throws {
         let out = tmp("bmc-weak")
