@@ -284,7 +284,7 @@ import SMT
                 let r = runner.run(step)
                 if let success, let r { facts.append(r.succeeded ? success : ctx.not(success)) }
                 for (a, _) in runner.state.granules { touched.insert(a) }
-                for a in touched {
+                for a in touched.sorted() {
                     let w = SWord(raw: lit(a)), g = runner.state.granule(a)
                     facts.append(S.eq(m.granuleState(w).raw, lit(g.state.rawValue)))
                     facts.append(S.eq(m.granuleGPT(w).raw, lit(g.gpt.rawValue)))
