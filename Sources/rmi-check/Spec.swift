@@ -99,7 +99,7 @@ extension Spec {
     func runLint() throws {
         let settings = try solver.settings(scope: scope, properties: [], quiet: true)
         note("spec --lint: \(settings.commands.count) commands over every well-formed state of \(settings.scope)")
-        let r = try SpecLint(settings: settings).run()
+        let r = try runSymbolic(engine: "lint", out: "out/lint") { try SpecLint(settings: settings).run() }
         for f in r.findings {
             switch f.kind {
             case .ambiguous:
