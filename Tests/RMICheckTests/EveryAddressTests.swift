@@ -66,6 +66,27 @@ import SMT
                                         invariants: [.g1, .g2, .r4], named: "ENTRY-TABLE-CHILD")
     }
 
+    /// REC_ENTER turns off a Realm whose REC asks for PSCI SYSTEM_OFF, after checking that
+    /// the Realm is neither NEW nor SYSTEM_OFF. In 64-bit words a Realm may be in a fourth
+    /// state, from which that move goes backwards: INV-R6 has a counterexample to induction
+    /// at REC_ENTER unless FIELD-VALUES says a Realm's state is one of the three.
+    @Test func recEnterMovesRealmsForwardGivenTheirStateIsOneOfThree() throws {
+        var s = try settings("granules=3,realms=1,recs=1,entries=1", [.recEnter], [.r6])
+        s.covers = false
+        s.gptEvents = false
+        s.recExitEvents = false
+        var prover = EveryAddressProver(settings: s, lemmas: [])
+        prover.encodingLemmas = [.fieldValues]
+        let r = try prover.run()
+        guard case .proved(let method, _)? = verdict(r, .r6) else { Issue.record("\(String(describing: verdict(r, .r6)))"); return }
+        #expect(method.contains("FIELD-VALUES"))
+
+        prover.encodingLemmas = []
+        let without = try prover.run()
+        guard case .unknown? = verdict(without, .r6) else { Issue.record("\(String(describing: verdict(without, .r6)))"); return }
+        #expect(without.ctis["INV-R6"]?.hasPrefix(RMICommand.recEnter.rawValue) == true)
+    }
+
     /// With the Granule commands and `command`: INV-G1 is proved with `lemmas` (and
     /// `invariants`) and names `named`; without encoding lemmas its CTI is at `command`.
     func expectG1NeedsEncodingLemmas(at command: RMICommand, _ lemmas: [EveryAddressProver.EncodingLemma],

@@ -146,13 +146,20 @@ public struct EveryAddressProver: Sendable {
         /// No TABLE entry of an RTT names a starting RTT of a Realm (INV-R3's second half).
         /// Stated for an RD and an entry.
         case tableNotStarting = "ENTRY-TABLE-NOT-STARTING"
+        /// A Realm's state is NEW, ACTIVE or SYSTEM_OFF and a REC's `runnable` flag 0 or 1:
+        /// the fields' types, which 64-bit words do not give. Without it a Realm in some
+        /// fourth state passes REC_ENTER's `realm_new` and `system_off`, and a PSCI
+        /// SYSTEM_OFF exit moves it back to SYSTEM_OFF (INV-R6's counterexample to induction
+        /// at REC_ENTER); and a REC with `runnable` 2 is entered and runs while INV-C3 says a
+        /// running REC's flag is 1.
+        case fieldValues = "FIELD-VALUES"
 
         /// Whether it is stated over (RTT, index) pairs rather than addresses.
-        var overEntries: Bool { ![.recAuxDisjoint, .recAuxState, .startingRtts].contains(self) }
+        var overEntries: Bool { ![.recAuxDisjoint, .recAuxState, .startingRtts, .fieldValues].contains(self) }
         /// Whether it is stated for an address and an entry.
         var mixed: Bool { self == .tableNotStarting }
         /// How many addresses or pairs it is stated over.
-        var arity: Int { [.assignedNamesData, .recAuxState, .assignedAtLevel3, .tableNamesChild, .tableNotStarting].contains(self) ? 1 : 2 }
+        var arity: Int { [.assignedNamesData, .recAuxState, .assignedAtLevel3, .tableNamesChild, .tableNotStarting, .fieldValues].contains(self) ? 1 : 2 }
         /// Whether it says the same of (x, y) as of (y, x) (then one order is instantiated).
         var symmetric: Bool { self != .startingRtts }
 
@@ -191,6 +198,11 @@ public struct EveryAddressProver: Sendable {
                 var aux = S.lit(true)
                 for i in 0..<Int(m.platform.recAuxCount) { aux = S.and(aux, m.granuleIs(m.rec(c, .aux(i)), .recAux).raw) }
                 return S.or(S.not(m.granuleIs(c, .rec).raw), aux)
+            case .fieldValues:
+                let x = SWord(raw: a[0])
+                let state = [RealmState.new, .active, .systemOff].reduce(S.lit(false)) { S.or($0, m.realmIs(x, $1).raw) }
+                let runnable = m.rec(x, .runnable) <= SWord.lit(1)
+                return S.and(S.or(S.not(m.granuleIs(x, .rd).raw), state), S.or(S.not(m.granuleIs(x, .rec).raw), runnable.raw))
             case .startingRtts:
                 let (r, t) = (SWord(raw: a[0]), SWord(raw: a[1]))
                 let starting = isStartingRtt(t, of: r)
