@@ -169,6 +169,32 @@ import SMT
         }
     }
 
+    /// RTT_FOLD makes the parent entry from the child's entry 0. Over the arrays its
+    /// homogeneity searches answer any value, yet a child whose entry 0 is TABLE never folds:
+    /// the fold says its searches of entry 0 outright (else INV-T2 and T4 have
+    /// counterexamples to induction at RTT_FOLD, a TABLE or a level-0 block made from it).
+    @Test func rttFoldKnowsTheFirstEntryOfTheChild() throws {
+        let ctx = Context()
+        try Symbolic.withContext(ctx) { () throws -> Void in
+            typealias S = Symbolic
+            let x = S.variable("x")
+            let pre = AddressArrays.arbitrary(platform: .standard, prefix: "pre", probes: [x])
+            let args = (1...5).map { S.variable("arg\($0)") }
+            let (success, next) = RMISpec.arrayStep(.rttFold, pre.observed(), args: args)
+            func folds(entry0 state: RttEntryState) throws -> Bool {
+                let solver = Solver(ctx)
+                try solver.assert(success)
+                try solver.assert(pre.granuleIs(SWord(raw: x), .rtt).raw)
+                try solver.assert(next.granuleIs(SWord(raw: x), .delegated).raw)
+                try solver.assert(S.eq(pre.entry(SWord(raw: x), .lit(0)).state.raw, S.lit(UInt64(state.rawValue))))
+                return try solver.check() == .sat
+            }
+            #expect(try folds(entry0: .unassigned))
+            #expect(try folds(entry0: .assigned))
+            #expect(try !folds(entry0: .table))
+        }
+    }
+
     /// INV-T3 and INV-T7, stated at a free entry of a free RTT, are proved for
     /// RTT_MAP_UNPROTECTED; weakened to map an Unprotected entry in the protected half,
     /// RTT_MAP_UNPROTECTED gives INV-T3 a counterexample to induction.

@@ -36,12 +36,15 @@ extension Machine {
         // level 2 or 3 can fold into one.
         let blockChild = level == 2 || level == 3
         let firstAligned = first.addr.isAligned(to: levelSize(level - 1))
-        let unassigned = allEntries(t) { _, e in e.is(.unassigned) && e.ripas == first.ripas }
-        let unassignedNS = allEntries(t) { _, e in e.is(.unassignedNS) }
-        let assigned = blockChild && firstAligned && allEntries(t) { i, e in
+        // Each search is also said of entry 0, which it covers: the same meaning, but a
+        // back-end that answers the search with any value (the address arrays) still knows
+        // the entry the parent's is made from.
+        let unassigned = first.is(.unassigned) && allEntries(t) { _, e in e.is(.unassigned) && e.ripas == first.ripas }
+        let unassignedNS = first.is(.unassignedNS) && allEntries(t) { _, e in e.is(.unassignedNS) }
+        let assigned = blockChild && firstAligned && first.is(.assigned) && allEntries(t) { i, e in
             e.is(.assigned) && e.ripas == first.ripas && e.addr == first.addr + i * size
         }
-        let assignedNS = blockChild && firstAligned && allEntries(t) { i, e in
+        let assignedNS = blockChild && firstAligned && first.is(.assignedNS) && allEntries(t) { i, e in
             e.is(.assignedNS) && e.attrs == first.attrs && e.addr == first.addr + i * size
         }
         let folded = RttEntry<D>(state: first.state,
