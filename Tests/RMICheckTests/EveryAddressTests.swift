@@ -106,6 +106,28 @@ import SMT
         #expect(without.ctis["INV-G1"]?.hasPrefix(command.rawValue) == true)
     }
 
+    /// A question the move's solver gives up on with part of the pool goes to a lean solver
+    /// that holds only those lemmas. With the move's partial questions cut at once, every
+    /// verdict comes from there: the Granule invariants are still proved, and the weakened
+    /// UNDELEGATE still breaks INV-L2 (a counterexample to induction, never a proof).
+    @Test func questionsTheMovesSolverGivesUpOnAreAnsweredByALeanSolver() throws {
+        var s = try settings("granules=2,realms=0,recs=0,entries=1", [.granuleDelegate, .granuleUndelegate], [.g1, .g2, .l2])
+        s.covers = false
+        var prover = EveryAddressProver(settings: s, lemmas: [.g1, .g2], encodingLemmas: [.recAuxState])
+        prover.partialRlimit = 1
+        let r = try prover.run()
+        for p in [Invariant.g1, .g2, .l2] {
+            guard case .proved? = verdict(r, p) else { Issue.record("\(p.rawValue): \(String(describing: verdict(r, p)))"); continue }
+        }
+        #expect(r.leanAnswers > 0)
+
+        prover.settings.specOptions = [.weakenUndelegateAnyState]
+        let weak = try prover.run()
+        guard case .unknown? = verdict(weak, .l2) else { Issue.record("INV-L2 proved for the weakened spec"); return }
+        #expect(weak.ctis["INV-L2"]?.hasPrefix(RMICommand.granuleUndelegate.rawValue) == true)
+        #expect(weak.leanAnswers > 0)
+    }
+
     /// UNDELEGATE weakened to succeed in any state breaks INV-L2: never proved over the
     /// arrays, while the spec's UNDELEGATE is.
     @Test func aWeakenedUndelegateIsNotProved() throws {

@@ -24,6 +24,10 @@ public struct EveryAddressProver: Sendable {
     public var coverDepth: Int
     /// The encoding lemmas (`EncodingLemma`) that join the pool.
     public var encodingLemmas = EncodingLemma.allCases
+    /// The resource count of a question asked with part of the pool in the move's solver
+    /// (`someLemmasRlimit`; a test makes it tiny to send every such question to the lean
+    /// solver).
+    var partialRlimit = EveryAddressProver.someLemmasRlimit
 
     public init(settings: SymbolicSettings, lemmas: [Invariant]? = nil, coverDepth: Int = 3,
                 encodingLemmas: [EncodingLemma] = EncodingLemma.allCases) {
@@ -257,6 +261,8 @@ public struct EveryAddressProver: Sendable {
         public var seconds: Double
         /// Per target, the first move that broke it (with the model's values at the probe).
         public var ctis: [String: String]
+        /// How many questions the lean solver answered after the move's solver gave up.
+        public var leanAnswers = 0
     }
 
     public func run(token: CancellationToken = CancellationToken()) throws -> Report {
@@ -279,7 +285,7 @@ public struct EveryAddressProver: Sendable {
         let pool = invariants.filter { $0.kind == .always }.map { Claim.invariant($0) } + encodingLemmas.map { Claim.encoding($0) }
         let t0 = Date()
         let me = self
-        var (outcomes, ctis) = try runZ3Blocking(token: token) { token in try me.prove(token, targets: targets, pool: pool) }
+        var (outcomes, ctis, leanAnswers) = try runZ3Blocking(token: token) { token in try me.prove(token, targets: targets, pool: pool) }
         let seconds = Date().timeIntervalSince(t0)
         if settings.covers {
             var c = settings
@@ -287,7 +293,7 @@ public struct EveryAddressProver: Sendable {
             let base = try BoundedModelChecker(settings: c, depth: coverDepth).run(token: token)
             for i in outcomes.indices { outcomes[i].cover = base.outcomes.first { $0.target == outcomes[i].target }?.cover }
         }
-        return Report(outcomes: outcomes, seconds: seconds, ctis: ctis)
+        return Report(outcomes: outcomes, seconds: seconds, ctis: ctis, leanAnswers: leanAnswers)
     }
 
     /// The moves, each a name, a guard and a next state; step properties see the command.
@@ -306,7 +312,7 @@ public struct EveryAddressProver: Sendable {
         var entries: [(table: Term, index: Term)] = []
     }
 
-    private func prove(_ token: CancellationToken, targets: [Invariant], pool: [Claim]) throws -> ([PropertyOutcome], [String: String]) {
+    private func prove(_ token: CancellationToken, targets: [Invariant], pool: [Claim]) throws -> ([PropertyOutcome], [String: String], Int) {
         let ctx = Context(cancellation: token)
         let s = settings
         return try Symbolic.withContext(ctx) {
@@ -351,6 +357,7 @@ public struct EveryAddressProver: Sendable {
             /// Per claim, the lemmas its counterexamples asked for so far (kept from move to move).
             var helpers: [Claim: Set<Claim>] = [:]
             var ctis: [String: String] = [:]
+            var leanAnswers = 0
             // One round: every property of `checked` at the initial state and after every
             // move, with `pool` assumed in the pre-state. Returns the ones not proved.
             let b2 = S.variable("ea.b2"), j2 = S.variable("ea.j2")
@@ -445,6 +452,38 @@ public struct EveryAddressProver: Sendable {
                         instances[l] = xs
                         literal[l] = a
                     }
+                    /// Claim `c` after move `m` in a solver of its own that holds only the
+                    /// instances of `chosen` (asserted outright), each with the short time; a
+                    /// model that breaks lemmas outside `chosen` adds them and asks again. The
+                    /// move's solver holds every lemma's instances behind literals, and some
+                    /// questions that need few lemmas are lost in them (INV-C4 at the REC exit:
+                    /// given up on there, then not answered in 8 minutes with the whole pool;
+                    /// UNSAT in 2.9 s with itself alone). UNSAT here rests on fewer hypotheses
+                    /// than the pool, so it is a proof as well.
+                    func askLean(_ c: Claim, chosen: inout Set<Claim>, move m: Move, definitions: Bool) throws -> (answer: CheckResult, model: Model?) {
+                        let lean = Solver(ctx)
+                        try lean.setSeed(s.seed)
+                        try lean.setRlimit(min(Self.someLemmasRlimit, s.rlimit ?? .max))
+                        try lean.setTimeout(ms: s.timeoutMs ?? .max)
+                        try lean.assert(m.guarded)
+                        if definitions { for d in m.definitions { try lean.assert(d) } }
+                        try lean.assert(broken[c]!)
+                        var held = Set<Claim>()
+                        while true {
+                            for l in pool where chosen.contains(l) && !held.contains(l) {
+                                for x in instances[l]! { try lean.assert(x) }
+                                held.insert(l)
+                            }
+                            let r = try lean.check()
+                            guard case .sat = r else { return (r, nil) }
+                            let model = try lean.model()
+                            let violated = pool.filter { l in
+                                !chosen.contains(l) && instances[l]!.contains { (try? model.boolValue($0)) == false }
+                            }
+                            if violated.isEmpty { return (r, model) }
+                            chosen.formUnion(violated)
+                        }
+                    }
                     // The entry rows' definitions only for the entry lemmas: the other claims
                     // do not read entries, and leaving the definitions out (the rows are then
                     // any rows, a weaker question) spares the solver their lambdas.
@@ -459,15 +498,31 @@ public struct EveryAddressProver: Sendable {
                         try solver.assert(broken[c]!)
                         var chosen = Set(pool.filter { $0 == c || helpers[c, default: []].contains($0) })
                         var answer: CheckResult
-                        while true {
+                        var leanModel: Model?
+                        var leanTried = false, byLean = false
+                        asking: while true {
                             // A question with some of the lemmas gets a short time: when the
-                            // solver gives up on it, it is asked once more with all of them
-                            // (more assumptions often make it UNSAT at once) and the full time.
+                            // solver gives up on it, it is asked in a lean solver, then once
+                            // more with all of them (more assumptions often make it UNSAT at
+                            // once) and the full time.
                             let some = chosen.count < pool.count
-                            try solver.setRlimit(some ? min(Self.someLemmasRlimit, s.rlimit ?? .max) : s.rlimit ?? 0)
+                            try solver.setRlimit(some ? min(partialRlimit, s.rlimit ?? .max) : s.rlimit ?? 0)
                             try solver.setTimeout(ms: s.timeoutMs ?? .max)
                             answer = try solver.check(assumptions: pool.filter { chosen.contains($0) }.map { literal[$0]! })
                             if case .unknown = answer, some, !token.isCancelled {
+                                if !leanTried {
+                                    leanTried = true
+                                    let lean = try askLean(c, chosen: &chosen, move: m, definitions: defined)
+                                    switch lean.answer {
+                                    case .unsat, .sat:
+                                        answer = lean.answer
+                                        leanModel = lean.model
+                                        leanAnswers += 1
+                                        byLean = true
+                                        break asking
+                                    case .unknown: break
+                                    }
+                                }
                                 chosen = Set(pool)
                                 continue
                             }
@@ -482,11 +537,11 @@ public struct EveryAddressProver: Sendable {
                         helpers[c, default: []].formUnion(chosen)
                         let dt = Date().timeIntervalSince(t1)
                         seconds[c, default: 0] += dt
-                        s.progress?("every-address: \(c.name) \(m.name): \(answer) in \(String(format: "%.2f", dt)) s (\(chosen.count) lemmas at \(points.count) addresses, \(pairs.count) entries)")
+                        s.progress?("every-address: \(c.name) \(m.name): \(answer) in \(String(format: "%.2f", dt)) s (\(chosen.count) lemmas at \(points.count) addresses, \(pairs.count) entries\(byLean ? "; lean solver" : ""))")
                         switch answer {
                         case .unsat: break
                         case .sat:
-                            let model = try solver.model()
+                            let model = try leanModel ?? solver.model()
                             let at = (try? model.bvValue(b)).map { "0x" + String($0, radix: 16) } ?? "?"
                             ctis[c.name] = "\(m.name) at address \(at)"
                             verdicts[c] = .unknown(reason: "counterexample to induction: \(m.name) breaks it at address \(at) from a state in which \(pool.isEmpty ? "no lemma is assumed" : pool.map(\.name).joined(separator: ", ") + " hold where it reads"); unreachable, or a real violation that BMC would find")
@@ -524,7 +579,7 @@ public struct EveryAddressProver: Sendable {
                     method: method,
                     coverage: "every address of the standard platform (all state as arrays over 2^64 addresses: any memory size), runs of \(s.commands.count == RMICommand.allCases.count ? "all 23 commands" : s.commands.map(\.rawValue).joined(separator: ", "))\(s.gptEvents ? ", GPT changes" : "")\(s.recExitEvents ? ", REC exits" : ""), Host writes; RTT entry, Realm and REC searches over-approximated")))
             }
-            return (outcomes, ctis)
+            return (outcomes, ctis, leanAnswers)
         }
     }
 }
