@@ -91,7 +91,7 @@ struct Prove: ParsableCommand {
     @Flag(name: .customLong("every-address"), help: "Prove over every address (any memory size): the state as Z3 arrays over all addresses, for the properties stated one address at a time.")
     var everyAddress = false
 
-    @Option(name: .customLong("encoding-lemma"), help: ArgumentHelp("With --every-address: an encoding lemma to put in the pool (e.g. REC-AUX-STATE); repeatable, or `none`. Default: all nine. Fewer lemmas make each question smaller; a target that needs a missing one gets a counterexample to induction (UNKNOWN).", valueName: "name"))
+    @Option(name: .customLong("encoding-lemma"), help: ArgumentHelp("With --every-address: an encoding lemma to put in the pool (e.g. REC-AUX-STATE); repeatable, or `none`. Default: all of them. Fewer lemmas make each question smaller; a target that needs a missing one gets a counterexample to induction (UNKNOWN).", valueName: "name"))
     var encodingLemma: [String] = []
 
     @Flag(name: .customLong("all-lemmas"), help: "With --k 1: assume every lemma (--assume, default every INV-*) for every target, instead of giving each target only the lemmas its counterexamples to induction ask for.")

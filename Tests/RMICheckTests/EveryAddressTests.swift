@@ -87,6 +87,30 @@ import SMT
         #expect(without.ctis["INV-R6"]?.hasPrefix(RMICommand.recEnter.rawValue) == true)
     }
 
+    /// RTT_SET_RIPAS writes the RIPAS a REC's RIPAS_CHANGE exit asked for. FIELD-VALUES says
+    /// that value is EMPTY or RAM (it excludes a REC whose `ripas_value` is DESTROYED), is
+    /// proved at the REC exit that writes it, and with it INV-T7 is proved at RTT_SET_RIPAS.
+    @Test func rttSetRipasWritesOnlyRipasARealmMayRequest() throws {
+        let ctx = Context()
+        try Symbolic.withContext(ctx) { () throws -> Void in
+            let m = AddressArrays.arbitrary(platform: .standard, prefix: "f", probes: [])
+            let x = SWord(raw: Symbolic.variable("f.x"))
+            let solver = Solver(ctx)
+            try solver.assert(EveryAddressProver.EncodingLemma.fieldValues.holds(in: m, at: [x.raw], entries: []))
+            try solver.assert(m.granuleIs(x, .rec).raw)
+            try solver.assert((m.rec(x, .ripasValue) == SWord.lit(Ripas.destroyed.rawValue)).raw)
+            #expect(try solver.check() == .unsat)
+        }
+
+        var s = try settings("granules=3,realms=1,recs=1,entries=1", [.rttSetRipas], [.t7])
+        s.covers = false
+        s.gptEvents = false
+        s.timeoutMs = 120_000
+        let r = try EveryAddressProver(settings: s, lemmas: [.t7], encodingLemmas: [.fieldValues]).run()
+        guard case .proved(let method, _)? = verdict(r, .t7) else { Issue.record("INV-T7: \(String(describing: verdict(r, .t7)))"); return }
+        #expect(method.contains("FIELD-VALUES"))
+    }
+
     /// With the Granule commands and `command`: INV-G1 is proved with `lemmas` (and
     /// `invariants`) and names `named`; without encoding lemmas its CTI is at `command`.
     func expectG1NeedsEncodingLemmas(at command: RMICommand, _ lemmas: [EveryAddressProver.EncodingLemma],
@@ -235,6 +259,21 @@ import SMT
         let weak = try EveryAddressProver(settings: s, lemmas: [.t3], encodingLemmas: []).run()
         guard case .unknown? = verdict(weak, .t3) else { Issue.record("INV-T3 proved for the weakened spec"); return }
         #expect(weak.ctis["INV-T3"]?.hasPrefix("RMI_RTT_MAP_UNPROTECTED") == true)
+    }
+
+    /// Over the arrays the search for RTT_INIT_RIPAS's walk_top is abstracted, so the run it
+    /// bounds may reach a TABLE or ASSIGNED entry; the RIPAS update checks each entry it
+    /// writes, so INV-T7 is proved with itself alone (0.2 s in release). Without that check
+    /// the question is not answered in 200 s: the per-query limit makes that UNKNOWN here.
+    @Test func rttInitRipasGivesRipasOnlyToUnassignedEntries() throws {
+        var s = try settings("granules=2,realms=0,recs=0,entries=1", [.rttInitRipas], [.t7])
+        s.covers = false
+        s.recExitEvents = false
+        s.gptEvents = false
+        s.timeoutMs = 60_000
+        let r = try EveryAddressProver(settings: s, lemmas: [.t7], encodingLemmas: []).run()
+        guard case .proved(let method, _)? = verdict(r, .t7) else { Issue.record("INV-T7: \(String(describing: verdict(r, .t7)))"); return }
+        #expect(method.contains("1-induction over every address"))
     }
 
     /// INV-T2 (a TABLE entry names an RTT one level down, same owner, mapping the entry's

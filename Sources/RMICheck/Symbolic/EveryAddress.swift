@@ -155,7 +155,9 @@ public struct EveryAddressProver: Sendable {
         /// fourth state passes REC_ENTER's `realm_new` and `system_off`, and a PSCI
         /// SYSTEM_OFF exit moves it back to SYSTEM_OFF (INV-R6's counterexample to induction
         /// at REC_ENTER); and a REC with `runnable` 2 is entered and runs while INV-C3 says a
-        /// running REC's flag is 1.
+        /// running REC's flag is 1. Also a REC's `ripas_value` is EMPTY or RAM (REC_CREATE
+        /// writes 0, a RIPAS_CHANGE exit only a value the Realm may request): without it
+        /// RTT_SET_RIPAS gives entries a RIPAS that is none of the three (INV-T7).
         case fieldValues = "FIELD-VALUES"
 
         /// Whether it is stated over (RTT, index) pairs rather than addresses.
@@ -205,8 +207,8 @@ public struct EveryAddressProver: Sendable {
             case .fieldValues:
                 let x = SWord(raw: a[0])
                 let state = [RealmState.new, .active, .systemOff].reduce(S.lit(false)) { S.or($0, m.realmIs(x, $1).raw) }
-                let runnable = m.rec(x, .runnable) <= SWord.lit(1)
-                return S.and(S.or(S.not(m.granuleIs(x, .rd).raw), state), S.or(S.not(m.granuleIs(x, .rec).raw), runnable.raw))
+                let rec = m.rec(x, .runnable) <= SWord.lit(1) && m.rec(x, .ripasValue) <= SWord.lit(Ripas.ram.rawValue)
+                return S.and(S.or(S.not(m.granuleIs(x, .rd).raw), state), S.or(S.not(m.granuleIs(x, .rec).raw), rec.raw))
             case .startingRtts:
                 let (r, t) = (SWord(raw: a[0]), SWord(raw: a[1]))
                 let starting = isStartingRtt(t, of: r)

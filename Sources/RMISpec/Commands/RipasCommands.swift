@@ -50,11 +50,14 @@ enum RttInitRipas {
         let ok = Evaluation.succeeds(conditions)
         if ok.isFalse { return Evaluation(conditions, outputs: [0]) }
 
-        // Every entry in [base, walk_top) gets RIPAS RAM; all of them are UNASSIGNED.
+        // Every entry in [base, walk_top) gets RIPAS RAM; all of them are UNASSIGNED. Each
+        // entry is checked again as it is written (the same meaning): where the search for
+        // walk_top is abstracted (the address arrays), the write then still never gives a
+        // TABLE or ASSIGNED entry a RIPAS (INV-T7).
         let size = m.levelSize(walk.level)
         let count = m.entriesBelow(walk, base: base, walkTop: walkTop)
         m.updateEntries(walk.rtt, from: walk.index, to: walk.index + count, when: ok) { _, e in
-            e.withRipas(W(Ripas.ram.rawValue))
+            RttEntry.select(e.is(.unassigned), e.withRipas(W(Ripas.ram.rawValue)), e)
         }
         // The RIM is extended once per entry (A7.1.2, descriptor type 2), in address order,
         // with [entry base, min(entry top, top)). The loop is unrolled over the at most 512
@@ -107,10 +110,12 @@ enum RttSetRipas {
         let ok = Evaluation.succeeds(conditions)
         if ok.isFalse { return Evaluation(conditions, outputs: [0]) }
 
-        // Entries in [base, walk_top) get the requested RIPAS; their HIPAS is unchanged.
+        // Entries in [base, walk_top) get the requested RIPAS; their HIPAS is unchanged. As in
+        // RTT_INIT_RIPAS, each entry is checked again as it is written (all of them carry a
+        // RIPAS: the same meaning).
         let count = m.entriesBelow(walk, base: base, walkTop: walkTop)
         m.updateEntries(walk.rtt, from: walk.index, to: walk.index + count, when: ok) { _, e in
-            e.withRipas(value)
+            RttEntry.select(e.carriesRipas, e.withRipas(value), e)
         }
         // rec.ripas_addr = out_top = MinAddress(top, walk_top) = walk_top (walk_top <= top).
         // With the exemption and a base inside a larger block, walk_top can be <= base
