@@ -111,6 +111,51 @@ import SMT
         #expect(method.contains("FIELD-VALUES"))
     }
 
+    /// The REC ranks stand in for INV-R1's count: REC_CREATE and REC_DESTROY keep them below
+    /// `num_recs` and distinct within a Realm (REC-RANK and REC-RANK-DISTINCT stay in the
+    /// pool, proved with INV-C1), and a Realm whose count is 0 owns no REC.
+    @Test func recRanksKeepRecsBelowTheirRealmsCount() throws {
+        var s = try settings("granules=3,realms=1,recs=1,entries=1", [.recCreate, .recDestroy], [.c1])
+        s.covers = false
+        s.gptEvents = false
+        s.recExitEvents = false
+        let r = try EveryAddressProver(settings: s, lemmas: [.c1],
+                                       encodingLemmas: [.recRank, .recRankDistinct, .fieldValues, .recAuxState, .recAuxDisjoint]).run()
+        guard case .proved(let method, _)? = verdict(r, .c1) else { Issue.record("INV-C1: \(String(describing: verdict(r, .c1)))"); return }
+        #expect(method.contains("REC-RANK,") && method.contains("REC-RANK-DISTINCT"))
+
+        let ctx = Context()
+        try Symbolic.withContext(ctx) { () throws -> Void in
+            let m = AddressArrays.arbitrary(platform: .standard, prefix: "k", probes: [])
+            let rank = ctx.const("k.rank", ctx.arraySort(indexWidth: 64, valueWidth: 64))
+            let c = SWord(raw: Symbolic.variable("k.c"))
+            let solver = Solver(ctx)
+            try solver.assert(EveryAddressProver.EncodingLemma.recRank.holds(in: m, at: [c.raw], entries: [], rank: rank))
+            try solver.assert(m.granuleIs(c, .rec).raw)
+            try solver.assert((m.realm(m.rec(c, .owner), .numRecs) == SWord.lit(0)).raw)
+            #expect(try solver.check() == .unsat)
+        }
+    }
+
+    /// REALM_DESTROY checks `num_recs`, not the RECs: without the ranks, a REC of the
+    /// destroyed Realm is left with an owner that is no RD, a counterexample to induction for
+    /// INV-C3 (a running REC's Realm is ACTIVE or SYSTEM_OFF). 66 s in release, so behind
+    /// RMI_CHECK_SLOW_TESTS.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["RMI_CHECK_SLOW_TESTS"] == "1"))
+    func realmDestroyLeavesNoRecGivenTheRanks() throws {
+        var s = try settings("granules=3,realms=1,recs=1,entries=1", [.realmDestroy], [.c3])
+        s.covers = false
+        s.gptEvents = false
+        var prover = EveryAddressProver(settings: s, lemmas: [.c3], encodingLemmas: [.recRank, .recRankDistinct, .startingRtts, .fieldValues])
+        let r = try prover.run()
+        guard case .proved(let method, _)? = verdict(r, .c3) else { Issue.record("INV-C3: \(String(describing: verdict(r, .c3)))"); return }
+        #expect(method.contains("REC-RANK"))
+        prover.encodingLemmas = [.startingRtts, .fieldValues]
+        let without = try prover.run()
+        guard case .unknown? = verdict(without, .c3) else { Issue.record("\(String(describing: verdict(without, .c3)))"); return }
+        #expect(without.ctis["INV-C3"]?.hasPrefix(RMICommand.realmDestroy.rawValue) == true)
+    }
+
     /// With the Granule commands and `command`: INV-G1 is proved with `lemmas` (and
     /// `invariants`) and names `named`; without encoding lemmas its CTI is at `command`.
     func expectG1NeedsEncodingLemmas(at command: RMICommand, _ lemmas: [EveryAddressProver.EncodingLemma],
