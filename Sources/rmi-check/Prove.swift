@@ -49,8 +49,8 @@ struct Prove: ParsableCommand {
             entry) on their own can be targets (INV-G1, G2, G5, R4, C1, C3, C4, C5, R6, R7, \
             L1, L2, L4; per entry T2, T3, T4, T7, L3: the default with this flag); the \
             others (counts, pairs, searches for some entry) are refused with exit 65. The \
-            lemmas are the per-address ones, the targets, and twelve about RECs' aux Granules \
-            and ranks, starting RTTs, RTT entries and field values (--encoding-lemma), assumed at the addresses and \
+            lemmas are the per-address ones, the targets, and thirteen about RECs' aux Granules, \
+            ranks and PSCI requests, starting RTTs, RTT entries and field values (--encoding-lemma), assumed at the addresses and \
             entries each step reads; a lemma that is not proved itself leaves the pool and \
             everything is asked again without it, so a PROVED verdict rests only on proved \
             lemmas. The commands' RTT entry searches and Realm/REC searches answer any value (an \

@@ -130,11 +130,29 @@ import SMT
             let rank = ctx.const("k.rank", ctx.arraySort(indexWidth: 64, valueWidth: 64))
             let c = SWord(raw: Symbolic.variable("k.c"))
             let solver = Solver(ctx)
-            try solver.assert(EveryAddressProver.EncodingLemma.recRank.holds(in: m, at: [c.raw], entries: [], rank: rank))
+            try solver.assert(EveryAddressProver.EncodingLemma.recRank.holds(in: m, at: [c.raw], entries: [], ghosts: .init(rank: rank)))
             try solver.assert(m.granuleIs(c, .rec).raw)
             try solver.assert((m.realm(m.rec(c, .owner), .numRecs) == SWord.lit(0)).raw)
             #expect(try solver.check() == .unsat)
         }
+    }
+
+    /// PSCI_COMPLETE's CPU_ON writes the registers of a target that is not runnable. A REC
+    /// waiting for PSCI_COMPLETE is runnable (REC-PSCI-PENDING-RUNNABLE, proved at the REC
+    /// exit with INV-C3), so the registers INV-C4 reads are never those; without the lemma
+    /// INV-C4 has a counterexample to induction at PSCI_COMPLETE.
+    @Test func psciCompletePowersOnNoRecThatIsWaiting() throws {
+        var s = try settings("granules=3,realms=1,recs=1,entries=1", [.psciComplete], [.c4])
+        s.covers = false
+        s.gptEvents = false
+        var prover = EveryAddressProver(settings: s, lemmas: [.c4, .c3], encodingLemmas: [.psciPendingRunnable])
+        let r = try prover.run()
+        guard case .proved(let method, _)? = verdict(r, .c4) else { Issue.record("INV-C4: \(String(describing: verdict(r, .c4)))"); return }
+        #expect(method.contains("REC-PSCI-PENDING-RUNNABLE"))
+        prover.encodingLemmas = []
+        let without = try prover.run()
+        guard case .unknown? = verdict(without, .c4) else { Issue.record("\(String(describing: verdict(without, .c4)))"); return }
+        #expect(without.ctis["INV-C4"]?.hasPrefix(RMICommand.psciComplete.rawValue) == true)
     }
 
     /// REALM_DESTROY checks `num_recs`, not the RECs: without the ranks, a REC of the

@@ -160,26 +160,31 @@ public struct EveryAddressProver: Sendable {
         /// RTT_SET_RIPAS gives entries a RIPAS that is none of the three (INV-T7).
         case fieldValues = "FIELD-VALUES"
         /// A REC's owner is an RD, and the REC's rank (a ghost: a number the proof gives each
-        /// REC, `EveryAddressProver.rankStep`) is below its Realm's `num_recs`. It stands in
+        /// REC, `EveryAddressProver.ghostStep`) is below its Realm's `num_recs`. It stands in
         /// for INV-R1's count, which no address states: with REC-RANK-DISTINCT it says a
         /// Realm with `num_recs` 0 owns no REC, so REALM_DESTROY (whose `realm_live` reads
         /// the count) leaves no REC with a destroyed owner (INV-C1, C3, C4, C5).
         case recRank = "REC-RANK"
         /// Two RECs of the same Realm have different ranks.
         case recRankDistinct = "REC-RANK-DISTINCT"
+        /// A REC waiting for PSCI_COMPLETE is runnable: only a CPU_ON or AFFINITY_INFO exit
+        /// of a running REC sets `psci_pending`, and REC_ENTER refuses the REC until it is
+        /// cleared. Without it PSCI_COMPLETE's CPU_ON powers on a REC that is itself
+        /// waiting, overwriting the registers INV-C4 reads.
+        case psciPendingRunnable = "REC-PSCI-PENDING-RUNNABLE"
 
         /// Whether it is stated over (RTT, index) pairs rather than addresses.
-        var overEntries: Bool { ![.recAuxDisjoint, .recAuxState, .startingRtts, .fieldValues, .recRank, .recRankDistinct].contains(self) }
+        var overEntries: Bool { ![.recAuxDisjoint, .recAuxState, .startingRtts, .fieldValues, .recRank, .recRankDistinct, .psciPendingRunnable].contains(self) }
         /// Whether it is stated for an address and an entry.
         var mixed: Bool { self == .tableNotStarting }
         /// How many addresses or pairs it is stated over.
-        var arity: Int { [.assignedNamesData, .recAuxState, .assignedAtLevel3, .tableNamesChild, .tableNotStarting, .fieldValues, .recRank].contains(self) ? 1 : 2 }
+        var arity: Int { [.assignedNamesData, .recAuxState, .assignedAtLevel3, .tableNamesChild, .tableNotStarting, .fieldValues, .recRank, .psciPendingRunnable].contains(self) ? 1 : 2 }
         /// Whether it says the same of (x, y) as of (y, x) (then one order is instantiated).
         var symmetric: Bool { self != .startingRtts }
 
-        /// Whether the lemma holds in `m` at addresses `a` and entries `e`; `rank` is the REC
-        /// ranks' ghost array of `m` (read only by the REC-RANK lemmas).
-        func holds(in m: AddressArrays, at a: [Term], entries e: [(table: Term, index: Term)], rank: Term? = nil) -> Term {
+        /// Whether the lemma holds in `m` at addresses `a` and entries `e`; `ghosts` are the
+        /// proof's ghost arrays of `m` (read only by REC-RANK and REC-RANK-DISTINCT).
+        func holds(in m: AddressArrays, at a: [Term], entries e: [(table: Term, index: Term)], ghosts: Ghosts? = nil) -> Term {
             typealias S = Symbolic
             func assigned(_ p: (table: Term, index: Term)) -> (Term, Term) { entry(p, .assigned) }
             /// Whether `r` is an RD and `t` one of its starting RTTs (enumerated as the
@@ -223,12 +228,16 @@ public struct EveryAddressProver: Sendable {
                 return S.and(S.or(S.not(m.granuleIs(x, .rd).raw), realm), S.or(S.not(m.granuleIs(x, .rec).raw), rec.raw))
             case .recRank:
                 let c = SWord(raw: a[0]), owner = m.rec(c, .owner)
-                let ranked = m.granuleIs(owner, .rd) && SWord(raw: S.context.select(rank!, c.raw)) < m.realm(owner, .numRecs)
+                let ranked = m.granuleIs(owner, .rd) && SWord(raw: S.context.select(ghosts!.rank, c.raw)) < m.realm(owner, .numRecs)
                 return S.or(S.not(m.granuleIs(c, .rec).raw), ranked.raw)
             case .recRankDistinct:
                 let (c, d) = (SWord(raw: a[0]), SWord(raw: a[1]))
                 let both = m.granuleIs(c, .rec) && m.granuleIs(d, .rec) && c != d && m.rec(c, .owner) == m.rec(d, .owner)
-                return S.or(S.not(both.raw), S.not(S.eq(S.context.select(rank!, a[0]), S.context.select(rank!, a[1]))))
+                return S.or(S.not(both.raw), S.not(S.eq(S.context.select(ghosts!.rank, a[0]), S.context.select(ghosts!.rank, a[1]))))
+            case .psciPendingRunnable:
+                let c = SWord(raw: a[0])
+                let waiting = m.granuleIs(c, .rec) && m.rec(c, .psciPending) != SWord.lit(0)
+                return S.or(S.not(waiting.raw), m.recIsRunnable(c).raw)
             case .startingRtts:
                 let (r, t) = (SWord(raw: a[0]), SWord(raw: a[1]))
                 let starting = isStartingRtt(t, of: r)
@@ -318,31 +327,40 @@ public struct EveryAddressProver: Sendable {
         return Report(outcomes: outcomes, seconds: seconds, ctis: ctis, leanAnswers: leanAnswers)
     }
 
-    /// The REC ranks after a step of `command` from `from` whose success is `success`:
+    /// The proof's ghost arrays, over addresses: what no spec state holds but the
+    /// induction needs named (the encoding lemmas REC-RANK and REC-RANK-DISTINCT).
+    struct Ghosts {
+        /// A REC's rank among its Realm's RECs.
+        var rank: Term
+    }
+
+    /// The ghosts after a step of `command` from `from` whose success is `success`.
     /// REC_CREATE ranks its new REC `num_recs` (before the count goes up); REC_DESTROY moves
     /// every REC of the same Realm ranked above the destroyed one down by one, so the ranks
     /// of a Realm's RECs stay distinct and below its count. Every other move keeps them.
-    static func rankStep(_ command: RMICommand?, from: AddressArrays, args: [Term], success: Term, rank: Term) -> Term {
+    static func ghostStep(_ command: RMICommand?, from: AddressArrays, args: [Term], success: Term, ghosts g: Ghosts) -> Ghosts {
         typealias S = Symbolic
         let ctx = S.context
+        var next = g
         switch command {
         case .recCreate?:
             let (rd, rec) = (SWord(raw: args[0]), args[1])
-            return S.ite(success, ctx.store(rank, rec, from.realm(rd, .numRecs).raw), rank)
+            next.rank = S.ite(success, ctx.store(g.rank, rec, from.realm(rd, .numRecs).raw), g.rank)
         case .recDestroy?:
             let rec = SWord(raw: args[0])
-            let owner = from.rec(rec, .owner), k = ctx.select(rank, rec.raw)
+            let owner = from.rec(rec, .owner), k = ctx.select(g.rank, rec.raw)
             // Read through a copy: the lambda's bound address is no address of the step.
             let unread = from.observed()
             let shifted = ctx.lambda(over: ctx.bvSort(64), named: "x") { x in
-                let r = ctx.select(rank, x)
+                let r = ctx.select(g.rank, x)
                 let above = S.and(S.eq(unread.rec(SWord(raw: x), .owner).raw, owner.raw), S.ult(k, r))
                 return S.ite(above, S.sub(r, S.lit(1)), r)
             }
-            return S.ite(success, shifted, rank)
+            next.rank = S.ite(success, shifted, g.rank)
         default:
-            return rank
+            break
         }
+        return next
     }
 
     /// The moves, each a name, a guard and a next state; step properties see the command.
@@ -359,8 +377,8 @@ public struct EveryAddressProver: Sendable {
         var definitions: [Term] = []
         /// The (RTT, index) pairs the move read.
         var entries: [(table: Term, index: Term)] = []
-        /// The REC ranks after the move (`rankStep`).
-        var rank: Term
+        /// The ghosts after the move (`ghostStep`).
+        var ghosts: Ghosts
     }
 
     private func prove(_ token: CancellationToken, targets: [Invariant], pool: [Claim]) throws -> ([PropertyOutcome], [String: String], Int) {
@@ -376,34 +394,35 @@ public struct EveryAddressProver: Sendable {
             let realmKind = S.variable("ea.realm")
             let action = RealmAction<Symbolic>(kind: SWord(raw: realmKind), args: (0..<4).map { SWord(raw: S.variable("ea.a\($0)")) })
             let actionOK = S.ult(realmKind, S.lit(UInt64(RealmActionKind.allCases.count)))
-            let rank = ctx.const("ea.rank", ctx.arraySort(indexWidth: 64, valueWidth: 64))
+            let words = ctx.arraySort(indexWidth: 64, valueWidth: 64)
+            let ghosts = Ghosts(rank: ctx.const("ea.rank", words))
 
             // Each move runs on its own record of the addresses it reads.
             var moves: [Move] = []
             for c in s.commands {
                 let from = pre.observed()
                 let (success, next) = RMISpec.arrayStep(c, from, args: args, realm: c == .recEnter ? action : nil)
-                let ranks = Self.rankStep(c, from: from, args: args, success: success, rank: rank)
+                let after = Self.ghostStep(c, from: from, args: args, success: success, ghosts: ghosts)
                 moves.append(Move(name: c.rawValue, command: c, args: args, guarded: c == .recEnter ? actionOK : S.lit(true),
                                   success: success, next: next, reads: from.record.addresses, definitions: from.record.definitions,
-                                  entries: from.record.entries, rank: ranks))
+                                  entries: from.record.entries, ghosts: after))
             }
             if s.gptEvents {
                 var m = pre.observed()
                 let applies = m.otherAgentSetsGPT(SWord(raw: args[0]), SWord(raw: args[1])).raw
                 moves.append(Move(name: "GPT change", command: nil, args: args, guarded: applies, success: S.lit(true), next: m,
-                                  reads: m.record.addresses, rank: rank))
+                                  reads: m.record.addresses, ghosts: ghosts))
             }
             var w = pre.observed()
             w.hostWrite(args[0], args[1])
             moves.append(Move(name: "Host write", command: nil, args: args, guarded: S.lit(true), success: S.lit(true), next: w,
-                              reads: w.record.addresses, rank: rank))
+                              reads: w.record.addresses, ghosts: ghosts))
             if s.recExitEvents {
                 let from = pre.observed()
                 let (ok, next) = RMISpec.arrayRecExit(from, rec: args[0], realm: action)
                 moves.append(Move(name: "REC exit", command: .recEnter, args: [args[0], from.rec(SWord(raw: args[0]), .runPtr).raw],
                                   guarded: S.and(ok, actionOK), success: ok, next: next, reads: from.record.addresses,
-                                  definitions: from.record.definitions, entries: from.record.entries, rank: rank))
+                                  definitions: from.record.definitions, entries: from.record.entries, ghosts: ghosts))
             }
 
             var seconds: [Claim: Double] = [:]
@@ -419,7 +438,7 @@ public struct EveryAddressProver: Sendable {
                 .filter { Self.statedPerEntry($0, options: s.specOptions) })
             /// `c` on `m` at the probe (an entry lemma at the probe pairs; an INV-* stated per
             /// entry at the probe's entry `j`).
-            func holds(_ c: Claim, _ m: AddressArrays, rank: Term, view: StepView<AddressArrays>?) -> Term {
+            func holds(_ c: Claim, _ m: AddressArrays, ghosts: Ghosts, view: StepView<AddressArrays>?) -> Term {
                 switch c {
                 case .invariant(let p) where perEntry.contains(p):
                     guard p.kind == .step, let v = view else { return p.holds(in: m.probing([b], entries: [j])).raw }
@@ -427,7 +446,7 @@ public struct EveryAddressProver: Sendable {
                                                 command: v.command, args: v.args, succeeded: v.succeeded, unchanged: v.unchanged)).raw
                 case .invariant(let p): return p.kind == .step ? p.holds(on: view!).raw : p.holds(in: m).raw
                 case .encoding(let l) where l.mixed: return l.holds(in: m, at: [b], entries: [probes[1]])
-                case .encoding(let l): return l.holds(in: m, at: [b, b2], entries: Array(probes.prefix(l.arity)), rank: rank)
+                case .encoding(let l): return l.holds(in: m, at: [b, b2], entries: Array(probes.prefix(l.arity)), ghosts: ghosts)
                 }
             }
             func readsEntries(_ c: Claim) -> Bool {
@@ -440,7 +459,7 @@ public struct EveryAddressProver: Sendable {
                 var verdicts: [Claim: PropertyVerdict] = [:]
                 for c in checked where !c.isStep {
                     let base = Solver(ctx)
-                    try base.assert(ctx.not(holds(c, initial, rank: rank, view: nil)))
+                    try base.assert(ctx.not(holds(c, initial, ghosts: ghosts, view: nil)))
                     switch try base.check() {
                     case .unsat: break
                     case .sat: verdicts[c] = .unknown(reason: "the initial state breaks \(c.name) at some address")
@@ -459,7 +478,7 @@ public struct EveryAddressProver: Sendable {
                             StepView(pre: pre, post: post, command: $0, args: m.args.map { SWord(raw: $0) },
                                      succeeded: SBit(raw: m.success), unchanged: SBit(raw: pre.equal(m.next, at: b, index: j)))
                         }
-                        broken[c] = ctx.not(holds(c, post, rank: m.rank, view: view))
+                        broken[c] = ctx.not(holds(c, post, ghosts: m.ghosts, view: view))
                     }
                     // The lemmas at the probes and wherever the move and the claims read:
                     // instances of "at every address" and "at every entry", so assuming them
@@ -488,11 +507,11 @@ public struct EveryAddressProver: Sendable {
                         case .encoding(let e) where e.mixed:
                             for q in points { for p in pairs { xs.append(e.holds(in: plain, at: [q], entries: [p])) } }
                         case .encoding(let e) where !e.overEntries && e.arity == 1:
-                            xs = points.map { e.holds(in: plain, at: [$0], entries: [], rank: rank) }
+                            xs = points.map { e.holds(in: plain, at: [$0], entries: [], ghosts: ghosts) }
                         case .encoding(let e) where !e.overEntries:
                             for (x, q) in points.enumerated() {
                                 for (y, r) in points.enumerated() where e.symmetric ? x < y : x != y {
-                                    xs.append(e.holds(in: plain, at: [q, r], entries: [], rank: rank))
+                                    xs.append(e.holds(in: plain, at: [q, r], entries: [], ghosts: ghosts))
                                 }
                             }
                         case .encoding(let e) where e.arity == 1:
