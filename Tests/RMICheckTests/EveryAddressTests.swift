@@ -54,7 +54,7 @@ import SMT
     /// INV-G1 has a counterexample to induction there; REALM-STARTING-RTTS (proved with
     /// the others) closes it, and the proof names it.
     @Test func realmDestroyDelegatesOnlyItsStartingRtts() throws {
-        try expectG1NeedsEncodingLemmas(at: .realmDestroy, [.startingRtts], invariants: [.g1, .g2], named: "REALM-STARTING-RTTS")
+        try expectG1NeedsEncodingLemmas(at: .realmDestroy, [.startingRtts], invariants: [.g1, .g2])
     }
 
     /// RTT_DESTROY delegates the RTT the TABLE entry at the end of its walk names. The
@@ -63,7 +63,7 @@ import SMT
     /// in the alphabet; without them its CTI is at RTT_DESTROY.
     @Test func rttDestroyDelegatesOnlyTheRttItsTableEntryNames() throws {
         try expectG1NeedsEncodingLemmas(at: .rttDestroy, [.startingRtts, .tableNamesChild, .tableUnique, .tableNotStarting],
-                                        invariants: [.g1, .g2, .r4], named: "ENTRY-TABLE-CHILD")
+                                        invariants: [.g1, .g2, .r4])
     }
 
     /// REC_ENTER turns off a Realm whose REC asks for PSCI SYSTEM_OFF, after checking that
@@ -75,16 +75,22 @@ import SMT
         s.covers = false
         s.gptEvents = false
         s.recExitEvents = false
-        var prover = EveryAddressProver(settings: s, lemmas: [])
-        prover.encodingLemmas = [.fieldValues]
-        let r = try prover.run()
-        guard case .proved(let method, _)? = verdict(r, .r6) else { Issue.record("\(String(describing: verdict(r, .r6)))"); return }
-        #expect(method.contains("FIELD-VALUES"))
+        try expect(.r6, provedBy: EveryAddressProver(settings: s, lemmas: [], encodingLemmas: [.fieldValues]),
+                   needing: [.fieldValues], brokenBy: .recEnter)
+    }
 
-        prover.encodingLemmas = []
+    /// `p` is proved by `prover`, whose verdict names each of `lemmas`; without them (the
+    /// rest of its encoding lemmas kept) it has a counterexample to induction at `command`.
+    func expect(_ p: Invariant, provedBy prover: EveryAddressProver, needing lemmas: [EveryAddressProver.EncodingLemma],
+                brokenBy command: RMICommand) throws {
+        var prover = prover
+        let r = try prover.run()
+        guard case .proved(let method, _)? = verdict(r, p) else { Issue.record("\(p.rawValue): \(String(describing: verdict(r, p)))"); return }
+        for l in lemmas { #expect(method.contains(l.rawValue)) }
+        prover.encodingLemmas.removeAll { lemmas.contains($0) }
         let without = try prover.run()
-        guard case .unknown? = verdict(without, .r6) else { Issue.record("\(String(describing: verdict(without, .r6)))"); return }
-        #expect(without.ctis["INV-R6"]?.hasPrefix(RMICommand.recEnter.rawValue) == true)
+        guard case .unknown? = verdict(without, p) else { Issue.record("\(p.rawValue) without \(lemmas): \(String(describing: verdict(without, p)))"); return }
+        #expect(without.ctis[p.rawValue]?.hasPrefix(command.rawValue) == true)
     }
 
     /// RTT_SET_RIPAS writes the RIPAS a REC's RIPAS_CHANGE exit asked for. FIELD-VALUES says
@@ -145,14 +151,8 @@ import SMT
         var s = try settings("granules=3,realms=1,recs=1,entries=1", [.psciComplete], [.c4])
         s.covers = false
         s.gptEvents = false
-        var prover = EveryAddressProver(settings: s, lemmas: [.c4, .c3], encodingLemmas: [.psciPendingRunnable])
-        let r = try prover.run()
-        guard case .proved(let method, _)? = verdict(r, .c4) else { Issue.record("INV-C4: \(String(describing: verdict(r, .c4)))"); return }
-        #expect(method.contains("REC-PSCI-PENDING-RUNNABLE"))
-        prover.encodingLemmas = []
-        let without = try prover.run()
-        guard case .unknown? = verdict(without, .c4) else { Issue.record("\(String(describing: verdict(without, .c4)))"); return }
-        #expect(without.ctis["INV-C4"]?.hasPrefix(RMICommand.psciComplete.rawValue) == true)
+        try expect(.c4, provedBy: EveryAddressProver(settings: s, lemmas: [.c4, .c3], encodingLemmas: [.psciPendingRunnable]),
+                   needing: [.psciPendingRunnable], brokenBy: .psciComplete)
     }
 
     /// REALM_DESTROY checks `num_recs`, not the RECs: without the ranks, a REC of the
@@ -164,33 +164,18 @@ import SMT
         var s = try settings("granules=3,realms=1,recs=1,entries=1", [.realmDestroy], [.c3])
         s.covers = false
         s.gptEvents = false
-        var prover = EveryAddressProver(settings: s, lemmas: [.c3], encodingLemmas: [.recRank, .recRankDistinct, .startingRtts, .fieldValues])
-        let r = try prover.run()
-        guard case .proved(let method, _)? = verdict(r, .c3) else { Issue.record("INV-C3: \(String(describing: verdict(r, .c3)))"); return }
-        #expect(method.contains("REC-RANK"))
-        prover.encodingLemmas = [.startingRtts, .fieldValues]
-        let without = try prover.run()
-        guard case .unknown? = verdict(without, .c3) else { Issue.record("\(String(describing: verdict(without, .c3)))"); return }
-        #expect(without.ctis["INV-C3"]?.hasPrefix(RMICommand.realmDestroy.rawValue) == true)
+        try expect(.c3, provedBy: EveryAddressProver(settings: s, lemmas: [.c3], encodingLemmas: [.recRank, .recRankDistinct, .startingRtts, .fieldValues]),
+                   needing: [.recRank, .recRankDistinct], brokenBy: .realmDestroy)
     }
 
     /// With the Granule commands and `command`: INV-G1 is proved with `lemmas` (and
-    /// `invariants`) and names `named`; without encoding lemmas its CTI is at `command`.
+    /// `invariants`) and names each of them; without them its CTI is at `command`.
     func expectG1NeedsEncodingLemmas(at command: RMICommand, _ lemmas: [EveryAddressProver.EncodingLemma],
-                                     invariants: [Invariant], named: String) throws {
+                                     invariants: [Invariant]) throws {
         var s = try settings("granules=3,realms=1,recs=1,entries=1", [.granuleDelegate, .granuleUndelegate, command], [.g1])
         s.covers = false
         s.recExitEvents = false
-        var prover = EveryAddressProver(settings: s, lemmas: invariants)
-        prover.encodingLemmas = lemmas
-        let r = try prover.run()
-        guard case .proved(let method, _)? = verdict(r, .g1) else { Issue.record("\(String(describing: verdict(r, .g1)))"); return }
-        #expect(method.contains(named))
-
-        prover.encodingLemmas = []
-        let without = try prover.run()
-        guard case .unknown? = verdict(without, .g1) else { Issue.record("\(String(describing: verdict(without, .g1)))"); return }
-        #expect(without.ctis["INV-G1"]?.hasPrefix(command.rawValue) == true)
+        try expect(.g1, provedBy: EveryAddressProver(settings: s, lemmas: invariants, encodingLemmas: lemmas), needing: lemmas, brokenBy: command)
     }
 
     /// A question the move's solver gives up on with part of the pool goes to a lean solver
