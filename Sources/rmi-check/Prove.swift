@@ -132,6 +132,10 @@ struct Prove: ParsableCommand {
                                        encodingLemmas: encoding).run()
             }
             try printOutcomes(report.outcomes, engine: "prove", out: out)
+            for (property, lines) in report.ctiStates.sorted(by: { $0.key < $1.key }) {
+                print("counterexample to induction for \(property): \(lines.first ?? ""), from a state holding")
+                for line in lines.dropFirst() { print("    \(line)") }
+            }
             print("inductive steps \(String(format: "%.2f", report.seconds)) s")
             try exitFor(report.outcomes)
             return

@@ -81,16 +81,19 @@ import SMT
 
     /// `p` is proved by `prover`, whose verdict names each of `lemmas`; without them (the
     /// rest of its encoding lemmas kept) it has a counterexample to induction at `command`.
+    @discardableResult
     func expect(_ p: Invariant, provedBy prover: EveryAddressProver, needing lemmas: [EveryAddressProver.EncodingLemma],
-                brokenBy command: RMICommand) throws {
+                brokenBy command: RMICommand) throws -> EveryAddressProver.Report? {
         var prover = prover
         let r = try prover.run()
-        guard case .proved(let method, _)? = verdict(r, p) else { Issue.record("\(p.rawValue): \(String(describing: verdict(r, p)))"); return }
+        guard case .proved(let method, _)? = verdict(r, p) else { Issue.record("\(p.rawValue): \(String(describing: verdict(r, p)))"); return nil }
         for l in lemmas { #expect(method.contains(l.rawValue)) }
         prover.encodingLemmas.removeAll { lemmas.contains($0) }
         let without = try prover.run()
-        guard case .unknown? = verdict(without, p) else { Issue.record("\(p.rawValue) without \(lemmas): \(String(describing: verdict(without, p)))"); return }
+        guard case .unknown? = verdict(without, p) else { Issue.record("\(p.rawValue) without \(lemmas): \(String(describing: verdict(without, p)))"); return nil }
         #expect(without.ctis[p.rawValue]?.hasPrefix(command.rawValue) == true)
+        #expect(without.ctiStates[p.rawValue]?.first?.hasPrefix(command.rawValue) == true)
+        return without
     }
 
     /// RTT_SET_RIPAS writes the RIPAS a REC's RIPAS_CHANGE exit asked for. FIELD-VALUES says
@@ -151,8 +154,11 @@ import SMT
         var s = try settings("granules=3,realms=1,recs=1,entries=1", [.psciComplete], [.c4])
         s.covers = false
         s.gptEvents = false
-        try expect(.c4, provedBy: EveryAddressProver(settings: s, lemmas: [.c4, .c3], encodingLemmas: [.psciPendingRunnable]),
-                   needing: [.psciPendingRunnable], brokenBy: .psciComplete)
+        let without = try expect(.c4, provedBy: EveryAddressProver(settings: s, lemmas: [.c4, .c3], encodingLemmas: [.psciPendingRunnable]),
+                                 needing: [.psciPendingRunnable], brokenBy: .psciComplete)
+        // The counterexample shows the cause: at the probe, a REC waiting and not runnable.
+        let probe = without?.ctiStates["INV-C4"]?.first { $0.hasPrefix("probe ") } ?? ""
+        #expect(probe.contains(": REC ") && probe.contains("runnable=0x0 ") && !probe.contains("psciPending=0x0 "))
     }
 
     /// REALM_DESTROY checks `num_recs`, not the RECs: without the ranks, a REC of the

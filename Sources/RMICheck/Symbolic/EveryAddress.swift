@@ -294,6 +294,9 @@ public struct EveryAddressProver: Sendable {
         public var ctis: [String: String]
         /// How many questions the lean solver answered after the move's solver gave up.
         public var leanAnswers = 0
+        /// Per target, its counterexample to induction as lines: the call's arguments, then
+        /// what the pre-state holds at the probe and at each argument address.
+        public var ctiStates: [String: [String]] = [:]
     }
 
     public func run(token: CancellationToken = CancellationToken()) throws -> Report {
@@ -316,7 +319,7 @@ public struct EveryAddressProver: Sendable {
         let pool = invariants.filter { $0.kind == .always }.map { Claim.invariant($0) } + encodingLemmas.map { Claim.encoding($0) }
         let t0 = Date()
         let me = self
-        var (outcomes, ctis, leanAnswers) = try runZ3Blocking(token: token) { token in try me.prove(token, targets: targets, pool: pool) }
+        var (outcomes, ctis, ctiStates, leanAnswers) = try runZ3Blocking(token: token) { token in try me.prove(token, targets: targets, pool: pool) }
         let seconds = Date().timeIntervalSince(t0)
         if settings.covers {
             var c = settings
@@ -324,7 +327,7 @@ public struct EveryAddressProver: Sendable {
             let base = try BoundedModelChecker(settings: c, depth: coverDepth).run(token: token)
             for i in outcomes.indices { outcomes[i].cover = base.outcomes.first { $0.target == outcomes[i].target }?.cover }
         }
-        return Report(outcomes: outcomes, seconds: seconds, ctis: ctis, leanAnswers: leanAnswers)
+        return Report(outcomes: outcomes, seconds: seconds, ctis: ctis, leanAnswers: leanAnswers, ctiStates: ctiStates)
     }
 
     /// The proof's ghost arrays, over addresses: what no spec state holds but the
@@ -381,7 +384,35 @@ public struct EveryAddressProver: Sendable {
         var ghosts: Ghosts
     }
 
-    private func prove(_ token: CancellationToken, targets: [Invariant], pool: [Claim]) throws -> ([PropertyOutcome], [String: String], Int) {
+    /// What `model` says of the pre-state `m` at `addresses` (each once; arguments only where
+    /// the Granule is not UNDELEGATED): the Granule's state and the fields of the object it
+    /// holds, and at the probe entry `j` of an RTT.
+    static func describe(_ model: Model, _ m: AddressArrays, at addresses: [(name: String, term: Term)], entry j: Term) -> [String] {
+        func hex(_ t: Term) -> String { (try? model.bvValue(t)).map { "0x" + String($0, radix: 16) } ?? "?" }
+        var lines: [String] = [], seen = Set<UInt64>()
+        for (name, a) in addresses {
+            guard let at = try? model.bvValue(a), seen.insert(at).inserted else { continue }
+            let x = SWord(raw: a)
+            let raw = (try? model.bvValue(m.granuleState(x).raw)) ?? 0
+            let state = GranuleState(rawValue: raw)
+            // An argument that names no Granule in use is most likely no address at all.
+            if name != "probe" && state == .undelegated { continue }
+            var fields: [String] = []
+            switch state {
+            case .rd?: fields = RealmField.allCases.filter { $0 != .rim }.map { "\($0)=\(hex(m.realm(x, $0).raw))" }
+            case .rec?: fields = RecField.all.filter { AddressArrays.holds($0, on: m.platform) }.map { "\($0.name)=\(hex(m.rec(x, $0).raw))" }
+            case .rtt?:
+                fields = RttField.allCases.map { "\($0)=\(hex(m.rtt(x, $0).raw))" }
+                let e = m.entry(x, SWord(raw: j))
+                fields.append("entry[\(hex(j))]=(state \(hex(e.state.raw)), ripas \(hex(e.ripas.raw)), addr \(hex(e.addr.raw)))")
+            default: break
+            }
+            lines.append("\(name) 0x\(String(at, radix: 16)): \(state?.specName ?? "state \(raw)")\(fields.isEmpty ? "" : " " + fields.joined(separator: " "))")
+        }
+        return lines
+    }
+
+    private func prove(_ token: CancellationToken, targets: [Invariant], pool: [Claim]) throws -> ([PropertyOutcome], [String: String], [String: [String]], Int) {
         let ctx = Context(cancellation: token)
         let s = settings
         return try Symbolic.withContext(ctx) {
@@ -429,6 +460,7 @@ public struct EveryAddressProver: Sendable {
             /// Per claim, the lemmas its counterexamples asked for so far (kept from move to move).
             var helpers: [Claim: Set<Claim>] = [:]
             var ctis: [String: String] = [:]
+            var ctiStates: [String: [String]] = [:]
             var leanAnswers = 0
             // One round: every property of `checked` at the initial state and after every
             // move, with `pool` assumed in the pre-state. Returns the ones not proved.
@@ -616,6 +648,10 @@ public struct EveryAddressProver: Sendable {
                             let model = try leanModel ?? solver.model()
                             let at = (try? model.bvValue(b)).map { "0x" + String($0, radix: 16) } ?? "?"
                             ctis[c.name] = "\(m.name) at address \(at)"
+                            let registers = m.command.map { cmd in m.args.prefix(cmd == .recEnter && m.name != cmd.rawValue ? 1 : cmd.inputs.count) } ?? m.args.prefix(2)
+                            let named = [("probe", b)] + registers.enumerated().map { ("x\($0.offset + 1)", $0.element) }
+                            ctiStates[c.name] = ["\(m.name) with " + registers.enumerated().map { "x\($0.offset + 1)=" + ((try? model.bvValue($0.element)).map { "0x" + String($0, radix: 16) } ?? "?") }.joined(separator: " ")]
+                                + Self.describe(model, pre.observed(), at: named, entry: j)
                             verdicts[c] = .unknown(reason: "counterexample to induction: \(m.name) breaks it at address \(at) from a state in which \(pool.isEmpty ? "no lemma is assumed" : pool.map(\.name).joined(separator: ", ") + " hold where it reads"); unreachable, or a real violation that BMC would find")
                         case .unknown(let why):
                             verdicts[c] = .unknown(reason: "the solver gave up on \(m.name): \(why)")
@@ -651,7 +687,7 @@ public struct EveryAddressProver: Sendable {
                     method: method,
                     coverage: "every address of the standard platform (all state as arrays over 2^64 addresses: any memory size), runs of \(s.commands.count == RMICommand.allCases.count ? "all 23 commands" : s.commands.map(\.rawValue).joined(separator: ", "))\(s.gptEvents ? ", GPT changes" : "")\(s.recExitEvents ? ", REC exits" : ""), Host writes; RTT entry, Realm and REC searches over-approximated")))
             }
-            return (outcomes, ctis, leanAnswers)
+            return (outcomes, ctis, ctiStates, leanAnswers)
         }
     }
 }

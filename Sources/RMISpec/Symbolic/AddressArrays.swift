@@ -319,7 +319,7 @@ extension AddressArrays {
     /// GPRs, X0-X3) nor the aux slots past the platform's RecAuxCount, which no command or
     /// property reads back. Reads of the others answer any value (`abstracted`), writes are
     /// dropped: fewer arrays in every question.
-    static func holds(_ f: RecField, on platform: Platform) -> Bool {
+    public static func holds(_ f: RecField, on platform: Platform) -> Bool {
         switch f {
         case .gpr(let i): i < 4
         case .aux(let i): i < Int(platform.recAuxCount)
