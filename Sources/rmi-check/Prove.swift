@@ -49,8 +49,12 @@ struct Prove: ParsableCommand {
             entry) on their own can be targets (INV-G1, G2, G5, R4, C1, C3, C4, C5, R6, R7, \
             L1, L2, L4; per entry T2, T3, T4, T7, L3: the default with this flag); the \
             others (counts, pairs, searches for some entry) are refused with exit 65. The \
-            lemmas are the per-address ones, the targets, and thirteen about RECs' aux Granules, \
-            ranks and PSCI requests, starting RTTs, RTT entries and field values (--encoding-lemma), assumed at the addresses and \
+            lemmas are the per-address ones, the targets, and nineteen about RECs' aux Granules, \
+            ranks and PSCI requests, Realms' geometry and starting RTTs, RTTs' levels, parents \
+            and roots, RTT entries and blocks, and field values (--encoding-lemma; by default \
+            all but ENTRY-ASSIGNED-LEVEL-3 when RTT_FOLD, which makes blocks, is in --commands), \
+            assumed at \
+            the addresses and \
             entries each step reads; a lemma that is not proved itself leaves the pool and \
             everything is asked again without it, so a PROVED verdict rests only on proved \
             lemmas. The commands' RTT entry searches and Realm/REC searches answer any value (an \
@@ -123,7 +127,7 @@ struct Prove: ParsableCommand {
             guard k == 1 else { note("rmi-check: --every-address proves by 1-induction; --k does not apply"); throw Exit.badInput }
             let lemmas = try parseProperties(assume)
             let encoding: [EveryAddressProver.EncodingLemma]
-            do { encoding = encodingLemma.isEmpty ? EveryAddressProver.EncodingLemma.allCases : try EveryAddressProver.encodingLemmas(named: encodingLemma) } catch {
+            do { encoding = encodingLemma.isEmpty ? EveryAddressProver.EncodingLemma.defaultPool(for: settings.commands) : try EveryAddressProver.encodingLemmas(named: encodingLemma) } catch {
                 note("rmi-check: --encoding-lemma: \(error)"); throw Exit.badInput
             }
             note("prove: 1-induction over every address, \(chosen.count) properties, \(encoding.count) encoding lemmas, seed \(settings.seed)")

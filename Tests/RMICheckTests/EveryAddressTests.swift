@@ -10,6 +10,14 @@ import SMT
     func verdict(_ r: EveryAddressProver.Report, _ p: Invariant) -> PropertyVerdict? {
         r.outcomes.first { $0.target.name == p.rawValue }?.verdict
     }
+    /// The encoding lemmas but those about RTT levels, parents and blocks, which alphabets
+    /// without RTT_CREATE, RTT_DESTROY, RTT_FOLD and REALM_DESTROY do not need and whose
+    /// instances make each of their questions several times bigger (ENTRY-ASSIGNED-LEVEL-3
+    /// stands for the block lemmas where RTT_FOLD is left out). REALM-GEOMETRY stays: the
+    /// entry lemmas speak of RTTs, and only it makes a walk start in one.
+    static let withoutRttShape = EveryAddressProver.EncodingLemma.allCases.filter {
+        ![.rttLevel, .rttParent, .rttRoot, .assignedBlock, .assignedDisjoint].contains($0)
+    }
 
     /// With REC_CREATE and REC_DESTROY (which delegate and wipe aux Granules) beside the
     /// Granule commands: the delegation invariants and INV-C1 hold at every address.
@@ -18,7 +26,7 @@ import SMT
         var s = try settings("granules=3,realms=1,recs=1,entries=1", [.granuleDelegate, .granuleUndelegate, .recCreate, .recDestroy], props)
         s.covers = false
         s.recExitEvents = false
-        let r = try EveryAddressProver(settings: s, lemmas: [.g1, .g2, .g5, .c1]).run()
+        let r = try EveryAddressProver(settings: s, lemmas: [.g1, .g2, .g5, .c1], encodingLemmas: Self.withoutRttShape).run()
         for p in props {
             guard case .proved(let method, let coverage)? = verdict(r, p) else {
                 Issue.record("\(p.rawValue): \(String(describing: verdict(r, p)))"); continue
@@ -44,7 +52,7 @@ import SMT
         guard case .proved(let method, _)? = verdict(r, .l2) else { Issue.record("\(String(describing: verdict(r, .l2)))"); return }
         #expect(!method.contains("INV-G1"))
 
-        let full = try EveryAddressProver(settings: s, lemmas: [.g1, .g2]).run()
+        let full = try EveryAddressProver(settings: s, lemmas: [.g1, .g2], encodingLemmas: Self.withoutRttShape).run()
         guard case .proved(let withEntries, _)? = verdict(full, .g1) else { Issue.record("\(String(describing: verdict(full, .g1)))"); return }
         #expect(withEntries.contains("ENTRY-ASSIGNED-DATA"))
     }
@@ -96,6 +104,78 @@ import SMT
         return without
     }
 
+    /// The lemmas name a Realm's starting RTTs by their offset from `rtt_base`: the same
+    /// Granules as the commands' enumeration `rtt_base + i * 4K`, `i < rtt_num_start` (at
+    /// most 16), for every address, base and count, and the same number `i`.
+    @Test func startingRttsAreNamedByTheirOffsetFromTheBase() throws {
+        let ctx = Context()
+        try Symbolic.withContext(ctx) { () throws -> Void in
+            let m = AddressArrays.arbitrary(platform: .standard, prefix: "s", probes: [])
+            let t = SWord(raw: Symbolic.variable("s.t")), r = SWord(raw: Symbolic.variable("s.r"))
+            let (i, starting) = EveryAddressProver.EncodingLemma.startingIndex(m, t, of: r)
+            var enumerated = Symbolic.lit(false), numbered = Symbolic.lit(true)
+            AddressArrays.forEachStartingRtt(m.realm(r, .numStart)) { k, exists in
+                let here = (exists && t == m.realm(r, .rttBase) + SWord.lit(UInt64(k)) * AddressArrays.granule).raw
+                enumerated = Symbolic.or(enumerated, here)
+                numbered = Symbolic.and(numbered, Symbolic.or(Symbolic.not(here), (i == SWord.lit(UInt64(k))).raw))
+            }
+            enumerated = Symbolic.and(m.granuleIs(r, .rd).raw, enumerated)
+            let solver = Solver(ctx)
+            try solver.assert(Symbolic.not(Symbolic.and(Symbolic.eq(starting, enumerated), numbered)))
+            #expect(try solver.check() == .unsat)
+        }
+    }
+
+    /// ENTRY-ASSIGNED-LEVEL-3 (no blocks) joins the default pool only when RTT_FOLD, the
+    /// command that makes blocks, is left out; the block lemmas are in it either way.
+    @Test func theDefaultPoolLeavesOutNoBlocksWhenRttFoldMakesThem() throws {
+        typealias L = EveryAddressProver.EncodingLemma
+        let withFold = L.defaultPool(for: RMICommand.allCases), without = L.defaultPool(for: [.dataCreate, .dataDestroy])
+        #expect(!withFold.contains(.assignedAtLevel3) && without.contains(.assignedAtLevel3))
+        #expect(withFold.contains(.assignedBlock) && without.contains(.assignedDisjoint) && withFold.count == L.allCases.count - 1)
+        let s = try settings("granules=2,realms=0,recs=0,entries=1", [.rttFold], [.g1])
+        #expect(!EveryAddressProver(settings: s).encodingLemmas.contains(.assignedAtLevel3))
+    }
+
+    /// ENTRY-ASSIGNED-BLOCK: an ASSIGNED entry of a level-2 RTT covers the 512 Granules from
+    /// its address on (each is DATA), and nothing past them. ENTRY-ASSIGNED-DISJOINT: no
+    /// level-3 page lies inside that block, one just past it may.
+    @Test func blocksCoverTheirGranulesAndHoldNoPage() throws {
+        let ctx = Context()
+        try Symbolic.withContext(ctx) { () throws -> Void in
+            typealias L = EveryAddressProver.EncodingLemma
+            let m = AddressArrays.arbitrary(platform: .standard, prefix: "k", probes: [])
+            let (t, u, i, k) = (Symbolic.variable("k.t"), Symbolic.variable("k.u"), Symbolic.variable("k.i"), Symbolic.variable("k.k"))
+            let block = SWord.lit(0x8020_0000)
+            func rtt(_ x: Term, level: UInt64, entry: Term, naming a: SWord) -> [Term] {
+                let e = m.entry(SWord(raw: x), SWord(raw: entry))
+                return [m.granuleIs(SWord(raw: x), .rtt).raw, (m.rtt(SWord(raw: x), .level) == SWord.lit(level)).raw,
+                        Symbolic.ult(entry, Symbolic.lit(512)), e.is(.assigned).raw, (e.addr == a).raw]
+            }
+            func sat(_ facts: [Term]) throws -> Bool {
+                let solver = Solver(ctx)
+                for f in facts { try solver.assert(f) }
+                return try solver.check() == .sat
+            }
+            let inBlock = rtt(t, level: 2, entry: i, naming: block)
+            func covered(_ q: SWord) -> [Term] {
+                inBlock + [L.assignedBlock.holds(in: m, at: [q.raw], entries: [(t, i)]), Symbolic.not(m.granuleIs(q, .data).raw)]
+            }
+            #expect(try !sat(covered(block)))
+            #expect(try !sat(covered(block + SWord.lit(0x1F_F000))))
+            #expect(try sat(covered(block + SWord.lit(0x20_0000))))
+            #expect(try sat(covered(block + SWord.lit(0x800))))
+
+            func page(at a: SWord) throws -> Bool {
+                try sat(inBlock + rtt(u, level: 3, entry: k, naming: a)
+                        + [L.assignedDisjoint.holds(in: m, at: [], entries: [(t, i), (u, k)])])
+            }
+            #expect(try !page(at: block + SWord.lit(0x1F_F000)))
+            #expect(try page(at: block + SWord.lit(0x20_0000)))
+            #expect(try page(at: block - SWord.lit(0x1000)))
+        }
+    }
+
     /// RTT_SET_RIPAS writes the RIPAS a REC's RIPAS_CHANGE exit asked for. FIELD-VALUES says
     /// that value is EMPTY or RAM (it excludes a REC whose `ripas_value` is DESTROYED), is
     /// proved at the REC exit that writes it, and with it INV-T7 is proved at RTT_SET_RIPAS.
@@ -139,7 +219,7 @@ import SMT
             let rank = ctx.const("k.rank", ctx.arraySort(indexWidth: 64, valueWidth: 64))
             let c = SWord(raw: Symbolic.variable("k.c"))
             let solver = Solver(ctx)
-            try solver.assert(EveryAddressProver.EncodingLemma.recRank.holds(in: m, at: [c.raw], entries: [], ghosts: .init(rank: rank)))
+            try solver.assert(EveryAddressProver.EncodingLemma.recRank.holds(in: m, at: [c.raw], entries: [], ghosts: .init(rank: rank, parent: rank, index: rank, root: rank, rootIndex: rank)))
             try solver.assert(m.granuleIs(c, .rec).raw)
             try solver.assert((m.realm(m.rec(c, .owner), .numRecs) == SWord.lit(0)).raw)
             #expect(try solver.check() == .unsat)
@@ -159,6 +239,18 @@ import SMT
         // The counterexample shows the cause: at the probe, a REC waiting and not runnable.
         let probe = without?.ctiStates["INV-C4"]?.first { $0.hasPrefix("probe ") } ?? ""
         #expect(probe.contains(": REC ") && probe.contains("runnable=0x0 ") && !probe.contains("psciPending=0x0 "))
+    }
+
+    /// INV-T3 reads the IPA width of an RTT's owner. GRANULE_DELEGATE can turn any
+    /// UNDELEGATED Granule into a DELEGATED one, so an RTT whose owner is no RD breaks T3
+    /// there; RTT-LEVEL (an RTT's owner is an RD, its level within the Realm's) excludes it.
+    @Test func rttsBelongToRealmsWhenGranulesAreDelegated() throws {
+        var s = try settings("granules=3,realms=1,recs=1,entries=1", [.granuleDelegate], [.t3])
+        s.covers = false
+        s.gptEvents = false
+        s.recExitEvents = false
+        try expect(.t3, provedBy: EveryAddressProver(settings: s, lemmas: [.t3], encodingLemmas: [.rttLevel, .realmGeometry]),
+                   needing: [.rttLevel], brokenBy: .granuleDelegate)
     }
 
     /// REALM_DESTROY checks `num_recs`, not the RECs: without the ranks, a REC of the
@@ -212,13 +304,13 @@ import SMT
         var weak = try settings("granules=2,realms=0,recs=0,entries=1", [.granuleDelegate, .granuleUndelegate], [.l2],
                                 options: [.weakenUndelegateAnyState])
         weak.covers = false
-        guard case .unknown(let why)? = verdict(try EveryAddressProver(settings: weak, lemmas: [.g1, .g2]).run(), .l2) else {
+        guard case .unknown(let why)? = verdict(try EveryAddressProver(settings: weak, lemmas: [.g1, .g2], encodingLemmas: Self.withoutRttShape).run(), .l2) else {
             Issue.record("INV-L2 proved for the weakened spec"); return
         }
         #expect(why.contains("RMI_GRANULE_UNDELEGATE"))
         var spec = weak
         spec.specOptions = []
-        guard case .proved? = verdict(try EveryAddressProver(settings: spec, lemmas: [.g1, .g2]).run(), .l2) else {
+        guard case .proved? = verdict(try EveryAddressProver(settings: spec, lemmas: [.g1, .g2], encodingLemmas: Self.withoutRttShape).run(), .l2) else {
             Issue.record("INV-L2 not proved for the spec"); return
         }
     }
@@ -266,6 +358,31 @@ import SMT
             let bare = m.observed()
             _ = bare.allEntries(SWord(raw: t)) { _, e in !e.is(.assigned) }
             #expect(bare.record.abstractions.contains("RTT entry search"))
+        }
+    }
+
+    /// An over-approximated search still states its predicate at the entries an engine
+    /// names: the fixed `searchHints` of the searched RTT and the `searchIndexHints` it
+    /// computes from the RTT (RTT_FOLD's entries that cover the probes), each read and
+    /// recorded. A search that holds is then its predicate there; elsewhere it says nothing.
+    @Test func searchesStateTheirPredicateAtTheHints() throws {
+        let ctx = Context()
+        try Symbolic.withContext(ctx) { () throws -> Void in
+            let (t, h, k) = (SWord(raw: Symbolic.variable("t")), SWord(raw: Symbolic.variable("h")), SWord(raw: Symbolic.variable("k")))
+            var m = AddressArrays.arbitrary(platform: .standard, prefix: "h", probes: []).observed()
+            m.searchIndexHints = { _, table in [table.raw == t.raw ? h : k] }
+            let all = m.allEntries(t) { _, e in e.is(.assigned) }.raw
+            #expect(m.record.entries.contains { $0.table == t.raw && $0.index == h.raw })
+            func sat(_ extra: [Term]) throws -> Bool {
+                let solver = Solver(ctx)
+                for f in m.record.facts + [all] + extra { try solver.assert(f) }
+                return try solver.check() == .sat
+            }
+            let unassignedAt = { (i: SWord) in Symbolic.not(m.entry(t, i).is(.assigned).raw) }
+            #expect(try !sat([Symbolic.ult(h.raw, Symbolic.lit(512)), unassignedAt(h)]))
+            #expect(try sat([Symbolic.ult(h.raw, Symbolic.lit(512)), unassignedAt(k), Symbolic.not(Symbolic.eq(h.raw, k.raw))]))
+            // Past the table's 512 entries a hint says nothing.
+            #expect(try sat([Symbolic.eq(h.raw, Symbolic.lit(512)), unassignedAt(h)]))
         }
     }
 

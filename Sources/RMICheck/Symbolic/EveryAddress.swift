@@ -23,18 +23,18 @@ public struct EveryAddressProver: Sendable {
     /// How deep the BMC of each target's cover target looks (over the settings' scope).
     public var coverDepth: Int
     /// The encoding lemmas (`EncodingLemma`) that join the pool.
-    public var encodingLemmas = EncodingLemma.allCases
+    public var encodingLemmas: [EncodingLemma]
     /// The resource count of a question asked with part of the pool in the move's solver
     /// (`someLemmasRlimit`; a test makes it tiny to send every such question to the lean
     /// solver).
     var partialRlimit = EveryAddressProver.someLemmasRlimit
 
     public init(settings: SymbolicSettings, lemmas: [Invariant]? = nil, coverDepth: Int = 3,
-                encodingLemmas: [EncodingLemma] = EncodingLemma.allCases) {
+                encodingLemmas: [EncodingLemma]? = nil) {
         self.settings = settings
         self.lemmas = lemmas
         self.coverDepth = coverDepth
-        self.encodingLemmas = encodingLemmas
+        self.encodingLemmas = encodingLemmas ?? EncodingLemma.defaultPool(for: settings.commands)
     }
 
     /// The encoding lemmas named by their `EncodingLemma` raw values (any case); `none` alone
@@ -136,12 +136,24 @@ public struct EveryAddressProver: Sendable {
         /// i-th mapping the IPAs from i * 512 * RttLevelSize(level) (INV-R3's first half; R3
         /// searches TABLE entries too). Stated for a pair: an RD and an address.
         case startingRtts = "REALM-STARTING-RTTS"
-        /// An ASSIGNED entry names a DATA Granule (its first, for a block).
+        /// An ASSIGNED entry of an RTT names a DATA Granule (its first, for a block).
         case assignedNamesData = "ENTRY-ASSIGNED-DATA"
-        /// No two ASSIGNED entries name the same Granule.
+        /// No two ASSIGNED entries of RTTs name the same Granule (as ENTRY-ASSIGNED-DISJOINT,
+        /// the entries of a Granule that is no RTT, which no command reads, are left out).
         case assignedUnique = "ENTRY-ASSIGNED-UNIQUE"
-        /// ASSIGNED entries are in RTTs of level 3 (no block: only RTT_FOLD makes one).
+        /// ASSIGNED entries are in RTTs of level 3: no block. Only RTT_FOLD makes one, so it
+        /// joins the default pool only when RTT_FOLD is not in the alphabet
+        /// (`defaultPool(for:)`); where it holds it is far cheaper than the two block lemmas.
         case assignedAtLevel3 = "ENTRY-ASSIGNED-LEVEL-3"
+        /// Every Granule an ASSIGNED entry of an RTT covers is DATA: the addresses 4K apart
+        /// from the entry's address to RttLevelSize(level) past it (modulo 2^64). A page
+        /// covers its own Granule; a block (RTT_FOLD makes one of 512 entries, RTT_CREATE
+        /// splits it again) covers every Granule of its entries. Stated for an address and an
+        /// entry.
+        case assignedBlock = "ENTRY-ASSIGNED-BLOCK"
+        /// Two ASSIGNED entries of RTTs cover no Granule in common: neither's address lies in
+        /// what the other covers (so DATA_DESTROY's page is in no block).
+        case assignedDisjoint = "ENTRY-ASSIGNED-DISJOINT"
         /// A TABLE entry of an RTT names an RTT one level down with the same owner (INV-T2's
         /// first half), so a walk's level is the level of the RTT it stops in.
         case tableNamesChild = "ENTRY-TABLE-CHILD"
@@ -172,36 +184,66 @@ public struct EveryAddressProver: Sendable {
         /// cleared. Without it PSCI_COMPLETE's CPU_ON powers on a REC that is itself
         /// waiting, overwriting the registers INV-C4 reads.
         case psciPendingRunnable = "REC-PSCI-PENDING-RUNNABLE"
+        /// An RTT's owner is an RD, its level is between the Realm's starting level and 3
+        /// (the starting level at least -1), and an RTT of the starting level is one of the
+        /// Realm's starting RTTs. Without it an RTT outlives its Realm's REALM_DESTROY, and
+        /// INV-T3 reads the IPA width of no Realm.
+        case rttLevel = "RTT-LEVEL"
+        /// A Realm's IPA width, starting level and number of starting RTTs are a valid RTT
+        /// configuration (REALM_CREATE's `rtt_num_level`): so every IPA of the Realm's space
+        /// has a starting RTT, and a walk starts in one.
+        case realmGeometry = "REALM-GEOMETRY"
+        /// An RTT below its Realm's starting level hangs from its parent: the parent (a ghost
+        /// of the proof with the entry's index, written by RTT_CREATE: `ghostStep`) is an RTT
+        /// of the same Realm one level up whose entry there is TABLE and names it (INV-T1's
+        /// first half, without its walk); and its root (the starting RTT and entry its
+        /// branch hangs from) is its parent's, or its parent and that entry one level below
+        /// the starting level.
+        case rttParent = "RTT-PARENT"
+        /// The root of an RTT below the starting level is a starting RTT of its Realm whose
+        /// entry there is TABLE: so REALM_DESTROY's `realm_live` sees a TABLE entry while the
+        /// Realm owns any RTT but its starting ones.
+        case rttRoot = "RTT-ROOT"
 
         /// Whether it is stated over (RTT, index) pairs rather than addresses.
-        var overEntries: Bool { ![.recAuxDisjoint, .recAuxState, .startingRtts, .fieldValues, .recRank, .recRankDistinct, .psciPendingRunnable].contains(self) }
+        var overEntries: Bool { ![.recAuxDisjoint, .recAuxState, .startingRtts, .fieldValues, .recRank, .recRankDistinct, .psciPendingRunnable, .realmGeometry, .rttLevel, .rttParent, .rttRoot].contains(self) }
         /// Whether it is stated for an address and an entry.
-        var mixed: Bool { self == .tableNotStarting }
+        var mixed: Bool { self == .tableNotStarting || self == .assignedBlock }
         /// How many addresses or pairs it is stated over.
-        var arity: Int { [.assignedNamesData, .recAuxState, .assignedAtLevel3, .tableNamesChild, .tableNotStarting, .fieldValues, .recRank, .psciPendingRunnable].contains(self) ? 1 : 2 }
+        var arity: Int { [.assignedNamesData, .assignedBlock, .recAuxState, .assignedAtLevel3, .tableNamesChild, .tableNotStarting, .fieldValues, .recRank, .psciPendingRunnable, .realmGeometry, .rttLevel, .rttParent, .rttRoot].contains(self) ? 1 : 2 }
         /// Whether it says the same of (x, y) as of (y, x) (then one order is instantiated).
         var symmetric: Bool { self != .startingRtts }
 
+        /// The pool when none is named: every lemma, but ENTRY-ASSIGNED-LEVEL-3 when RTT_FOLD,
+        /// which makes blocks and so breaks it at once, is in the alphabet.
+        public static func defaultPool(for commands: [RMICommand]) -> [EncodingLemma] {
+            allCases.filter { $0 != .assignedAtLevel3 || !commands.contains(.rttFold) }
+        }
+
+        /// Which starting RTT of `r` the address `t` would be, `(t - rtt_base) / 4K`, and
+        /// whether `r` is an RD and `t` one of its starting RTTs. The same as the commands'
+        /// 16 cases `t == rtt_base + i * 4K` with `i < rtt_num_start` (modulo 2^64), but one
+        /// subtraction and two comparisons: with 16 adders per instance, the questions with
+        /// the RTT lemmas at every point and entry were not answered in minutes.
+        static func startingIndex(_ m: AddressArrays, _ t: SWord, of r: SWord) -> (index: SWord, isStarting: Term) {
+            let d = t - m.realm(r, .rttBase), i = d >> SWord.lit(12)
+            let starting = (d & SWord.lit(0xFFF)) == SWord.lit(0) && i < SWord.lit(16) && i < m.realm(r, .numStart)
+            return (i, Symbolic.and(m.granuleIs(r, .rd).raw, starting.raw))
+        }
+
         /// Whether the lemma holds in `m` at addresses `a` and entries `e`; `ghosts` are the
-        /// proof's ghost arrays of `m` (read only by REC-RANK and REC-RANK-DISTINCT).
+        /// proof's ghost arrays of `m` (read only by the REC-RANK and RTT lemmas).
         func holds(in m: AddressArrays, at a: [Term], entries e: [(table: Term, index: Term)], ghosts: Ghosts? = nil) -> Term {
             typealias S = Symbolic
-            func assigned(_ p: (table: Term, index: Term)) -> (Term, Term) { entry(p, .assigned) }
-            /// Whether `r` is an RD and `t` one of its starting RTTs (enumerated as the
-            /// commands enumerate them).
-            func isStartingRtt(_ t: SWord, of r: SWord) -> Term {
-                let base = m.realm(r, .rttBase)
-                var starting = S.lit(false)
-                AddressArrays.forEachStartingRtt(m.realm(r, .numStart)) { i, exists in
-                    starting = S.or(starting, (exists && t == base + SWord.lit(UInt64(i)) * AddressArrays.granule).raw)
-                }
-                return S.and(m.granuleIs(r, .rd).raw, starting)
-            }
-            /// Whether entry `p` is an entry of RTT `p.table` in state `s`, and the address it names.
-            func entry(_ p: (table: Term, index: Term), _ s: RttEntryState, inRtt: Bool = false) -> (Term, Term) {
+            func startingIndex(_ t: SWord, of r: SWord) -> (index: SWord, isStarting: Term) { Self.startingIndex(m, t, of: r) }
+            func isStartingRtt(_ t: SWord, of r: SWord) -> Term { startingIndex(t, of: r).isStarting }
+            /// Whether `p.table` is an RTT and its entry `p.index` is in state `s`, and the address
+            /// the entry names. (The entry lemmas say nothing of the rows of a Granule that is
+            /// no RTT, which no command reads.)
+            func entry(_ p: (table: Term, index: Term), _ s: RttEntryState) -> (Term, Term) {
                 let x = m.entry(SWord(raw: p.table), SWord(raw: p.index))
                 let isS = S.and(S.ult(p.index, S.lit(Layout.entriesPerRtt)), x.is(s).raw)
-                return (inRtt ? S.and(isS, m.granuleIs(SWord(raw: p.table), .rtt).raw) : isS, x.addr.raw)
+                return (S.and(isS, m.granuleIs(SWord(raw: p.table), .rtt).raw), x.addr.raw)
             }
             switch self {
             case .recAuxDisjoint:
@@ -238,35 +280,73 @@ public struct EveryAddressProver: Sendable {
                 let c = SWord(raw: a[0])
                 let waiting = m.granuleIs(c, .rec) && m.rec(c, .psciPending) != SWord.lit(0)
                 return S.or(S.not(waiting.raw), m.recIsRunnable(c).raw)
+            case .realmGeometry:
+                let r = SWord(raw: a[0])
+                let valid = m.rttConfigIsValid(w: m.realm(r, .ipaWidth), sl: m.realm(r, .levelStart), n: m.realm(r, .numStart),
+                                               lpa2: m.realm(r, .lpa2) != SWord.lit(0))
+                return S.or(S.not(m.granuleIs(r, .rd).raw), valid.raw)
+            case .rttLevel:
+                let t = SWord(raw: a[0]), owner = m.rtt(t, .owner), level = m.rtt(t, .level), sl = m.realm(owner, .levelStart)
+                // Levels -1 (LPA2) to 3: an RTT is at most four levels below its root.
+                let ranged = m.granuleIs(owner, .rd) && !level.slt(sl) && !SWord.lit(3).slt(level) && !sl.slt(SWord.lit(UInt64(bitPattern: -1)))
+                let starting = S.or(S.not((level == sl).raw), isStartingRtt(t, of: owner))
+                return S.or(S.not(m.granuleIs(t, .rtt).raw), S.and(ranged.raw, starting))
+            case .rttParent:
+                let g = ghosts!, t = SWord(raw: a[0]), owner = m.rtt(t, .owner), level = m.rtt(t, .level), sl = m.realm(owner, .levelStart)
+                func read(_ array: Term, _ x: SWord) -> SWord { SWord(raw: S.context.select(array, x.raw)) }
+                let parent = read(g.parent, t), index = read(g.index, t)
+                let x = m.entry(parent, index)
+                let hangs = m.granuleIs(parent, .rtt) && m.rtt(parent, .owner) == owner && m.rtt(parent, .level) + 1 == level
+                    && index < SWord.lit(Layout.entriesPerRtt) && x.is(.table) && x.addr == t
+                let top = m.rtt(parent, .level) == sl
+                let root = ite(top, read(g.root, t) == parent && read(g.rootIndex, t) == index,
+                               read(g.root, t) == read(g.root, parent) && read(g.rootIndex, t) == read(g.rootIndex, parent))
+                return S.or(S.not((m.granuleIs(t, .rtt) && level != sl).raw), (hangs && root).raw)
+            case .rttRoot:
+                let g = ghosts!, t = SWord(raw: a[0]), owner = m.rtt(t, .owner)
+                let root = SWord(raw: S.context.select(g.root, t.raw)), index = SWord(raw: S.context.select(g.rootIndex, t.raw))
+                let hangs = index < SWord.lit(Layout.entriesPerRtt) && m.entry(root, index).is(.table)
+                let below = m.granuleIs(t, .rtt) && m.rtt(t, .level) != m.realm(owner, .levelStart)
+                return S.or(S.not(below.raw), S.and(isStartingRtt(root, of: owner), hangs.raw))
             case .startingRtts:
                 let (r, t) = (SWord(raw: a[0]), SWord(raw: a[1]))
-                let starting = isStartingRtt(t, of: r)
+                let (i, starting) = startingIndex(t, of: r)
                 let sl = m.realm(r, .levelStart)
                 let owned = m.granuleIs(t, .rtt) && m.rtt(t, .owner) == r && m.rtt(t, .level) == sl
-                // Starting RTT i maps the IPAs from i * 512 * RttLevelSize(sl), as REALM_CREATE made it.
-                let base = m.realm(r, .rttBase), span = m.levelSize(sl) * SWord.lit(512)
-                var mapped = S.lit(true)
-                AddressArrays.forEachStartingRtt(m.realm(r, .numStart)) { i, exists in
-                    let here = (exists && t == base + SWord.lit(UInt64(i)) * AddressArrays.granule).raw
-                    mapped = S.and(mapped, S.or(S.not(here), (m.rtt(t, .ipaBase) == SWord.lit(UInt64(i)) * span).raw))
-                }
-                return S.or(S.not(S.and(m.granuleIs(r, .rd).raw, starting)), S.and(owned.raw, mapped))
+                // Starting RTT i maps the IPAs from i * 512 * RttLevelSize(sl), as REALM_CREATE
+                // made it (a shift: 512 * RttLevelSize(sl) is 2^(levelShift(sl) + 9)).
+                let mapped = m.rtt(t, .ipaBase) == i << (m.levelShift(sl) + SWord.lit(9))
+                return S.or(S.not(starting), S.and(owned.raw, mapped.raw))
             case .assignedNamesData:
-                let (x, addr) = assigned(e[0])
+                let (x, addr) = entry(e[0], .assigned)
                 return S.or(S.not(x), m.granuleIs(SWord(raw: addr), .data).raw)
             case .assignedUnique, .tableUnique:
                 let s: RttEntryState = self == .assignedUnique ? .assigned : .table
-                let (x, p) = entry(e[0], s, inRtt: s == .table), (y, q) = entry(e[1], s, inRtt: s == .table)
+                let (x, p) = entry(e[0], s), (y, q) = entry(e[1], s)
                 let same = S.and(S.eq(e[0].table, e[1].table), S.eq(e[0].index, e[1].index))
                 return S.or(S.not(S.and(S.and(x, y), S.eq(p, q))), same)
             case .tableNotStarting:
-                let (x, c) = entry(e[0], .table, inRtt: true)
+                let (x, c) = entry(e[0], .table)
                 return S.or(S.not(x), S.not(isStartingRtt(SWord(raw: c), of: SWord(raw: a[0]))))
+            case .assignedBlock:
+                let (x, start) = entry(e[0], .assigned)
+                let q = SWord(raw: a[0]), size = m.levelSize(m.rtt(SWord(raw: e[0].table), .level))
+                // The Granules from the entry's address on, whether or not that is aligned.
+                let offset = q - SWord(raw: start)
+                let covered = (offset & SWord.lit(0xFFF)) == SWord.lit(0) && offset < size
+                return S.or(S.not(S.and(x, covered.raw)), m.granuleIs(q, .data).raw)
+            case .assignedDisjoint:
+                let (x, p) = entry(e[0], .assigned), (y, q) = entry(e[1], .assigned)
+                let same = S.and(S.eq(e[0].table, e[1].table), S.eq(e[0].index, e[1].index))
+                let (a1, a2) = (SWord(raw: p), SWord(raw: q))
+                let s1 = m.levelSize(m.rtt(SWord(raw: e[0].table), .level)), s2 = m.levelSize(m.rtt(SWord(raw: e[1].table), .level))
+                let apart = !(a2 - a1 < s1) && !(a1 - a2 < s2)
+                return S.or(S.or(S.not(S.and(x, y)), same), apart.raw)
             case .assignedAtLevel3:
-                let (x, _) = entry(e[0], .assigned, inRtt: true)
+                let (x, _) = entry(e[0], .assigned)
                 return S.or(S.not(x), S.eq(m.rtt(SWord(raw: e[0].table), .level).raw, S.lit(3)))
             case .tableNamesChild:
-                let (x, c) = entry(e[0], .table, inRtt: true)
+                let (x, c) = entry(e[0], .table)
                 let (t, child) = (SWord(raw: e[0].table), SWord(raw: c))
                 let ok = m.granuleIs(child, .rtt) && m.rtt(child, .level) == m.rtt(t, .level) + 1
                     && m.rtt(child, .owner) == m.rtt(t, .owner)
@@ -331,16 +411,26 @@ public struct EveryAddressProver: Sendable {
     }
 
     /// The proof's ghost arrays, over addresses: what no spec state holds but the
-    /// induction needs named (the encoding lemmas REC-RANK and REC-RANK-DISTINCT).
+    /// induction needs named (the encoding lemmas REC-RANK, REC-RANK-DISTINCT, RTT-PARENT
+    /// and RTT-ROOT).
     struct Ghosts {
         /// A REC's rank among its Realm's RECs.
         var rank: Term
+        /// An RTT's parent RTT, and the index of the parent's entry that names it.
+        var parent: Term
+        var index: Term
+        /// The starting RTT an RTT's branch hangs from, and the index of its entry there.
+        var root: Term
+        var rootIndex: Term
     }
 
     /// The ghosts after a step of `command` from `from` whose success is `success`.
     /// REC_CREATE ranks its new REC `num_recs` (before the count goes up); REC_DESTROY moves
     /// every REC of the same Realm ranked above the destroyed one down by one, so the ranks
-    /// of a Realm's RECs stay distinct and below its count. Every other move keeps them.
+    /// of a Realm's RECs stay distinct and below its count. RTT_CREATE records where its
+    /// child hangs (the RTT and index its walk stopped at) and the root of its branch (its
+    /// parent's, or that entry when the parent is a starting RTT). Every other move keeps
+    /// them.
     static func ghostStep(_ command: RMICommand?, from: AddressArrays, args: [Term], success: Term, ghosts g: Ghosts) -> Ghosts {
         typealias S = Symbolic
         let ctx = S.context
@@ -360,6 +450,15 @@ public struct EveryAddressProver: Sendable {
                 return S.ite(above, S.sub(r, S.lit(1)), r)
             }
             next.rank = S.ite(success, shifted, g.rank)
+        case .rttCreate?:
+            let (rd, child, ipa, level) = (SWord(raw: args[0]), args[1], SWord(raw: args[2]), SWord(raw: args[3]))
+            let walk = from.walk(rd, ipa, to: level - 1)
+            let top = (walk.level == from.realm(rd, .levelStart)).raw
+            func set(_ array: Term, _ v: Term) -> Term { S.ite(success, ctx.store(array, child, v), array) }
+            next.parent = set(g.parent, walk.rtt.raw)
+            next.index = set(g.index, walk.index.raw)
+            next.root = set(g.root, S.ite(top, walk.rtt.raw, ctx.select(g.root, walk.rtt.raw)))
+            next.rootIndex = set(g.rootIndex, S.ite(top, walk.index.raw, ctx.select(g.rootIndex, walk.rtt.raw)))
         default:
             break
         }
@@ -382,6 +481,8 @@ public struct EveryAddressProver: Sendable {
         var entries: [(table: Term, index: Term)] = []
         /// The ghosts after the move (`ghostStep`).
         var ghosts: Ghosts
+        /// What the move's abstracted searches imply at the search hints (`Record.facts`).
+        var facts: [Term] = []
     }
 
     /// What `model` says of the pre-state `m` at `addresses` (each once; arguments only where
@@ -426,17 +527,47 @@ public struct EveryAddressProver: Sendable {
             let action = RealmAction<Symbolic>(kind: SWord(raw: realmKind), args: (0..<4).map { SWord(raw: S.variable("ea.a\($0)")) })
             let actionOK = S.ult(realmKind, S.lit(UInt64(RealmActionKind.allCases.count)))
             let words = ctx.arraySort(indexWidth: 64, valueWidth: 64)
-            let ghosts = Ghosts(rank: ctx.const("ea.rank", words))
+            let ghosts = Ghosts(rank: ctx.const("ea.rank", words), parent: ctx.const("ea.parent", words), index: ctx.const("ea.index", words),
+                                root: ctx.const("ea.root", words), rootIndex: ctx.const("ea.rootIndex", words))
+            // Where RTT-PARENT and RTT-ROOT are followed: the probe's RTT ancestors (three
+            // levels up: an RTT destroyed above the probe's parent is found through them) and
+            // the entries that name each, and the probe's root entry. There the moves'
+            // entry searches state their predicates (`AddressArrays.searchHints`).
+            var chain: [Term] = [], chainEntries: [(table: Term, index: Term)] = []
+            if pool.contains(.encoding(.rttParent)) || pool.contains(.encoding(.rttRoot)) {
+                chainEntries.append((ctx.select(ghosts.root, b), ctx.select(ghosts.rootIndex, b)))
+                var x = b
+                for _ in 0..<3 {
+                    let up = ctx.select(ghosts.parent, x)
+                    chainEntries.append((up, ctx.select(ghosts.index, x)))
+                    chain.append(up)
+                    x = up
+                }
+            }
+
+            let b2 = S.variable("ea.b2"), j2 = S.variable("ea.j2")
+            let probes: [(table: Term, index: Term)] = [(b, j), (b2, j2)]
+            // RTT_FOLD's search "every entry of the child is ASSIGNED, contiguous from entry 0"
+            // is stated at the child's entries that cover the probe address and the probe
+            // entries' addresses: the block it makes covers those only through them
+            // (ENTRY-ASSIGNED-BLOCK and ENTRY-ASSIGNED-DISJOINT).
+            let blocks = pool.contains(.encoding(.assignedBlock)) || pool.contains(.encoding(.assignedDisjoint))
+            let coveringEntries: (AddressArrays, SWord) -> [SWord] = { m, t in
+                let first = m.entry(t, SWord.lit(0)).addr, shift = m.levelShift(m.rtt(t, .level))
+                return ([SWord(raw: b)] + probes.map { m.entry(SWord(raw: $0.table), SWord(raw: $0.index)).addr }).map { ($0 - first) >> shift }
+            }
 
             // Each move runs on its own record of the addresses it reads.
             var moves: [Move] = []
             for c in s.commands {
-                let from = pre.observed()
+                var from = pre.observed()
+                from.searchHints = chainEntries
+                if c == .rttFold && blocks { from.searchIndexHints = coveringEntries }
                 let (success, next) = RMISpec.arrayStep(c, from, args: args, realm: c == .recEnter ? action : nil)
                 let after = Self.ghostStep(c, from: from, args: args, success: success, ghosts: ghosts)
                 moves.append(Move(name: c.rawValue, command: c, args: args, guarded: c == .recEnter ? actionOK : S.lit(true),
                                   success: success, next: next, reads: from.record.addresses, definitions: from.record.definitions,
-                                  entries: from.record.entries, ghosts: after))
+                                  entries: from.record.entries, ghosts: after, facts: from.record.facts))
             }
             if s.gptEvents {
                 var m = pre.observed()
@@ -464,8 +595,6 @@ public struct EveryAddressProver: Sendable {
             var leanAnswers = 0
             // One round: every property of `checked` at the initial state and after every
             // move, with `pool` assumed in the pre-state. Returns the ones not proved.
-            let b2 = S.variable("ea.b2"), j2 = S.variable("ea.j2")
-            let probes: [(table: Term, index: Term)] = [(b, j), (b2, j2)]
             let perEntry = Set((targets + pool.compactMap { if case .invariant(let p) = $0 { p } else { nil } })
                 .filter { Self.statedPerEntry($0, options: s.specOptions) })
             /// `c` on `m` at the probe (an entry lemma at the probe pairs; an INV-* stated per
@@ -516,13 +645,14 @@ public struct EveryAddressProver: Sendable {
                     // instances of "at every address" and "at every entry", so assuming them
                     // is sound.
                     var seen = Set<Term>()
-                    let points = ([b] + m.reads + post.record.addresses).filter { seen.insert($0).inserted }
+                    let points = ([b] + m.reads + post.record.addresses + chain).filter { seen.insert($0).inserted }
                     var seenPairs = Set<[Term]>()
-                    let pairs = (probes + m.entries + post.record.entries).filter { seenPairs.insert([$0.table, $0.index]).inserted }
+                    let pairs = (probes + m.entries + post.record.entries + chainEntries).filter { seenPairs.insert([$0.table, $0.index]).inserted }
                     let solver = Solver(ctx)
                     try solver.setSeed(s.seed)
                     if let r = s.rlimit { try solver.setRlimit(r) }
                     try solver.assert(m.guarded)
+                    for f in m.facts { try solver.assert(f) }
                     // Each lemma's instances behind a literal of its own: a claim is asked with
                     // the lemmas its counterexamples ask for (as `InductionProver` chooses
                     // them), not with the whole pool, whose instances slow every question.
@@ -570,6 +700,7 @@ public struct EveryAddressProver: Sendable {
                         try lean.setRlimit(min(Self.someLemmasRlimit, s.rlimit ?? .max))
                         try lean.setTimeout(ms: s.timeoutMs ?? .max)
                         try lean.assert(m.guarded)
+                        for f in m.facts { try lean.assert(f) }
                         if definitions { for d in m.definitions { try lean.assert(d) } }
                         try lean.assert(broken[c]!)
                         var held = Set<Claim>()

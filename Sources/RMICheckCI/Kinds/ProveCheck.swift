@@ -15,7 +15,8 @@ public struct ProveCheck: CheckKind {
     var coverDepth: Int
     var spacer: Bool
     var everyAddress: Bool
-    var encodingLemmas = EveryAddressProver.EncodingLemma.allCases
+    /// Nil: the prover's default pool for the commands.
+    var encodingLemmas: [EveryAddressProver.EncodingLemma]?
 
     public init(_ e: PlanEntry) throws {
         var s = try symbolicSettings(e)

@@ -27,7 +27,7 @@ struct RealmParams<D: Domain> {
 
 extension Machine {
     /// `RttConfigIsValid(s2sz, rtt_level_start, rtt_num_start)` (reference 3.4).
-    func rttConfigIsValid(w: Word<D>, sl: Word<D>, n: Word<D>, lpa2: Bit<D>) -> Bit<D> {
+    public func rttConfigIsValid(w: Word<D>, sl: Word<D>, n: Word<D>, lpa2: Bit<D>) -> Bit<D> {
         let slValid = (Word(0).sle(sl) && sl.sle(3)) || (lpa2 && sl == Word(UInt64(bitPattern: -1)))
         let paOK = implies(sl.sle(0), Bit(m_paWidth >= 44))
         let lvls = 3 - sl

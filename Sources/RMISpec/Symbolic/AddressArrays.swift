@@ -94,6 +94,9 @@ public struct AddressArrays: Machine {
         public private(set) var abstractions: Set<String> = []
         public private(set) var addresses: [Term] = []
         public private(set) var definitions: [Term] = []
+        /// What the abstracted searches are known to imply at the state's `searchHints`
+        /// (true of every search's meaning, so an engine may assert them with the state).
+        public private(set) var facts: [Term] = []
         /// Every (RTT, index) pair at which an entry was read, in order, once each.
         public private(set) var entries: [(table: Term, index: Term)] = []
         private var seen: Set<Term> = []
@@ -102,6 +105,7 @@ public struct AddressArrays: Machine {
         func note(_ what: String) { abstractions.insert(what) }
         func read(_ a: Term) { if seen.insert(a).inserted { addresses.append(a) } }
         func define(_ t: Term) { definitions.append(t) }
+        func fact(_ t: Term) { facts.append(t) }
     }
 
     /// The arrays of a state not written since it was made: constants (`prefix.field`) or,
@@ -128,6 +132,13 @@ public struct AddressArrays: Machine {
     public var probes: [Term]
     /// The entry indices `allEntries` stands for (none: it is over-approximated).
     public var entryProbes: [Term] = []
+    /// Entries at which an over-approximated `allEntries` of their RTT states its predicate
+    /// (`Record.facts`): the search stays a fresh constant, which implies the predicate there.
+    public var searchHints: [(table: Term, index: Term)] = []
+    /// Per searched RTT, the indices at which an over-approximated `allEntries` states its
+    /// predicate besides `searchHints` (given the state and the RTT; the entries there are
+    /// read and recorded): how an engine names the entries its proof needs from a search.
+    public var searchIndexHints: ((AddressArrays, SWord) -> [SWord])?
     public private(set) var record: Record
     let env: SymbolicEnv
 
@@ -404,7 +415,20 @@ extension AddressArrays {
         SWord(raw: abstracted("RTT entry search", width: 64))
     }
     public func allEntries(_ t: SWord, _ p: (SWord, RttEntry<Symbolic>) -> SBit) -> SBit {
-        if entryProbes.isEmpty { return SBit(raw: abstracted("RTT entry search", width: 0)) }
+        if entryProbes.isEmpty {
+            let all = abstracted("RTT entry search", width: 0)
+            for h in searchHints {
+                let here = Symbolic.and(all, Symbolic.and(Symbolic.eq(h.table, t.raw), Symbolic.ult(h.index, env.lit(Layout.entriesPerRtt))))
+                // Read at the hint's own table (equal to `t` where it matters), unrecorded: the
+                // engine names the hints' entries itself.
+                record.fact(Symbolic.or(Symbolic.not(here), p(SWord(raw: h.index), entry(rows: rows(h.table), h.index)).raw))
+            }
+            for h in searchIndexHints?(self, t) ?? [] {
+                let here = Symbolic.and(all, Symbolic.ult(h.raw, env.lit(Layout.entriesPerRtt)))
+                record.fact(Symbolic.or(Symbolic.not(here), p(h, entry(t, h)).raw))
+            }
+            return SBit(raw: all)
+        }
         return entryProbes.reduce(SBit(true)) { all, j in
             all && (SBit(raw: Symbolic.not(Symbolic.ult(j, env.lit(Layout.entriesPerRtt)))) || p(SWord(raw: j), entry(t, SWord(raw: j))))
         }
