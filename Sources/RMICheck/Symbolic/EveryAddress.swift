@@ -221,13 +221,11 @@ public struct EveryAddressProver: Sendable {
         }
 
         /// Which starting RTT of `r` the address `t` would be, `(t - rtt_base) / 4K`, and
-        /// whether `r` is an RD and `t` one of its starting RTTs. The same as the commands'
-        /// 16 cases `t == rtt_base + i * 4K` with `i < rtt_num_start` (modulo 2^64), but one
-        /// subtraction and two comparisons: with 16 adders per instance, the questions with
-        /// the RTT lemmas at every point and entry were not answered in minutes.
+        /// whether `r` is an RD and `t` one of its starting RTTs (`Machine.startingRtt`: with
+        /// the commands' 16 cases, 16 adders per instance, the questions with the RTT lemmas
+        /// at every point and entry were not answered in minutes).
         static func startingIndex(_ m: AddressArrays, _ t: SWord, of r: SWord) -> (index: SWord, isStarting: Term) {
-            let d = t - m.realm(r, .rttBase), i = d >> SWord.lit(12)
-            let starting = (d & SWord.lit(0xFFF)) == SWord.lit(0) && i < SWord.lit(16) && i < m.realm(r, .numStart)
+            let (i, starting) = AddressArrays.startingRtt(t, base: m.realm(r, .rttBase), count: m.realm(r, .numStart))
             return (i, Symbolic.and(m.granuleIs(r, .rd).raw, starting.raw))
         }
 

@@ -146,14 +146,45 @@ extension Machine {
         for i in 0..<16 { body(i, Word(UInt64(i)) < n) }
     }
 
+    /// Whether `t` is one of the `count` starting RTTs from `base`, and its index `i`:
+    /// `t = base + i * 4K` with `i < 16` and `i < count` (modulo 2^64), said as one
+    /// subtraction and three comparisons rather than 16 cases.
+    public static func startingRtt(_ t: Word<D>, base: Word<D>, count: Word<D>) -> (index: Word<D>, isStarting: Bit<D>) {
+        let d = t - base, i = d >> 12
+        return (i, (d & 0xFFF) == 0 && i < 16 && i < count)
+    }
+
+    public func allStartingRtts(base: Word<D>, count: Word<D>, _ p: (Word<D>) -> Bit<D>) -> Bit<D> {
+        allStartingRttsOneByOne(base: base, count: count, p)
+    }
+    public mutating func updateStartingRtts(base: Word<D>, count: Word<D>, when: Bit<D>,
+                                            _ body: (inout Self, Word<D>, Word<D>, Bit<D>) -> Void) {
+        updateStartingRttsOneByOne(base: base, count: count, when: when, body)
+    }
+    /// `allStartingRtts` as 16 cases.
+    public func allStartingRttsOneByOne(base: Word<D>, count: Word<D>, _ p: (Word<D>) -> Bit<D>) -> Bit<D> {
+        var all = Bit<D>(true)
+        Self.forEachStartingRtt(count) { i, exists in
+            if exists.isFalse { return }
+            all = all && implies(exists, p(base + Word(UInt64(i)) * Self.granule))
+        }
+        return all
+    }
+
+    /// `updateStartingRtts` as 16 cases.
+    public mutating func updateStartingRttsOneByOne(base: Word<D>, count: Word<D>, when: Bit<D>,
+                                                    _ body: (inout Self, Word<D>, Word<D>, Bit<D>) -> Void) {
+        Self.forEachStartingRtt(count) { i, exists in
+            let make = when && exists
+            if make.isFalse { return }
+            body(&self, Word(UInt64(i)), base + Word(UInt64(i)) * Self.granule, make)
+        }
+    }
+
     /// `RealmIsLive(rd)` (A2.1.4).
     public func realmIsLive(_ rd: Word<D>) -> Bit<D> {
-        var live = realm(rd, .numRecs) != 0 && Bit(!options.contains(.weakenRealmDestroyWithRecs))
-        let base = realm(rd, .rttBase)
-        Self.forEachStartingRtt(realm(rd, .numStart)) { i, exists in
-            live = live || both(exists) { rttIsLive(base + Word(UInt64(i)) * Self.granule) }
-        }
-        return live
+        let live = realm(rd, .numRecs) != 0 && Bit(!options.contains(.weakenRealmDestroyWithRecs))
+        return live || !allStartingRtts(base: realm(rd, .rttBase), count: realm(rd, .numStart)) { !rttIsLive($0) }
     }
 }
 

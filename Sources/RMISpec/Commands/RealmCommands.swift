@@ -62,11 +62,7 @@ enum RealmCreate {
         let rd = c.x[0], ptr = c.x[1]
         let p = RealmParams(m, at: ptr)
         let n = p.rttNumStart
-        var rttsDelegated = Bit<M.D>(true)
-        M.forEachStartingRtt(n) { i, exists in
-            let t = p.rttBase + W(UInt64(i)) * M.granule
-            rttsDelegated = rttsDelegated && implies(exists, m.isDelegable(t) && m.granuleIs(t, .delegated))
-        }
+        let rttsDelegated = m.allStartingRtts(base: p.rttBase, count: n) { t in m.isDelegable(t) && m.granuleIs(t, .delegated) }
         let vmidUsed = m.existsRealm { other in m.realm(other, .vmid) == p.vmid }
         let conditions: [Condition<M.D>] = m.nsArgument("params", ptr) + [
             // Reserved encodings; SBZ flag bits are not checked (as TF-RMM).
@@ -94,10 +90,8 @@ enum RealmCreate {
 
         let size = m.levelSize(p.rttLevelStart)
         let protectedTop = W(1) << (p.s2sz - 1)
-        M.forEachStartingRtt(n) { i, exists in
-            let t = p.rttBase + W(UInt64(i)) * M.granule
-            let tableBase = W(UInt64(i)) * 512 * size
-            let make = ok && exists
+        m.updateStartingRtts(base: p.rttBase, count: n, when: ok) { m, i, t, make in
+            let tableBase = i * 512 * size
             m.setGranuleState(t, .rtt, when: make)
             m.setRtt(t, .level, p.rttLevelStart, when: make)
             m.setRtt(t, .owner, rd, when: make)
@@ -140,11 +134,9 @@ enum RealmDestroy {
         ]
         let ok = Evaluation.succeeds(conditions)
         if ok.isFalse { return Evaluation(conditions) }
-        let base = m.realm(rd, .rttBase)
-        M.forEachStartingRtt(m.realm(rd, .numStart)) { i, exists in
-            let t = base + Word(UInt64(i)) * M.granule
-            m.setGranuleState(t, .delegated, when: ok && exists)
-            m.setGranuleContent(t, 0, when: ok && exists)
+        m.updateStartingRtts(base: m.realm(rd, .rttBase), count: m.realm(rd, .numStart), when: ok) { m, _, t, make in
+            m.setGranuleState(t, .delegated, when: make)
+            m.setGranuleContent(t, 0, when: make)
         }
         m.setGranuleState(rd, .delegated, when: ok)
         m.setGranuleContent(rd, 0, when: ok)

@@ -110,6 +110,15 @@ public protocol Machine {
     /// here and in `pre`, possibly some more than once (the default: these, then `pre`'s).
     func stepAddresses(since pre: Self) -> [Word<D>]
 
+    /// Whether `p(t)` holds of every starting RTT `t` of a Realm whose `count` starting RTTs
+    /// begin at `base` (`startingRtt(_:base:count:)`).
+    func allStartingRtts(base: Word<D>, count: Word<D>, _ p: (Word<D>) -> Bit<D>) -> Bit<D>
+    /// Runs `body(&state, i, t, make)` for each possible starting RTT `t = base + i * 4K`
+    /// (`i < 16`), with `make` = `when` and `i < count`. `body` reads and writes the state
+    /// only at Granule `t`, and only under `make`.
+    mutating func updateStartingRtts(base: Word<D>, count: Word<D>, when: Bit<D>,
+                                     _ body: (inout Self, Word<D>, Word<D>, Bit<D>) -> Void)
+
     /// Whether some Granule in state RD satisfies `p` (given its address).
     func existsRealm(where p: (Word<D>) -> Bit<D>) -> Bit<D>
     /// Whether some Granule in state REC satisfies `p` (given its address).
