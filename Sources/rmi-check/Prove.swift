@@ -44,11 +44,12 @@ struct Prove: ParsableCommand {
             Z3 arrays indexed by all 2^64 addresses (Granule state, GPT and contents, every \
             Realm, REC and RTT field, the RTT entries), with every command of --commands, the \
             GPT changes, the REC exits and the Host's writes. A property is stated at one \
-            address (and, if it asks "every entry" of an RTT, at one entry), so only the \
-            properties that hold in a state exactly when they hold at each address (and \
-            entry) on their own can be targets (INV-G1, G2, G5, R4, C1, C3, C4, C5, R6, R7, \
-            L1, L2, L4; per entry T2, T3, T4, T7, L3: the default with this flag); the \
-            others (counts, pairs, searches for some entry) are refused with exit 65. The \
+            address or at two different ones (and, if it asks "every entry" of an RTT, at one \
+            entry), so only the properties that hold in a state exactly when they hold at each \
+            address, or each two (and entry), can be targets (INV-G1, G2, G5, R4, C1, C3, C4, \
+            C5, R6, R7, L1, L2, L4; per entry T2, T3, T4, T7, L3; per pair R3, R5, G4, T1: the \
+            default with this flag); the others (counts, searches over every address or for \
+            some entry) are refused with exit 65. The \
             lemmas are the per-address ones, the targets, and nineteen about RECs' aux Granules, \
             ranks and PSCI requests, Realms' geometry and starting RTTs, RTTs' levels, parents \
             and roots, RTT entries and blocks, and field values (--encoding-lemma; by default \

@@ -55,7 +55,7 @@ func planError(_ text: String) -> PlanError? {
             (#"{"format": "rmi-check-plan/9", "checks": []}"#, "format", "unknown format"),
             (#"{"checks": [{"id": "x", "kind": "prove", "method": "guess"}]}"#, "checks[0].method", "unknown method 'guess'"),
             (#"{"checks": [{"id": "x", "kind": "prove", "method": "spacer", "assume": ["INV-G1"]}]}"#, "checks[0].method", "'assume' and 'k' are for induction"),
-            (#"{"checks": [{"id": "x", "kind": "prove", "every_address": true, "properties": ["INV-R5"]}]}"#, "checks[0].properties", "relates several addresses"),
+            (#"{"checks": [{"id": "x", "kind": "prove", "every_address": true, "properties": ["INV-R1"]}]}"#, "checks[0].properties", "relates more than two addresses"),
             (#"{"checks": [{"id": "x", "kind": "prove", "every_address": true, "k": 2, "properties": ["INV-G1"]}]}"#, "checks[0].k", "1-induction"),
             (#"{"checks": [{"id": "x", "kind": "prove", "every_address": true, "properties": ["INV-G1"], "encoding_lemmas": ["REC-AUX", "REC-AUX-STATE"]}]}"#,
              "checks[0].encoding_lemmas", "unknown encoding lemma 'REC-AUX'"),

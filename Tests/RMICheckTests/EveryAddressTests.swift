@@ -315,24 +315,64 @@ import SMT
         }
     }
 
-    /// What one address cannot state (pairs, counts, searches over other addresses) and
-    /// what asks an over-approximated search (an RTT entry count) is refused as input; the
-    /// properties that ask "every entry" are stated one entry at a time.
+    /// What neither one address nor a pair can state (counts, searches over other
+    /// addresses) and what asks an over-approximated search (an RTT entry count) is refused
+    /// as input; the properties that ask "every entry" are stated one entry at a time, and
+    /// those that relate two addresses (INV-R5's two RDs, INV-G4's Granule and whatever
+    /// could name it, INV-T1's RTT and INV-R3's RD and the entries of another) per pair.
     @Test func propertiesTheArraysCannotStateAreRefused() throws {
         #expect(EveryAddressProver.unsupported(.g1) == nil && EveryAddressProver.unsupported(.c1) == nil)
-        #expect(!EveryAddressProver.statedPerEntry(.g1))
+        #expect(!EveryAddressProver.statedPerEntry(.g1) && EveryAddressProver.arity(.g1) == 1)
         for p in [Invariant.t2, .t3, .t4, .t7, .l3] {
             #expect(EveryAddressProver.unsupported(p) == nil && EveryAddressProver.statedPerEntry(p), "\(p.rawValue)")
+            #expect(EveryAddressProver.arity(p) == 1, "\(p.rawValue)")
         }
-        #expect(EveryAddressProver.unsupported(.r5)?.contains("several addresses") == true)
-        #expect(EveryAddressProver.unsupported(.r1)?.contains("several addresses") == true)
-        // INV-G4 asks "no entry names it" of every other RTT, INV-T1 relates an RTT to the
-        // entries of other RTTs: pairs.
-        #expect(EveryAddressProver.unsupported(.g4)?.contains("several addresses") == true)
-        #expect(EveryAddressProver.unsupported(.t1)?.contains("several addresses") == true)
+        #expect(EveryAddressProver.unsupported(.r5) == nil && EveryAddressProver.arity(.r5) == 2 && !EveryAddressProver.statedPerEntry(.r5))
+        for p in [Invariant.g4, .t1, .r3] {
+            #expect(EveryAddressProver.unsupported(p) == nil && EveryAddressProver.arity(p) == 2 && EveryAddressProver.statedPerEntry(p), "\(p.rawValue)")
+        }
+        // A count over every REC, and "some REC holds it in its aux list": more than two.
+        for p in [Invariant.r1, .c2, .g3] {
+            #expect(EveryAddressProver.unsupported(p)?.contains("more than two addresses") == true, "\(p.rawValue)")
+        }
         #expect(EveryAddressProver.unsupported(.t5)?.contains("RTT entry count") == true)
-        let s = try settings("granules=2,realms=0,recs=0,entries=1", [.granuleDelegate], [.r5])
+        let s = try settings("granules=2,realms=0,recs=0,entries=1", [.granuleDelegate], [.r1])
         #expect(throws: UnsupportedByEncoding.self) { try EveryAddressProver(settings: s).run() }
+    }
+
+    /// A search for an RD (or REC) over the arrays is a fresh constant, but true wherever
+    /// such a Granule satisfies the predicate (`Record.addressFacts`, asserted by the engine
+    /// at the addresses it names): REALM_CREATE's `vmid_valid` then sees the VMID of every
+    /// RD named. Elsewhere it says nothing, and the predicate's reads are no reads of the step.
+    @Test func realmSearchesHoldWhereARealmSatisfiesThem() throws {
+        let ctx = Context()
+        try Symbolic.withContext(ctx) { () throws -> Void in
+            let (q, v) = (SWord(raw: Symbolic.variable("q")), SWord(raw: Symbolic.variable("v")))
+            let m = AddressArrays.arbitrary(platform: .standard, prefix: "x", probes: []).observed()
+            let found = m.existsRealm { r in m.realm(r, .vmid) == v }.raw
+            #expect(m.record.addresses.isEmpty && m.record.abstractions.contains("Realm search"))
+            func sat(_ extra: [Term]) throws -> Bool {
+                let solver = Solver(ctx)
+                for f in m.record.addressFacts.map({ ctx.select($0, q.raw) }) + extra { try solver.assert(f) }
+                return try solver.check() == .sat
+            }
+            let vmidThere = [m.granuleIs(q, .rd).raw, (m.realm(q, .vmid) == v).raw]
+            #expect(try !sat(vmidThere + [Symbolic.not(found)]))
+            #expect(try sat(vmidThere + [found]))
+            #expect(try sat([Symbolic.not(m.granuleIs(q, .rd).raw), Symbolic.not(found)]))
+        }
+    }
+
+    /// INV-R5 (live Realms have distinct VMIDs) is stated for two different addresses, and
+    /// REALM_CREATE keeps it through its VMID search. Asked at the same address twice, an
+    /// RD would break it with itself.
+    @Test func realmCreateKeepsVmidsDistinct() throws {
+        var s = try settings("granules=3,realms=1,recs=0,entries=1", [.realmCreate], [.r5])
+        s.covers = false
+        s.gptEvents = false
+        s.recExitEvents = false
+        let r = try EveryAddressProver(settings: s, lemmas: [], encodingLemmas: []).run()
+        guard case .proved? = verdict(r, .r5) else { Issue.record("INV-R5: \(String(describing: verdict(r, .r5)))"); return }
     }
 
     /// With entry probes, `allEntries` is its predicate at those indices: for a table with

@@ -1,6 +1,7 @@
 import Foundation
 import RMISpec
 import SMT
+import Synchronization
 
 /// Induction (k = 1) over `AddressArrays`: the whole abstract state at every address, so a
 /// proof holds for any memory size, with every command of the alphabet and the events.
@@ -70,14 +71,34 @@ public struct EveryAddressProver: Sendable {
         analyse(p, options: options).perEntry
     }
 
+    /// How many addresses a property the arrays state is stated over at once: 1, or 2 for
+    /// one stated per pair of addresses (INV-G4: a Granule and whatever could name it).
+    public static func arity(_ p: Invariant, options: SpecOptions = []) -> Int {
+        analyse(p, options: options).arity
+    }
+
     /// A property is stated one address at a time when it holds at two addresses exactly
-    /// when it holds at each; one that searches RTT entries, one entry at a time too when,
-    /// with its entry searches at two free indices, it holds exactly when it holds at each
-    /// (so every such search is "for every entry", never "for some").
-    private static func analyse(_ p: Invariant, options: SpecOptions) -> (why: String?, perEntry: Bool) {
+    /// when it holds at each; per pair, when it holds at three exactly when it holds at
+    /// each two of them, all three different (an `always` property only; the engine states
+    /// it for two different addresses). One that searches RTT entries is
+    /// stated one entry at a time too when, with its entry searches at two free indices, it
+    /// holds exactly when it holds at each (so every such search is "for every entry",
+    /// never "for some").
+    private static func analyse(_ p: Invariant, options: SpecOptions) -> (why: String?, perEntry: Bool, arity: Int) {
+        let key = "\(p.rawValue) \(options.rawValue)"
+        if let known = analyses.withLock({ $0[key] }) { return known }
+        let result = analyseAfresh(p, options: options)
+        analyses.withLock { $0[key] = result }
+        return result
+    }
+    /// `analyse`'s answers: each asks Z3 up to five questions, and the engine, the CLI and
+    /// the plan runner ask for each property several times.
+    private static let analyses = Mutex<[String: (why: String?, perEntry: Bool, arity: Int)]>([:])
+
+    private static func analyseAfresh(_ p: Invariant, options: SpecOptions) -> (why: String?, perEntry: Bool, arity: Int) {
         let ctx = Context()
-        return Symbolic.withContext(ctx) { () -> (String?, Bool) in
-            guard p.kind == .always || p.kind == .step else { return ("\(p.rawValue) is a \(p.kind.rawValue) property", false) }
+        return Symbolic.withContext(ctx) { () -> (String?, Bool, Int) in
+            guard p.kind == .always || p.kind == .step else { return ("\(p.rawValue) is a \(p.kind.rawValue) property", false, 1) }
             let m = AddressArrays.arbitrary(platform: .standard, options: options, prefix: "u", probes: [])
             let (v, w) = (Symbolic.variable("u.v"), Symbolic.variable("u.w"))
             let (j, k) = (Symbolic.variable("u.j"), Symbolic.variable("u.k"))
@@ -99,27 +120,36 @@ public struct EveryAddressProver: Sendable {
             }
             let perEntry = eval([v], []).1.contains("RTT entry search")
             let es = perEntry ? [j] : []
+            let u = Symbolic.variable("u.u")
             let (one, used1) = eval([v], es), (two, used2) = eval([v, w], es), (other, _) = eval([w], es)
-            let used = used1.union(used2)
+            let (three, used3) = eval([v, w, u], es)
+            let used = used1.union(used2).union(used3)
             if !used.isEmpty {
-                return ("\(p.rawValue) asks \(used.sorted().joined(separator: ", ")), which the arrays over-approximate", perEntry)
+                return ("\(p.rawValue) asks \(used.sorted().joined(separator: ", ")), which the arrays over-approximate", perEntry, 1)
             }
-            // Per address: at two addresses exactly when at each (pairs, counts and searches
-            // over other addresses are not).
-            let solver = Solver(ctx)
-            try? solver.assert(ctx.not(ctx.eq(two, ctx.and(one, other))))
-            if (try? solver.check()) != .unsat {
-                return ("\(p.rawValue) relates several addresses at once (a count, a pair or a search over addresses), which a per-address statement cannot express", perEntry)
+            func valid(_ t: Term) -> Bool {
+                let solver = Solver(ctx)
+                try? solver.assert(ctx.not(t))
+                return (try? solver.check()) == .unsat
+            }
+            // Per address: at two addresses exactly when at each; per pair: at three exactly
+            // when at each two (counts and searches over other addresses are neither).
+            let arity: Int
+            if valid(ctx.eq(two, ctx.and(one, other))) {
+                arity = 1
+            } else if p.kind == .always, valid(ctx.implies(ctx.distinct([v, w, u]), ctx.eq(three, ctx.and([two, eval([v, u], es).0, eval([w, u], es).0])))) {
+                arity = 2
+            } else {
+                return ("\(p.rawValue) relates more than two addresses at once (a count or a search over addresses), which a statement per address or per pair cannot express", perEntry, 1)
             }
             if perEntry {
-                let (both, _) = eval([v], [j, k]), (atK, _) = eval([v], [k])
-                let s2 = Solver(ctx)
-                try? s2.assert(ctx.not(ctx.eq(both, ctx.and(one, atK))))
-                if (try? s2.check()) != .unsat {
-                    return ("\(p.rawValue) searches RTT entries for some entry (or counts them), which a per-entry statement cannot express", perEntry)
+                let probes = arity == 1 ? [v] : [v, w]
+                let (both, _) = eval(probes, [j, k]), (atJ, _) = eval(probes, [j]), (atK, _) = eval(probes, [k])
+                if !valid(ctx.eq(both, ctx.and(atJ, atK))) {
+                    return ("\(p.rawValue) searches RTT entries for some entry (or counts them), which a per-entry statement cannot express", perEntry, arity)
                 }
             }
-            return (nil, perEntry)
+            return (nil, perEntry, arity)
         }
     }
 
@@ -386,9 +416,10 @@ public struct EveryAddressProver: Sendable {
             throw UnsupportedByEncoding(message: "--every-address: \(why)")
         }
         // The default pool: the invariants stated one address at a time (those stated per
-        // entry too join as targets or when named). A target is always a lemma of its own.
+        // entry or per pair join as targets or when named). A target is always a lemma of its own.
         var invariants = lemmas ?? Invariant.specProperties.filter {
             $0.kind == .always && Self.unsupported($0, options: s.specOptions) == nil && !Self.statedPerEntry($0, options: s.specOptions)
+                && Self.arity($0, options: s.specOptions) == 1
         }
         for p in targets where !invariants.contains(p) { invariants.append(p) }
         if let (p, why) = invariants.lazy.compactMap({ p in Self.unsupported(p, options: s.specOptions).map { (p, $0) } }).first {
@@ -481,6 +512,8 @@ public struct EveryAddressProver: Sendable {
         var ghosts: Ghosts
         /// What the move's abstracted searches imply at the search hints (`Record.facts`).
         var facts: [Term] = []
+        /// What its searches over addresses imply at any address (`Record.addressFacts`).
+        var addressFacts: [Term] = []
     }
 
     /// What `model` says of the pre-state `m` at `addresses` (each once; arguments only where
@@ -565,7 +598,8 @@ public struct EveryAddressProver: Sendable {
                 let after = Self.ghostStep(c, from: from, args: args, success: success, ghosts: ghosts)
                 moves.append(Move(name: c.rawValue, command: c, args: args, guarded: c == .recEnter ? actionOK : S.lit(true),
                                   success: success, next: next, reads: from.record.addresses, definitions: from.record.definitions,
-                                  entries: from.record.entries, ghosts: after, facts: from.record.facts))
+                                  entries: from.record.entries, ghosts: after, facts: from.record.facts,
+                                  addressFacts: from.record.addressFacts))
             }
             if s.gptEvents {
                 var m = pre.observed()
@@ -595,14 +629,18 @@ public struct EveryAddressProver: Sendable {
             // move, with `pool` assumed in the pre-state. Returns the ones not proved.
             let perEntry = Set((targets + pool.compactMap { if case .invariant(let p) = $0 { p } else { nil } })
                 .filter { Self.statedPerEntry($0, options: s.specOptions) })
+            let pairwise = Set((targets + pool.compactMap { if case .invariant(let p) = $0 { p } else { nil } })
+                .filter { Self.arity($0, options: s.specOptions) == 2 })
             /// `c` on `m` at the probe (an entry lemma at the probe pairs; an INV-* stated per
-            /// entry at the probe's entry `j`).
+            /// entry at the probe's entry `j`; one stated per pair at the probe and `b2`).
             func holds(_ c: Claim, _ m: AddressArrays, ghosts: Ghosts, view: StepView<AddressArrays>?) -> Term {
                 switch c {
                 case .invariant(let p) where perEntry.contains(p):
+                    if pairwise.contains(p) { return S.or(S.eq(b, b2), p.holds(in: m.probing([b, b2], entries: [j])).raw) }
                     guard p.kind == .step, let v = view else { return p.holds(in: m.probing([b], entries: [j])).raw }
                     return p.holds(on: StepView(pre: v.pre.probing([b], entries: [j]), post: v.post.probing([b], entries: [j]),
                                                 command: v.command, args: v.args, succeeded: v.succeeded, unchanged: v.unchanged)).raw
+                case .invariant(let p) where pairwise.contains(p): return S.or(S.eq(b, b2), p.holds(in: m.probing([b, b2])).raw)
                 case .invariant(let p): return p.kind == .step ? p.holds(on: view!).raw : p.holds(in: m).raw
                 case .encoding(let l) where l.mixed: return l.holds(in: m, at: [b], entries: [probes[1]])
                 case .encoding(let l): return l.holds(in: m, at: [b, b2], entries: Array(probes.prefix(l.arity)), ghosts: ghosts)
@@ -649,8 +687,11 @@ public struct EveryAddressProver: Sendable {
                     let solver = Solver(ctx)
                     try solver.setSeed(s.seed)
                     if let r = s.rlimit { try solver.setRlimit(r) }
+                    // What the move's searches imply, at the probes and wherever it and the
+                    // claims read.
+                    let facts = m.facts + points.flatMap { q in m.addressFacts.map { ctx.select($0, q) } }
                     try solver.assert(m.guarded)
-                    for f in m.facts { try solver.assert(f) }
+                    for f in facts { try solver.assert(f) }
                     // Each lemma's instances behind a literal of its own: a claim is asked with
                     // the lemmas its counterexamples ask for (as `InductionProver` chooses
                     // them), not with the whole pool, whose instances slow every question.
@@ -660,6 +701,16 @@ public struct EveryAddressProver: Sendable {
                     for l in pool {
                         var xs: [Term] = []
                         switch l {
+                        case .invariant(let p) where pairwise.contains(p):
+                            // Each two points, with the indices of the entries read in either
+                            // (past the table, where "every entry" says nothing, if none).
+                            for (x, q) in points.enumerated() {
+                                for r in points[(x + 1)...] {
+                                    var at: [Term] = pairs.filter { $0.table == q || $0.table == r }.map(\.index)
+                                    if at.isEmpty { at = [S.lit(Layout.entriesPerRtt)] }
+                                    xs.append(S.or(S.eq(q, r), p.holds(in: plain.probing([q, r], entries: perEntry.contains(p) ? at : [])).raw))
+                                }
+                            }
                         case .invariant(let p) where perEntry.contains(p):
                             xs = pairs.map { p.holds(in: plain.probing([$0.table], entries: [$0.index])).raw }
                         case .invariant(let p):
@@ -698,7 +749,7 @@ public struct EveryAddressProver: Sendable {
                         try lean.setRlimit(min(Self.someLemmasRlimit, s.rlimit ?? .max))
                         try lean.setTimeout(ms: s.timeoutMs ?? .max)
                         try lean.assert(m.guarded)
-                        for f in m.facts { try lean.assert(f) }
+                        for f in facts { try lean.assert(f) }
                         if definitions { for d in m.definitions { try lean.assert(d) } }
                         try lean.assert(broken[c]!)
                         var held = Set<Claim>()
@@ -778,7 +829,8 @@ public struct EveryAddressProver: Sendable {
                             let at = (try? model.bvValue(b)).map { "0x" + String($0, radix: 16) } ?? "?"
                             ctis[c.name] = "\(m.name) at address \(at)"
                             let registers = m.command.map { cmd in m.args.prefix(cmd == .recEnter && m.name != cmd.rawValue ? 1 : cmd.inputs.count) } ?? m.args.prefix(2)
-                            let named = [("probe", b)] + registers.enumerated().map { ("x\($0.offset + 1)", $0.element) }
+                            let second: [(String, Term)] = { if case .invariant(let p) = c, pairwise.contains(p) { [("probe 2", b2)] } else { [] } }()
+                            let named = [("probe", b)] + second + registers.enumerated().map { ("x\($0.offset + 1)", $0.element) }
                             ctiStates[c.name] = ["\(m.name) with " + registers.enumerated().map { "x\($0.offset + 1)=" + ((try? model.bvValue($0.element)).map { "0x" + String($0, radix: 16) } ?? "?") }.joined(separator: " ")]
                                 + Self.describe(model, pre.observed(), at: named, entry: j)
                             verdicts[c] = .unknown(reason: "counterexample to induction: \(m.name) breaks it at address \(at) from a state in which \(pool.isEmpty ? "no lemma is assumed" : pool.map(\.name).joined(separator: ", ") + " hold where it reads"); unreachable, or a real violation that BMC would find")

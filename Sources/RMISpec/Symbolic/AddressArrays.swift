@@ -108,6 +108,11 @@ public struct AddressArrays: Machine {
         func read(_ a: Term) { if quiet == 0 && seen.insert(a).inserted { addresses.append(a) } }
         func define(_ t: Term) { definitions.append(t) }
         func fact(_ t: Term) { facts.append(t) }
+        /// What the abstracted searches over addresses imply at any address: arrays from
+        /// address to Bool, each true everywhere (an engine may assert `select(f, a)` at any
+        /// address `a` it names).
+        public private(set) var addressFacts: [Term] = []
+        func addressFact(_ t: Term) { addressFacts.append(t) }
     }
 
     /// The arrays of a state not written since it was made: constants (`prefix.field`) or,
@@ -456,8 +461,21 @@ extension AddressArrays {
     }
 
     public var addresses: [SWord] { probes.map { SWord(raw: $0) } }
-    public func existsRealm(where p: (SWord) -> SBit) -> SBit { SBit(raw: abstracted("Realm search", width: 0)) }
-    public func existsRec(where p: (SWord) -> SBit) -> SBit { SBit(raw: abstracted("REC search", width: 0)) }
+    public func existsRealm(where p: (SWord) -> SBit) -> SBit { exists(.rd, "Realm search", p) }
+    public func existsRec(where p: (SWord) -> SBit) -> SBit { exists(.rec, "REC search", p) }
+    /// A search for a Granule of `kind` that satisfies `p`: a fresh constant, true wherever
+    /// such a Granule is (`Record.addressFacts`: REALM_CREATE's `vmid_valid` then sees the
+    /// VMID of every RD the engine names). `p` reads unrecorded, at a bound address.
+    private func exists(_ kind: GranuleState, _ what: String, _ p: (SWord) -> SBit) -> SBit {
+        let found = abstracted(what, width: 0)
+        let c = env.ctx
+        record.quiet += 1
+        defer { record.quiet -= 1 }
+        record.addressFact(c.lambda(over: c.bvSort(64), named: "x") { x in
+            Symbolic.or(Symbolic.not(Symbolic.and(granuleIs(SWord(raw: x), kind).raw, p(SWord(raw: x)).raw)), found)
+        })
+        return SBit(raw: found)
+    }
 
     public func nsRead(_ a: SWord) -> SWord { SWord(raw: ns.read(a.raw, env: env)) }
     public mutating func nsWrite(_ a: SWord, _ v: SWord, when: SBit) { ns.write(a.raw, v.raw, when: when.raw) }
