@@ -363,6 +363,20 @@ import SMT
         }
     }
 
+    /// INV-G4 says a DELEGATED Granule lies in no Realm's starting range [rtt_base,
+    /// rtt_base + rtt_num_start * 4K). GRANULE_DELEGATE keeps it because every Granule of
+    /// that range is a starting RTT: REALM-GEOMETRY says `rtt_base` is 4K-aligned
+    /// (REALM_CREATE's `rtt_align`). Without it, an aligned Granule between two starting
+    /// RTTs of a Realm with an unaligned base is delegated into the range.
+    @Test func delegatedGranulesLieInNoStartingRange() throws {
+        var s = try settings("granules=3,realms=1,recs=0,entries=1", [.granuleDelegate], [.g4])
+        s.covers = false
+        s.recExitEvents = false
+        s.gptEvents = false
+        try expect(.g4, provedBy: EveryAddressProver(settings: s, lemmas: [.r4], encodingLemmas: [.recAuxState, .assignedNamesData, .tableNamesChild, .startingRtts, .realmGeometry]),
+                   needing: [.realmGeometry], brokenBy: .granuleDelegate)
+    }
+
     /// INV-R5 (live Realms have distinct VMIDs) is stated for two different addresses, and
     /// REALM_CREATE keeps it through its VMID search. Asked at the same address twice, an
     /// RD would break it with itself.

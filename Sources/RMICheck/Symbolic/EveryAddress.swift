@@ -199,7 +199,10 @@ public struct EveryAddressProver: Sendable {
         /// at REC_ENTER); and a REC with `runnable` 2 is entered and runs while INV-C3 says a
         /// running REC's flag is 1. Also a REC's `ripas_value` is EMPTY or RAM (REC_CREATE
         /// writes 0, a RIPAS_CHANGE exit only a value the Realm may request): without it
-        /// RTT_SET_RIPAS gives entries a RIPAS that is none of the three (INV-T7).
+        /// RTT_SET_RIPAS gives entries a RIPAS that is none of the three (INV-T7). And a
+        /// Granule that is not UNDELEGATED is at a 4K-aligned address (every command checks
+        /// its Granule arguments' alignment): else REALM_CREATE makes a starting range that
+        /// holds a DELEGATED Granule at an address between two starting RTTs (INV-G4).
         case fieldValues = "FIELD-VALUES"
         /// A REC's owner is an RD, and the REC's rank (a ghost: a number the proof gives each
         /// REC, `EveryAddressProver.ghostStep`) is below its Realm's `num_recs`. It stands in
@@ -221,7 +224,8 @@ public struct EveryAddressProver: Sendable {
         case rttLevel = "RTT-LEVEL"
         /// A Realm's IPA width, starting level and number of starting RTTs are a valid RTT
         /// configuration (REALM_CREATE's `rtt_num_level`): so every IPA of the Realm's space
-        /// has a starting RTT, and a walk starts in one.
+        /// has a starting RTT, and a walk starts in one. And its `rtt_base` is 4K-aligned
+        /// (`rtt_align`), so every Granule in its starting range is a starting RTT.
         case realmGeometry = "REALM-GEOMETRY"
         /// An RTT below its Realm's starting level hangs from its parent: the parent (a ghost
         /// of the proof with the entry's index, written by RTT_CREATE: `ghostStep`) is an RTT
@@ -295,7 +299,8 @@ public struct EveryAddressProver: Sendable {
                 let rec = m.rec(x, .runnable) <= SWord.lit(1) && m.rec(x, .ripasValue) <= SWord.lit(Ripas.ram.rawValue)
                 let maxRecs = (UInt64(1) << m.platform.features.maxRecsOrder) - 1
                 let realm = S.and(state, (m.realm(x, .numRecs) <= SWord.lit(maxRecs)).raw)
-                return S.and(S.or(S.not(m.granuleIs(x, .rd).raw), realm), S.or(S.not(m.granuleIs(x, .rec).raw), rec.raw))
+                let placed = S.or(m.granuleIs(x, .undelegated).raw, m.aligned(x).raw)
+                return S.and(S.and(S.or(S.not(m.granuleIs(x, .rd).raw), realm), S.or(S.not(m.granuleIs(x, .rec).raw), rec.raw)), placed)
             case .recRank:
                 let c = SWord(raw: a[0]), owner = m.rec(c, .owner)
                 let ranked = m.granuleIs(owner, .rd) && SWord(raw: S.context.select(ghosts!.rank, c.raw)) < m.realm(owner, .numRecs)
@@ -312,7 +317,9 @@ public struct EveryAddressProver: Sendable {
                 let r = SWord(raw: a[0])
                 let valid = m.rttConfigIsValid(w: m.realm(r, .ipaWidth), sl: m.realm(r, .levelStart), n: m.realm(r, .numStart),
                                                lpa2: m.realm(r, .lpa2) != SWord.lit(0))
-                return S.or(S.not(m.granuleIs(r, .rd).raw), valid.raw)
+                // REALM_CREATE's `rtt_align`, the 4K half: the starting RTTs are the Granules
+                // of [rtt_base, rtt_base + rtt_num_start * 4K) (INV-G4's range).
+                return S.or(S.not(m.granuleIs(r, .rd).raw), (valid && m.aligned(m.realm(r, .rttBase))).raw)
             case .rttLevel:
                 let t = SWord(raw: a[0]), owner = m.rtt(t, .owner), level = m.rtt(t, .level), sl = m.realm(owner, .levelStart)
                 // Levels -1 (LPA2) to 3: an RTT is at most four levels below its root.
