@@ -161,19 +161,13 @@ extension Invariant {
             } })
         case .r3:
             return all(addrs, { r in given(m.isState(r, .rd)) {
-                let base = m.realm(r, .rttBase), n = m.realm(r, .numStart)
-                var ok = Bit<M.D>(true)
-                M.forEachStartingRtt(n) { i, exists in
-                    let t = base + W(UInt64(i)) * M.granule
+                m.allStartingRtts(base: m.realm(r, .rttBase), count: m.realm(r, .numStart)) { t in
                     let shape = m.isState(t, .rtt) && m.rtt(t, .level) == m.sl(r) && m.rtt(t, .owner) == r
-                    ok = ok && given(exists) {
-                        let notTarget = all(addrs, { u in
-                            given(m.isState(u, .rtt)) { m.allEntries(u) { _, e in !(e.is(.table) && e.addr == t) } }
-                        })
-                        return shape && notTarget && t != r
-                    }
+                    let notTarget = all(addrs, { u in
+                        given(m.isState(u, .rtt)) { m.allEntries(u) { _, e in !(e.is(.table) && e.addr == t) } }
+                    })
+                    return shape && notTarget && t != r
                 }
-                return ok
             } })
         case .r4:
             return all(addrs, { r in

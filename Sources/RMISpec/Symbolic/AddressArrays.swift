@@ -465,7 +465,8 @@ extension AddressArrays {
     public func existsRec(where p: (SWord) -> SBit) -> SBit { exists(.rec, "REC search", p) }
     /// A search for a Granule of `kind` that satisfies `p`: a fresh constant, true wherever
     /// such a Granule is (`Record.addressFacts`: REALM_CREATE's `vmid_valid` then sees the
-    /// VMID of every RD the engine names). `p` reads unrecorded, at a bound address.
+    /// VMID of every RD the engine names). `p` reads unrecorded, at a bound address, and
+    /// must ask no search itself (its facts would name the bound address).
     private func exists(_ kind: GranuleState, _ what: String, _ p: (SWord) -> SBit) -> SBit {
         let found = abstracted(what, width: 0)
         let c = env.ctx
