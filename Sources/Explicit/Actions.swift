@@ -68,24 +68,25 @@ struct Alphabet {
 extension ExplicitScope {
     public func actions(_ s: SpecState) -> [TraceStep] {
         var a = Alphabet()
-        alphabet(s, into: &a)
+        alphabet(PoolState(s, base: ExplicitScope.standardBase, count: granules), into: &a)
         return a.actions.map { a.step($0) }
     }
 
     /// Leaves in `out` (emptied first) the actions of the alphabet in `s`, in order.
-    func alphabet(_ s: SpecState, into out: inout Alphabet) {
+    func alphabet(_ s: PoolState, into out: inout Alphabet) {
         out.removeAll()
         let pool = self.pool
         var undelegated: [UInt64] = [], delegated: [UInt64] = [], others: [UInt64] = []
+        func state(_ g: UInt64) -> GranuleState? { GranuleState(rawValue: s.granuleState(CWord(g)).raw) }
         for g in pool {
-            switch s.granule(g).state {
+            switch state(g) {
             case .undelegated: undelegated.append(g)
             case .delegated: delegated.append(g)
             default: others.append(g)
             }
         }
-        let rds = pool.filter { s.granule($0).state == .rd }
-        let recGranules = pool.filter { s.granule($0).state == .rec }
+        let rds = pool.filter { state($0) == .rd }
+        let recGranules = pool.filter { state($0) == .rec }
         // A call with registers a0... (those given), its Host writes and Realm action.
         func call(_ cmd: RMICommand, _ a0: UInt64, _ a1: UInt64? = nil, _ a2: UInt64? = nil, _ a3: UInt64? = nil,
                   _ a4: UInt64? = nil, writes: AlphabetAction.Writes = .none, realm: RealmActionValue? = nil) {
@@ -134,8 +135,8 @@ extension ExplicitScope {
         // RTTs: create the next table down each scope IPA's walk; destroy and fold the
         // non-starting tables.
         for rd in rds {
-            guard let r = s.realms[rd] else { continue }
-            let sl = Int64(bitPattern: r.fields[RealmField.levelStart.rawValue])
+            guard s.hasRealm(rd) else { continue }
+            let sl = Int64(bitPattern: s.realm(CWord(rd), .levelStart).raw)
             for ipa in allIPAs {
                 let walked = s.walkLevel(rd, ipa)
                 var levels: [Int64] = walked < 3 ? [walked + 1] : []
@@ -145,11 +146,12 @@ extension ExplicitScope {
                     for t in delegated { call(.rttCreate, rd, t, ipa & ~(size - 1), UInt64(bitPattern: level)) }
                 }
             }
-            let base = r.fields[RealmField.rttBase.rawValue], n = r.fields[RealmField.numStart.rawValue]
+            let base = s.realm(CWord(rd), .rttBase).raw, n = s.realm(CWord(rd), .numStart).raw
             for t in pool {
-                guard let tt = s.rtts[t], tt.owner == rd, !(t >= base && t - base < n * 0x1000) else { continue }
-                call(.rttDestroy, rd, tt.ipaBase, tt.level)
-                call(.rttFold, rd, tt.ipaBase, tt.level)
+                guard s.hasRtt(t), s.rtt(CWord(t), .owner).raw == rd, !(t >= base && t - base < n * 0x1000) else { continue }
+                let ipaBase = s.rtt(CWord(t), .ipaBase).raw, level = s.rtt(CWord(t), .level).raw
+                call(.rttDestroy, rd, ipaBase, level)
+                call(.rttFold, rd, ipaBase, level)
             }
         }
 
@@ -173,8 +175,8 @@ extension ExplicitScope {
 
         // RECs.
         for rd in rds {
-            guard let r = s.realms[rd] else { continue }
-            let index = r.fields[RealmField.recIndex.rawValue]
+            guard s.hasRealm(rd) else { continue }
+            let index = s.realm(CWord(rd), .recIndex).raw
             guard index < UInt64(recs), delegated.count > aux else { continue }
             let mpidr = index % 16 | (index / 16) << 8
             for rec in delegated {
@@ -188,9 +190,11 @@ extension ExplicitScope {
             }
         }
         for rec in recGranules {
-            guard let c = s.recs[rec] else { continue }
+            guard s.hasRec(rec) else { continue }
+            func field(_ r: UInt64, _ f: RecField) -> UInt64 { s.rec(CWord(r), f).raw }
+            let owner = field(rec, .owner)
             call(.recDestroy, rec)
-            if c.state == RecState.running.rawValue {
+            if field(rec, .state) == RecState.running.rawValue {
                 var x = AlphabetAction(command: .recEnter)
                 x.exit = true
                 x.argc = 1
@@ -198,17 +202,18 @@ extension ExplicitScope {
                 out.actions.append(x)
                 continue
             }
-            let siblings = recGranules.filter { $0 != rec && s.recs[$0]?.owner == c.owner }.compactMap { s.recs[$0]?.mpidr }
+            let siblings = recGranules.filter { $0 != rec && s.hasRec($0) && field($0, .owner) == owner }.map { field($0, .mpidr) }
             for a in realmActionValues(siblings: siblings) {
                 call(.recEnter, rec, ExplicitScope.runPage, writes: .recRun, realm: a)
             }
-            if c.psciPending != 0 {
-                for t in recGranules where s.recs[t]?.owner == c.owner && t != rec {
+            if field(rec, .psciPending) != 0 {
+                for t in recGranules where s.hasRec(t) && field(t, .owner) == owner && t != rec {
                     call(.psciComplete, rec, t, PSCI.success)
                 }
             }
-            if c.ripasTop != 0 && c.ripasAddr != c.ripasTop {
-                call(.rttSetRipas, c.owner, rec, c.ripasAddr, c.ripasTop)
+            let ripasTop = field(rec, .ripasTop), ripasAddr = field(rec, .ripasAddr)
+            if ripasTop != 0 && ripasAddr != ripasTop {
+                call(.rttSetRipas, owner, rec, ripasAddr, ripasTop)
             }
         }
     }

@@ -89,8 +89,8 @@ struct SlotEncoder {
 
     @inline(__always) func slotWords(_ i: Int) -> ArraySlice<UInt64> { words[start[i]..<start[i + 1]] }
 
-    /// Lays out `s`.
-    mutating func load(_ s: SpecState) {
+    /// Lays out `s` (a state over the scope's pool).
+    mutating func load(_ s: PoolState) {
         words.removeAll(keepingCapacity: true)
         start.removeAll(keepingCapacity: true)
         refOffset.removeAll(keepingCapacity: true)
@@ -99,43 +99,42 @@ struct SlotEncoder {
         refStart.removeAll(keepingCapacity: true)
         vmid.removeAll(keepingCapacity: true)
         let aux = scope.aux
-        for i in 0..<scope.granules {
-            let a = ExplicitScope.standardBase + UInt64(i) * 0x1000
-            let first = words.count
-            start.append(first)
-            refStart.append(refSlot.count)
-            var vmidAt = -1
-            let g = s.granule(a)
-            words.append(g.state.rawValue | g.gpt.rawValue << 8)
-            words.append(g.content)
-            switch g.state {
-            case .rd:
-                s.realms.withValue(a) { r in
+        let stride = PoolState.stride, recWords = RecField.all.count
+        s.withWords { slots, recs in
+            for i in 0..<scope.granules {
+                let k = i * stride
+                let first = words.count
+                start.append(first)
+                refStart.append(refSlot.count)
+                var vmidAt = -1
+                let h = slots[k]
+                words.append(h & 0xFFFF)
+                words.append(slots[k + PoolState.contentWord])
+                switch GranuleState(rawValue: h & 0xFF) {
+                case .rd where h & PoolState.hasRealm != 0:
+                    let r = k + PoolState.realmWords
                     for f in RealmField.allCases where f != .rim {
                         if f == .vmid { vmidAt = words.count - first }
-                        if f == .rttBase { ref(r.fields[f.rawValue], i, first) } else { words.append(r.fields[f.rawValue]) }
+                        if f == .rttBase { ref(slots[r + f.rawValue], i, first) } else { words.append(slots[r + f.rawValue]) }
                     }
+                case .rec where h & PoolState.hasRec != 0:
+                    // The fields in `RecField.all` order: owner, state, runnable, mpidr, pc,
+                    // the GPRs, the aux Granules (the first `aux`), then the rest.
+                    let c = i * recWords, auxAt = 5 + RecField.gprCount
+                    ref(recs[c], i, first)
+                    for j in 1..<auxAt { words.append(recs[c + j]) }
+                    for j in 0..<aux { ref(recs[c + auxAt + j], i, first) }
+                    for j in (auxAt + RecField.auxMax)..<recWords { words.append(recs[c + j]) }
+                case .rtt where h & PoolState.hasRtt != 0:
+                    let t = k + PoolState.rttWords
+                    words.append(slots[t + RttField.level.rawValue])
+                    ref(slots[t + RttField.owner.rawValue], i, first)
+                    words.append(slots[t + RttField.ipaBase.rawValue])
+                    appendEntries(s.entries(slot: i), i, first)
+                default: break
                 }
-            case .rec:
-                s.recs.withValue(a) { c in
-                    ref(c.owner, i, first)
-                    words.append(c.state); words.append(c.runnable); words.append(c.mpidr); words.append(c.pc)
-                    words.append(contentsOf: c.gprs)
-                    for k in 0..<aux { ref(c.aux[k], i, first) }
-                    words.append(c.psciPending); words.append(c.emulatableAbort); words.append(c.ripasAddr)
-                    words.append(c.ripasTop); words.append(c.ripasValue); words.append(c.ripasDestroyed)
-                    words.append(c.ripasResponse); words.append(c.hostCallPending); words.append(c.lastExit); words.append(c.runPtr)
-                }
-            case .rtt:
-                s.rtts.withValue(a) { t in
-                    words.append(t.level)
-                    ref(t.owner, i, first)
-                    words.append(t.ipaBase)
-                    appendEntries(t.entries, i, first)
-                }
-            default: break
+                vmid.append(vmidAt)
             }
-            vmid.append(vmidAt)
         }
         start.append(words.count)
         refStart.append(refSlot.count)
@@ -154,7 +153,18 @@ struct SlotEncoder {
     /// (offset in the run's words, slot referred to)
     var runRefs = [[(Int, Int)]](repeating: [], count: runLines)
 
+    /// (lo, hi) of a fingerprint of each line's runs and references: a hash of the entries.
+    var runHashes = [Fingerprint](repeating: Fingerprint(lo: 0, hi: 0), count: runLines)
+
     mutating func appendEntries(_ entries: [SpecState.Entry], _ owner: Int, _ first: Int) {
+        let line = runLine(entries)
+        let base = words.count - first
+        words.append(contentsOf: runWords[line])
+        for (off, j) in runRefs[line] { refOffset.append(base + off); refSlot.append(j); refOwner.append(owner) }
+    }
+
+    /// The cache line that holds the run encoding of `entries`, encoded now if it is not there.
+    mutating func runLine(_ entries: [SpecState.Entry]) -> Int {
         let id = entries.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
         let line = Int(truncatingIfNeeded: fmix64(UInt64(id)) >> 58)
         if runIds[line] != id {
@@ -196,11 +206,13 @@ struct SlotEncoder {
                     }
                 }
             }
+            var h = FingerprintHasher()
+            for x in w { h.add(x) }
+            for (off, j) in refs { h.add(UInt64(off) << 32 | UInt64(j)) }
+            runHashes[line] = h.value
             swap(&w, &runWords[line]); swap(&refs, &runRefs[line])
         }
-        let base = words.count - first
-        words.append(contentsOf: runWords[line])
-        for (off, j) in runRefs[line] { refOffset.append(base + off); refSlot.append(j); refOwner.append(owner) }
+        return line
     }
 
     /// Appends `x`, a reference when it is a pool address (a 0 in the words).
@@ -339,9 +351,56 @@ struct SlotEncoder {
         for (k, x) in members.enumerated() { cur[r.lowerBound + k] = x }
     }
 
+    /// Fingerprints by a raw hash of the state they were worked out for (`PoolState.rawHash`
+    /// of its words, with a hash of each RTT's entries): it covers everything the encoding
+    /// reads. Most successors a search computes are
+    /// states computed before, from another parent, and are not encoded again. Direct-mapped
+    /// (a line is overwritten by the next state that maps to it); per line the raw hash, the
+    /// fingerprint, and 0 (empty), 1 (inexact) or 2 (exact).
+    static let cacheLines = 1 << 14
+    /// Made at the first use (most encoders, those of tests and orbit counts, need none).
+    var cacheKeys: [UInt64] = [], cacheFingerprints: [Fingerprint] = [], cacheState: [UInt8] = []
+    /// Raw hashes entered in the cache: the collision bound counts them.
+    var cacheInserts = 0
+
+    /// The cache's key for `s`: the hash of its words, and of each RTT's entries (by their
+    /// run encoding, cached by storage like the encoding itself).
+    mutating func cacheKey(_ s: PoolState) -> (UInt64, UInt64) {
+        var (a, b) = s.rawHash
+        for i in 0..<s.count where s.hasRtt(ExplicitScope.standardBase + UInt64(i) << 12) {
+            let t = runHashes[runLine(s.entries(slot: i))]
+            a ^= fmix64(t.lo &+ UInt64(i) &* 0x9E37_79B9_7F4A_7C15)
+            b ^= fmix64(t.hi ^ UInt64(i) &* 0xC2B2_AE3D_27D4_EB4F)
+        }
+        return (a, b)
+    }
+
+    /// `fingerprint(of:symmetry:vmids:)`, from the cache when `s`'s raw hash is there.
+    mutating func cachedFingerprint(of s: PoolState, symmetry: Bool, vmids: Bool) -> (Fingerprint, Bool) {
+        if cacheState.isEmpty {
+            cacheKeys = [UInt64](repeating: 0, count: 2 * SlotEncoder.cacheLines)
+            cacheFingerprints = [Fingerprint](repeating: Fingerprint(lo: 0, hi: 0), count: SlotEncoder.cacheLines)
+            cacheState = [UInt8](repeating: 0, count: SlotEncoder.cacheLines)
+        }
+        var (a, b) = cacheKey(s)
+        // One encoder serves one setting in a search; the key tells settings apart anyway.
+        if symmetry { a ^= 0x5BD1_E995_27D4_EB2F }
+        if vmids { b ^= 0x1656_67C5_9E37_79B9 }
+        let line = Int(truncatingIfNeeded: a >> 17 ^ b) & (SlotEncoder.cacheLines - 1)
+        if cacheState[line] != 0 && cacheKeys[2 * line] == a && cacheKeys[2 * line + 1] == b {
+            return (cacheFingerprints[line], cacheState[line] == 2)
+        }
+        let (fp, exact) = fingerprint(of: s, symmetry: symmetry, vmids: vmids)
+        cacheKeys[2 * line] = a; cacheKeys[2 * line + 1] = b
+        cacheFingerprints[line] = fp
+        cacheState[line] = exact ? 2 : 1
+        cacheInserts += 1
+        return (fp, exact)
+    }
+
     /// The fingerprint of `s`: of its canonical encoding, or with `symmetry` false of its
     /// encoding with the pool in address order; and whether the canonical form was exact.
-    mutating func fingerprint(of s: SpecState, symmetry: Bool, vmids: Bool) -> (Fingerprint, Bool) {
+    mutating func fingerprint(of s: PoolState, symmetry: Bool, vmids: Bool) -> (Fingerprint, Bool) {
         load(s)
         let exact: Bool
         if symmetry {
@@ -410,10 +469,16 @@ extension ExplicitScope {
         return i < UInt64(granules) ? Int(i) : nil
     }
 
+    /// `s` over the scope's pool.
+    func poolState(_ s: SpecState) -> PoolState { PoolState(s, base: ExplicitScope.standardBase, count: granules) }
+
+    /// The empty state over the scope's pool.
+    var initialPoolState: PoolState { PoolState(platform: platform, base: ExplicitScope.standardBase, count: granules) }
+
     /// The encoding with the pool in address order (no symmetry).
     func plainEncoding(_ s: SpecState) -> [UInt64] {
         var e = SlotEncoder(scope: self)
-        e.load(s)
+        e.load(poolState(s))
         e.encode(order: Array(0..<granules), vmids: false)
         return e.out
     }
@@ -421,7 +486,7 @@ extension ExplicitScope {
     /// The canonical encoding (`SlotEncoder.canonicalise`), and whether it is exact.
     func canonicalEncoding(_ s: SpecState, vmids: Bool = true) -> (words: [UInt64], exact: Bool) {
         var e = SlotEncoder(scope: self)
-        e.load(s)
+        e.load(poolState(s))
         let exact = e.canonicalise(vmids: vmids && realms > 1)
         return (e.best, exact)
     }
@@ -432,7 +497,9 @@ extension ExplicitScope {
     /// permutations of the VMIDs: the pool orbit's size times the number of distinct pool
     /// classes among the VMID permutations of `s` (the pool orbits of those are disjoint or
     /// equal, and all of the same size).
-    func orbitSize(_ s: SpecState, vmids: Bool = true) -> Int {
+    func orbitSize(_ s: SpecState, vmids: Bool = true) -> Int { orbitSize(poolState(s), vmids: vmids) }
+
+    func orbitSize(_ s: PoolState, vmids: Bool = true) -> Int {
         var e = SlotEncoder(scope: self)
         e.load(s)
         let poolOrbit = e.poolOrbitSize()

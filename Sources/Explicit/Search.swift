@@ -79,7 +79,10 @@ public struct ExplicitResult: Sendable {
     /// wall-clock rate depends on the other load, the rate per CPU-second less so.
     public var cpuSeconds: Double = 0
     public var bytesPerState: Double
-    /// Bound on the probability that two distinct states share a fingerprint: n^2 / 2^129.
+    /// Bound on the probability that two distinct states share a fingerprint, or that two
+    /// distinct successors share the raw hash that finds a fingerprint computed before
+    /// (`SlotEncoder.cachedFingerprint`): (n^2 + m^2) / 2^129 for n fingerprints stored and m
+    /// raw hashes cached.
     public var collisionBound: Double
     /// Canonicalisations that fell back to a fixed order (sound, less reduction).
     public var inexactCanonical: Int
@@ -142,11 +145,16 @@ public final class ExplicitSearch: @unchecked Sendable {
         }
     }
 
-    /// Whether the same Granules are RDs in `a` and in `b`.
-    static func sameRDs(_ a: SpecState, _ b: SpecState) -> Bool {
-        for (k, g) in a.granules where g.state == .rd && b.granule(k).state != .rd { return false }
-        for (k, g) in b.granules where g.state == .rd && a.granule(k).state != .rd { return false }
-        return true
+    /// Whether the same Granules are RDs in `a` and in `b` (the pool's: no Granule outside
+    /// it is ever an RD, `PoolState`).
+    static func sameRDs(_ a: PoolState, _ b: PoolState) -> Bool {
+        let rd = GranuleState.rd.rawValue
+        return a.withWords { x, _ in
+            b.withWords { y, _ in
+                for i in 0..<a.count where (x[i * PoolState.stride] & 0xFF == rd) != (y[i * PoolState.stride] & 0xFF == rd) { return false }
+                return true
+            }
+        }
     }
     struct Found { var depth: Int; var witness: Witness }
 
@@ -154,7 +162,7 @@ public final class ExplicitSearch: @unchecked Sendable {
     final class Out: @unchecked Sendable {
         /// Changed successors not stored at an earlier level, their fingerprints and their
         /// parent pointers (parent id << 24 | action index), in (state, action) order.
-        var next: [SpecState] = []
+        var next: [PoolState] = []
         var fps: [Fingerprint] = []
         var parents: [UInt64] = []
         /// For each of `next`, the parts in which it equals its parent (`Parts.rawValue`).
@@ -175,8 +183,8 @@ public final class ExplicitSearch: @unchecked Sendable {
         init() { start = Date().timeIntervalSinceReferenceDate; last = start }
     }
 
-    func fingerprintOf(_ s: SpecState, _ encoder: inout SlotEncoder) -> (Fingerprint, Bool) {
-        encoder.fingerprint(of: s, symmetry: options.symmetry, vmids: options.realmSymmetry)
+    func fingerprintOf(_ s: PoolState, _ encoder: inout SlotEncoder) -> (Fingerprint, Bool) {
+        encoder.cachedFingerprint(of: s, symmetry: options.symmetry, vmids: options.realmSymmetry)
     }
 
     /// Runs `body(k)` for k in 0..<n on up to `workers` threads (each thread takes the next
@@ -245,11 +253,11 @@ public final class ExplicitSearch: @unchecked Sendable {
     public func run() throws -> ExplicitResult {
         let meter = Meter()
         let cpuStart = processCPUSeconds()
-        let initial = SpecState(platform: scope.platform)
+        let initial = scope.initialPoolState
         var encoder = SlotEncoder(scope: scope)
         _ = visited.insert(fingerprintOf(initial, &encoder).0)
         parents = [UInt64.max]
-        if options.collectStates { states = [initial] }
+        if options.collectStates { states = [initial.specState] }
         var violations: [String: Found] = [:]
         var covers: [String: Found] = [:]
         checkState(initial, local: 0, depth: 0, into: { name, f in violations[name] = violations[name] ?? f },
@@ -257,7 +265,7 @@ public final class ExplicitSearch: @unchecked Sendable {
         violations = violations.mapValues { _ in Found(depth: 0, witness: .state(0)) }
         covers = covers.mapValues { _ in Found(depth: 0, witness: .state(0)) }
 
-        var frontier: [SpecState] = [initial]
+        var frontier: [PoolState] = [initial]
         var frontierBase = 0  // the id of frontier[0]; ids of a level are consecutive
         // The state properties and covers of a level's states are checked by the units that
         // expand them, at the next level (each state is visited there anyway); `frontierParts`
@@ -348,7 +356,7 @@ public final class ExplicitSearch: @unchecked Sendable {
             }
 
             // Ids in global order; the state bound keeps the first ones.
-            var next: [SpecState] = []
+            var next: [PoolState] = []
             var nextParts: [UInt8] = []
             let nextBase = parents.count
             var i = 0
@@ -364,7 +372,7 @@ public final class ExplicitSearch: @unchecked Sendable {
                 }
             }
             meter.lock.lock(); meter.distinct = distinct; meter.lock.unlock()
-            if options.collectStates { states += next }
+            if options.collectStates { states += next.map(\.specState) }
             frontier = next
             frontierParts = nextParts
             frontierChecked = false
@@ -403,14 +411,15 @@ public final class ExplicitSearch: @unchecked Sendable {
             outcomes.append(o)
         }
         let bytes = Double(visited.bytes + parents.count * 8) / Double(max(n, 1))
+        let m = encoders.cacheInserts + encoder.cacheInserts
         return ExplicitResult(outcomes: outcomes, states: transitions, distinct: n, depth: depth, cut: cut, seconds: seconds, cpuSeconds: cpuSeconds,
-                              bytesPerState: bytes, collisionBound: Double(n) * Double(n) / pow(2, 129),
+                              bytesPerState: bytes, collisionBound: (Double(n) * Double(n) + Double(m) * Double(m)) / pow(2, 129),
                               inexactCanonical: inexact, symmetry: options.symmetry,
                               unreducedByOrbits: options.countOrbits && options.symmetry ? orbitSum : nil)
     }
 
     /// The always properties and state covers of a new state.
-    func checkState(_ s: SpecState, local: Int, depth: Int, into violate: (String, Found) -> Void,
+    func checkState(_ s: PoolState, local: Int, depth: Int, into violate: (String, Found) -> Void,
                     cover: (String, Found) -> Void, known: (Set<String>, Set<String>) = ([], [])) {
         var flags = KnownFlags(self, known)
         checkState(s, local: local, depth: depth, into: violate, cover: cover, known: &flags)
@@ -435,12 +444,12 @@ public final class ExplicitSearch: @unchecked Sendable {
         static let granules = Parts(rawValue: 1), realms = Parts(rawValue: 2), recs = Parts(rawValue: 4), rtts = Parts(rawValue: 8)
 
         /// The parts in which `s` equals `parent`.
-        init(_ s: SpecState, equalIn parent: SpecState) {
+        init(_ s: PoolState, equalIn parent: PoolState) {
             var p: Parts = []
-            if s.granules == parent.granules { p.insert(.granules) }
-            if s.realms == parent.realms { p.insert(.realms) }
-            if s.recs == parent.recs { p.insert(.recs) }
-            if s.rtts == parent.rtts { p.insert(.rtts) }
+            if s.sameGranules(as: parent) { p.insert(.granules) }
+            if s.sameRealms(as: parent) { p.insert(.realms) }
+            if s.sameRecs(as: parent) { p.insert(.recs) }
+            if s.sameRtts(as: parent) { p.insert(.rtts) }
             self = p
         }
         init(rawValue: UInt8) { self.rawValue = rawValue }
@@ -475,7 +484,7 @@ public final class ExplicitSearch: @unchecked Sendable {
     /// Evaluate the skipped checks too and count disagreements (tests).
     var verifySkips = false
 
-    func checkState(_ s: SpecState, local: Int, depth: Int, into violate: (String, Found) -> Void,
+    func checkState(_ s: PoolState, local: Int, depth: Int, into violate: (String, Found) -> Void,
                     cover: (String, Found) -> Void, known: inout KnownFlags, sameAsParent same: Parts = []) {
         let w = Witness.state(local)
         var k = 0
@@ -501,7 +510,7 @@ public final class ExplicitSearch: @unchecked Sendable {
             if p.covers(state: s) { known.covered[k] = true; cover(p.rawValue, Found(depth: depth, witness: w)) }
         }
         for e in options.extraProperties {
-            if !known.violated[k], !e.holds(s) { known.violated[k] = true; violate(e.name, Found(depth: depth, witness: w)) }
+            if !known.violated[k], !e.holds(s.specState) { known.violated[k] = true; violate(e.name, Found(depth: depth, witness: w)) }
             k += 1
         }
     }
@@ -511,7 +520,7 @@ public final class ExplicitSearch: @unchecked Sendable {
     /// `expanding`, expands them: every action's call, its step properties, and for each
     /// changed successor not stored at an earlier level, its fingerprint (the visited set is
     /// only read here).
-    func expand(_ states: ArraySlice<SpecState>, firstId: Int, depth: Int, out: Out, meter: Meter,
+    func expand(_ states: ArraySlice<PoolState>, firstId: Int, depth: Int, out: Out, meter: Meter,
                 known: KnownFlags, check: ArraySlice<UInt8>?, expanding: Bool, worker: inout Worker) {
         var known = known
         if let check {
@@ -542,7 +551,7 @@ public final class ExplicitSearch: @unchecked Sendable {
         // arguments rather than locals of the loop: each copy of a state would count a
         // reference to each of its boxes.)
         @discardableResult
-        func transition(_ id: Int, _ ai: Int, parent: SpecState, pre: SpecState, post: SpecState, succeeded: Bool,
+        func transition(_ id: Int, _ ai: Int, parent: PoolState, pre: PoolState, post: PoolState, succeeded: Bool,
                         command: RMICommand, args: () -> [UInt64]) -> Bool {
             let unchanged = pre == post
             out.transitions += 1
@@ -558,10 +567,10 @@ public final class ExplicitSearch: @unchecked Sendable {
                 let f = stepBase + j
                 if !known.violated[f] && ExplicitSearch.mayFail(
                     p, command: command, unchanged: unchanged, succeeded: succeeded,
-                    rttsUnchanged: { rttsUnchanged ?? { let u = pre.rtts == post.rtts; rttsUnchanged = u; return u }() },
+                    rttsUnchanged: { rttsUnchanged ?? { let u = pre.sameRtts(as: post); rttsUnchanged = u; return u }() },
                     realmsUnchanged: {
                         realmsUnchanged ?? {
-                            let u = pre.realms == post.realms && ExplicitSearch.sameRDs(pre, post)
+                            let u = pre.sameRealms(as: post) && ExplicitSearch.sameRDs(pre, post)
                             realmsUnchanged = u
                             return u
                         }()
@@ -616,9 +625,10 @@ public final class ExplicitSearch: @unchecked Sendable {
             for ai in worker.alphabet.actions.indices {
                 let a = worker.alphabet.actions[ai]
                 if a.exit {
-                    let r = RMISpec.recExit(s, rec: a.args.0, realm: RealmAction.idle)
-                    transition(id, ai, parent: s, pre: s, post: r.next, succeeded: r.succeeded, command: .recEnter,
-                               args: { [a.args.0, r.runPtr ?? 0] })
+                    var next = s
+                    let ok = RMISpec.recExitSucceeds(&next, rec: a.args.0, realm: RealmAction.idle)
+                    transition(id, ai, parent: s, pre: s, post: next, succeeded: ok, command: .recEnter,
+                               args: { [a.args.0, ok ? s.rec(CWord(a.args.0), .runPtr).raw : 0] })
                     continue
                 }
                 // What `TraceRunner.run` does with a call whose writes are applied (through
@@ -631,9 +641,8 @@ public final class ExplicitSearch: @unchecked Sendable {
                     plainClean = transition(id, ai, parent: s, pre: s, post: plain, succeeded: ok, command: a.command, args: { a.argArray })
                 } else {
                     if a.writes != lastWrites {
-                        var w = TraceRunner(state: s)
-                        for x in worker.alphabet.hostWrites(a.writes) { w.apply(x) }
-                        afterWrites = w.state
+                        afterWrites = s
+                        for x in worker.alphabet.hostWrites(a.writes) { afterWrites.apply(x) }
                         lastWrites = a.writes
                         writtenClean = false
                     }
@@ -715,6 +724,11 @@ final class EncoderPool: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         free.append(e)
     }
+    /// Raw hashes the encoders entered in their caches.
+    var cacheInserts: Int {
+        lock.lock(); defer { lock.unlock() }
+        return free.reduce(0) { $0 + $1.cacheInserts }
+    }
 }
 
 /// A buffer that threads write at disjoint indices.
@@ -722,3 +736,4 @@ struct UnsafeMutableSendableBuffer<T>: @unchecked Sendable {
     let base: UnsafeMutableBufferPointer<T>
     init(_ b: UnsafeMutableBufferPointer<T>) { base = b }
 }
+

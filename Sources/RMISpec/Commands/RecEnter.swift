@@ -297,4 +297,11 @@ extension RMISpec {
         if r.succeeded { r.runPtr = runPtr }
         return r
     }
+
+    /// `recExit` on the flat state of a pool, in place: whether the event is well formed
+    /// (the state is then the one after it).
+    public static func recExitSucceeds(_ s: inout PoolState, rec: UInt64, realm: RealmAction<Concrete>) -> Bool {
+        let e = RecEnter.exitRunning(&s, rec: CWord(rec), action: realm)
+        return !e.conditions.contains { $0.fails.raw }
+    }
 }

@@ -104,6 +104,12 @@ public enum RMISpec {
         return !e.conditions.contains { $0.fails.raw }
     }
 
+    /// `applySucceeds` on the flat state of a pool.
+    public static func applySucceeds(_ cmd: RMICommand, to state: inout PoolState, _ call: Call<Concrete>) -> Bool {
+        let e = evaluate(cmd, &state, call)
+        return !e.conditions.contains { $0.fails.raw }
+    }
+
     /// Turns an evaluation into the set of allowed outcomes (B1.6): the results of the
     /// failing conditions that no other failing condition precedes in the partial order.
     public static func result(_ cmd: RMICommand, _ e: Evaluation<Concrete>, next: SpecState,

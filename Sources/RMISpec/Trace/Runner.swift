@@ -24,24 +24,7 @@ public struct TraceRunner: Sendable {
     }
 
     /// Applies one Host write to NS memory; words the Host cannot access are not written.
-    public mutating func apply(_ w: HostWrite) {
-        // Whether the Host can access a Granule does not change while NS memory is written,
-        // so it is decided once per Granule of the write.
-        var granule: UInt64 = 1, canAccess = false
-        func put(_ pa: UInt64, _ v: UInt64) {
-            let g = pa & ~(Layout.granuleSize - 1)
-            if g != granule { granule = g; canAccess = hostCanAccess(g) }
-            if canAccess { state.nsWrite(CWord(pa), CWord(v), when: true) }
-        }
-        switch w {
-        case .realmParams(let a, let p): p.forEachWord { put(a &+ $0, $1) }
-        case .recParams(let a, let p): p.forEachWord { put(a &+ $0, $1) }
-        case .recRun(let a, let e): e.forEachWord { put(a &+ $0, $1) }
-        case .data(let a, let content):
-            state.setGranuleContent(CWord(a), CWord(content), when: CBit(hostCanAccess(a) && a & (Layout.granuleSize - 1) == 0))
-        case .words(let a, let ws): for (i, v) in ws.enumerated() { put(a &+ UInt64(i) * 8, v) }
-        }
-    }
+    public mutating func apply(_ w: HostWrite) { state.applyHostWrite(w) }
 
     /// Runs one step; returns the spec's result for calls and REC exits (nil otherwise).
     /// The state advances as the spec says; with several allowed failures it is unchanged.
@@ -101,3 +84,27 @@ public struct TraceRunner: Sendable {
 }
 
 public func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
+
+extension Machine where D == Concrete {
+    /// Applies one Host write to NS memory; words the Host cannot access (`hostMayWrite`)
+    /// are not written.
+    mutating func applyHostWrite(_ w: HostWrite) {
+        // Whether the Host can access a Granule does not change while NS memory is written,
+        // so it is decided once per Granule of the write.
+        var granule: UInt64 = 1, canAccess = false
+        func put(_ pa: UInt64, _ v: UInt64) {
+            let g = pa & ~(Layout.granuleSize - 1)
+            if g != granule { granule = g; canAccess = hostMayWrite(CWord(g)).raw }
+            if canAccess { nsWrite(CWord(pa), CWord(v), when: true) }
+        }
+        switch w {
+        case .realmParams(let a, let p): p.forEachWord { put(a &+ $0, $1) }
+        case .recParams(let a, let p): p.forEachWord { put(a &+ $0, $1) }
+        case .recRun(let a, let e): e.forEachWord { put(a &+ $0, $1) }
+        case .data(let a, let content):
+            let g = a & ~(Layout.granuleSize - 1)
+            setGranuleContent(CWord(a), CWord(content), when: CBit(hostMayWrite(CWord(g)).raw && a & (Layout.granuleSize - 1) == 0))
+        case .words(let a, let ws): for (i, v) in ws.enumerated() { put(a &+ UInt64(i) * 8, v) }
+        }
+    }
+}

@@ -1,0 +1,506 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
+/// The spec's concrete state when every object lives in a fixed pool of consecutive
+/// Granules (an explicit search's scope), stored flat: what `SpecState` holds, in arrays
+/// indexed by a Granule's position in the pool instead of maps keyed by its address.
+///
+/// The same commands and properties run on it (it is a `Machine`), and `specState` gives
+/// the `SpecState` it stands for. A copy is a few retains and a read an index; a search
+/// copies and reads states far more often than it writes them. Granules outside the pool
+/// keep their state, GPT entry and content (the Host's data source page); a Realm, REC or
+/// RTT outside the pool is a precondition failure, since a search that reached one would
+/// have left its scope.
+public struct PoolState: Sendable {
+    /// What every state of a pool shares: one reference in each copy.
+    final class Shape: Sendable {
+        let platform: Platform
+        let options: SpecOptions
+        let base: UInt64
+        let count: Int
+        /// Each pool Granule's header in the initial state.
+        let initialHeaders: [UInt64]
+        init(platform: Platform, options: SpecOptions, base: UInt64, count: Int) {
+            self.platform = platform; self.options = options; self.base = base; self.count = count
+            initialHeaders = (0..<UInt64(count)).map {
+                GranuleState.undelegated.rawValue | platform.initialGPT(base + $0 << 12).rawValue << 8
+            }
+        }
+    }
+
+    /// The state itself, in one box: a copy of the state is then two retains (the box and
+    /// the shape), a read a load, and a write copies the box only when the state is shared.
+    final class Storage: @unchecked Sendable {
+        /// `count * stride` slot words, then `count * recWords` REC words.
+        let words: UnsafeMutablePointer<UInt64>
+        let size: Int
+        // Only mutated through a PoolState that holds the box uniquely.
+        @exclusivity(unchecked) var entries: [[SpecState.Entry]]
+        @exclusivity(unchecked) var outside: [(UInt64, UInt64, UInt64)] = []
+        @exclusivity(unchecked) var ns = AddrMap<UInt64>()
+        /// `rawHash`.
+        @exclusivity(unchecked) var raw: (UInt64, UInt64) = (0, 0)
+        init(size: Int, entries: [[SpecState.Entry]]) {
+            self.size = size
+            words = .allocate(capacity: size)
+            words.initialize(repeating: 0, count: size)
+            self.entries = entries
+        }
+        deinit { words.deallocate() }
+        func copy() -> Storage {
+            let c = Storage(size: size, entries: entries)
+            c.words.update(from: words, count: size)
+            c.outside = outside; c.ns = ns; c.raw = raw
+            return c
+        }
+    }
+
+    let shape: Shape
+    private var store: Storage
+
+    public var platform: Platform { shape.platform }
+    public var options: SpecOptions { shape.options }
+    /// The pool: `count` Granules from `base`.
+    public var base: UInt64 { shape.base }
+    public var count: Int { shape.count }
+
+    private mutating func unique() -> Storage {
+        if !isKnownUniquelyReferenced(&store) { store = store.copy() }
+        return store
+    }
+
+    /// Word `k` of the state: slot words first (`stride` per pool Granule: the header with
+    /// its state, GPT entry and which objects it stores, the content, the Realm's fields and
+    /// the RTT's fields, zero where the object is not stored), then the RECs' words
+    /// (`RecField.all.count` per pool Granule, zero where there is no REC).
+    @inline(__always) func word(_ k: Int) -> UInt64 { store.words[k] }
+    @inline(__always) mutating func setWord(_ k: Int, _ v: UInt64) {
+        let old = store.words[k]
+        if old != v {
+            let s = unique()
+            s.words[k] = v
+            PoolState.mix(&s.raw, UInt64(k), old)
+            PoolState.mix(&s.raw, UInt64(k), v)
+        }
+    }
+
+    /// A 128-bit hash of the pool's words (`word`; not of RTT entries, NS memory or
+    /// Granules outside the pool), kept up to date by every write: states with the same
+    /// words have equal hashes, and two that differ share one with probability about
+    /// 2^-128. The XOR of a pseudo-random value for each (position, value) pair that is not
+    /// zero, so a write updates it with two of them (Zobrist hashing).
+    public var rawHash: (UInt64, UInt64) { store.raw }
+
+    /// `rawHash` worked out from scratch (tests compare it with the kept one).
+    public var rawHashAfresh: (UInt64, UInt64) {
+        var h: (UInt64, UInt64) = (0, 0)
+        for k in 0..<store.size { PoolState.mix(&h, UInt64(k), store.words[k]) }
+        return h
+    }
+
+    @inline(__always) static func fmix(_ x: UInt64) -> UInt64 {
+        var k = x
+        k ^= k >> 33; k &*= 0xFF51_AFD7_ED55_8CCD
+        k ^= k >> 33; k &*= 0xC4CE_B9FE_1A85_EC53
+        k ^= k >> 33
+        return k
+    }
+    /// XORs into `h` what value `v` at position `k` adds (nothing for 0).
+    @inline(__always) static func mix(_ h: inout (UInt64, UInt64), _ k: UInt64, _ v: UInt64) {
+        if v == 0 { return }
+        h.0 ^= fmix(v ^ fmix(k &+ 0x243F_6A88_85A3_08D3))
+        h.1 ^= fmix((v << 29 | v >> 35) &+ fmix(k ^ 0x1319_8A2E_0370_7344))
+    }
+    @inline(__always) func recWord(_ i: Int, _ j: Int) -> Int { count * PoolState.stride + i * PoolState.recWords + j }
+
+    /// Runs `body` on the slot words and the REC words (`word`).
+    public func withWords<R>(_ body: (_ slots: UnsafeBufferPointer<UInt64>, _ recs: UnsafeBufferPointer<UInt64>) -> R) -> R {
+        let n = count * PoolState.stride
+        return body(UnsafeBufferPointer(start: store.words, count: n), UnsafeBufferPointer(start: store.words + n, count: count * PoolState.recWords))
+    }
+    /// The entries of the RTT at pool position `i` (empty where there is no RTT).
+    public func entries(slot i: Int) -> [SpecState.Entry] { store.entries[i] }
+    var entries: [[SpecState.Entry]] {
+        _read { yield store.entries }
+        _modify { let s = unique(); yield &s.entries }
+    }
+    /// Granules outside the pool that differ from their initial state, in address order:
+    /// (address, state | GPT << 8, content).
+    var outside: [(UInt64, UInt64, UInt64)] {
+        _read { yield store.outside }
+        _modify { let s = unique(); yield &s.outside }
+    }
+    var ns: AddrMap<UInt64> {
+        _read { yield store.ns }
+        _modify { let s = unique(); yield &s.ns }
+    }
+
+    public static let stride = 18
+    public static let headerWord = 0, contentWord = 1, realmWords = 2, rttWords = 14
+    public static let hasRealm: UInt64 = 1 << 16, hasRec: UInt64 = 1 << 17, hasRtt: UInt64 = 1 << 18
+    static let recWords = RecField.all.count
+    static let zeroEntries = [SpecState.Entry](repeating: .zero, count: Int(Layout.entriesPerRtt))
+
+    /// Every Granule UNDELEGATED, no object.
+    public init(platform: Platform = .standard, options: SpecOptions = [], base: UInt64, count: Int) {
+        shape = Shape(platform: platform, options: options, base: base, count: count)
+        store = Storage(size: count * (PoolState.stride + PoolState.recWords), entries: [[SpecState.Entry]](repeating: [], count: count))
+        for i in 0..<count { setWord(i * PoolState.stride, shape.initialHeaders[i]) }
+    }
+
+    /// `s` over the pool; every object of `s` must be in it.
+    public init(_ s: SpecState, base: UInt64, count: Int) {
+        self.init(platform: s.platform, options: s.options, base: base, count: count)
+        for (a, g) in s.granules.sorted(by: { $0.key < $1.key }) {
+            let w = CWord(a)
+            setGranuleState(w, CWord(g.state.rawValue), when: true)
+            setGranuleGPT(w, CWord(g.gpt.rawValue), when: true)
+            setGranuleContent(w, CWord(g.content), when: true)
+        }
+        for (a, r) in s.realms { for f in RealmField.allCases { setRealm(CWord(a), f, CWord(r.fields[f.rawValue]), when: true) } }
+        for (a, _) in s.recs { for f in RecField.all { setRec(CWord(a), f, s.rec(CWord(a), f), when: true) } }
+        for (a, t) in s.rtts {
+            for f in RttField.allCases { setRtt(CWord(a), f, s.rtt(CWord(a), f), when: true) }
+            entries[slotOrTrap(a, "an RTT")] = t.entries
+        }
+        for (a, v) in s.ns { ns[a] = v }
+    }
+
+    /// The `SpecState` this state stands for.
+    public var specState: SpecState {
+        var s = SpecState(platform: platform, options: options)
+        for a in addresses {
+            s.setGranuleState(a, granuleState(a), when: true)
+            s.setGranuleGPT(a, granuleGPT(a), when: true)
+            s.setGranuleContent(a, granuleContent(a), when: true)
+        }
+        for i in 0..<count {
+            let a = CWord(base + UInt64(i) << 12), h = header(i)
+            if h & PoolState.hasRealm != 0 { for f in RealmField.allCases { s.setRealm(a, f, realm(a, f), when: true) } }
+            if h & PoolState.hasRec != 0 { for f in RecField.all { s.setRec(a, f, rec(a, f), when: true) } }
+            if h & PoolState.hasRtt != 0 {
+                for f in RttField.allCases { s.setRtt(a, f, rtt(a, f), when: true) }
+                s.updateEntries(a, from: 0, to: CWord(Layout.entriesPerRtt), when: true) { i, _ in entry(a, i) }
+            }
+        }
+        for (a, v) in ns { s.nsWrite(CWord(a), CWord(v), when: true) }
+        return s
+    }
+
+    /// The pool position of `a`, or nil.
+    @inline(__always) public func slot(_ a: UInt64) -> Int? {
+        guard a >= base, a & 0xFFF == 0 else { return nil }
+        let i = (a &- base) >> 12
+        return i < UInt64(count) ? Int(i) : nil
+    }
+
+    func slotOrTrap(_ a: UInt64, _ what: String) -> Int {
+        guard let i = slot(a) else {
+            preconditionFailure("PoolState: \(what) at 0x\(String(a, radix: 16)), outside the pool of \(count) Granules from 0x\(String(base, radix: 16))")
+        }
+        return i
+    }
+
+    @inline(__always) func header(_ i: Int) -> UInt64 { word(i * PoolState.stride) }
+
+    /// Whether Granule `a` holds a Realm (a REC, an RTT): the objects `SpecState` stores.
+    public func hasRealm(_ a: UInt64) -> Bool { slot(a).map { header($0) & PoolState.hasRealm != 0 } ?? false }
+    public func hasRec(_ a: UInt64) -> Bool { slot(a).map { header($0) & PoolState.hasRec != 0 } ?? false }
+    public func hasRtt(_ a: UInt64) -> Bool { slot(a).map { header($0) & PoolState.hasRtt != 0 } ?? false }
+
+    /// The (state | GPT << 8, content) of a Granule outside the pool.
+    func outsideGranule(_ a: UInt64) -> (UInt64, UInt64) {
+        for (k, h, c) in outside where k == a { return (h, c) }
+        return (GranuleState.undelegated.rawValue | platform.initialGPT(a).rawValue << 8, 0)
+    }
+
+    mutating func setOutside(_ a: UInt64, _ f: (inout UInt64, inout UInt64) -> Void) {
+        var (h, c) = outsideGranule(a)
+        f(&h, &c)
+        let isInitial = h == GranuleState.undelegated.rawValue | platform.initialGPT(a).rawValue << 8 && c == 0
+        if let k = outside.firstIndex(where: { $0.0 == a }) {
+            if isInitial { outside.remove(at: k) } else { outside[k] = (a, h, c) }
+        } else if !isInitial {
+            outside.append((a, h, c))
+            outside.sort { $0.0 < $1.0 }
+        }
+    }
+
+    /// Whether the Granules (state, GPT entry, content) are the same in the two states.
+    public func sameGranules(as o: PoolState) -> Bool {
+        if store !== o.store {
+            for i in 0..<count {
+                let k = i * PoolState.stride
+                if word(k) & 0xFFFF != o.word(k) & 0xFFFF || word(k + 1) != o.word(k + 1) { return false }
+            }
+        }
+        return outsideEqual(o)
+    }
+    func outsideEqual(_ o: PoolState) -> Bool {
+        outside.count == o.outside.count && zip(outside, o.outside).allSatisfy { $0 == $1 }
+    }
+    /// Whether the same Granules hold a Realm, with the same fields, in the two states.
+    public func sameRealms(as o: PoolState) -> Bool { sameWords(o, flag: PoolState.hasRealm, PoolState.realmWords, 12) }
+    /// Whether the same Granules hold an RTT, with the same fields and entries.
+    public func sameRtts(as o: PoolState) -> Bool {
+        store === o.store || (sameWords(o, flag: PoolState.hasRtt, PoolState.rttWords, 4) && entries == o.entries)
+    }
+    /// Whether the same Granules hold a REC, with the same fields.
+    public func sameRecs(as o: PoolState) -> Bool {
+        if store === o.store { return true }
+        for i in 0..<count where header(i) & PoolState.hasRec != o.header(i) & PoolState.hasRec { return false }
+        return memcmp(store.words + recWord(0, 0), o.store.words + recWord(0, 0), count * PoolState.recWords * 8) == 0
+    }
+    func sameWords(_ o: PoolState, flag: UInt64, _ from: Int, _ n: Int) -> Bool {
+        if store === o.store { return true }
+        for i in 0..<count {
+            let k = i * PoolState.stride
+            if word(k) & flag != o.word(k) & flag { return false }
+            for j in (k + from)..<(k + from + n) where word(j) != o.word(j) { return false }
+        }
+        return true
+    }
+
+    /// Applies one Host write to NS memory (`TraceRunner.apply`).
+    public mutating func apply(_ w: HostWrite) { applyHostWrite(w) }
+}
+
+extension PoolState: Equatable {
+    public static func == (a: PoolState, b: PoolState) -> Bool {
+        if a.store === b.store && a.shape === b.shape { return true }
+        return a.count == b.count && memcmp(a.store.words, b.store.words, a.store.size * 8) == 0 && a.entries == b.entries && a.outsideEqual(b) && a.ns == b.ns
+            && a.base == b.base && a.count == b.count && a.platform == b.platform && a.options == b.options
+    }
+}
+
+extension PoolState: Machine {
+    public typealias D = Concrete
+
+    @inline(__always)
+    public func granuleState(_ a: CWord) -> CWord {
+        if let i = slot(a.raw) { return CWord(header(i) & 0xFF) }
+        return CWord(outsideGranule(a.raw).0 & 0xFF)
+    }
+    @inline(__always)
+    public func granuleGPT(_ a: CWord) -> CWord {
+        if let i = slot(a.raw) { return CWord(header(i) >> 8 & 0xFF) }
+        return CWord(outsideGranule(a.raw).0 >> 8 & 0xFF)
+    }
+    @inline(__always)
+    public func granuleContent(_ a: CWord) -> CWord {
+        if let i = slot(a.raw) { return CWord(word(i * PoolState.stride + PoolState.contentWord)) }
+        return CWord(outsideGranule(a.raw).1)
+    }
+
+    public mutating func setGranuleState(_ a: CWord, _ s: CWord, when: CBit) {
+        guard when.raw, let new = GranuleState(rawValue: s.raw) else { return }
+        guard let i = slot(a.raw) else {
+            setOutside(a.raw) { h, _ in h = h & ~0xFF | new.rawValue }
+            return
+        }
+        let k = i * PoolState.stride
+        var h = word(k) & ~0xFF | new.rawValue
+        // An object lives in its Granule only while the Granule is in the object's state.
+        if new != .rd && h & PoolState.hasRealm != 0 {
+            h &= ~PoolState.hasRealm
+            for j in 0..<12 { setWord(k + PoolState.realmWords + j, 0) }
+        }
+        if new != .rec && h & PoolState.hasRec != 0 {
+            h &= ~PoolState.hasRec
+            for j in 0..<PoolState.recWords { setWord(recWord(i, j), 0) }
+        }
+        if new != .rtt && h & PoolState.hasRtt != 0 {
+            h &= ~PoolState.hasRtt
+            for j in 0..<4 { setWord(k + PoolState.rttWords + j, 0) }
+            entries[i] = []
+        }
+        setWord(k, h)
+    }
+    public mutating func setGranuleGPT(_ a: CWord, _ g: CWord, when: CBit) {
+        guard when.raw, let new = GPT(rawValue: g.raw) else { return }
+        guard let i = slot(a.raw) else {
+            setOutside(a.raw) { h, _ in h = h & ~0xFF00 | new.rawValue << 8 }
+            return
+        }
+        setWord(i * PoolState.stride, header(i) & ~0xFF00 | new.rawValue << 8)
+    }
+    public mutating func setGranuleContent(_ a: CWord, _ c: CWord, when: CBit) {
+        guard when.raw else { return }
+        guard let i = slot(a.raw) else {
+            setOutside(a.raw) { _, x in x = c.raw }
+            return
+        }
+        setWord(i * PoolState.stride + PoolState.contentWord, c.raw)
+    }
+
+    @inline(__always)
+    public func realm(_ rd: CWord, _ f: RealmField) -> CWord {
+        guard let i = slot(rd.raw) else { return 0 }
+        return CWord(word(i * PoolState.stride + PoolState.realmWords + f.rawValue))
+    }
+    public mutating func setRealm(_ rd: CWord, _ f: RealmField, _ v: CWord, when: CBit) {
+        guard when.raw else { return }
+        let k = slotOrTrap(rd.raw, "a Realm") * PoolState.stride
+        setWord(k, word(k) | PoolState.hasRealm)
+        setWord(k + PoolState.realmWords + f.rawValue, v.raw)
+    }
+
+    @inline(__always)
+    static func offset(_ f: RecField) -> Int {
+        switch f {
+        case .owner: return 0
+        case .state: return 1
+        case .runnable: return 2
+        case .mpidr: return 3
+        case .pc: return 4
+        case .gpr(let i):
+            precondition(i >= 0 && i < RecField.gprCount, "REC field gprs[\(i)]")
+            return 5 + i
+        case .aux(let i):
+            precondition(i >= 0 && i < RecField.auxMax, "REC field aux[\(i)]")
+            return 5 + RecField.gprCount + i
+        case .psciPending: return 52
+        case .emulatableAbort: return 53
+        case .ripasAddr: return 54
+        case .ripasTop: return 55
+        case .ripasValue: return 56
+        case .ripasDestroyed: return 57
+        case .ripasResponse: return 58
+        case .hostCallPending: return 59
+        case .lastExit: return 60
+        case .runPtr: return 61
+        }
+    }
+    @inline(__always)
+    public func rec(_ r: CWord, _ f: RecField) -> CWord {
+        guard let i = slot(r.raw) else { return 0 }
+        return CWord(word(recWord(i, PoolState.offset(f))))
+    }
+    public mutating func setRec(_ r: CWord, _ f: RecField, _ v: CWord, when: CBit) {
+        guard when.raw else { return }
+        let i = slotOrTrap(r.raw, "a REC")
+        setWord(i * PoolState.stride, header(i) | PoolState.hasRec)
+        setWord(recWord(i, PoolState.offset(f)), v.raw)
+    }
+
+    @inline(__always)
+    public func rtt(_ t: CWord, _ f: RttField) -> CWord {
+        guard let i = slot(t.raw) else { return 0 }
+        return CWord(word(i * PoolState.stride + PoolState.rttWords + f.rawValue))
+    }
+    /// The pool position of RTT `t`, made an RTT (with every entry zero) if it was not one.
+    mutating func makeRtt(_ t: UInt64) -> Int {
+        let i = slotOrTrap(t, "an RTT"), k = i * PoolState.stride
+        if word(k) & PoolState.hasRtt == 0 {
+            setWord(k, word(k) | PoolState.hasRtt)
+            entries[i] = PoolState.zeroEntries
+        }
+        return i
+    }
+    public mutating func setRtt(_ t: CWord, _ f: RttField, _ v: CWord, when: CBit) {
+        guard when.raw else { return }
+        let i = makeRtt(t.raw)
+        setWord(i * PoolState.stride + PoolState.rttWords + f.rawValue, v.raw)
+    }
+
+    /// Runs `body` on the 512 entries of RTT `t` (all zero when there is no such RTT).
+    @inline(__always)
+    func withEntries<R>(_ t: CWord, _ body: (UnsafeBufferPointer<SpecState.Entry>) -> R) -> R {
+        if let i = slot(t.raw), header(i) & PoolState.hasRtt != 0 { return entries[i].withUnsafeBufferPointer(body) }
+        return PoolState.zeroEntries.withUnsafeBufferPointer(body)
+    }
+
+    @inline(__always)
+    public func entry(_ t: CWord, _ i: CWord) -> RttEntry<Concrete> {
+        guard i.raw < Layout.entriesPerRtt else { return SpecState.word(.zero) }
+        return withEntries(t) { SpecState.word($0[Int(i.raw)]) }
+    }
+    public mutating func setEntry(_ t: CWord, _ i: CWord, _ e: RttEntry<Concrete>, when: CBit) {
+        guard when.raw, i.raw < Layout.entriesPerRtt else { return }
+        let k = makeRtt(t.raw)
+        entries[k][Int(i.raw)] = SpecState.stored(e)
+    }
+    public mutating func updateEntries(_ t: CWord, from: CWord, to: CWord, when: CBit,
+                                       _ f: (CWord, RttEntry<Concrete>) -> RttEntry<Concrete>) {
+        guard when.raw else { return }
+        let lo = min(from.raw, Layout.entriesPerRtt), hi = min(to.raw, Layout.entriesPerRtt)
+        guard lo < hi else { return }
+        let k = makeRtt(t.raw)
+        entries[k].withUnsafeMutableBufferPointer { b in
+            for i in Int(lo)..<Int(hi) { b[i] = SpecState.stored(f(CWord(UInt64(i)), SpecState.word(b[i]))) }
+        }
+    }
+    @inline(__always)
+    public func firstEntry(_ t: CWord, from: CWord, where p: (CWord, RttEntry<Concrete>) -> CBit) -> CWord {
+        guard from.raw < Layout.entriesPerRtt else { return CWord(Layout.entriesPerRtt) }
+        return withEntries(t) { b in
+            for i in Int(from.raw)..<Int(Layout.entriesPerRtt) where p(CWord(UInt64(i)), SpecState.word(b[i])).raw {
+                return CWord(UInt64(i))
+            }
+            return CWord(Layout.entriesPerRtt)
+        }
+    }
+    @inline(__always)
+    public func allEntries(_ t: CWord, _ p: (CWord, RttEntry<Concrete>) -> CBit) -> CBit {
+        withEntries(t) { b in
+            for i in 0..<Int(Layout.entriesPerRtt) where !p(CWord(UInt64(i)), SpecState.word(b[i])).raw { return false }
+            return true
+        }
+    }
+    @inline(__always)
+    public func countEntries(_ t: CWord, _ p: (CWord, RttEntry<Concrete>) -> CBit) -> CWord {
+        withEntries(t) { b in
+            var n: UInt64 = 0
+            for i in 0..<Int(Layout.entriesPerRtt) where p(CWord(UInt64(i)), SpecState.word(b[i])).raw { n += 1 }
+            return CWord(n)
+        }
+    }
+    /// Only the entries that differ are given to `p` (`SpecState.allEntryChanges`).
+    @inline(__always)
+    public func allEntryChanges(_ t: CWord, since pre: PoolState,
+                                _ p: (CWord, RttEntry<Concrete>, RttEntry<Concrete>) -> CBit) -> CBit {
+        withEntries(t) { new in pre.withEntries(t) { old in SpecState.allEntryChanges(old, new, p) } }
+    }
+
+    /// Whether the Granule at pool position `i` differs from its initial state.
+    @inline(__always) func isStored(_ i: Int) -> Bool {
+        let k = i * PoolState.stride
+        return word(k) & 0xFFFF != shape.initialHeaders[i] || word(k + PoolState.contentWord) != 0
+    }
+
+    /// The Granules that differ from their initial state, in address order.
+    public var addresses: [CWord] {
+        var a: [CWord] = []
+        a.reserveCapacity(count + outside.count)
+        for i in 0..<count where isStored(i) { a.append(CWord(base + UInt64(i) << 12)) }
+        if !outside.isEmpty {
+            for (k, _, _) in outside { a.append(CWord(k)) }
+            a.sort { $0.raw < $1.raw }
+        }
+        return a
+    }
+    public func stepAddresses(since pre: PoolState) -> [CWord] {
+        var a = addresses
+        for i in 0..<count where !isStored(i) && pre.isStored(i) { a.append(CWord(base + UInt64(i) << 12)) }
+        for (k, _, _) in pre.outside where !outside.contains(where: { $0.0 == k }) { a.append(CWord(k)) }
+        return a
+    }
+
+    public func existsRealm(where p: (CWord) -> CBit) -> CBit {
+        for i in 0..<count where header(i) & PoolState.hasRealm != 0 && p(CWord(base + UInt64(i) << 12)).raw { return true }
+        return false
+    }
+    public func existsRec(where p: (CWord) -> CBit) -> CBit {
+        for i in 0..<count where header(i) & PoolState.hasRec != 0 && p(CWord(base + UInt64(i) << 12)).raw { return true }
+        return false
+    }
+
+    public func nsRead(_ a: CWord) -> CWord { CWord(ns.withValue(a.raw) { $0 } ?? 0) }
+    public mutating func nsWrite(_ a: CWord, _ v: CWord, when: CBit) {
+        guard when.raw else { return }
+        ns[a.raw] = v.raw == 0 ? nil : v.raw
+    }
+}
