@@ -34,7 +34,7 @@ public struct PoolState: Sendable {
     /// The state itself, in one box: a copy of the state is then two retains (the box and
     /// the shape), a read a load, and a write copies the box only when the state is shared.
     final class Storage: @unchecked Sendable {
-        /// `count * stride` slot words, then `count * recWords` REC words.
+        /// `count * stride` slot words.
         let words: UnsafeMutablePointer<UInt64>
         let size: Int
         // Only mutated through a PoolState that holds the box uniquely.
@@ -43,15 +43,19 @@ public struct PoolState: Sendable {
         @exclusivity(unchecked) var ns = AddrMap<UInt64>()
         /// `rawHash`.
         @exclusivity(unchecked) var raw: (UInt64, UInt64) = (0, 0)
-        init(size: Int, entries: [[SpecState.Entry]]) {
+        /// `count * recWords` REC words: apart from the slot words, so that a write that
+        /// copies the state for the others (most do) does not copy these (the largest part).
+        @exclusivity(unchecked) var recs: [UInt64]
+        init(size: Int, recs: [UInt64], entries: [[SpecState.Entry]]) {
             self.size = size
             words = .allocate(capacity: size)
             words.initialize(repeating: 0, count: size)
+            self.recs = recs
             self.entries = entries
         }
         deinit { words.deallocate() }
         func copy() -> Storage {
-            let c = Storage(size: size, entries: entries)
+            let c = Storage(size: size, recs: recs, entries: entries)
             c.words.update(from: words, count: size)
             c.outside = outside; c.ns = ns; c.raw = raw
             return c
@@ -72,10 +76,9 @@ public struct PoolState: Sendable {
         return store
     }
 
-    /// Word `k` of the state: slot words first (`stride` per pool Granule: the header with
-    /// its state, GPT entry and which objects it stores, the content, the Realm's fields and
-    /// the RTT's fields, zero where the object is not stored), then the RECs' words
-    /// (`RecField.all.count` per pool Granule, zero where there is no REC).
+    /// Slot word `k`: `stride` per pool Granule, the header (its state, GPT entry and which
+    /// objects it stores), the content, the Realm's fields and the RTT's fields (zero where
+    /// the object is not stored). The RECs' words are apart (`recValue`).
     @inline(__always) func word(_ k: Int) -> UInt64 { store.words[k] }
     @inline(__always) mutating func setWord(_ k: Int, _ v: UInt64) {
         let old = store.words[k]
@@ -87,7 +90,7 @@ public struct PoolState: Sendable {
         }
     }
 
-    /// A 128-bit hash of the pool's words (`word`; not of RTT entries, NS memory or
+    /// A 128-bit hash of the pool's words (`word`, `recValue`; not of RTT entries, NS memory or
     /// Granules outside the pool), kept up to date by every write: states with the same
     /// words have equal hashes, and two that differ share one with probability about
     /// 2^-128. The XOR of a pseudo-random value for each (position, value) pair that is not
@@ -98,6 +101,7 @@ public struct PoolState: Sendable {
     public var rawHashAfresh: (UInt64, UInt64) {
         var h: (UInt64, UInt64) = (0, 0)
         for k in 0..<store.size { PoolState.mix(&h, UInt64(k), store.words[k]) }
+        for (k, v) in store.recs.enumerated() { PoolState.mix(&h, UInt64(store.size + k), v) }
         return h
     }
 
@@ -114,12 +118,22 @@ public struct PoolState: Sendable {
         h.0 ^= fmix(v ^ fmix(k &+ 0x243F_6A88_85A3_08D3))
         h.1 ^= fmix((v << 29 | v >> 35) &+ fmix(k ^ 0x1319_8A2E_0370_7344))
     }
-    @inline(__always) func recWord(_ i: Int, _ j: Int) -> Int { count * PoolState.stride + i * PoolState.recWords + j }
+    /// Word `j` of the REC at pool position `i`.
+    @inline(__always) func recValue(_ i: Int, _ j: Int) -> UInt64 { store.recs[i * PoolState.recWords + j] }
+    @inline(__always) mutating func setRecValue(_ i: Int, _ j: Int, _ v: UInt64) {
+        let k = i * PoolState.recWords + j, old = store.recs[k]
+        if old != v {
+            let s = unique()
+            s.recs[k] = v
+            PoolState.mix(&s.raw, UInt64(s.size + k), old)
+            PoolState.mix(&s.raw, UInt64(s.size + k), v)
+        }
+    }
 
-    /// Runs `body` on the slot words and the REC words (`word`).
+    /// Runs `body` on the slot words (`word`) and the REC words (`recValue`).
     public func withWords<R>(_ body: (_ slots: UnsafeBufferPointer<UInt64>, _ recs: UnsafeBufferPointer<UInt64>) -> R) -> R {
         let n = count * PoolState.stride
-        return body(UnsafeBufferPointer(start: store.words, count: n), UnsafeBufferPointer(start: store.words + n, count: count * PoolState.recWords))
+        return store.recs.withUnsafeBufferPointer { body(UnsafeBufferPointer(start: store.words, count: n), $0) }
     }
     /// The entries of the RTT at pool position `i` (empty where there is no RTT).
     public func entries(slot i: Int) -> [SpecState.Entry] { store.entries[i] }
@@ -147,7 +161,8 @@ public struct PoolState: Sendable {
     /// Every Granule UNDELEGATED, no object.
     public init(platform: Platform = .standard, options: SpecOptions = [], base: UInt64, count: Int) {
         shape = Shape(platform: platform, options: options, base: base, count: count)
-        store = Storage(size: count * (PoolState.stride + PoolState.recWords), entries: [[SpecState.Entry]](repeating: [], count: count))
+        store = Storage(size: count * PoolState.stride, recs: [UInt64](repeating: 0, count: count * PoolState.recWords),
+                        entries: [[SpecState.Entry]](repeating: [], count: count))
         for i in 0..<count { setWord(i * PoolState.stride, shape.initialHeaders[i]) }
     }
 
@@ -252,7 +267,7 @@ public struct PoolState: Sendable {
     public func sameRecs(as o: PoolState) -> Bool {
         if store === o.store { return true }
         for i in 0..<count where header(i) & PoolState.hasRec != o.header(i) & PoolState.hasRec { return false }
-        return memcmp(store.words + recWord(0, 0), o.store.words + recWord(0, 0), count * PoolState.recWords * 8) == 0
+        return store.recs == o.store.recs
     }
     func sameWords(_ o: PoolState, flag: UInt64, _ from: Int, _ n: Int) -> Bool {
         if store === o.store { return true }
@@ -271,7 +286,8 @@ public struct PoolState: Sendable {
 extension PoolState: Equatable {
     public static func == (a: PoolState, b: PoolState) -> Bool {
         if a.store === b.store && a.shape === b.shape { return true }
-        return a.count == b.count && memcmp(a.store.words, b.store.words, a.store.size * 8) == 0 && a.entries == b.entries && a.outsideEqual(b) && a.ns == b.ns
+        return a.count == b.count && memcmp(a.store.words, b.store.words, a.store.size * 8) == 0 && a.store.recs == b.store.recs
+            && a.entries == b.entries && a.outsideEqual(b) && a.ns == b.ns
             && a.base == b.base && a.count == b.count && a.platform == b.platform && a.options == b.options
     }
 }
@@ -310,7 +326,7 @@ extension PoolState: Machine {
         }
         if new != .rec && h & PoolState.hasRec != 0 {
             h &= ~PoolState.hasRec
-            for j in 0..<PoolState.recWords { setWord(recWord(i, j), 0) }
+            for j in 0..<PoolState.recWords { setRecValue(i, j, 0) }
         }
         if new != .rtt && h & PoolState.hasRtt != 0 {
             h &= ~PoolState.hasRtt
@@ -377,13 +393,13 @@ extension PoolState: Machine {
     @inline(__always)
     public func rec(_ r: CWord, _ f: RecField) -> CWord {
         guard let i = slot(r.raw) else { return 0 }
-        return CWord(word(recWord(i, PoolState.offset(f))))
+        return CWord(recValue(i, PoolState.offset(f)))
     }
     public mutating func setRec(_ r: CWord, _ f: RecField, _ v: CWord, when: CBit) {
         guard when.raw else { return }
         let i = slotOrTrap(r.raw, "a REC")
         setWord(i * PoolState.stride, header(i) | PoolState.hasRec)
-        setWord(recWord(i, PoolState.offset(f)), v.raw)
+        setRecValue(i, PoolState.offset(f), v.raw)
     }
 
     @inline(__always)
