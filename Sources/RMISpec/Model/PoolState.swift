@@ -156,7 +156,6 @@ public struct PoolState: Sendable {
     public static let headerWord = 0, contentWord = 1, realmWords = 2, rttWords = 14
     public static let hasRealm: UInt64 = 1 << 16, hasRec: UInt64 = 1 << 17, hasRtt: UInt64 = 1 << 18
     static let recWords = RecField.all.count
-    static let zeroEntries = [SpecState.Entry](repeating: .zero, count: Int(Layout.entriesPerRtt))
 
     /// Every Granule UNDELEGATED, no object.
     public init(platform: Platform = .standard, options: SpecOptions = [], base: UInt64, count: Int) {
@@ -412,7 +411,7 @@ extension PoolState: Machine {
         let i = slotOrTrap(t, "an RTT"), k = i * PoolState.stride
         if word(k) & PoolState.hasRtt == 0 {
             setWord(k, word(k) | PoolState.hasRtt)
-            entries[i] = PoolState.zeroEntries
+            entries[i] = SpecState.zeroEntries
         }
         return i
     }
@@ -426,7 +425,7 @@ extension PoolState: Machine {
     @inline(__always)
     func withEntries<R>(_ t: CWord, _ body: (UnsafeBufferPointer<SpecState.Entry>) -> R) -> R {
         if let i = slot(t.raw), header(i) & PoolState.hasRtt != 0 { return entries[i].withUnsafeBufferPointer(body) }
-        return PoolState.zeroEntries.withUnsafeBufferPointer(body)
+        return SpecState.zeroEntries.withUnsafeBufferPointer(body)
     }
 
     @inline(__always)
@@ -445,34 +444,19 @@ extension PoolState: Machine {
         let lo = min(from.raw, Layout.entriesPerRtt), hi = min(to.raw, Layout.entriesPerRtt)
         guard lo < hi else { return }
         let k = makeRtt(t.raw)
-        entries[k].withUnsafeMutableBufferPointer { b in
-            for i in Int(lo)..<Int(hi) { b[i] = SpecState.stored(f(CWord(UInt64(i)), SpecState.word(b[i]))) }
-        }
+        entries[k].withUnsafeMutableBufferPointer { SpecState.update($0, Int(lo)..<Int(hi), f) }
     }
     @inline(__always)
     public func firstEntry(_ t: CWord, from: CWord, where p: (CWord, RttEntry<Concrete>) -> CBit) -> CWord {
-        guard from.raw < Layout.entriesPerRtt else { return CWord(Layout.entriesPerRtt) }
-        return withEntries(t) { b in
-            for i in Int(from.raw)..<Int(Layout.entriesPerRtt) where p(CWord(UInt64(i)), SpecState.word(b[i])).raw {
-                return CWord(UInt64(i))
-            }
-            return CWord(Layout.entriesPerRtt)
-        }
+        withEntries(t) { SpecState.firstEntry(in: $0, from: from, where: p) }
     }
     @inline(__always)
     public func allEntries(_ t: CWord, _ p: (CWord, RttEntry<Concrete>) -> CBit) -> CBit {
-        withEntries(t) { b in
-            for i in 0..<Int(Layout.entriesPerRtt) where !p(CWord(UInt64(i)), SpecState.word(b[i])).raw { return false }
-            return true
-        }
+        withEntries(t) { SpecState.allEntries(in: $0, p) }
     }
     @inline(__always)
     public func countEntries(_ t: CWord, _ p: (CWord, RttEntry<Concrete>) -> CBit) -> CWord {
-        withEntries(t) { b in
-            var n: UInt64 = 0
-            for i in 0..<Int(Layout.entriesPerRtt) where p(CWord(UInt64(i)), SpecState.word(b[i])).raw { n += 1 }
-            return CWord(n)
-        }
+        withEntries(t) { SpecState.countEntries(in: $0, p) }
     }
     /// Only the entries that differ are given to `p` (`SpecState.allEntryChanges`).
     @inline(__always)
