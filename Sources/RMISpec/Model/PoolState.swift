@@ -232,8 +232,10 @@ public struct PoolState: Sendable {
     }
 
     mutating func setOutside(_ a: UInt64, _ f: (inout UInt64, inout UInt64) -> Void) {
-        var (h, c) = outsideGranule(a)
+        let (h0, c0) = outsideGranule(a)
+        var (h, c) = (h0, c0)
         f(&h, &c)
+        if h == h0 && c == c0 { return }
         let isInitial = h == GranuleState.undelegated.rawValue | platform.initialGPT(a).rawValue << 8 && c == 0
         if let k = outside.firstIndex(where: { $0.0 == a }) {
             if isInitial { outside.remove(at: k) } else { outside[k] = (a, h, c) }
@@ -500,7 +502,9 @@ extension PoolState: Machine {
 
     public func nsRead(_ a: CWord) -> CWord { CWord(ns.withValue(a.raw) { $0 } ?? 0) }
     public mutating func nsWrite(_ a: CWord, _ v: CWord, when: CBit) {
-        guard when.raw else { return }
+        // The Host writes whole blocks, mostly the words they already hold: those change
+        // nothing, and are not writes that would copy a shared state.
+        guard when.raw, nsRead(a).raw != v.raw else { return }
         ns[a.raw] = v.raw == 0 ? nil : v.raw
     }
 }
