@@ -237,7 +237,7 @@ public final class ExplicitSearch: @unchecked Sendable {
         var encoder: SlotEncoder
         var alphabet = Alphabet()
         var call = Call<Concrete>([0, 0, 0, 0, 0], realm: RealmAction(kind: 0))
-        var local = Set<Fingerprint>()
+        let local = VisitedSet.Shard(capacity: 64)
         init(encoder: SlotEncoder) { self.encoder = encoder }
     }
 
@@ -595,7 +595,7 @@ public final class ExplicitSearch: @unchecked Sendable {
             if unchanged { return true }
             let (fp, exact) = fingerprintOf(post, &worker.encoder)
             if !exact { out.inexact += 1 }
-            if visited.contains(fp) || !worker.local.insert(fp).inserted { return false }
+            if visited.contains(fp) || !worker.local.insert(fp) { return false }
             out.next.append(post)
             out.fps.append(fp)
             out.parents.append(UInt64(id) << 24 | UInt64(ai))

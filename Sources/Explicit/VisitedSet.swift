@@ -14,7 +14,14 @@ final class VisitedSet: @unchecked Sendable {
             mask = capacity - 1
         }
 
-        /// Inserts; true when `fp` was not there.
+        /// Inserts; true when `fp` was not there. (A table of its own, unlocked, is a
+        /// thread's set of the fingerprints it met in a level.)
+        func insert(_ fp: Fingerprint) -> Bool {
+            let (lo, hi) = VisitedSet.key(fp)
+            return insert(lo, hi)
+        }
+
+        /// Inserts; true when (lo, hi) was not there.
         func insert(_ lo: UInt64, _ hi: UInt64) -> Bool {
             // Grow only for a fingerprint that is not there (a repeated one costs no space).
             if (count + 1) * 4 > (mask + 1) * 3 && !contains(lo, hi) { grow() }
@@ -65,12 +72,15 @@ final class VisitedSet: @unchecked Sendable {
 
     @inline(__always) static func shard(of fp: Fingerprint) -> Int { Int(fp.hi >> 58) }
 
+    /// A fingerprint as a table holds it: (0, 0) marks an empty slot, and is held as (1, 0).
+    @inline(__always) static func key(_ fp: Fingerprint) -> (UInt64, UInt64) {
+        (fp.lo == 0 && fp.hi == 0 ? 1 : fp.lo, fp.hi)
+    }
+
     func insert(_ fp: Fingerprint) -> Bool {
-        // (0, 0) marks an empty slot.
-        let lo = fp.lo == 0 && fp.hi == 0 ? 1 : fp.lo
         let s = shards[VisitedSet.shard(of: fp)]
         s.lock.lock()
-        let new = s.insert(lo, fp.hi)
+        let new = s.insert(fp)
         s.lock.unlock()
         if new { total.add(1, ordering: .relaxed) }
         return new
@@ -79,7 +89,7 @@ final class VisitedSet: @unchecked Sendable {
     /// Whether `fp` is in the set. Only while no thread inserts (the search reads the set
     /// while it expands a level and writes it between levels).
     func contains(_ fp: Fingerprint) -> Bool {
-        let lo = fp.lo == 0 && fp.hi == 0 ? 1 : fp.lo
+        let (lo, _) = VisitedSet.key(fp)
         let s = shards[VisitedSet.shard(of: fp)]
         return s.table.withUnsafeBufferPointer { t in
             var i = Int(truncatingIfNeeded: lo) & s.mask
