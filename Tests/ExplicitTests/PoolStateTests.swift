@@ -121,9 +121,19 @@ import RMISpec
         var s = SpecState()
         let far = ExplicitScope.dataSrcPage
         s.setGranuleContent(CWord(far), 7, when: true)
-        let p = PoolState(s, base: ExplicitScope.standardBase, count: 2)
+        var p = PoolState(s, base: ExplicitScope.standardBase, count: 2)
         #expect(p.granuleContent(CWord(far)).raw == 7)
         #expect(p.specState == s)
         #expect(p.addresses.map(\.raw) == [far])
+        // Addresses in order, those outside the pool among the pool's (an unaligned one
+        // between two pool Granules).
+        let base = ExplicitScope.standardBase
+        for x in [(base, UInt64(5)), (base + 0x1000, 6), (base + 0x8, 9), (0x2000, 4)] {
+            s.setGranuleContent(CWord(x.0), CWord(x.1), when: true)
+            p.setGranuleContent(CWord(x.0), CWord(x.1), when: true)
+        }
+        #expect(p.addresses.map(\.raw) == s.addresses.map(\.raw))
+        #expect(p.addresses.map(\.raw) == [0x2000, base, base + 0x8, base + 0x1000, far])
+        #expect(p.specState == s)
     }
 }

@@ -475,13 +475,16 @@ extension PoolState: Machine {
 
     /// The Granules that differ from their initial state, in address order.
     public var addresses: [CWord] {
+        // The pool's in order, merged with those outside it (kept in address order).
         var a: [CWord] = []
         a.reserveCapacity(count + outside.count)
-        for i in 0..<count where isStored(i) { a.append(CWord(base + UInt64(i) << 12)) }
-        if !outside.isEmpty {
-            for (k, _, _) in outside { a.append(CWord(k)) }
-            a.sort { $0.raw < $1.raw }
+        var o = 0
+        for i in 0..<count where isStored(i) {
+            let x = base + UInt64(i) << 12
+            while o < outside.count && outside[o].0 < x { a.append(CWord(outside[o].0)); o += 1 }
+            a.append(CWord(x))
         }
+        while o < outside.count { a.append(CWord(outside[o].0)); o += 1 }
         return a
     }
     public func stepAddresses(since pre: PoolState) -> [CWord] {
