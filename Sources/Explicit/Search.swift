@@ -132,15 +132,16 @@ public final class ExplicitSearch: @unchecked Sendable {
     /// before and after: they hold when neither changed (`realmsUnchanged`, asked only on a
     /// changed step). INV-L3 compares RTT entries, so it holds when every RTT is as it was
     /// (`rttsUnchanged`, likewise). INV-L1 is about REALM_DESTROY and INV-L2 about
-    /// GRANULE_UNDELEGATE (their definitions return true for any other command).
+    /// GRANULE_UNDELEGATE, each a claim about a call that succeeded (their definitions return
+    /// true for any other command, and for a call that failed).
     static func mayFail(_ p: Invariant, command: RMICommand, unchanged: Bool, succeeded: Bool, rttsUnchanged: () -> Bool,
                         realmsUnchanged: () -> Bool) -> Bool {
         switch p {
         case .l4: !unchanged && !succeeded
         case .r6, .r7: !unchanged && !realmsUnchanged()
         case .l3: !unchanged && !rttsUnchanged()
-        case .l1: command == .realmDestroy
-        case .l2: command == .granuleUndelegate
+        case .l1: command == .realmDestroy && succeeded
+        case .l2: command == .granuleUndelegate && succeeded
         default: true
         }
     }
@@ -488,6 +489,14 @@ public final class ExplicitSearch: @unchecked Sendable {
                     cover: (String, Found) -> Void, known: inout KnownFlags, sameAsParent same: Parts = []) {
         let w = Witness.state(local)
         var k = 0
+        // The state's addresses, read once for all its checks (at the first that needs them).
+        var addressesRead: [CWord]? = nil
+        func addrs() -> [CWord] {
+            if let a = addressesRead { return a }
+            let a = s.addresses
+            addressesRead = a
+            return a
+        }
         func skipped(_ p: Invariant, _ k: Int) -> Bool {
             guard let r = Self.reads(p), same.isSuperset(of: r) else { return false }
             skippedChecks.add(1, ordering: .relaxed)
@@ -501,13 +510,19 @@ public final class ExplicitSearch: @unchecked Sendable {
             defer { k += 1 }
             if known.violated[k] && known.covered[k] { continue }
             if skipped(p, k) { continue }
-            if !known.violated[k], !p.holds(inState: s) { known.violated[k] = true; violate(p.rawValue, Found(depth: depth, witness: w)) }
-            if !known.covered[k], p.covers(state: s) { known.covered[k] = true; cover(p.rawValue, Found(depth: depth, witness: w)) }
+            if !known.violated[k], !p.holds(inState: s, addresses: addrs()) {
+                known.violated[k] = true
+                violate(p.rawValue, Found(depth: depth, witness: w))
+            }
+            if !known.covered[k], p.covers(state: s, addresses: addrs()) {
+                known.covered[k] = true
+                cover(p.rawValue, Found(depth: depth, witness: w))
+            }
         }
         for p in sometimes {
             defer { k += 1 }
             if known.covered[k] || skipped(p, k) { continue }
-            if p.covers(state: s) { known.covered[k] = true; cover(p.rawValue, Found(depth: depth, witness: w)) }
+            if p.covers(state: s, addresses: addrs()) { known.covered[k] = true; cover(p.rawValue, Found(depth: depth, witness: w)) }
         }
         for e in options.extraProperties {
             if !known.violated[k], !e.holds(s.specState) { known.violated[k] = true; violate(e.name, Found(depth: depth, witness: w)) }

@@ -80,6 +80,15 @@ extension Machine {
     func isState(_ a: WD, _ s: GranuleState) -> Bit<D> { granuleIs(a, s) }
     /// The aux Granules of REC `c` (the first RecAuxCount).
     func recAux(_ c: WD) -> [WD] { (0..<Int(platform.recAuxCount)).map { rec(c, .aux($0)) } }
+    /// `any(recAux(c), p)`: concretely without building the array (the same value); other
+    /// domains build exactly the terms `any(recAux(c), p)` builds.
+    func anyAux(_ c: WD, _ p: (WD) -> Bit<D>) -> Bit<D> {
+        if D.self == Concrete.self {
+            for i in 0..<Int(platform.recAuxCount) where p(rec(c, .aux(i))).isTrue { return Bit(true) }
+            return Bit(false)
+        }
+        return any(recAux(c), p)
+    }
     /// The IPA of entry `i` of RTT `t`.
     func entryIPA(_ t: WD, _ i: WD) -> WD { rtt(t, .ipaBase) + i * levelSize(rtt(t, .level)) }
     func sum(_ xs: [Bit<D>]) -> WD { xs.reduce(WD(0)) { $0 + $1.word } }
@@ -95,9 +104,13 @@ extension Machine {
 extension Invariant {
     /// The invariant on one state (for `.always`); true for other kinds.
     @_specialize(where M == SpecState)
-    public func holds<M: Machine>(in m: M) -> Bit<M.D> {
+    public func holds<M: Machine>(in m: M) -> Bit<M.D> { holds(in: m, addresses: m.addresses) }
+
+    /// `holds(in:)`, given the state's `addresses` (a caller that checks several properties
+    /// of one state reads them once).
+    @_specialize(where M == SpecState)
+    public func holds<M: Machine>(in m: M, addresses addrs: [Word<M.D>]) -> Bit<M.D> {
         typealias W = Word<M.D>
-        let addrs = m.addresses
         switch self {
         case .g1:
             return all(addrs, { a in
@@ -111,7 +124,7 @@ extension Invariant {
                 let rttOK = implies(m.isState(a, .rtt), m.isState(m.rtt(a, .owner), .rd))
                 let auxOK = given(m.isState(a, .recAux)) {
                     any(addrs, { c in
-                        m.isState(c, .rec) && m.isState(m.rec(c, .owner), .rd) && any(m.recAux(c), { $0 == a })
+                        m.isState(c, .rec) && m.isState(m.rec(c, .owner), .rd) && m.anyAux(c) { $0 == a }
                     })
                 }
                 let dataOK = given(m.isState(a, .data)) {
@@ -129,7 +142,7 @@ extension Invariant {
         case .g4:
             return all(addrs, { a in
                 given(m.isState(a, .delegated)) {
-                    let inAux = any(addrs, { c in m.isState(c, .rec) && any(m.recAux(c), { $0 == a }) })
+                    let inAux = any(addrs, { c in m.isState(c, .rec) && m.anyAux(c) { $0 == a } })
                     let target = any(addrs, { t in
                         !given(m.isState(t, .rtt)) {
                             m.allEntries(t) { _, e in !((e.is(.table) || e.is(.assigned)) && e.addr == a) }
@@ -304,9 +317,12 @@ extension Invariant {
 
     /// The cover target: a state in which the invariant's premise holds non-trivially.
     @_specialize(where M == SpecState)
-    public func cover<M: Machine>(in m: M) -> Bit<M.D> {
+    public func cover<M: Machine>(in m: M) -> Bit<M.D> { cover(in: m, addresses: m.addresses) }
+
+    /// `cover(in:)`, given the state's `addresses`.
+    @_specialize(where M == SpecState)
+    public func cover<M: Machine>(in m: M, addresses addrs: [Word<M.D>]) -> Bit<M.D> {
         typealias W = Word<M.D>
-        let addrs = m.addresses
         let someState = { (s: GranuleState) in any(addrs, { m.isState($0, s) }) }
         switch self {
         case .g1, .g2: return someState(.delegated) || someState(.rd)
