@@ -423,9 +423,8 @@ extension PoolState: Machine {
         setWord(i * PoolState.stride + PoolState.rttWords + f.rawValue, v.raw)
     }
 
-    /// Runs `body` on the 512 entries of RTT `t` (all zero when there is no such RTT).
     @inline(__always)
-    func withEntries<R>(_ t: CWord, _ body: (UnsafeBufferPointer<SpecState.Entry>) -> R) -> R {
+    public func withEntries<R>(_ t: CWord, _ body: (UnsafeBufferPointer<SpecState.Entry>) -> R) -> R {
         if let i = slot(t.raw), header(i) & PoolState.hasRtt != 0 { return entries[i].withUnsafeBufferPointer(body) }
         return SpecState.zeroEntries.withUnsafeBufferPointer(body)
     }
@@ -448,25 +447,6 @@ extension PoolState: Machine {
         let k = makeRtt(t.raw)
         entries[k].withUnsafeMutableBufferPointer { SpecState.update($0, Int(lo)..<Int(hi), f) }
     }
-    @inline(__always)
-    public func firstEntry(_ t: CWord, from: CWord, where p: (CWord, RttEntry<Concrete>) -> CBit) -> CWord {
-        withEntries(t) { SpecState.firstEntry(in: $0, from: from, where: p) }
-    }
-    @inline(__always)
-    public func allEntries(_ t: CWord, _ p: (CWord, RttEntry<Concrete>) -> CBit) -> CBit {
-        withEntries(t) { SpecState.allEntries(in: $0, p) }
-    }
-    @inline(__always)
-    public func countEntries(_ t: CWord, _ p: (CWord, RttEntry<Concrete>) -> CBit) -> CWord {
-        withEntries(t) { SpecState.countEntries(in: $0, p) }
-    }
-    /// Only the entries that differ are given to `p` (`SpecState.allEntryChanges`).
-    @inline(__always)
-    public func allEntryChanges(_ t: CWord, since pre: PoolState,
-                                _ p: (CWord, RttEntry<Concrete>, RttEntry<Concrete>) -> CBit) -> CBit {
-        withEntries(t) { new in pre.withEntries(t) { old in SpecState.allEntryChanges(old, new, p) } }
-    }
-
     /// Whether the Granule at pool position `i` differs from its initial state.
     @inline(__always) func isStored(_ i: Int) -> Bool {
         let k = i * PoolState.stride

@@ -283,50 +283,18 @@ extension SpecState: Machine {
         rtts[t.raw, default: Rtt()].entries.withUnsafeMutableBufferPointer { SpecState.update($0, Int(lo)..<Int(hi), f) }
     }
 
-    /// Runs `body` on the 512 entries of RTT `t` (all zero when there is no such RTT).
     @inline(__always)
-    func withEntries<R>(_ t: CWord, _ body: (UnsafeBufferPointer<Entry>) -> R) -> R {
+    public func withEntries<R>(_ t: CWord, _ body: (UnsafeBufferPointer<Entry>) -> R) -> R {
         rtts.withValue(t.raw) { $0.entries.withUnsafeBufferPointer(body) }
             ?? SpecState.zeroEntries.withUnsafeBufferPointer(body)
     }
     static let zeroEntries = [Entry](repeating: .zero, count: Int(Layout.entriesPerRtt))
 
-    @inline(__always)
-    public func firstEntry(_ t: CWord, from: CWord, where p: (CWord, RttEntry<Concrete>) -> CBit) -> CWord {
-        withEntries(t) { SpecState.firstEntry(in: $0, from: from, where: p) }
-    }
-    @inline(__always)
-    public func allEntries(_ t: CWord, _ p: (CWord, RttEntry<Concrete>) -> CBit) -> CBit {
-        withEntries(t) { SpecState.allEntries(in: $0, p) }
-    }
-    @inline(__always)
-    public func countEntries(_ t: CWord, _ p: (CWord, RttEntry<Concrete>) -> CBit) -> CWord {
-        withEntries(t) { SpecState.countEntries(in: $0, p) }
-    }
-
-    // The entry scans and updates of a table's storage, for `SpecState` and `PoolState`.
+    // The update of a table's storage, for `SpecState` and `PoolState`.
     @inline(__always)
     static func update(_ b: UnsafeMutableBufferPointer<Entry>, _ r: Range<Int>, _ f: (CWord, RttEntry<Concrete>) -> RttEntry<Concrete>) {
         for i in r { b[i] = stored(f(CWord(UInt64(i)), word(b[i]))) }
     }
-    @inline(__always)
-    static func firstEntry(in b: UnsafeBufferPointer<Entry>, from: CWord, where p: (CWord, RttEntry<Concrete>) -> CBit) -> CWord {
-        guard from.raw < Layout.entriesPerRtt else { return CWord(Layout.entriesPerRtt) }
-        for i in Int(from.raw)..<Int(Layout.entriesPerRtt) where p(CWord(UInt64(i)), word(b[i])).raw { return CWord(UInt64(i)) }
-        return CWord(Layout.entriesPerRtt)
-    }
-    @inline(__always)
-    static func allEntries(in b: UnsafeBufferPointer<Entry>, _ p: (CWord, RttEntry<Concrete>) -> CBit) -> CBit {
-        for i in 0..<Int(Layout.entriesPerRtt) where !p(CWord(UInt64(i)), word(b[i])).raw { return false }
-        return true
-    }
-    @inline(__always)
-    static func countEntries(in b: UnsafeBufferPointer<Entry>, _ p: (CWord, RttEntry<Concrete>) -> CBit) -> CWord {
-        var n: UInt64 = 0
-        for i in 0..<Int(Layout.entriesPerRtt) where p(CWord(UInt64(i)), word(b[i])).raw { n += 1 }
-        return CWord(n)
-    }
-
     /// The Granules that differ from their initial state, in address order. (One array,
     /// sorted in place: properties ask for it once or twice per state and step.)
     public var addresses: [CWord] {

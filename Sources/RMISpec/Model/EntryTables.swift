@@ -1,0 +1,67 @@
+/// A concrete state that keeps each RTT's 512 entries as one array of `SpecState.Entry`
+/// (`SpecState`, and `PoolState` for explicit search): its entry scans are the same code
+/// over that storage.
+public protocol EntryTableState: Machine where D == Concrete {
+    /// Runs `body` on the 512 entries of RTT `t` (all zero when there is no such RTT).
+    func withEntries<R>(_ t: CWord, _ body: (UnsafeBufferPointer<SpecState.Entry>) -> R) -> R
+}
+
+extension EntryTableState {
+    @inline(__always)
+    public func firstEntry(_ t: CWord, from: CWord, where p: (CWord, RttEntry<Concrete>) -> CBit) -> CWord {
+        guard from.raw < Layout.entriesPerRtt else { return CWord(Layout.entriesPerRtt) }
+        return withEntries(t) { b in
+            for i in Int(from.raw)..<Int(Layout.entriesPerRtt) where p(CWord(UInt64(i)), SpecState.word(b[i])).raw {
+                return CWord(UInt64(i))
+            }
+            return CWord(Layout.entriesPerRtt)
+        }
+    }
+    @inline(__always)
+    public func allEntries(_ t: CWord, _ p: (CWord, RttEntry<Concrete>) -> CBit) -> CBit {
+        withEntries(t) { b in
+            for i in 0..<Int(Layout.entriesPerRtt) where !p(CWord(UInt64(i)), SpecState.word(b[i])).raw { return false }
+            return true
+        }
+    }
+    @inline(__always)
+    public func countEntries(_ t: CWord, _ p: (CWord, RttEntry<Concrete>) -> CBit) -> CWord {
+        withEntries(t) { b in
+            var n: UInt64 = 0
+            for i in 0..<Int(Layout.entriesPerRtt) where p(CWord(UInt64(i)), SpecState.word(b[i])).raw { n += 1 }
+            return CWord(n)
+        }
+    }
+
+    /// `Machine.allEntryChanges` on the concrete state: only the entries that differ are
+    /// given to `p` (which holds on unchanged ones), and tables whose entry arrays are the
+    /// same storage are skipped at once.
+    @inline(__always)
+    public func allEntryChanges(_ t: CWord, since pre: Self,
+                                _ p: (CWord, RttEntry<Concrete>, RttEntry<Concrete>) -> CBit) -> CBit {
+        // One pass over the two tables (an absent table reads as all zero entries).
+        withEntries(t) { new in
+            pre.withEntries(t) { old in
+                if new.baseAddress == old.baseAddress { return true }
+                // Blocks of the same bytes hold no change; entries compared in the others.
+                let n = Int(Layout.entriesPerRtt), block = 32
+                for lo in stride(from: 0, to: n, by: block) {
+                    let hi = min(lo + block, n)
+                    if SpecState.Entry.sameBytes(old.baseAddress! + lo, new.baseAddress! + lo, count: hi - lo) { continue }
+                    for i in lo..<hi where old[i] != new[i] {
+                        if !p(CWord(UInt64(i)), SpecState.word(old[i]), SpecState.word(new[i])).raw { return false }
+                    }
+                }
+                return true
+            }
+        }
+    }
+
+    /// The level at which the walk of `ipa` in Realm `rd` stops (looking down to level 3).
+    public func walkLevel(_ rd: UInt64, _ ipa: UInt64) -> Int64 {
+        Int64(bitPattern: walk(CWord(rd), CWord(ipa), to: 3).level.raw)
+    }
+}
+
+extension SpecState: EntryTableState {}
+extension PoolState: EntryTableState {}
