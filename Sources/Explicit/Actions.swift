@@ -35,11 +35,21 @@ struct AlphabetAction {
     var realmValue: RealmActionValue? { realm.map { RealmActionValue($0, (0..<realmArgc).map { realmArg($0) }) } }
 }
 
-/// The alphabet of one state: its actions and the parameter blocks they write.
+/// The alphabet of one state: its actions and the parameter blocks they write, and the
+/// buffers `ExplicitScope.alphabet` fills for each state (kept for their capacity, so that
+/// building a state's alphabet allocates nothing once they have grown).
 struct Alphabet {
     var actions: [AlphabetAction] = []
     var realmParams: [RealmParamsValues] = []
     var recParams: [RecParamsValues] = []
+    /// The scope's constants, made once.
+    let pool: [UInt64], protectedIPAs: [UInt64], allIPAs: [UInt64], geometries: [(UInt64, Int64, UInt64)]
+    var undelegated: [UInt64] = [], delegated: [UInt64] = [], others: [UInt64] = []
+    var rds: [UInt64] = [], recGranules: [UInt64] = [], siblings: [UInt64] = [], tuple: [UInt64] = []
+
+    init(_ scope: ExplicitScope) {
+        pool = scope.pool; protectedIPAs = scope.protectedIPAs; allIPAs = scope.allIPAs; geometries = scope.geometries
+    }
 
     mutating func removeAll() {
         actions.removeAll(keepingCapacity: true)
@@ -67,57 +77,62 @@ struct Alphabet {
 
 extension ExplicitScope {
     public func actions(_ s: SpecState) -> [TraceStep] {
-        var a = Alphabet()
+        var a = Alphabet(self)
         alphabet(PoolState(s, base: ExplicitScope.standardBase, count: granules), into: &a)
         return a.actions.map { a.step($0) }
     }
 
-    /// Leaves in `out` (emptied first) the actions of the alphabet in `s`, in order.
+    /// Leaves in `out` (emptied first) the actions of the alphabet in `s`, in order; `out`
+    /// was made for this scope.
     func alphabet(_ s: PoolState, into out: inout Alphabet) {
         out.removeAll()
-        let pool = self.pool
-        var undelegated: [UInt64] = [], delegated: [UInt64] = [], others: [UInt64] = []
         func state(_ g: UInt64) -> GranuleState? { GranuleState(rawValue: s.granuleState(CWord(g)).raw) }
-        for g in pool {
+        out.undelegated.removeAll(keepingCapacity: true)
+        out.delegated.removeAll(keepingCapacity: true)
+        out.others.removeAll(keepingCapacity: true)
+        out.rds.removeAll(keepingCapacity: true)
+        out.recGranules.removeAll(keepingCapacity: true)
+        for g in out.pool {
             switch state(g) {
-            case .undelegated: undelegated.append(g)
-            case .delegated: delegated.append(g)
-            default: others.append(g)
+            case .undelegated: out.undelegated.append(g)
+            case .delegated: out.delegated.append(g)
+            case let x:
+                out.others.append(g)
+                if x == .rd { out.rds.append(g) } else if x == .rec { out.recGranules.append(g) }
             }
         }
-        let rds = pool.filter { state($0) == .rd }
-        let recGranules = pool.filter { state($0) == .rec }
-        // A call with registers a0... (those given), its Host writes and Realm action.
+        let pool = out.pool, delegated = out.delegated, rds = out.rds, recGranules = out.recGranules
+        // A call with registers a0... (those given), its Host writes and Realm action (its
+        // kind, how many arguments and the arguments).
         func call(_ cmd: RMICommand, _ a0: UInt64, _ a1: UInt64? = nil, _ a2: UInt64? = nil, _ a3: UInt64? = nil,
-                  _ a4: UInt64? = nil, writes: AlphabetAction.Writes = .none, realm: RealmActionValue? = nil) {
+                  _ a4: UInt64? = nil, writes: AlphabetAction.Writes = .none,
+                  realm: (RealmActionKind, Int, (UInt64, UInt64, UInt64, UInt64))? = nil) {
             var a = AlphabetAction(command: cmd)
             a.argc = a4 != nil ? 5 : a3 != nil ? 4 : a2 != nil ? 3 : a1 != nil ? 2 : 1
             a.args = (a0, a1 ?? 0, a2 ?? 0, a3 ?? 0, a4 ?? 0)
             a.writes = writes
-            if let r = realm {
-                let x = r.args
-                precondition(x.count <= 4, "a Realm action has at most four arguments")
-                a.realm = r.kind
-                a.realmArgc = x.count
-                a.realmArgs = (x.count > 0 ? x[0] : 0, x.count > 1 ? x[1] : 0, x.count > 2 ? x[2] : 0, x.count > 3 ? x[3] : 0)
+            if let (kind, argc, args) = realm {
+                a.realm = kind
+                a.realmArgc = argc
+                a.realmArgs = args
             }
             out.actions.append(a)
         }
 
         // Granules.
-        for g in undelegated { call(.granuleDelegate, g) }
+        for g in out.undelegated { call(.granuleDelegate, g) }
         for g in delegated { call(.granuleUndelegate, g) }
         if failures {
             call(.granuleDelegate, ExplicitScope.nonDelegable)
             call(.granuleDelegate, unaligned)
-            for g in others { call(.granuleUndelegate, g) }
+            for g in out.others { call(.granuleUndelegate, g) }
         }
 
         // Realms.
         if rds.count < realms {
             for rd in delegated {
                 for rtt in delegated where rtt != rd {
-                    for (w, sl, n) in geometries {
+                    for (w, sl, n) in out.geometries {
                         for vmid in 0..<UInt64(max(realms, 1)) {
                             let p = RealmParamsValues(rttBase: rtt, s2sz: w, rttLevelStart: sl, rttNumStart: n, vmid: vmid)
                             out.realmParams.append(p)
@@ -132,19 +147,20 @@ extension ExplicitScope {
             call(.realmDestroy, rd)
         }
 
-        // RTTs: create the next table down each scope IPA's walk; destroy and fold the
-        // non-starting tables.
+        // RTTs: create the next table down each scope IPA's walk (and, among the failure
+        // calls, one at the starting level: rtt_level); destroy and fold the non-starting
+        // tables.
         for rd in rds {
             guard s.hasRealm(rd) else { continue }
             let sl = Int64(bitPattern: s.realm(CWord(rd), .levelStart).raw)
-            for ipa in allIPAs {
+            for ipa in out.allIPAs {
                 let walked = s.walkLevel(rd, ipa)
-                var levels: [Int64] = walked < 3 ? [walked + 1] : []
-                if failures && ipa == 0 { levels.append(sl) }  // the starting level: rtt_level
-                for level in levels {
+                func create(at level: Int64) {
                     let size = UInt64(1) << UInt64(12 + 9 * (3 - (level - 1)))
                     for t in delegated { call(.rttCreate, rd, t, ipa & ~(size - 1), UInt64(bitPattern: level)) }
                 }
+                if walked < 3 { create(at: walked + 1) }
+                if failures && ipa == 0 { create(at: sl) }
             }
             let base = s.realm(CWord(rd), .rttBase).raw, n = s.realm(CWord(rd), .numStart).raw
             for t in pool {
@@ -157,7 +173,7 @@ extension ExplicitScope {
 
         // Data and RIPAS.
         for rd in rds {
-            for ipa in protectedIPAs {
+            for ipa in out.protectedIPAs {
                 for d in delegated {
                     call(.dataCreate, rd, d, ipa, ExplicitScope.dataSrcPage, 0, writes: .data)
                     call(.dataCreateUnknown, rd, d, ipa)
@@ -179,15 +195,17 @@ extension ExplicitScope {
             let index = s.realm(CWord(rd), .recIndex).raw
             guard index < UInt64(recs), delegated.count > aux else { continue }
             let mpidr = index % 16 | (index / 16) << 8
+            var tuple: [UInt64] = []
+            swap(&tuple, &out.tuple)
             for rec in delegated {
-                for auxList in ExplicitScope.tuples(delegated.filter { $0 != rec }, aux) {
+                ExplicitScope.forEachTuple(of: delegated, excluding: rec, aux, &tuple) { auxList in
                     for runnable in [true, false] {
-                        let p = RecParamsValues(mpidr: mpidr, runnable: runnable, aux: auxList, pc: 0x1000)
-                        out.recParams.append(p)
+                        out.recParams.append(RecParamsValues(mpidr: mpidr, runnable: runnable, aux: auxList, pc: 0x1000))
                         call(.recCreate, rd, rec, ExplicitScope.recParamsPage, writes: .recParams(out.recParams.count - 1))
                     }
                 }
             }
+            swap(&tuple, &out.tuple)
         }
         for rec in recGranules {
             guard s.hasRec(rec) else { continue }
@@ -202,9 +220,10 @@ extension ExplicitScope {
                 out.actions.append(x)
                 continue
             }
-            let siblings = recGranules.filter { $0 != rec && s.hasRec($0) && field($0, .owner) == owner }.map { field($0, .mpidr) }
-            for a in realmActionValues(siblings: siblings) {
-                call(.recEnter, rec, ExplicitScope.runPage, writes: .recRun, realm: a)
+            out.siblings.removeAll(keepingCapacity: true)
+            for t in recGranules where t != rec && s.hasRec(t) && field(t, .owner) == owner { out.siblings.append(field(t, .mpidr)) }
+            forEachRealmAction(siblings: out.siblings) { kind, argc, args in
+                call(.recEnter, rec, ExplicitScope.runPage, writes: .recRun, realm: (kind, argc, args))
             }
             if field(rec, .psciPending) != 0 {
                 for t in recGranules where s.hasRec(t) && field(t, .owner) == owner && t != rec {
@@ -223,34 +242,38 @@ extension ExplicitScope {
     static let dataWrites: [HostWrite] = [.data(at: ExplicitScope.dataSrcPage, content: 1)]
     static let recRunWrites: [HostWrite] = [.recRun(at: ExplicitScope.runPage, RecEnterValues())]
 
-    func realmActionValues(siblings: [UInt64]) -> [RealmActionValue] {
-        var v: [RealmActionValue] = []
+    /// REC_ENTER's Realm actions in the scope, for a REC whose Realm's other RECs have the
+    /// MPIDRs `siblings`: each as its kind, how many arguments it has, and the arguments.
+    func forEachRealmAction(siblings: [UInt64], _ body: (RealmActionKind, Int, (UInt64, UInt64, UInt64, UInt64)) -> Void) {
         for k in RealmActionKind.allCases where realmActions.contains(k) {
             switch k {
-            case .psciCpuOn: for m in siblings { v.append(RealmActionValue(.psciCpuOn, [m, 0x2000, 0x42])) }
-            case .psciAffinityInfo: for m in siblings { v.append(RealmActionValue(.psciAffinityInfo, [m, 0])) }
+            case .psciCpuOn: for m in siblings { body(.psciCpuOn, 3, (m, 0x2000, 0x42, 0)) }
+            case .psciAffinityInfo: for m in siblings { body(.psciAffinityInfo, 2, (m, 0, 0, 0)) }
             case .ripasChange:
                 if ipas > 0 {
-                    v.append(RealmActionValue(.ripasChange, [0, UInt64(ipas) * 0x1000, Ripas.ram.rawValue, 0]))
-                    v.append(RealmActionValue(.ripasChange, [0, UInt64(ipas) * 0x1000, Ripas.empty.rawValue, 0]))
+                    body(.ripasChange, 4, (0, UInt64(ipas) * 0x1000, Ripas.ram.rawValue, 0))
+                    body(.ripasChange, 4, (0, UInt64(ipas) * 0x1000, Ripas.empty.rawValue, 0))
                 }
-            case .hostCall: v.append(RealmActionValue(.hostCall, [0]))
-            case .mmioAbort: if unprotected { v.append(RealmActionValue(.mmioAbort, [ExplicitScope.unprotectedIPA, 1])) }
-            default: v.append(RealmActionValue(k))
+            case .hostCall: body(.hostCall, 1, (0, 0, 0, 0))
+            case .mmioAbort: if unprotected { body(.mmioAbort, 2, (ExplicitScope.unprotectedIPA, 1, 0, 0)) }
+            default: body(k, 0, (0, 0, 0, 0))
             }
         }
-        return v
     }
 
-    /// Ordered k-tuples of distinct elements of `xs`.
-    static func tuples(_ xs: [UInt64], _ k: Int) -> [[UInt64]] {
-        if k == 0 { return [[]] }
-        var out: [[UInt64]] = []
-        for (i, x) in xs.enumerated() {
-            var rest = xs
-            rest.remove(at: i)
-            for t in tuples(rest, k - 1) { out.append([x] + t) }
+    /// The ordered k-tuples of distinct elements of `xs` other than `excluded`, in the order
+    /// of their positions in `xs` (lexicographic); `buffer` holds the tuple being built.
+    static func forEachTuple(of xs: [UInt64], excluding excluded: UInt64, _ k: Int, _ buffer: inout [UInt64],
+                             _ body: ([UInt64]) -> Void) {
+        buffer.removeAll(keepingCapacity: true)
+        func extend() {
+            if buffer.count == k { body(buffer); return }
+            for x in xs where x != excluded && !buffer.contains(x) {
+                buffer.append(x)
+                extend()
+                buffer.removeLast()
+            }
         }
-        return out
+        extend()
     }
 }

@@ -236,10 +236,15 @@ public final class ExplicitSearch: @unchecked Sendable {
     /// these can never be the first in global order, and is dropped at once).
     struct Worker {
         var encoder: SlotEncoder
-        var alphabet = Alphabet()
+        var alphabet: Alphabet
         var call = Call<Concrete>([0, 0, 0, 0, 0], realm: RealmAction(kind: 0))
+        /// The registers of the step being checked (for its `StepView`).
+        var stepArgs: [CWord] = []
         let local = VisitedSet.Shard(capacity: 64)
-        init(encoder: SlotEncoder) { self.encoder = encoder }
+        init(encoder: SlotEncoder) {
+            self.encoder = encoder
+            alphabet = Alphabet(encoder.scope)
+        }
     }
 
     /// Frontier states per unit of work at a level of `n` states: not a function of the
@@ -567,7 +572,7 @@ public final class ExplicitSearch: @unchecked Sendable {
         // reference to each of its boxes.)
         @discardableResult
         func transition(_ id: Int, _ ai: Int, parent: PoolState, pre: PoolState, post: PoolState, succeeded: Bool,
-                        command: RMICommand, args: () -> [UInt64]) -> Bool {
+                        command: RMICommand, args: (inout [CWord]) -> Void) -> Bool {
             let unchanged = pre == post
             out.transitions += 1
             pending += 1
@@ -593,7 +598,9 @@ public final class ExplicitSearch: @unchecked Sendable {
                 if !known.covered[f] { due |= 1 << UInt64(32 + j) }
             }
             if due != 0 {
-                let v = StepView(pre: pre, post: post, command: command, args: args().map { CWord($0) },
+                worker.stepArgs.removeAll(keepingCapacity: true)
+                args(&worker.stepArgs)
+                let v = StepView(pre: pre, post: post, command: command, args: worker.stepArgs,
                                  succeeded: CBit(succeeded), unchanged: CBit(unchanged))
                 for (j, p) in stepProps.enumerated() {
                     let f = stepBase + j
@@ -643,7 +650,7 @@ public final class ExplicitSearch: @unchecked Sendable {
                     var next = s
                     let ok = RMISpec.recExitSucceeds(&next, rec: a.args.0, realm: RealmAction.idle)
                     transition(id, ai, parent: s, pre: s, post: next, succeeded: ok, command: .recEnter,
-                               args: { [a.args.0, ok ? s.rec(CWord(a.args.0), .runPtr).raw : 0] })
+                               args: { $0.append(CWord(a.args.0)); $0.append(ok ? s.rec(CWord(a.args.0), .runPtr) : 0) })
                     continue
                 }
                 // What `TraceRunner.run` does with a call whose writes are applied (through
@@ -653,7 +660,7 @@ public final class ExplicitSearch: @unchecked Sendable {
                 if a.writes == .none {
                     if !plainClean { plain = s }
                     let ok = RMISpec.applySucceeds(a.command, to: &plain, worker.call)
-                    plainClean = transition(id, ai, parent: s, pre: s, post: plain, succeeded: ok, command: a.command, args: { a.argArray })
+                    plainClean = transition(id, ai, parent: s, pre: s, post: plain, succeeded: ok, command: a.command, args: { for i in 0..<a.argc { $0.append(CWord(a[i])) } })
                 } else {
                     if a.writes != lastWrites {
                         afterWrites = s
@@ -664,7 +671,7 @@ public final class ExplicitSearch: @unchecked Sendable {
                     if !writtenClean { written = afterWrites }
                     let ok = RMISpec.applySucceeds(a.command, to: &written, worker.call)
                     writtenClean = transition(id, ai, parent: s, pre: afterWrites, post: written, succeeded: ok, command: a.command,
-                                              args: { a.argArray })
+                                              args: { for i in 0..<a.argc { $0.append(CWord(a[i])) } })
                 }
             }
             if pending >= 256 { flush() }

@@ -18,7 +18,7 @@ import RMISpec
         let search = ExplicitSearch(o)
         _ = try search.run()
         #expect(search.states.count > 100)
-        var alphabet = Alphabet()
+        var alphabet = Alphabet(scope)
         var steps = 0
         for s in search.states {
             let p = scope.poolState(s)

@@ -220,6 +220,48 @@ public struct Condition<D: Domain> {
     }
 }
 
+/// The three conditions on one address argument (`granuleArgument`, `nsArgument`), held
+/// inline rather than in an array of their own.
+///
+/// A command joins its conditions with `+` and `+=`; these build one array for the list
+/// (room for 16, more than any command has) and append each argument's three to it, where
+/// arrays of three joined by `Array`'s `+` would allocate and copy at every step. On the
+/// concrete face a search evaluates millions of calls, and those copies were most of their
+/// allocations.
+public struct ArgumentConditions<D: Domain> {
+    let first: Condition<D>, second: Condition<D>, third: Condition<D>
+    init(_ first: Condition<D>, _ second: Condition<D>, _ third: Condition<D>) {
+        self.first = first; self.second = second; self.third = third
+    }
+    /// The three, in order, as the start of a command's list.
+    public var array: [Condition<D>] {
+        var c: [Condition<D>] = []
+        c.reserveCapacity(16)
+        c += self
+        return c
+    }
+
+    public static func += (lhs: inout [Condition<D>], rhs: ArgumentConditions) {
+        lhs.append(rhs.first); lhs.append(rhs.second); lhs.append(rhs.third)
+    }
+    public static func + (lhs: ArgumentConditions, rhs: ArgumentConditions) -> [Condition<D>] {
+        var c = lhs.array
+        c += rhs
+        return c
+    }
+    public static func + (lhs: ArgumentConditions, rhs: [Condition<D>]) -> [Condition<D>] {
+        var c = lhs.array
+        c += rhs
+        return c
+    }
+    /// Appends to `lhs` in place (the list being built, which nothing else holds).
+    public static func + (lhs: consuming [Condition<D>], rhs: ArgumentConditions) -> [Condition<D>] {
+        var c = lhs
+        c += rhs
+        return c
+    }
+}
+
 /// What evaluating a command yields: its failure conditions in the spec's listing order,
 /// and the success outputs. Success effects have been applied to the machine, guarded by
 /// "no condition fails".

@@ -17,9 +17,10 @@ enum DataCreate {
         let rd = c.x[0], data = c.x[1], ipa = c.x[2], src = c.x[3], flags = c.x[4]
         let walk = m.walk(rd, ipa, to: 3)
         let noLpa2 = m.realm(rd, .lpa2) == 0
-        let conditions: [Condition<M.D>] = m.nsArgument("src", src) + m.granuleArgument("data", data, is: .delegated) + [
-            Condition("data_bound2", .errorInput, noLpa2 && data >= Word(1 << 48)),
-        ] + m.granuleArgument("rd", rd, is: .rd) + [
+        var conditions = m.nsArgument("src", src) + m.granuleArgument("data", data, is: .delegated)
+        conditions += [Condition("data_bound2", .errorInput, noLpa2 && data >= Word(1 << 48))]
+        conditions += m.granuleArgument("rd", rd, is: .rd)
+        conditions += [
             Condition("ipa_align", .errorInput, !m.aligned(ipa)),
             Condition("ipa_bound", .errorInput, m.dataIpaOutOfBound(rd, ipa, walk)),
             Condition("realm_state", .errorRealm, !m.realmIs(rd, .new)),
@@ -48,9 +49,11 @@ enum DataCreateUnknown {
         let rd = c.x[0], data = c.x[1], ipa = c.x[2]
         let walk = m.walk(rd, ipa, to: 3)
         let noLpa2 = m.realm(rd, .lpa2) == 0
-        let conditions: [Condition<M.D>] = m.granuleArgument("data", data, is: .delegated) + [
+        var conditions = m.granuleArgument("data", data, is: .delegated) + [
             Condition("data_bound2", .errorInput, noLpa2 && data >= Word(1 << 48)),
-        ] + m.granuleArgument("rd", rd, is: .rd) + [
+        ]
+        conditions += m.granuleArgument("rd", rd, is: .rd)
+        conditions += [
             Condition("ipa_align", .errorInput, !m.aligned(ipa)),
             Condition("ipa_bound", .errorInput, m.dataIpaOutOfBound(rd, ipa, walk)),
             Condition("rtt_walk", .errorRtt, walk.level.slt(3), index: walk.level),

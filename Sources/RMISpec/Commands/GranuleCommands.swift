@@ -35,7 +35,7 @@ enum GranuleDelegate {
 enum GranuleUndelegate {
     static func evaluate<M: Machine>(_ m: inout M, _ c: Call<M.D>) -> Evaluation<M.D> {
         let addr = c.x[0]
-        let conditions = m.weakened(m.granuleArgument("gran", addr, is: .delegated), .weakenUndelegateAnyState, drop: "gran_state")
+        let conditions = m.weakened(m.granuleArgument("gran", addr, is: .delegated).array, .weakenUndelegateAnyState, drop: "gran_state")
         let ok = Evaluation.succeeds(conditions)
         m.setGranuleState(addr, .undelegated, when: ok)
         m.setGranuleGPT(addr, Word(GPT.ns.rawValue), when: ok)

@@ -79,7 +79,7 @@ extension Machine {
     /// IPA of the next live entry of the RTT, or of the first entry past the RTT.
     public func skipNonLiveEntries(_ w: Walk<D>, _ ipa: Word<D>) -> Word<D> {
         let own = entry(w.rtt, w.index)
-        let next = firstEntry(w.rtt, from: w.index + 1) { _, e in e.isLive }
+        let next = firstEntry(w.rtt, from: w.index + 1, whereEntry: { $0.isLive })
         return ite(own.isLive, ipa, ipaOfEntry(w, from: ipa, next))
     }
 
@@ -96,7 +96,7 @@ extension Machine {
     /// at `top`, aligned down to the walk level.
     public func skipEntriesWithRipas(_ w: Walk<D>, base: Word<D>, top: Word<D>,
                                                 stops: (RttEntry<D>) -> Bit<D>) -> Word<D> {
-        let stop = firstEntry(w.rtt, from: w.index) { _, e in stops(e) }
+        let stop = firstEntry(w.rtt, from: w.index, whereEntry: stops)
         let end = ipaOfEntry(w, from: base, stop)
         return Word.min(end, top).alignedDown(to: levelSize(w.level))
     }
@@ -131,7 +131,7 @@ extension Machine {
     /// `RttIsLive(rtt)` (A5.5.8): some entry is ASSIGNED or TABLE (ASSIGNED_NS does not count).
     /// Under `weaken-data-destroy-no-refcount-decrement` also a table with a leaked reference.
     public func rttIsLive(_ t: Word<D>) -> Bit<D> {
-        !allEntries(t) { _, e in !(e.is(.assigned) || e.is(.table)) } || rttLeaked(t)
+        !everyEntry(t) { e in !(e.is(.assigned) || e.is(.table)) } || rttLeaked(t)
     }
 
     /// Whether RTT `t` keeps a reference DATA_DESTROY did not drop (only under
@@ -193,16 +193,13 @@ extension Machine {
     /// `<name>_align` (4 KB aligned), `<name>_bound` (`PaIsDelegable`) and `<name>_state`
     /// (the Granule is in state `s`), all RMI_ERROR_INPUT.
     public func granuleArgument(_ name: StaticString, _ a: Word<D>, is s: GranuleState, stateLabel: StaticString? = nil,
-                                outputs: [Word<D>?] = [], file: StaticString = #filePath, line: UInt = #line) -> [Condition<D>] {
+                                outputs: [Word<D>?] = [], file: StaticString = #filePath, line: UInt = #line) -> ArgumentConditions<D> {
         let align = !aligned(a), bound = !isDelegable(a), state = !granuleIs(a, s)
-        // Room for the conditions a command appends after these (at most 16 in all).
-        var c: [Condition<D>] = []
-        c.reserveCapacity(16)
-        c.append(Condition(name, suffix: "_align", .errorInput, align, outputs: outputs, file: file, line: line))
-        c.append(Condition(name, suffix: "_bound", .errorInput, bound, outputs: outputs, file: file, line: line))
-        c.append(stateLabel.map { Condition($0, .errorInput, state, outputs: outputs, file: file, line: line) }
-                    ?? Condition(name, suffix: "_state", .errorInput, state, outputs: outputs, file: file, line: line))
-        return c
+        return ArgumentConditions(
+            Condition(name, suffix: "_align", .errorInput, align, outputs: outputs, file: file, line: line),
+            Condition(name, suffix: "_bound", .errorInput, bound, outputs: outputs, file: file, line: line),
+            stateLabel.map { Condition($0, .errorInput, state, outputs: outputs, file: file, line: line) }
+                ?? Condition(name, suffix: "_state", .errorInput, state, outputs: outputs, file: file, line: line))
     }
 
     /// `conditions` without the one labelled `label` when the deliberate weakening `w` is on.
@@ -212,14 +209,10 @@ extension Machine {
 
     /// The three conditions on a pointer to an NS parameter block: `<name>_align`,
     /// `<name>_bound` and `<name>_pas` (`GranuleAccessPermitted(addr, PAS_NS)`).
-    public func nsArgument(_ name: StaticString, _ a: Word<D>, file: StaticString = #filePath, line: UInt = #line) -> [Condition<D>] {
+    public func nsArgument(_ name: StaticString, _ a: Word<D>, file: StaticString = #filePath, line: UInt = #line) -> ArgumentConditions<D> {
         let align = !aligned(a), bound = !isDelegable(a), pas = !nsAccessible(a)
-        // Room for the conditions a command appends after these (at most 16 in all).
-        var c: [Condition<D>] = []
-        c.reserveCapacity(16)
-        c.append(Condition(name, suffix: "_align", .errorInput, align, file: file, line: line))
-        c.append(Condition(name, suffix: "_bound", .errorInput, bound, file: file, line: line))
-        c.append(Condition(name, suffix: "_pas", .errorInput, pas, file: file, line: line))
-        return c
+        return ArgumentConditions(Condition(name, suffix: "_align", .errorInput, align, file: file, line: line),
+                                  Condition(name, suffix: "_bound", .errorInput, bound, file: file, line: line),
+                                  Condition(name, suffix: "_pas", .errorInput, pas, file: file, line: line))
     }
 }

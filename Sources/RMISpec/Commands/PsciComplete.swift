@@ -16,9 +16,12 @@ enum PsciComplete {
         // CPU_ON of a target that is not runnable. (A running target is runnable: a REC is
         // entered only when runnable, and loses it only at its own CPU_OFF exit.)
         let permitted = status == W(PSCI.success) || (status == W(PSCI.denied) && isCpuOn && !targetRunnable)
-        let listed: [Condition<M.D>] = [
-            Condition("alias", .errorInput, calling == target),
-        ] + m.granuleArgument("calling", calling, is: .rec) + m.granuleArgument("target", target, is: .rec) + [
+        var listed: [Condition<M.D>] = []
+        listed.reserveCapacity(16)
+        listed.append(Condition("alias", .errorInput, calling == target))
+        listed += m.granuleArgument("calling", calling, is: .rec)
+        listed += m.granuleArgument("target", target, is: .rec)
+        listed += [
             Condition("pending", .errorInput, m.rec(calling, .psciPending) == 0),
             Condition("owner", .errorInput, m.rec(target, .owner) != m.rec(calling, .owner)),
             // The spec compares the MPIDR values (TF-RMM compares REC indices; it has already

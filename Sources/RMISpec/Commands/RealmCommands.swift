@@ -64,12 +64,14 @@ enum RealmCreate {
         let n = p.rttNumStart
         let rttsDelegated = m.allStartingRtts(base: p.rttBase, count: n) { t in m.isDelegable(t) && m.granuleIs(t, .delegated) }
         let vmidUsed = m.existsRealm { other in m.realm(other, .vmid) == p.vmid }
-        let conditions: [Condition<M.D>] = m.nsArgument("params", ptr) + [
+        var conditions = m.nsArgument("params", ptr) + [
             // Reserved encodings; SBZ flag bits are not checked (as TF-RMM).
             Condition("params_valid", .errorInput, p.hashAlgo > 1),
             Condition("params_supp", .errorInput, !m.realmParamsSupported(p)),
             Condition("alias", .errorInput, n != 0 && rd >= p.rttBase && (rd - p.rttBase) <= (n - 1) * M.granule),
-        ] + m.granuleArgument("rd", rd, is: .delegated) + [
+        ]
+        conditions += m.granuleArgument("rd", rd, is: .delegated)
+        conditions += [
             Condition("rtt_align", .errorInput, !p.rttBase.isAligned(to: n * M.granule) || !m.aligned(p.rttBase)),
             Condition("rtt_num_level", .errorInput,
                       !m.rttConfigIsValid(w: p.s2sz, sl: p.rttLevelStart, n: n, lpa2: p.lpa2)),
@@ -148,7 +150,7 @@ enum RealmDestroy {
 enum RecAuxCount {
     static func evaluate<M: Machine>(_ m: inout M, _ c: Call<M.D>) -> Evaluation<M.D> {
         let rd = c.x[0]
-        let conditions: [Condition<M.D>] = m.granuleArgument("rd", rd, is: .rd)
+        let conditions = m.granuleArgument("rd", rd, is: .rd).array
         return Evaluation(conditions, outputs: [Word(m.platform.recAuxCount)])
     }
 }

@@ -56,7 +56,9 @@ enum RecCreate {
             auxState = auxState || !m.isDelegable(a) || !m.granuleIs(a, .delegated)
         }
 
-        let conditions: [Condition<M.D>] = m.nsArgument("params", ptr) + m.granuleArgument("rec", rec, is: .delegated) + m.granuleArgument("rd", rd, is: .rd) + [
+        var conditions = m.nsArgument("params", ptr) + m.granuleArgument("rec", rec, is: .delegated)
+        conditions += m.granuleArgument("rd", rd, is: .rd)
+        conditions += [
             Condition("realm_state", .errorRealm, !m.realmIs(rd, .new)),
             Condition("num_recs", .errorRealm, m.realm(rd, .numRecs) == W(maxRecs)),
             // The spec compares RecIndex only; the reserved MPIDR bits (7:4, 63:32) are not a

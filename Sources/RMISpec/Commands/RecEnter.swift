@@ -67,17 +67,19 @@ extension Machine {
     public func gicv3ConfigIsValid(hcr: Word<D>, lrs: [Word<D>]) -> Bit<D> {
         typealias E = RecExitEncoding
         var ok = (hcr & ~Word(E.gicHcrHostBits)) == 0
-        let valid = lrs.map { $0.bits(63, 62) != 0 }
-        let vintid = lrs.map { $0.bits(31, 0) }
+        // (Each register's state and vINTID are read where used, not collected into arrays:
+        // the concrete face runs this on every REC_ENTER a search tries.)
+        func valid(_ i: Int) -> Bit<D> { lrs[i].bits(63, 62) != 0 }
+        func vintid(_ i: Int) -> Word<D> { lrs[i].bits(31, 0) }
         for (i, lr) in lrs.enumerated() {
-            ok = ok && given(valid[i]) {
-                let v = vintid[i]
+            ok = ok && given(valid(i)) {
+                let v = vintid(i)
                 let vintidOK = v <= Word(E.maxSpiId) || (Word(E.minLpiId) <= v && v <= Word(E.maxVIntid))
                 var lrOK = !lr.bit(E.lrHw)
                     && (lr.bits(55, E.lrPriorityLo) & Word(E.lrPriorityRes0)) == 0
                     && (lr.bits(44, 32) & ~Word(E.lrEoi >> 32)) == 0
                     && vintidOK
-                for j in (i + 1)..<max(i + 1, lrs.count) { lrOK = lrOK && implies(valid[j], vintid[j] != v) }
+                for j in (i + 1)..<max(i + 1, lrs.count) { lrOK = lrOK && implies(valid(j), vintid(j) != v) }
                 return lrOK
             }
         }
@@ -92,7 +94,8 @@ enum RecEnter {
         let rec = c.x[0], runPtr = c.x[1]
         let rd = m.rec(rec, .owner)
         let enter = RecEnterBlock(m, at: runPtr)
-        let conditions: [Condition<M.D>] = m.nsArgument("run", runPtr) + m.granuleArgument("rec", rec, is: .rec, stateLabel: "rec_gran_state") + [
+        var conditions = m.nsArgument("run", runPtr) + m.granuleArgument("rec", rec, is: .rec, stateLabel: "rec_gran_state")
+        conditions += [
             Condition("realm_new", .errorRealm, m.realmIs(rd, .new), index: 0),
             Condition("system_off", .errorRealm, m.realmIs(rd, .systemOff), index: 1),
             Condition("rec_state", .errorRec, m.recIs(rec, .running)),

@@ -97,7 +97,8 @@ enum RttSetRipas {
         // TF-RMM has none (reference 9.10, tfrmmSetRipasNoExemption).
         let exempt = walk.entry.carriesRipas && walk.entry.ripas == value
             && !Bit<M.D>(m.options.contains(.tfrmmSetRipasNoExemption))
-        let conditions: [Condition<M.D>] = m.granuleArgument("rd", rd, is: .rd) + m.granuleArgument("rec", recPtr, is: .rec, stateLabel: "rec_gran_state") + [
+        var conditions = m.granuleArgument("rd", rd, is: .rd) + m.granuleArgument("rec", recPtr, is: .rec, stateLabel: "rec_gran_state")
+        conditions += [
             Condition("rec_state", .errorRec, m.rec(recPtr, .state) == W(RecState.running.rawValue)),
             Condition("rec_owner", .errorRec, m.rec(recPtr, .owner) != rd),
             Condition("size_valid", .errorInput, top <= base),

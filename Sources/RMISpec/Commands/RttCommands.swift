@@ -39,8 +39,8 @@ extension Machine {
         // Each search is also said of entry 0, which it covers: the same meaning, but a
         // back-end that answers the search with any value (the address arrays) still knows
         // the entry the parent's is made from.
-        let unassigned = first.is(.unassigned) && allEntries(t) { _, e in e.is(.unassigned) && e.ripas == first.ripas }
-        let unassignedNS = first.is(.unassignedNS) && allEntries(t) { _, e in e.is(.unassignedNS) }
+        let unassigned = first.is(.unassigned) && everyEntry(t) { e in e.is(.unassigned) && e.ripas == first.ripas }
+        let unassignedNS = first.is(.unassignedNS) && everyEntry(t) { e in e.is(.unassignedNS) }
         let assigned = blockChild && firstAligned && first.is(.assigned) && allEntries(t) { i, e in
             e.is(.assigned) && e.ripas == first.ripas && e.addr == first.addr + i * size
         }
@@ -207,7 +207,7 @@ private func unprotectedIpaConditions<M: Machine>(_ m: M, rd: Word<M.D>, ipa: Wo
 }
 
 private func rdConditions<M: Machine>(_ m: M, _ rd: Word<M.D>, outputs: [Word<M.D>?] = []) -> [Condition<M.D>] {
-    m.granuleArgument("rd", rd, is: .rd, outputs: outputs)
+    m.granuleArgument("rd", rd, is: .rd, outputs: outputs).array
 }
 
 /// RMI_RTT_MAP_UNPROTECTED (B4.3.19).
@@ -220,8 +220,10 @@ enum RttMapUnprotected {
         let lpa2 = m.realm(rd, .lpa2) != 0
         // The weakening maps at a Protected IPA too, over its UNASSIGNED entry.
         let inPar = Bit<M.D>(m.options.contains(.weakenMapUnprotectedInPar))
-        var conditions = [Condition<M.D>("attr_valid", .errorInput, !desc.attrValid)]
-        conditions += rdConditions(m, rd)
+        var conditions: [Condition<M.D>] = []
+        conditions.reserveCapacity(16)
+        conditions.append(Condition("attr_valid", .errorInput, !desc.attrValid))
+        conditions += m.granuleArgument("rd", rd, is: .rd)
         conditions += [
             // RttLevelIsBlockOrPage: max(1, SL) <= level <= 3 (reference section 9; TF-RMM
             // does not compare with SL, 9.8).

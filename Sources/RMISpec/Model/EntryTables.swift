@@ -33,6 +33,57 @@ extension EntryTableState {
         }
     }
 
+    /// Runs `body(k, end)` on each run `[k, end)` of equal entries from `start` on, until it
+    /// returns false (then false). Whole blocks that repeat the entry before them are passed
+    /// over with one `memcmp`.
+    @inline(__always)
+    static func forEachRun(_ b: UnsafeBufferPointer<SpecState.Entry>, from start: Int, _ body: (Int, Int) -> Bool) -> Bool {
+        let n = b.count, block = 32
+        var k = start
+        while k < n {
+            var end = k + 1
+            while end < n {
+                let hi = min(end + block, n)
+                if SpecState.Entry.sameBytes(b.baseAddress! + end, b.baseAddress! + (end - 1), count: hi - end) {
+                    end = hi
+                    continue
+                }
+                while end < hi && b[end] == b[end - 1] { end += 1 }
+                if end < hi { break }
+            }
+            if !body(k, end) { return false }
+            k = end
+        }
+        return true
+    }
+    @inline(__always)
+    public func firstEntry(_ t: CWord, from: CWord, whereEntry p: (RttEntry<Concrete>) -> CBit) -> CWord {
+        guard from.raw < Layout.entriesPerRtt else { return CWord(Layout.entriesPerRtt) }
+        return withEntries(t) { b in
+            var found = Int(Layout.entriesPerRtt)
+            _ = Self.forEachRun(b, from: Int(from.raw)) { k, _ in
+                if p(SpecState.word(b[k])).raw { found = k; return false }
+                return true
+            }
+            return CWord(UInt64(found))
+        }
+    }
+    @inline(__always)
+    public func everyEntry(_ t: CWord, _ p: (RttEntry<Concrete>) -> CBit) -> CBit {
+        withEntries(t) { b in CBit(Self.forEachRun(b, from: 0) { k, _ in p(SpecState.word(b[k])).raw }) }
+    }
+    @inline(__always)
+    public func countEntries(_ t: CWord, matching p: (RttEntry<Concrete>) -> CBit) -> CWord {
+        withEntries(t) { b in
+            var n = 0
+            _ = Self.forEachRun(b, from: 0) { k, end in
+                if p(SpecState.word(b[k])).raw { n += end - k }
+                return true
+            }
+            return CWord(UInt64(n))
+        }
+    }
+
     /// `Machine.allEntryChanges` on the concrete state: only the entries that differ are
     /// given to `p` (which holds on unchanged ones), and tables whose entry arrays are the
     /// same storage are skipped at once.
@@ -55,11 +106,6 @@ extension EntryTableState {
                 return true
             }
         }
-    }
-
-    /// The level at which the walk of `ipa` in Realm `rd` stops (looking down to level 3).
-    public func walkLevel(_ rd: UInt64, _ ipa: UInt64) -> Int64 {
-        Int64(bitPattern: walk(CWord(rd), CWord(ipa), to: 3).level.raw)
     }
 }
 

@@ -98,6 +98,13 @@ public protocol Machine {
     func allEntries(_ t: Word<D>, _ p: (Word<D>, RttEntry<D>) -> Bit<D>) -> Bit<D>
     /// How many entries of RTT `t` satisfy `p`.
     func countEntries(_ t: Word<D>, _ p: (Word<D>, RttEntry<D>) -> Bit<D>) -> Word<D>
+    /// `firstEntry`, `allEntries` and `countEntries` for a predicate of the entry alone (not
+    /// of its index). Equal entries then get the same answer, so a concrete state asks `p`
+    /// once per run of equal entries (an RTT holds a few runs); the default asks the indexed
+    /// form, which gives the symbolic faces the same terms as before.
+    func firstEntry(_ t: Word<D>, from: Word<D>, whereEntry p: (RttEntry<D>) -> Bit<D>) -> Word<D>
+    func everyEntry(_ t: Word<D>, _ p: (RttEntry<D>) -> Bit<D>) -> Bit<D>
+    func countEntries(_ t: Word<D>, matching p: (RttEntry<D>) -> Bit<D>) -> Word<D>
     /// Whether `p(i, old, new)` holds for every entry `i` of RTT `t`, where `old` is the entry
     /// in `pre` and `new` the entry here. `p` must hold whenever `old` and `new` are equal, so
     /// a back-end may skip unchanged entries (the default implementation does not).
@@ -131,6 +138,11 @@ public protocol Machine {
 
 extension Machine {
     public func stepAddresses(since pre: Self) -> [Word<D>] { addresses + pre.addresses }
+    public func firstEntry(_ t: Word<D>, from: Word<D>, whereEntry p: (RttEntry<D>) -> Bit<D>) -> Word<D> {
+        firstEntry(t, from: from) { _, e in p(e) }
+    }
+    public func everyEntry(_ t: Word<D>, _ p: (RttEntry<D>) -> Bit<D>) -> Bit<D> { allEntries(t) { _, e in p(e) } }
+    public func countEntries(_ t: Word<D>, matching p: (RttEntry<D>) -> Bit<D>) -> Word<D> { countEntries(t) { _, e in p(e) } }
     public func allEntryChanges(_ t: Word<D>, since pre: Self, _ p: (Word<D>, RttEntry<D>, RttEntry<D>) -> Bit<D>) -> Bit<D> {
         allEntries(t) { i, e in p(i, pre.entry(t, i), e) }
     }

@@ -474,6 +474,13 @@ extension PoolState: Machine {
         return a
     }
 
+    /// The level at which the walk of `ipa` in Realm `rd` stops (looking down to level 3).
+    /// (A method of the concrete type, so that the walk is specialised here: called from
+    /// another module through a protocol extension, it ran unspecialised.)
+    public func walkLevel(_ rd: UInt64, _ ipa: UInt64) -> Int64 {
+        Int64(bitPattern: walk(CWord(rd), CWord(ipa), to: 3).level.raw)
+    }
+
     public func existsRealm(where p: (CWord) -> CBit) -> CBit {
         for i in 0..<count where header(i) & PoolState.hasRealm != 0 && p(CWord(base + UInt64(i) << 12)).raw { return true }
         return false

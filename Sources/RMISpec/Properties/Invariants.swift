@@ -89,6 +89,14 @@ extension Machine {
         }
         return any(recAux(c), p)
     }
+    /// `allEntries(t, p)`, where `quick(e)` implies `p(i, e)` at every index `i`: concretely
+    /// a table whose entries all pass `quick` (asked once per run of equal entries) needs no
+    /// scan by index. Other faces build exactly the terms of `allEntries(t, p)`.
+    @inline(__always)
+    func allEntries(_ t: WD, unlessEvery quick: (RttEntry<D>) -> Bit<D>, _ p: (WD, RttEntry<D>) -> Bit<D>) -> Bit<D> {
+        if D.self == Concrete.self && everyEntry(t, quick).isTrue { return Bit(true) }
+        return allEntries(t, p)
+    }
     /// The IPA of entry `i` of RTT `t`.
     func entryIPA(_ t: WD, _ i: WD) -> WD { rtt(t, .ipaBase) + i * levelSize(rtt(t, .level)) }
     func sum(_ xs: [Bit<D>]) -> WD { xs.reduce(WD(0)) { $0 + $1.word } }
@@ -131,7 +139,7 @@ extension Invariant {
                     any(addrs, { t in
                         given(m.isState(t, .rtt)) {
                             let size = m.levelSize(m.rtt(t, .level))
-                            return m.isState(m.rtt(t, .owner), .rd) && !m.allEntries(t) { _, e in
+                            return m.isState(m.rtt(t, .owner), .rd) && !m.everyEntry(t) { e in
                                 !(e.is(.assigned) && e.addr <= a && a - e.addr < size)
                             }
                         } && m.isState(t, .rtt)
@@ -145,7 +153,7 @@ extension Invariant {
                     let inAux = any(addrs, { c in m.isState(c, .rec) && m.anyAux(c) { $0 == a } })
                     let target = any(addrs, { t in
                         !given(m.isState(t, .rtt)) {
-                            m.allEntries(t) { _, e in !((e.is(.table) || e.is(.assigned)) && e.addr == a) }
+                            m.everyEntry(t) { e in !((e.is(.table) || e.is(.assigned)) && e.addr == a) }
                         }
                     })
                     let inStart = any(addrs, { r in
@@ -177,7 +185,7 @@ extension Invariant {
                 m.allStartingRtts(base: m.realm(r, .rttBase), count: m.realm(r, .numStart)) { t in
                     let shape = m.isState(t, .rtt) && m.rtt(t, .level) == m.sl(r) && m.rtt(t, .owner) == r
                     let notTarget = all(addrs, { u in
-                        given(m.isState(u, .rtt)) { m.allEntries(u) { _, e in !(e.is(.table) && e.addr == t) } }
+                        given(m.isState(u, .rtt)) { m.everyEntry(u) { e in !(e.is(.table) && e.addr == t) } }
                     })
                     return shape && notTarget && t != r
                 }
@@ -207,7 +215,13 @@ extension Invariant {
             } })
         case .c2:
             return all(addrs, { a in given(m.isState(a, .recAux)) {
-                m.sum(addrs.flatMap { c in m.recAux(c).map { m.isState(c, .rec) && $0 == a } }) == 1
+                // The (REC, aux slot) pairs that name `a`, summed from 0 in order: the terms
+                // `sum` builds over them, without collecting them.
+                var n = W(0)
+                for c in addrs {
+                    for i in 0..<Int(m.platform.recAuxCount) { n = n + (m.isState(c, .rec) && m.rec(c, .aux(i)) == a).word }
+                }
+                return n == 1
             } })
         case .c3:
             return all(addrs, { c in
@@ -238,7 +252,9 @@ extension Invariant {
                     let onPath = w.level == level - 1 && w.entry.is(.table) && w.entry.addr == t
                     let unique = all(addrs, { u in
                         given(m.isState(u, .rtt)) {
-                            m.allEntries(u) { i, e in implies(e.is(.table) && e.addr == t, u == w.rtt && i == w.index) }
+                            m.allEntries(u, unlessEvery: { e in !(e.is(.table) && e.addr == t) }) { i, e in
+                                implies(e.is(.table) && e.addr == t, u == w.rtt && i == w.index)
+                            }
                         }
                     })
                     return onPath && unique
@@ -249,7 +265,7 @@ extension Invariant {
                 given(m.isState(u, .rtt)) {
                     // Per-table reads hoisted out of the per-entry predicate (same meaning).
                     let lu = m.rtt(u, .level), owner = m.rtt(u, .owner), base = m.rtt(u, .ipaBase), size = m.levelSize(lu)
-                    return m.allEntries(u) { i, e in
+                    return m.allEntries(u, unlessEvery: { e in !e.is(.table) }) { i, e in
                         given(e.is(.table)) {
                             lu.sle(2) && m.isState(e.addr, .rtt) && m.rtt(e.addr, .level) == lu + 1
                                 && m.rtt(e.addr, .owner) == owner && m.rtt(e.addr, .ipaBase) == base + i * size
@@ -276,7 +292,7 @@ extension Invariant {
             return all(addrs, { u in
                 given(m.isState(u, .rtt)) {
                     let lu = m.rtt(u, .level), size = m.levelSize(lu)
-                    return m.allEntries(u) { _, e in
+                    return m.everyEntry(u) { e in
                         implies(e.is(.assigned) || e.is(.assignedNS), Word(1).sle(lu) && lu.sle(3) && e.addr.isAligned(to: size))
                     }
                 }
@@ -284,7 +300,7 @@ extension Invariant {
         case .t5:
             let covers = { (t: W, a: W) -> W in
                 let size = m.levelSize(m.rtt(t, .level))
-                return m.countEntries(t) { _, e in e.is(.assigned) && e.addr <= a && a - e.addr < size }
+                return m.countEntries(t, matching: { e in e.is(.assigned) && e.addr <= a && a - e.addr < size })
             }
             let dataCovered = all(addrs, { a in
                 given(m.isState(a, .data)) {
@@ -296,7 +312,7 @@ extension Invariant {
             let entriesOK = all(addrs, { t in
                 given(m.isState(t, .rtt)) {
                     let size = m.levelSize(m.rtt(t, .level))
-                    return m.allEntries(t) { _, e in
+                    return m.everyEntry(t) { e in
                         given(e.is(.assigned)) {
                             m.sum(addrs.map { a in m.isState(a, .data) && e.addr <= a && a - e.addr < size }) == size >> 12
                         }
@@ -306,7 +322,7 @@ extension Invariant {
             return dataCovered && entriesOK
         case .t7:
             return all(addrs, { u in
-                given(m.isState(u, .rtt)) { m.allEntries(u) { _, e in
+                given(m.isState(u, .rtt)) { m.everyEntry(u) { e in
                     ite(e.is(.unassigned) || e.is(.assigned), e.ripas <= W(Ripas.destroyed.rawValue), e.ripas == 0)
                 } }
             })
@@ -336,11 +352,11 @@ extension Invariant {
         case .c4: return any(addrs, { c in m.isState(c, .rec) && m.rec(c, .psciPending) != 0 })
         case .c5: return any(addrs, { c in m.isState(c, .rec) && m.rec(c, .ripasTop) != 0 })
         case .t1, .t2: return any(addrs, { t in m.isState(t, .rtt) && !m.isStartingRtt(t) && m.rtt(t, .level) == 3 })
-        case .t3, .t7: return any(addrs, { t in m.isState(t, .rtt) && m.countEntries(t) { _, e in e.is(.assignedNS) } != 0 })
+        case .t3, .t7: return any(addrs, { t in m.isState(t, .rtt) && m.countEntries(t, matching: { e in e.is(.assignedNS) }) != 0 })
         case .t4, .t5: return someState(.data)
         case .t8:
             return any(addrs, { t in
-                m.isState(t, .rtt) && m.countEntries(t) { _, e in both(e.is(.assignedNS)) { !m.isState(e.addr, .undelegated) } } != 0
+                m.isState(t, .rtt) && m.countEntries(t, matching: { e in both(e.is(.assignedNS)) { !m.isState(e.addr, .undelegated) } }) != 0
             })
         case .r6, .r7, .l1, .l2, .l3, .l4, .t6, .l5: return Bit(true)
         }
