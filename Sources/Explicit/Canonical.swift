@@ -130,7 +130,7 @@ struct SlotEncoder {
                     words.append(slots[t + RttField.level.rawValue])
                     ref(slots[t + RttField.owner.rawValue], i, first)
                     words.append(slots[t + RttField.ipaBase.rawValue])
-                    appendEntries(s.entries(slot: i), i, first)
+                    appendEntries(s, slot: i, first)
                 default: break
                 }
                 vmid.append(vmidAt)
@@ -156,15 +156,17 @@ struct SlotEncoder {
     /// (lo, hi) of a fingerprint of each line's runs and references: a hash of the entries.
     var runHashes = [Fingerprint](repeating: Fingerprint(lo: 0, hi: 0), count: runLines)
 
-    mutating func appendEntries(_ entries: [SpecState.Entry], _ owner: Int, _ first: Int) {
-        let line = runLine(entries)
+    mutating func appendEntries(_ s: PoolState, slot i: Int, _ first: Int) {
+        let line = runLine(s, slot: i)
         let base = words.count - first
         words.append(contentsOf: runWords[line])
-        for (off, j) in runRefs[line] { refOffset.append(base + off); refSlot.append(j); refOwner.append(owner) }
+        for (off, j) in runRefs[line] { refOffset.append(base + off); refSlot.append(j); refOwner.append(i) }
     }
 
-    /// The cache line that holds the run encoding of `entries`, encoded now if it is not there.
-    mutating func runLine(_ entries: [SpecState.Entry]) -> Int {
+    /// The cache line that holds the run encoding of the entries of `s`'s RTT at slot `i`,
+    /// encoded now (from the runs the state keeps) if it is not there.
+    mutating func runLine(_ s: PoolState, slot i: Int) -> Int {
+        let entries = s.entries(slot: i)
         let id = entries.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
         let line = Int(truncatingIfNeeded: fmix64(UInt64(id)) >> 58)
         if runIds[line] != id {
@@ -176,25 +178,10 @@ struct SlotEncoder {
             swap(&w, &runWords[line]); swap(&refs, &runRefs[line])
             w.removeAll(keepingCapacity: true)
             refs.removeAll(keepingCapacity: true)
-            var ps: UInt8 = 0xFF, pr: UInt8 = 0, pa: UInt8 = 0, paddr: UInt64 = 0
             entries.withUnsafeBufferPointer { b in
-                let block = 32
-                // Most tables hold their few runs in the first block: when every later entry
-                // is the same bytes as the one before it, only that block is read.
-                let tailSame = b.count > block && SpecState.Entry.sameBytes(b.baseAddress! + block, b.baseAddress! + (block - 1),
-                                                                           count: b.count - block)
-                var lo = 0
-                while lo < b.count {
-                    let hi = min(lo + block, b.count)
-                    defer { lo = hi }
-                    // A block whose entries are each the same bytes as the one before holds
-                    // no new run (entry 0 always starts one).
-                    if lo > 0 && (tailSame || SpecState.Entry.sameBytes(b.baseAddress! + lo, b.baseAddress! + (lo - 1), count: hi - lo)) {
-                        continue
-                    }
-                    for k in lo..<hi {
-                        let e = b[k]
-                        if e.state == ps && e.ripas == pr && e.attrs == pa && e.addr == paddr { continue }
+                s.withRunStarts(slot: i) { starts in
+                    for k16 in starts {
+                        let k = Int(k16), e = b[k]
                         w.append(UInt64(k) << 32 | UInt64(e.state) | UInt64(e.ripas) << 8 | UInt64(e.attrs) << 16)
                         if let j = scope.slot(e.addr) {
                             refs.append((w.count, j))
@@ -202,7 +189,6 @@ struct SlotEncoder {
                         } else {
                             w.append(e.addr)
                         }
-                        ps = e.state; pr = e.ripas; pa = e.attrs; paddr = e.addr
                     }
                 }
             }
@@ -368,7 +354,7 @@ struct SlotEncoder {
     mutating func cacheKey(_ s: PoolState) -> (UInt64, UInt64) {
         var (a, b) = s.rawHash
         for i in 0..<s.count where s.hasRtt(ExplicitScope.standardBase + UInt64(i) << 12) {
-            let t = runHashes[runLine(s.entries(slot: i))]
+            let t = runHashes[runLine(s, slot: i)]
             a ^= fmix64(t.lo &+ UInt64(i) &* 0x9E37_79B9_7F4A_7C15)
             b ^= fmix64(t.hi ^ UInt64(i) &* 0xC2B2_AE3D_27D4_EB4F)
         }

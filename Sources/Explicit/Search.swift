@@ -627,10 +627,15 @@ public final class ExplicitSearch: @unchecked Sendable {
         // The call handed to the spec, written in place for each action (as `Call(registers:
         // realm:)` would build it: five registers and four Realm action arguments, padded
         // with zeros), so that no arrays are built per call.
+        // (Through buffer pointers: one uniqueness check per array rather than one a word.)
         func load(_ a: AlphabetAction) {
-            for i in 0..<5 { worker.call.x[i] = CWord(i < a.argc ? a[i] : 0) }
+            worker.call.x.withUnsafeMutableBufferPointer { x in
+                for i in 0..<5 { x[i] = CWord(i < a.argc ? a[i] : 0) }
+            }
             worker.call.realm.kind = CWord((a.realm ?? .irq).rawValue)
-            for i in 0..<4 { worker.call.realm.args[i] = CWord(i < a.realmArgc ? a.realmArg(i) : 0) }
+            worker.call.realm.args.withUnsafeMutableBufferPointer { x in
+                for i in 0..<4 { x[i] = CWord(i < a.realmArgc ? a.realmArg(i) : 0) }
+            }
         }
         for (k, s) in states.enumerated() {
             let id = firstId + k

@@ -25,6 +25,7 @@ import RMISpec
             #expect(p.specState == s)
             #expect(Self.sameReads(p, s, pool: scope.pool))
             #expect(p.rawHash == p.rawHashAfresh)
+            #expect(p.runsAreCurrent)
             #expect(p.addresses.map(\.raw) == s.addresses.map(\.raw))
             for inv in Invariant.specProperties where inv.kind == .always {
                 #expect(inv.holds(inState: p) == inv.holds(inState: s), "\(inv.rawValue)")
@@ -56,6 +57,8 @@ import RMISpec
                 }
                 // The raw hash kept through the writes is the one worked out afresh.
                 #expect(q.rawHash == q.rawHashAfresh, "\(step)")
+                // So are the runs of equal entries kept for each RTT.
+                #expect(q.runsAreCurrent, "\(step)")
                 steps += 1
             }
         }
@@ -77,6 +80,19 @@ import RMISpec
                     if x.state.raw != y.state.raw || x.ripas.raw != y.ripas.raw || x.addr.raw != y.addr.raw || x.attrs.raw != y.attrs.raw {
                         return false
                     }
+                }
+                // The scans by runs of equal entries (kept runs on `p`, found anew on `s`)
+                // answer as the scans by index.
+                let preds: [(RttEntry<Concrete>) -> CBit] = [{ $0.isLive }, { $0.is(.unassigned) }, { $0.is(.assignedNS) }]
+                for q in preds {
+                    for from in [0, 1, 2, 5, 100, 511] {
+                        let want = s.firstEntry(a, from: CWord(UInt64(from))) { _, e in q(e) }.raw
+                        guard p.firstEntry(a, from: CWord(UInt64(from)), whereEntry: q).raw == want,
+                              s.firstEntry(a, from: CWord(UInt64(from)), whereEntry: q).raw == want else { return false }
+                    }
+                    let count = s.countEntries(a) { _, e in q(e) }.raw, every = s.allEntries(a) { _, e in q(e) }.raw
+                    guard p.countEntries(a, matching: q).raw == count, s.countEntries(a, matching: q).raw == count,
+                          p.everyEntry(a, q).raw == every, s.everyEntry(a, q).raw == every else { return false }
                 }
             }
         }

@@ -4,6 +4,10 @@
 public protocol EntryTableState: Machine where D == Concrete {
     /// Runs `body` on the 512 entries of RTT `t` (all zero when there is no such RTT).
     func withEntries<R>(_ t: CWord, _ body: (UnsafeBufferPointer<SpecState.Entry>) -> R) -> R
+    /// Runs `body(entries, k, end)` on each run `[k, end)` of equal entries of RTT `t` from
+    /// index `start` on (the first run starts at `start`), until it returns false (then
+    /// false).
+    func forEachRun(_ t: CWord, from start: Int, _ body: (UnsafeBufferPointer<SpecState.Entry>, Int, Int) -> Bool) -> Bool
 }
 
 extension EntryTableState {
@@ -33,15 +37,23 @@ extension EntryTableState {
         }
     }
 
+    /// `forEachRun` by reading the entries.
+    @inline(__always)
+    public func forEachRun(_ t: CWord, from start: Int, _ body: (UnsafeBufferPointer<SpecState.Entry>, Int, Int) -> Bool) -> Bool {
+        withEntries(t) { b in Self.forEachRun(b, from: start) { k, end in body(b, k, end) } }
+    }
+
     /// Runs `body(k, end)` on each run `[k, end)` of equal entries from `start` on, until it
-    /// returns false (then false). Whole blocks that repeat the entry before them are passed
-    /// over with one `memcmp`.
+    /// returns false (then false). A run to the end of the table (most tables end in one) is
+    /// found with one `memcmp`; otherwise whole blocks that repeat the entry before them are
+    /// passed over with one each.
     @inline(__always)
     static func forEachRun(_ b: UnsafeBufferPointer<SpecState.Entry>, from start: Int, _ body: (Int, Int) -> Bool) -> Bool {
         let n = b.count, block = 32
         var k = start
         while k < n {
             var end = k + 1
+            if end < n && SpecState.Entry.sameBytes(b.baseAddress! + end, b.baseAddress! + k, count: n - end) { end = n }
             while end < n {
                 let hi = min(end + block, n)
                 if SpecState.Entry.sameBytes(b.baseAddress! + end, b.baseAddress! + (end - 1), count: hi - end) {
@@ -59,29 +71,25 @@ extension EntryTableState {
     @inline(__always)
     public func firstEntry(_ t: CWord, from: CWord, whereEntry p: (RttEntry<Concrete>) -> CBit) -> CWord {
         guard from.raw < Layout.entriesPerRtt else { return CWord(Layout.entriesPerRtt) }
-        return withEntries(t) { b in
-            var found = Int(Layout.entriesPerRtt)
-            _ = Self.forEachRun(b, from: Int(from.raw)) { k, _ in
-                if p(SpecState.word(b[k])).raw { found = k; return false }
-                return true
-            }
-            return CWord(UInt64(found))
+        var found = Int(Layout.entriesPerRtt)
+        _ = forEachRun(t, from: Int(from.raw)) { b, k, _ in
+            if p(SpecState.word(b[k])).raw { found = k; return false }
+            return true
         }
+        return CWord(UInt64(found))
     }
     @inline(__always)
     public func everyEntry(_ t: CWord, _ p: (RttEntry<Concrete>) -> CBit) -> CBit {
-        withEntries(t) { b in CBit(Self.forEachRun(b, from: 0) { k, _ in p(SpecState.word(b[k])).raw }) }
+        CBit(forEachRun(t, from: 0) { b, k, _ in p(SpecState.word(b[k])).raw })
     }
     @inline(__always)
     public func countEntries(_ t: CWord, matching p: (RttEntry<Concrete>) -> CBit) -> CWord {
-        withEntries(t) { b in
-            var n = 0
-            _ = Self.forEachRun(b, from: 0) { k, end in
-                if p(SpecState.word(b[k])).raw { n += end - k }
-                return true
-            }
-            return CWord(UInt64(n))
+        var n = 0
+        _ = forEachRun(t, from: 0) { b, k, end in
+            if p(SpecState.word(b[k])).raw { n += end - k }
+            return true
         }
+        return CWord(UInt64(n))
     }
 
     /// `Machine.allEntryChanges` on the concrete state: only the entries that differ are

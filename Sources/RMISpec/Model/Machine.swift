@@ -105,6 +105,11 @@ public protocol Machine {
     func firstEntry(_ t: Word<D>, from: Word<D>, whereEntry p: (RttEntry<D>) -> Bit<D>) -> Word<D>
     func everyEntry(_ t: Word<D>, _ p: (RttEntry<D>) -> Bit<D>) -> Bit<D>
     func countEntries(_ t: Word<D>, matching p: (RttEntry<D>) -> Bit<D>) -> Word<D>
+    /// `allEntries(t, p)` for a `p` whose indices that hold form one interval for each entry
+    /// (all, none, one index, those up to a bound or past it): a state that keeps the runs of
+    /// equal entries of its tables (`PoolState`) asks `p` only at the two ends of each run.
+    /// The default asks every index (so `SpecState` checks what `PoolState` assumes).
+    func allEntriesOnIntervals(_ t: Word<D>, _ p: (Word<D>, RttEntry<D>) -> Bit<D>) -> Bit<D>
     /// Whether `p(i, old, new)` holds for every entry `i` of RTT `t`, where `old` is the entry
     /// in `pre` and `new` the entry here. `p` must hold whenever `old` and `new` are equal, so
     /// a back-end may skip unchanged entries (the default implementation does not).
@@ -143,6 +148,7 @@ extension Machine {
     }
     public func everyEntry(_ t: Word<D>, _ p: (RttEntry<D>) -> Bit<D>) -> Bit<D> { allEntries(t) { _, e in p(e) } }
     public func countEntries(_ t: Word<D>, matching p: (RttEntry<D>) -> Bit<D>) -> Word<D> { countEntries(t) { _, e in p(e) } }
+    public func allEntriesOnIntervals(_ t: Word<D>, _ p: (Word<D>, RttEntry<D>) -> Bit<D>) -> Bit<D> { allEntries(t, p) }
     public func allEntryChanges(_ t: Word<D>, since pre: Self, _ p: (Word<D>, RttEntry<D>, RttEntry<D>) -> Bit<D>) -> Bit<D> {
         allEntries(t) { i, e in p(i, pre.entry(t, i), e) }
     }

@@ -39,6 +39,10 @@ public struct PoolState: Sendable {
         let size: Int
         // Only mutated through a PoolState that holds the box uniquely.
         @exclusivity(unchecked) var entries: [[SpecState.Entry]]
+        /// For each RTT, where its runs of equal entries start (`EntryTableState.forEachRun`),
+        /// kept with every write of its entries: the state properties scan each table many
+        /// times per state, and found the runs anew each time.
+        @exclusivity(unchecked) var runs: [[UInt16]]
         @exclusivity(unchecked) var outside: [(UInt64, UInt64, UInt64)] = []
         @exclusivity(unchecked) var ns = AddrMap<UInt64>()
         /// `rawHash`.
@@ -52,12 +56,13 @@ public struct PoolState: Sendable {
             words.initialize(repeating: 0, count: size)
             self.recs = recs
             self.entries = entries
+            runs = [[UInt16]](repeating: [], count: entries.count)
         }
         deinit { words.deallocate() }
         func copy() -> Storage {
             let c = Storage(size: size, recs: recs, entries: entries)
             c.words.update(from: words, count: size)
-            c.outside = outside; c.ns = ns; c.raw = raw
+            c.outside = outside; c.ns = ns; c.raw = raw; c.runs = runs
             return c
         }
     }
@@ -141,6 +146,33 @@ public struct PoolState: Sendable {
         _read { yield store.entries }
         _modify { let s = unique(); yield &s.entries }
     }
+    var runs: [[UInt16]] {
+        _read { yield store.runs }
+        _modify { let s = unique(); yield &s.runs }
+    }
+    /// Runs `body` on where the runs of equal entries of slot `i`'s RTT start (none when the
+    /// slot holds no RTT).
+    public func withRunStarts<R>(slot i: Int, _ body: (UnsafeBufferPointer<UInt16>) -> R) -> R {
+        store.runs[i].withUnsafeBufferPointer(body)
+    }
+    /// Finds the runs of slot `i`'s entries again, after a write of them.
+    mutating func refreshRuns(_ i: Int) {
+        var r: [UInt16] = []
+        entries[i].withUnsafeBufferPointer { b in
+            _ = PoolState.forEachRun(b, from: 0) { k, _ in r.append(UInt16(k)); return true }
+        }
+        runs[i] = r
+    }
+    /// Whether every RTT's kept runs are those of its entries (tests).
+    public var runsAreCurrent: Bool {
+        (0..<count).allSatisfy { i in
+            var r: [UInt16] = []
+            entries[i].withUnsafeBufferPointer { b in
+                _ = PoolState.forEachRun(b, from: 0) { k, _ in r.append(UInt16(k)); return true }
+            }
+            return runs[i] == r
+        }
+    }
     /// Granules outside the pool that differ from their initial state, in address order:
     /// (address, state | GPT << 8, content).
     var outside: [(UInt64, UInt64, UInt64)] {
@@ -178,7 +210,9 @@ public struct PoolState: Sendable {
         for (a, _) in s.recs { for f in RecField.all { setRec(CWord(a), f, s.rec(CWord(a), f), when: true) } }
         for (a, t) in s.rtts {
             for f in RttField.allCases { setRtt(CWord(a), f, s.rtt(CWord(a), f), when: true) }
-            entries[slotOrTrap(a, "an RTT")] = t.entries
+            let i = slotOrTrap(a, "an RTT")
+            entries[i] = t.entries
+            refreshRuns(i)
         }
         for (a, v) in s.ns { ns[a] = v }
     }
@@ -333,6 +367,7 @@ extension PoolState: Machine {
             h &= ~PoolState.hasRtt
             for j in 0..<4 { setWord(k + PoolState.rttWords + j, 0) }
             entries[i] = []
+            runs[i] = []
         }
         setWord(k, h)
     }
@@ -414,6 +449,7 @@ extension PoolState: Machine {
         if word(k) & PoolState.hasRtt == 0 {
             setWord(k, word(k) | PoolState.hasRtt)
             entries[i] = SpecState.zeroEntries
+            runs[i] = [0]
         }
         return i
     }
@@ -438,6 +474,7 @@ extension PoolState: Machine {
         guard when.raw, i.raw < Layout.entriesPerRtt else { return }
         let k = makeRtt(t.raw)
         entries[k][Int(i.raw)] = SpecState.stored(e)
+        refreshRuns(k)
     }
     public mutating func updateEntries(_ t: CWord, from: CWord, to: CWord, when: CBit,
                                        _ f: (CWord, RttEntry<Concrete>) -> RttEntry<Concrete>) {
@@ -446,6 +483,39 @@ extension PoolState: Machine {
         guard lo < hi else { return }
         let k = makeRtt(t.raw)
         entries[k].withUnsafeMutableBufferPointer { SpecState.update($0, Int(lo)..<Int(hi), f) }
+        refreshRuns(k)
+    }
+
+    /// `Machine.allEntriesOnIntervals`: `p` at the ends of each run of equal entries.
+    @inline(__always)
+    public func allEntriesOnIntervals(_ t: CWord, _ p: (CWord, RttEntry<Concrete>) -> CBit) -> CBit {
+        CBit(forEachRun(t, from: 0) { b, k, end in
+            let e = SpecState.word(b[k])
+            return p(CWord(UInt64(k)), e).raw && (end - 1 == k || p(CWord(UInt64(end - 1)), e).raw)
+        })
+    }
+
+    /// `EntryTableState.forEachRun` from the kept runs.
+    @inline(__always)
+    public func forEachRun(_ t: CWord, from start: Int, _ body: (UnsafeBufferPointer<SpecState.Entry>, Int, Int) -> Bool) -> Bool {
+        guard let i = slot(t.raw), header(i) & PoolState.hasRtt != 0 else {
+            return SpecState.zeroEntries.withUnsafeBufferPointer { b in start >= b.count || body(b, start, b.count) }
+        }
+        return entries[i].withUnsafeBufferPointer { b in
+            store.runs[i].withUnsafeBufferPointer { r in
+                let n = b.count
+                var j = 0
+                while j + 1 < r.count && Int(r[j + 1]) <= start { j += 1 }
+                var k = start
+                while k < n {
+                    let end = j + 1 < r.count ? Int(r[j + 1]) : n
+                    if !body(b, k, end) { return false }
+                    k = end
+                    j += 1
+                }
+                return true
+            }
+        }
     }
     /// Whether the Granule at pool position `i` differs from its initial state.
     @inline(__always) func isStored(_ i: Int) -> Bool {

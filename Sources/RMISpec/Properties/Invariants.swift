@@ -89,14 +89,6 @@ extension Machine {
         }
         return any(recAux(c), p)
     }
-    /// `allEntries(t, p)`, where `quick(e)` implies `p(i, e)` at every index `i`: concretely
-    /// a table whose entries all pass `quick` (asked once per run of equal entries) needs no
-    /// scan by index. Other faces build exactly the terms of `allEntries(t, p)`.
-    @inline(__always)
-    func allEntries(_ t: WD, unlessEvery quick: (RttEntry<D>) -> Bit<D>, _ p: (WD, RttEntry<D>) -> Bit<D>) -> Bit<D> {
-        if D.self == Concrete.self && everyEntry(t, quick).isTrue { return Bit(true) }
-        return allEntries(t, p)
-    }
     /// The IPA of entry `i` of RTT `t`.
     func entryIPA(_ t: WD, _ i: WD) -> WD { rtt(t, .ipaBase) + i * levelSize(rtt(t, .level)) }
     func sum(_ xs: [Bit<D>]) -> WD { xs.reduce(WD(0)) { $0 + $1.word } }
@@ -252,9 +244,8 @@ extension Invariant {
                     let onPath = w.level == level - 1 && w.entry.is(.table) && w.entry.addr == t
                     let unique = all(addrs, { u in
                         given(m.isState(u, .rtt)) {
-                            m.allEntries(u, unlessEvery: { e in !(e.is(.table) && e.addr == t) }) { i, e in
-                                implies(e.is(.table) && e.addr == t, u == w.rtt && i == w.index)
-                            }
+                            // True at every index, at none, or at w.index alone.
+                            m.allEntriesOnIntervals(u, { i, e in implies(e.is(.table) && e.addr == t, u == w.rtt && i == w.index) })
                         }
                     })
                     return onPath && unique
@@ -265,12 +256,13 @@ extension Invariant {
                 given(m.isState(u, .rtt)) {
                     // Per-table reads hoisted out of the per-entry predicate (same meaning).
                     let lu = m.rtt(u, .level), owner = m.rtt(u, .owner), base = m.rtt(u, .ipaBase), size = m.levelSize(lu)
-                    return m.allEntries(u, unlessEvery: { e in !e.is(.table) }) { i, e in
+                    // True at every index, or at the one index whose IPA is the table's base.
+                    return m.allEntriesOnIntervals(u, { i, e in
                         given(e.is(.table)) {
                             lu.sle(2) && m.isState(e.addr, .rtt) && m.rtt(e.addr, .level) == lu + 1
                                 && m.rtt(e.addr, .owner) == owner && m.rtt(e.addr, .ipaBase) == base + i * size
                         }
-                    }
+                    })
                 }
             })
         case .t3:
@@ -282,10 +274,11 @@ extension Invariant {
                     // the protected entries are those with i <= last: one comparison per entry
                     // instead of an IPA computation.
                     let last = (top - base - 1) >> m.levelShift(m.rtt(u, .level))
-                    return m.allEntries(u) { i, e in
+                    // True at the indices up to `last`, or past it, or at all, or at none.
+                    return m.allEntriesOnIntervals(u, { i, e in
                         ite(base < top && i <= last, e.is(.unassigned) || e.is(.assigned) || e.is(.table),
                             e.is(.unassignedNS) || e.is(.assignedNS) || e.is(.table))
-                    }
+                    })
                 }
             })
         case .t4:
