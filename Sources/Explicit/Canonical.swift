@@ -122,9 +122,9 @@ struct SlotEncoder {
                     // the GPRs, the aux Granules (the first `aux`), then the rest.
                     let c = i * recWords, auxAt = 5 + RecField.gprCount
                     ref(recs[c], i, first)
-                    for j in 1..<auxAt { words.append(recs[c + j]) }
+                    words.append(contentsOf: recs[(c + 1)..<(c + auxAt)])
                     for j in 0..<aux { ref(recs[c + auxAt + j], i, first) }
-                    for j in (auxAt + RecField.auxMax)..<recWords { words.append(recs[c + j]) }
+                    words.append(contentsOf: recs[(c + auxAt + RecField.auxMax)..<(c + recWords)])
                 case .rtt where h & PoolState.hasRtt != 0:
                     let t = k + PoolState.rttWords
                     words.append(slots[t + RttField.level.rawValue])

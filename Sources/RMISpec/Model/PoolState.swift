@@ -163,6 +163,30 @@ public struct PoolState: Sendable {
         }
         runs[i] = r
     }
+    /// `refreshRuns(i)` after a write of entry `at` alone: only whether runs start at `at`
+    /// and at `at + 1` can have changed.
+    mutating func refreshRuns(_ i: Int, around at: Int) {
+        let n = Int(Layout.entriesPerRtt)
+        let (startsAt, startsAfter) = entries[i].withUnsafeBufferPointer { b in
+            (at == 0 || b[at] != b[at - 1], at + 1 < n && b[at + 1] != b[at])
+        }
+        var r: [UInt16] = []
+        r.reserveCapacity(runs[i].count + 2)
+        for x in runs[i] {
+            let p = Int(x)
+            if p == at || p == at + 1 { continue }
+            if p > at + 1 && (startsAt || startsAfter) && r.last.map({ Int($0) < at }) ?? true {
+                if startsAt { r.append(UInt16(at)) }
+                if startsAfter { r.append(UInt16(at + 1)) }
+            }
+            r.append(x)
+        }
+        if r.last.map({ Int($0) < at }) ?? true {
+            if startsAt { r.append(UInt16(at)) }
+            if startsAfter { r.append(UInt16(at + 1)) }
+        }
+        runs[i] = r
+    }
     /// Whether every RTT's kept runs are those of its entries (tests).
     public var runsAreCurrent: Bool {
         (0..<count).allSatisfy { i in
@@ -473,8 +497,9 @@ extension PoolState: Machine {
     public mutating func setEntry(_ t: CWord, _ i: CWord, _ e: RttEntry<Concrete>, when: CBit) {
         guard when.raw, i.raw < Layout.entriesPerRtt else { return }
         let k = makeRtt(t.raw)
-        entries[k][Int(i.raw)] = SpecState.stored(e)
-        refreshRuns(k)
+        let at = Int(i.raw)
+        entries[k][at] = SpecState.stored(e)
+        refreshRuns(k, around: at)
     }
     public mutating func updateEntries(_ t: CWord, from: CWord, to: CWord, when: CBit,
                                        _ f: (CWord, RttEntry<Concrete>) -> RttEntry<Concrete>) {
