@@ -348,6 +348,10 @@ struct SlotEncoder {
     var cacheKeys: [UInt64] = [], cacheFingerprints: [Fingerprint] = [], cacheState: [UInt8] = []
     /// Raw hashes entered in the cache: the collision bound counts them.
     var cacheInserts = 0
+    /// The search's table of what every encoder worked out at earlier levels, and this
+    /// encoder's entries not yet published to it (`EncoderPool.publish`).
+    var shared: SharedFingerprints? = nil
+    var unpublished: [(line: Int, a: UInt64, b: UInt64, fp: Fingerprint, exact: Bool)] = []
 
     /// The cache's key for `s`: the hash of its words, and of each RTT's entries (by their
     /// run encoding, cached by storage like the encoding itself).
@@ -376,11 +380,17 @@ struct SlotEncoder {
         if cacheState[line] != 0 && cacheKeys[2 * line] == a && cacheKeys[2 * line + 1] == b {
             return (cacheFingerprints[line], cacheState[line] == 2)
         }
-        let (fp, exact) = fingerprint(of: s, symmetry: symmetry, vmids: vmids)
+        let fp: Fingerprint, exact: Bool
+        if let (f, x) = shared?.lookup(line, a, b) {
+            (fp, exact) = (f, x)  // (a key another encoder entered, and counted)
+        } else {
+            (fp, exact) = fingerprint(of: s, symmetry: symmetry, vmids: vmids)
+            cacheInserts += 1
+            if shared != nil { unpublished.append((line, a, b, fp, exact)) }
+        }
         cacheKeys[2 * line] = a; cacheKeys[2 * line + 1] = b
         cacheFingerprints[line] = fp
         cacheState[line] = exact ? 2 : 1
-        cacheInserts += 1
         return (fp, exact)
     }
 
@@ -514,4 +524,32 @@ func permutations(_ xs: [Int]) -> [[Int]] {
         for p in permutations(rest) { out.append([x] + p) }
     }
     return out
+}
+
+/// The fingerprint caches of a search's encoders, joined: each encoder's new entries are
+/// published at the end of every level (`EncoderPool.publish`), and an encoder that misses
+/// in its own cache looks here before encoding the state, so that a state one worker met at
+/// an earlier level is not encoded again by another. Written only between levels, when no
+/// worker runs, and read-only while a level is expanded. The same lines and keys as an
+/// encoder's cache.
+final class SharedFingerprints: @unchecked Sendable {
+    @exclusivity(unchecked) private var keys = [UInt64](repeating: 0, count: 2 * SlotEncoder.cacheLines)
+    @exclusivity(unchecked) private var fingerprints = [Fingerprint](repeating: Fingerprint(lo: 0, hi: 0), count: SlotEncoder.cacheLines)
+    /// 0 (empty), 1 (inexact) or 2 (exact).
+    @exclusivity(unchecked) private var state = [UInt8](repeating: 0, count: SlotEncoder.cacheLines)
+
+    func lookup(_ line: Int, _ a: UInt64, _ b: UInt64) -> (Fingerprint, Bool)? {
+        guard state[line] != 0, keys[2 * line] == a, keys[2 * line + 1] == b else { return nil }
+        return (fingerprints[line], state[line] == 2)
+    }
+
+    /// Enters `e`'s unpublished entries (between levels only).
+    func publish(_ e: inout SlotEncoder) {
+        for x in e.unpublished {
+            keys[2 * x.line] = x.a; keys[2 * x.line + 1] = x.b
+            fingerprints[x.line] = x.fp
+            state[x.line] = x.exact ? 2 : 1
+        }
+        e.unpublished.removeAll(keepingCapacity: true)
+    }
 }

@@ -332,6 +332,7 @@ public final class ExplicitSearch: @unchecked Sendable {
             // covers (unless checked), their successors, their step properties, and the
             // fingerprints of the changed ones not seen at earlier levels.
             let outs = units(expanding: true)
+            encoders.publish()
 
             // Phase 2 (by shard): insert the candidates' fingerprints in global order; in
             // parallel, each worker owns the shards s with s % workers == its group, so the
@@ -743,9 +744,19 @@ public final class ExplicitSearch: @unchecked Sendable {
 final class EncoderPool: @unchecked Sendable {
     let lock = NSLock()
     var free: [SlotEncoder] = []
+    let shared = SharedFingerprints()
     func take(_ scope: ExplicitScope) -> SlotEncoder {
         lock.lock(); defer { lock.unlock() }
-        return free.popLast() ?? SlotEncoder(scope: scope)
+        if let e = free.popLast() { return e }
+        var e = SlotEncoder(scope: scope)
+        e.shared = shared
+        return e
+    }
+    /// Publishes the encoders' new fingerprints to `shared` (between levels: every encoder
+    /// is back in the pool).
+    func publish() {
+        lock.lock(); defer { lock.unlock() }
+        for i in free.indices { shared.publish(&free[i]) }
     }
     func give(_ e: SlotEncoder) {
         lock.lock(); defer { lock.unlock() }

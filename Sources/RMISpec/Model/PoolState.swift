@@ -50,19 +50,19 @@ public struct PoolState: Sendable {
         /// `count * recWords` REC words: apart from the slot words, so that a write that
         /// copies the state for the others (most do) does not copy these (the largest part).
         @exclusivity(unchecked) var recs: [UInt64]
-        init(size: Int, recs: [UInt64], entries: [[SpecState.Entry]]) {
+        /// Zero words (`from` nil) or a copy of `from`'s.
+        init(size: Int, recs: [UInt64], entries: [[SpecState.Entry]], runs: [[UInt16]], from: UnsafePointer<UInt64>? = nil) {
             self.size = size
             words = .allocate(capacity: size)
-            words.initialize(repeating: 0, count: size)
+            if let from { words.initialize(from: from, count: size) } else { words.initialize(repeating: 0, count: size) }
             self.recs = recs
             self.entries = entries
-            runs = [[UInt16]](repeating: [], count: entries.count)
+            self.runs = runs
         }
         deinit { words.deallocate() }
         func copy() -> Storage {
-            let c = Storage(size: size, recs: recs, entries: entries)
-            c.words.update(from: words, count: size)
-            c.outside = outside; c.ns = ns; c.raw = raw; c.runs = runs
+            let c = Storage(size: size, recs: recs, entries: entries, runs: runs, from: words)
+            c.outside = outside; c.ns = ns; c.raw = raw
             return c
         }
     }
@@ -217,7 +217,7 @@ public struct PoolState: Sendable {
     public init(platform: Platform = .standard, options: SpecOptions = [], base: UInt64, count: Int) {
         shape = Shape(platform: platform, options: options, base: base, count: count)
         store = Storage(size: count * PoolState.stride, recs: [UInt64](repeating: 0, count: count * PoolState.recWords),
-                        entries: [[SpecState.Entry]](repeating: [], count: count))
+                        entries: [[SpecState.Entry]](repeating: [], count: count), runs: [[UInt16]](repeating: [], count: count))
         for i in 0..<count { setWord(i * PoolState.stride, shape.initialHeaders[i]) }
     }
 
