@@ -164,39 +164,51 @@ public enum RMICommand: String, CaseIterable, Sendable, Codable {
 /// One failure condition of a command, evaluated: its label, the result it gives, and
 /// whether it holds in the pre-state.
 ///
-/// Concretely a condition holds no reference (labels and file are static strings, the at
-/// most two outputs are stored inline), so the arrays of conditions every command builds
-/// are copied and freed without reference counting.
+/// Concretely a condition holds no reference and takes 64 bytes: its label, suffix and file
+/// are kept as the addresses and lengths of their literals (static text), its outputs
+/// inline with a count. The arrays of conditions every command builds are then copied and
+/// freed without reference counting, and a command's whole list (at most 15 of them, all
+/// but RMI_REC_CREATE) fits in one of the allocator's small blocks.
 public struct Condition<D: Domain> {
-    /// The spec's label. Kept as two parts (`gran` and `_align`) so that building a condition
-    /// joins no strings: most conditions are never asked for their label.
-    public var label: String {
-        labelSuffix.utf8CodeUnitCount == 0 ? labelBase.description : labelBase.description + labelSuffix.description
-    }
-    let labelBase: StaticString
-    let labelSuffix: StaticString
-    public let status: Status
-    public let fails: Bit<D>
+    // Stored largest first, so that the concrete layout has no padding.
+    private let labelStart: UnsafePointer<UInt8>
+    private let suffixStart: UnsafePointer<UInt8>
+    private let fileStart: UnsafePointer<UInt8>
     /// The index field of the return code (an RTT level for RMI_ERROR_RTT).
     public let index: Word<D>
-    /// Output registers the spec defines on this failure (e.g. `top`), by position.
-    public var outputs: [Word<D>?] {
-        switch outputCount {
-        case 0: []
-        case 1: [output0]
-        default: [output0, output1]
-        }
-    }
-    let outputCount: UInt8
-    let output0: Word<D>?, output1: Word<D>?
+    private let output0: Word<D>, output1: Word<D>
+    private let lineNumber: UInt32
+    private let fileCount: UInt16
+    private let labelCount: UInt8, suffixCount: UInt8
+    /// How many outputs (bits 0-1), and which of them the spec defines (bits 2 and 3).
+    private let outputShape: UInt8
+    public let status: Status
     /// False for a result rule that the spec states outside the command's failure
     /// conditions (RMI_VERSION's compatibility rule).
     public let listed: Bool
+    public let fails: Bit<D>
+
+    private static func text(_ start: UnsafePointer<UInt8>, _ count: Int) -> String {
+        String(decoding: UnsafeBufferPointer(start: start, count: count), as: UTF8.self)
+    }
+    /// The spec's label. Kept as two parts (`gran` and `_align`) so that building a condition
+    /// joins no strings: most conditions are never asked for their label.
+    public var label: String {
+        Self.text(labelStart, Int(labelCount)) + Self.text(suffixStart, Int(suffixCount))
+    }
+    /// Output registers the spec defines on this failure (e.g. `top`), by position.
+    public var outputs: [Word<D>?] {
+        let first: Word<D>? = outputShape & 4 != 0 ? output0 : nil
+        let second: Word<D>? = outputShape & 8 != 0 ? output1 : nil
+        switch outputShape & 3 {
+        case 0: return []
+        case 1: return [first]
+        default: return [first, second]
+        }
+    }
     /// Where the condition is written, for reports that point at the rule.
-    public var file: String { fileName.description }
-    public let line: UInt
-    /// `file`, kept as the literal the compiler gives (no reference counting).
-    let fileName: StaticString
+    public var file: String { Self.text(fileStart, Int(fileCount)) }
+    public var line: UInt { UInt(lineNumber) }
 
     /// At most two `outputs` (no command defines more on a failure).
     public init(_ label: StaticString, _ status: Status, _ fails: Bit<D>, index: Word<D> = 0,
@@ -207,11 +219,17 @@ public struct Condition<D: Domain> {
     init(_ name: StaticString, suffix: StaticString, _ status: Status, _ fails: Bit<D>, index: Word<D> = 0,
          outputs: [Word<D>?] = [], listed: Bool = true, file: StaticString = #filePath, line: UInt = #line) {
         precondition(outputs.count <= 2, "a failure condition defines at most two outputs")
-        self.labelBase = name; self.labelSuffix = suffix; self.status = status; self.fails = fails
-        self.index = index; self.listed = listed; self.fileName = file; self.line = line
-        outputCount = UInt8(outputs.count)
-        output0 = outputs.count > 0 ? outputs[0] : nil
-        output1 = outputs.count > 1 ? outputs[1] : nil
+        precondition(name.hasPointerRepresentation && suffix.hasPointerRepresentation && file.hasPointerRepresentation
+                     && name.utf8CodeUnitCount < 256 && suffix.utf8CodeUnitCount < 256 && file.utf8CodeUnitCount < 65536,
+                     "a condition's label and file are short string literals")
+        labelStart = name.utf8Start; labelCount = UInt8(name.utf8CodeUnitCount)
+        suffixStart = suffix.utf8Start; suffixCount = UInt8(suffix.utf8CodeUnitCount)
+        fileStart = file.utf8Start; fileCount = UInt16(file.utf8CodeUnitCount)
+        lineNumber = UInt32(truncatingIfNeeded: line)
+        self.status = status; self.fails = fails; self.index = index; self.listed = listed
+        let first = outputs.count > 0 ? outputs[0] : nil, second = outputs.count > 1 ? outputs[1] : nil
+        outputShape = UInt8(outputs.count) | (first != nil ? 4 : 0) | (second != nil ? 8 : 0)
+        output0 = first ?? 0; output1 = second ?? 0
     }
     /// The source location relative to the package root (`Sources/RMISpec/...`).
     public var source: String {
@@ -224,8 +242,9 @@ public struct Condition<D: Domain> {
 /// inline rather than in an array of their own.
 ///
 /// A command joins its conditions with `+` and `+=`; these build one array for the list
-/// (room for 16, more than any command has) and append each argument's three to it, where
-/// arrays of three joined by `Array`'s `+` would allocate and copy at every step. On the
+/// (room for 15: every command's whole list but RMI_REC_CREATE's 16) and append each
+/// argument's three to it, where arrays of three joined by `Array`'s `+` would allocate and
+/// copy at every step. On the
 /// concrete face a search evaluates millions of calls, and those copies were most of their
 /// allocations.
 public struct ArgumentConditions<D: Domain> {
@@ -236,7 +255,7 @@ public struct ArgumentConditions<D: Domain> {
     /// The three, in order, as the start of a command's list.
     public var array: [Condition<D>] {
         var c: [Condition<D>] = []
-        c.reserveCapacity(16)
+        c.reserveCapacity(15)
         c += self
         return c
     }
