@@ -339,19 +339,15 @@ struct SlotEncoder {
 
     /// Fingerprints by a raw hash of the state they were worked out for (`PoolState.rawHash`
     /// of its words, with a hash of each RTT's entries): it covers everything the encoding
-    /// reads. Most successors a search computes are
-    /// states computed before, from another parent, and are not encoded again. Direct-mapped
-    /// (a line is overwritten by the next state that maps to it); per line the raw hash, the
-    /// fingerprint, and 0 (empty), 1 (inexact) or 2 (exact).
-    static let cacheLines = 1 << 14
-    /// Made at the first use (most encoders, those of tests and orbit counts, need none).
-    var cacheKeys: [UInt64] = [], cacheFingerprints: [Fingerprint] = [], cacheState: [UInt8] = []
+    /// reads. Most successors a search computes are states computed before, from another
+    /// parent, and are not encoded again.
+    var cache = FingerprintCache()
     /// Raw hashes entered in the cache: the collision bound counts them.
     var cacheInserts = 0
     /// The search's table of what every encoder worked out at earlier levels, and this
     /// encoder's entries not yet published to it (`EncoderPool.publish`).
     var shared: SharedFingerprints? = nil
-    var unpublished: [(line: Int, a: UInt64, b: UInt64, fp: Fingerprint, exact: Bool)] = []
+    var unpublished: [(a: UInt64, b: UInt64, fp: Fingerprint, exact: Bool)] = []
 
     /// The cache's key for `s`: the hash of its words, and of each RTT's entries (by their
     /// run encoding, cached by storage like the encoding itself).
@@ -367,30 +363,20 @@ struct SlotEncoder {
 
     /// `fingerprint(of:symmetry:vmids:)`, from the cache when `s`'s raw hash is there.
     mutating func cachedFingerprint(of s: PoolState, symmetry: Bool, vmids: Bool) -> (Fingerprint, Bool) {
-        if cacheState.isEmpty {
-            cacheKeys = [UInt64](repeating: 0, count: 2 * SlotEncoder.cacheLines)
-            cacheFingerprints = [Fingerprint](repeating: Fingerprint(lo: 0, hi: 0), count: SlotEncoder.cacheLines)
-            cacheState = [UInt8](repeating: 0, count: SlotEncoder.cacheLines)
-        }
         var (a, b) = cacheKey(s)
         // One encoder serves one setting in a search; the key tells settings apart anyway.
         if symmetry { a ^= 0x5BD1_E995_27D4_EB2F }
         if vmids { b ^= 0x1656_67C5_9E37_79B9 }
-        let line = Int(truncatingIfNeeded: a >> 17 ^ b) & (SlotEncoder.cacheLines - 1)
-        if cacheState[line] != 0 && cacheKeys[2 * line] == a && cacheKeys[2 * line + 1] == b {
-            return (cacheFingerprints[line], cacheState[line] == 2)
-        }
+        if let hit = cache.lookup(a, b) { return hit }
         let fp: Fingerprint, exact: Bool
-        if let (f, x) = shared?.lookup(line, a, b) {
+        if let (f, x) = shared?.lookup(a, b) {
             (fp, exact) = (f, x)  // (a key another encoder entered, and counted)
         } else {
             (fp, exact) = fingerprint(of: s, symmetry: symmetry, vmids: vmids)
             cacheInserts += 1
-            if shared != nil { unpublished.append((line, a, b, fp, exact)) }
+            if shared != nil { unpublished.append((a, b, fp, exact)) }
         }
-        cacheKeys[2 * line] = a; cacheKeys[2 * line + 1] = b
-        cacheFingerprints[line] = fp
-        cacheState[line] = exact ? 2 : 1
+        cache.insert(a, b, fp, exact: exact)
         return (fp, exact)
     }
 
@@ -526,30 +512,70 @@ func permutations(_ xs: [Int]) -> [[Int]] {
     return out
 }
 
+/// A direct-mapped table from a state's raw hash (a, b) to its fingerprint and whether the
+/// canonical form was exact: a line is overwritten by the next key that maps to it. It
+/// starts small and doubles (keeping its entries) while its inserts reach half its lines,
+/// up to `maxLines`: a search of a few hundred states then neither clears nor faults in
+/// the half megabyte a large one uses.
+struct FingerprintCache {
+    static let minLines = 1 << 10, maxLines = 1 << 14
+    /// Per line the key (two words), the fingerprint, and 0 (empty), 1 (inexact) or 2 (exact).
+    private var keys: [UInt64] = [], fingerprints: [Fingerprint] = [], state: [UInt8] = []
+    private var inserts = 0
+    /// Its size now (0 before the first insert).
+    var lines: Int { state.count }
+
+    @inline(__always) private static func line(_ a: UInt64, _ b: UInt64, lines: Int) -> Int {
+        Int(truncatingIfNeeded: a >> 17 ^ b) & (lines - 1)
+    }
+
+    func lookup(_ a: UInt64, _ b: UInt64) -> (Fingerprint, Bool)? {
+        if state.isEmpty { return nil }
+        let l = Self.line(a, b, lines: state.count)
+        guard state[l] != 0, keys[2 * l] == a, keys[2 * l + 1] == b else { return nil }
+        return (fingerprints[l], state[l] == 2)
+    }
+
+    mutating func insert(_ a: UInt64, _ b: UInt64, _ fp: Fingerprint, exact: Bool) {
+        if state.isEmpty {
+            resize(Self.minLines)
+        } else if 2 * inserts >= state.count && state.count < Self.maxLines {
+            resize(2 * state.count)
+        }
+        inserts += 1
+        let l = Self.line(a, b, lines: state.count)
+        keys[2 * l] = a; keys[2 * l + 1] = b
+        fingerprints[l] = fp
+        state[l] = exact ? 2 : 1
+    }
+
+    private mutating func resize(_ lines: Int) {
+        let (oldKeys, oldFingerprints, oldState) = (keys, fingerprints, state)
+        keys = [UInt64](repeating: 0, count: 2 * lines)
+        fingerprints = [Fingerprint](repeating: Fingerprint(lo: 0, hi: 0), count: lines)
+        state = [UInt8](repeating: 0, count: lines)
+        for k in oldState.indices where oldState[k] != 0 {
+            let a = oldKeys[2 * k], b = oldKeys[2 * k + 1], l = Self.line(a, b, lines: lines)
+            keys[2 * l] = a; keys[2 * l + 1] = b
+            fingerprints[l] = oldFingerprints[k]
+            state[l] = oldState[k]
+        }
+    }
+}
+
 /// The fingerprint caches of a search's encoders, joined: each encoder's new entries are
 /// published at the end of every level (`EncoderPool.publish`), and an encoder that misses
 /// in its own cache looks here before encoding the state, so that a state one worker met at
 /// an earlier level is not encoded again by another. Written only between levels, when no
-/// worker runs, and read-only while a level is expanded. The same lines and keys as an
-/// encoder's cache.
+/// worker runs, and read-only while a level is expanded.
 final class SharedFingerprints: @unchecked Sendable {
-    @exclusivity(unchecked) private var keys = [UInt64](repeating: 0, count: 2 * SlotEncoder.cacheLines)
-    @exclusivity(unchecked) private var fingerprints = [Fingerprint](repeating: Fingerprint(lo: 0, hi: 0), count: SlotEncoder.cacheLines)
-    /// 0 (empty), 1 (inexact) or 2 (exact).
-    @exclusivity(unchecked) private var state = [UInt8](repeating: 0, count: SlotEncoder.cacheLines)
+    @exclusivity(unchecked) private var cache = FingerprintCache()
 
-    func lookup(_ line: Int, _ a: UInt64, _ b: UInt64) -> (Fingerprint, Bool)? {
-        guard state[line] != 0, keys[2 * line] == a, keys[2 * line + 1] == b else { return nil }
-        return (fingerprints[line], state[line] == 2)
-    }
+    func lookup(_ a: UInt64, _ b: UInt64) -> (Fingerprint, Bool)? { cache.lookup(a, b) }
 
     /// Enters `e`'s unpublished entries (between levels only).
     func publish(_ e: inout SlotEncoder) {
-        for x in e.unpublished {
-            keys[2 * x.line] = x.a; keys[2 * x.line + 1] = x.b
-            fingerprints[x.line] = x.fp
-            state[x.line] = x.exact ? 2 : 1
-        }
+        for x in e.unpublished { cache.insert(x.a, x.b, x.fp, exact: x.exact) }
         e.unpublished.removeAll(keepingCapacity: true)
     }
 }

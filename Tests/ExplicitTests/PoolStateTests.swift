@@ -131,6 +131,39 @@ import RMISpec
         })
     }
 
+    /// The fingerprint cache starts small, doubles while its inserts reach half its lines,
+    /// and keeps what it holds as it grows; a key reads back its own fingerprint and
+    /// exactness or nothing.
+    @Test func fingerprintCacheKeepsEntriesAsItGrows() {
+        var c = FingerprintCache()
+        #expect(c.lookup(1, 2) == nil && c.lines == 0)
+        func key(_ i: UInt64) -> (UInt64, UInt64) { (i &* 0x9E37_79B9_7F4A_7C15, i << 17 | i) }
+        func held(_ range: ClosedRange<UInt64>) -> Set<UInt64> {
+            Set(range.filter { i in
+                let (a, b) = key(i)
+                guard let (fp, exact) = c.lookup(a, b) else { return false }
+                #expect(fp == Fingerprint(lo: i, hi: ~i) && exact == (i % 3 != 0))
+                return true
+            })
+        }
+        var lines: [Int] = []
+        for i in UInt64(1)...3000 {
+            // (What it holds before an insert that may grow it.)
+            let before = i > 1 && 2 * Int(i - 1) >= c.lines ? held(1...(i - 1)) : []
+            let (a, b) = key(i)
+            c.insert(a, b, Fingerprint(lo: i, hi: ~i), exact: i % 3 != 0)
+            if lines.last != c.lines {
+                lines.append(c.lines)
+                // Growing keeps every entry (the next insert may then take one line).
+                #expect(held(1...i).count >= before.count, "lost entries growing to \(c.lines) lines")
+            }
+            #expect(held(i...i) == [i])
+        }
+        #expect(lines == [1024, 2048, 4096, 8192])
+        #expect(held(1...3000).count > 2000)
+        #expect(c.lookup(key(3001).0, key(3001).1) == nil)
+    }
+
     /// A REC, RTT or Realm outside the pool is no state of the pool: converting one traps
     /// rather than dropping it. (Granules outside the pool are kept.)
     @Test func granulesOutsideThePoolAreKept() {
