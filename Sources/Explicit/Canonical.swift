@@ -166,19 +166,18 @@ struct SlotEncoder {
     /// The cache line that holds the run encoding of the entries of `s`'s RTT at slot `i`,
     /// encoded now (from the runs the state keeps) if it is not there.
     mutating func runLine(_ s: PoolState, slot i: Int) -> Int {
-        let entries = s.entries(slot: i)
-        let id = entries.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+        let id = s.withEntries(slot: i) { UInt(bitPattern: $0.baseAddress) }
         let line = Int(truncatingIfNeeded: fmix64(UInt64(id)) >> 58)
         if runIds[line] != id {
             runIds[line] = id
-            runArrays[line] = entries
+            runArrays[line] = s.entries(slot: i)
             // Filled as locals (appending through the arrays of arrays checks uniqueness at
             // every append).
             var w: [UInt64] = [], refs: [(Int, Int)] = []
             swap(&w, &runWords[line]); swap(&refs, &runRefs[line])
             w.removeAll(keepingCapacity: true)
             refs.removeAll(keepingCapacity: true)
-            entries.withUnsafeBufferPointer { b in
+            s.withEntries(slot: i) { b in
                 s.withRunStarts(slot: i) { starts in
                     for k16 in starts {
                         let k = Int(k16), e = b[k]

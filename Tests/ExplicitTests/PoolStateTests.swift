@@ -25,7 +25,7 @@ import RMISpec
             #expect(p.specState == s)
             #expect(Self.sameReads(p, s, pool: scope.pool))
             #expect(p.rawHash == p.rawHashAfresh)
-            #expect(p.runsAreCurrent)
+            #expect(p.runsAreCurrent && p.pinsAreCurrent)
             #expect(p.addresses.map(\.raw) == s.addresses.map(\.raw))
             for inv in Invariant.specProperties where inv.kind == .always {
                 #expect(inv.holds(inState: p) == inv.holds(inState: s), "\(inv.rawValue)")
@@ -58,7 +58,7 @@ import RMISpec
                 // The raw hash kept through the writes is the one worked out afresh.
                 #expect(q.rawHash == q.rawHashAfresh, "\(step)")
                 // So are the runs of equal entries kept for each RTT.
-                #expect(q.runsAreCurrent, "\(step)")
+                #expect(q.runsAreCurrent && q.pinsAreCurrent, "\(step)")
                 steps += 1
             }
         }

@@ -34,7 +34,8 @@ public struct PoolState: Sendable {
     /// The state itself, in one box: a copy of the state is then two retains (the box and
     /// the shape), a read a load, and a write copies the box only when the state is shared.
     final class Storage: @unchecked Sendable {
-        /// `count * stride` slot words.
+        /// `count * stride` slot words, then `pinWords` a slot: where its entries and run
+        /// starts are (`pinned`).
         let words: UnsafeMutablePointer<UInt64>
         let size: Int
         // Only mutated through a PoolState that holds the box uniquely.
@@ -50,11 +51,13 @@ public struct PoolState: Sendable {
         /// `count * recWords` REC words: apart from the slot words, so that a write that
         /// copies the state for the others (most do) does not copy these (the largest part).
         @exclusivity(unchecked) var recs: [UInt64]
-        /// Zero words (`from` nil) or a copy of `from`'s.
+        /// Zero words (`from` nil) or a copy of `from`'s (and of where its arrays are: the
+        /// copy holds the same arrays).
         init(size: Int, recs: [UInt64], entries: [[SpecState.Entry]], runs: [[UInt16]], from: UnsafePointer<UInt64>? = nil) {
             self.size = size
-            words = .allocate(capacity: size)
-            if let from { words.initialize(from: from, count: size) } else { words.initialize(repeating: 0, count: size) }
+            let all = size + PoolState.pinWords * entries.count
+            words = .allocate(capacity: all)
+            if let from { words.initialize(from: from, count: all) } else { words.initialize(repeating: 0, count: all) }
             self.recs = recs
             self.entries = entries
             self.runs = runs
@@ -142,6 +145,40 @@ public struct PoolState: Sendable {
     }
     /// The entries of the RTT at pool position `i` (empty where there is no RTT).
     public func entries(slot i: Int) -> [SpecState.Entry] { store.entries[i] }
+
+    /// Where slot `i`'s entries and run starts are, and how many: four words after the slot
+    /// words, noted by `pin` at every write of either array. Reading the arrays through
+    /// these counts no references: the arrays are shared by the many states that did not
+    /// write them, on both workers' threads, where every count kept in them was written by
+    /// both cores. (Addresses of the storage of arrays this box holds, not written while it
+    /// holds them: a write of an array makes it unique first, and `pin` notes the result.)
+    static let pinWords = 4
+    @inline(__always) private func pinned(_ i: Int) -> (UnsafeBufferPointer<SpecState.Entry>, UnsafeBufferPointer<UInt16>) {
+        let p = store.words + store.size + PoolState.pinWords * i
+        return (UnsafeBufferPointer(start: UnsafePointer(bitPattern: UInt(p[0])), count: Int(p[1])),
+                UnsafeBufferPointer(start: UnsafePointer(bitPattern: UInt(p[2])), count: Int(p[3])))
+    }
+    /// Notes where slot `i`'s arrays are now (after a write of either).
+    private mutating func pin(_ i: Int) {
+        let s = unique(), p = s.words + s.size + PoolState.pinWords * i
+        s.entries[i].withUnsafeBufferPointer { p[0] = UInt64(UInt(bitPattern: $0.baseAddress)); p[1] = UInt64($0.count) }
+        s.runs[i].withUnsafeBufferPointer { p[2] = UInt64(UInt(bitPattern: $0.baseAddress)); p[3] = UInt64($0.count) }
+    }
+    /// Runs `body` on slot `i`'s entries (none when the slot holds no RTT).
+    @inline(__always)
+    public func withEntries<R>(slot i: Int, _ body: (UnsafeBufferPointer<SpecState.Entry>) -> R) -> R {
+        body(pinned(i).0)
+    }
+    /// Whether every slot's pinned arrays are its arrays (tests).
+    public var pinsAreCurrent: Bool {
+        (0..<count).allSatisfy { i in
+            let (e, r) = pinned(i)
+            func same<T>(_ a: [T], _ p: UnsafeBufferPointer<T>) -> Bool {
+                a.withUnsafeBufferPointer { $0.count == p.count && ($0.isEmpty || $0.baseAddress == p.baseAddress) }
+            }
+            return same(store.entries[i], e) && same(store.runs[i], r)
+        }
+    }
     var entries: [[SpecState.Entry]] {
         _read { yield store.entries }
         _modify { let s = unique(); yield &s.entries }
@@ -153,7 +190,7 @@ public struct PoolState: Sendable {
     /// Runs `body` on where the runs of equal entries of slot `i`'s RTT start (none when the
     /// slot holds no RTT).
     public func withRunStarts<R>(slot i: Int, _ body: (UnsafeBufferPointer<UInt16>) -> R) -> R {
-        store.runs[i].withUnsafeBufferPointer(body)
+        body(pinned(i).1)
     }
     /// Finds the runs of slot `i`'s entries again, after a write of them.
     mutating func refreshRuns(_ i: Int) {
@@ -162,6 +199,7 @@ public struct PoolState: Sendable {
             _ = PoolState.forEachRun(b, from: 0) { k, _ in r.append(UInt16(k)); return true }
         }
         runs[i] = r
+        pin(i)
     }
     /// `refreshRuns(i)` after a write of entry `at` alone: only whether runs start at `at`
     /// and at `at + 1` can have changed.
@@ -186,6 +224,7 @@ public struct PoolState: Sendable {
             if startsAfter { r.append(UInt16(at + 1)) }
         }
         runs[i] = r
+        pin(i)
     }
     /// Whether every RTT's kept runs are those of its entries (tests).
     public var runsAreCurrent: Bool {
@@ -392,6 +431,7 @@ extension PoolState: Machine {
             for j in 0..<4 { setWord(k + PoolState.rttWords + j, 0) }
             entries[i] = []
             runs[i] = []
+            pin(i)
         }
         setWord(k, h)
     }
@@ -474,6 +514,7 @@ extension PoolState: Machine {
             setWord(k, word(k) | PoolState.hasRtt)
             entries[i] = SpecState.zeroEntries
             runs[i] = [0]
+            pin(i)
         }
         return i
     }
@@ -485,7 +526,7 @@ extension PoolState: Machine {
 
     @inline(__always)
     public func withEntries<R>(_ t: CWord, _ body: (UnsafeBufferPointer<SpecState.Entry>) -> R) -> R {
-        if let i = slot(t.raw), header(i) & PoolState.hasRtt != 0 { return entries[i].withUnsafeBufferPointer(body) }
+        if let i = slot(t.raw), header(i) & PoolState.hasRtt != 0 { return body(pinned(i).0) }
         return SpecState.zeroEntries.withUnsafeBufferPointer(body)
     }
 
@@ -526,21 +567,18 @@ extension PoolState: Machine {
         guard let i = slot(t.raw), header(i) & PoolState.hasRtt != 0 else {
             return SpecState.zeroEntries.withUnsafeBufferPointer { b in start >= b.count || body(b, start, b.count) }
         }
-        return entries[i].withUnsafeBufferPointer { b in
-            store.runs[i].withUnsafeBufferPointer { r in
-                let n = b.count
-                var j = 0
-                while j + 1 < r.count && Int(r[j + 1]) <= start { j += 1 }
-                var k = start
-                while k < n {
-                    let end = j + 1 < r.count ? Int(r[j + 1]) : n
-                    if !body(b, k, end) { return false }
-                    k = end
-                    j += 1
-                }
-                return true
-            }
+        let (b, r) = pinned(i)
+        let n = b.count
+        var j = 0
+        while j + 1 < r.count && Int(r[j + 1]) <= start { j += 1 }
+        var k = start
+        while k < n {
+            let end = j + 1 < r.count ? Int(r[j + 1]) : n
+            if !body(b, k, end) { return false }
+            k = end
+            j += 1
         }
+        return true
     }
     /// Whether the Granule at pool position `i` differs from its initial state.
     @inline(__always) func isStored(_ i: Int) -> Bool {
