@@ -513,8 +513,8 @@ func permutations(_ xs: [Int]) -> [[Int]] {
 
 /// A direct-mapped table from a state's raw hash (a, b) to its fingerprint and whether the
 /// canonical form was exact: a line is overwritten by the next key that maps to it. It
-/// starts small and doubles (keeping its entries) while its inserts reach half its lines,
-/// up to `maxLines`: a search of a few hundred states then neither clears nor faults in
+/// starts small and doubles (keeping its entries) while its inserts reach a quarter of its
+/// lines, up to `maxLines`: a search of a few hundred states then neither clears nor faults in
 /// the half megabyte a large one uses.
 struct FingerprintCache {
     static let minLines = 1 << 10, maxLines = 1 << 14
@@ -538,7 +538,7 @@ struct FingerprintCache {
     mutating func insert(_ a: UInt64, _ b: UInt64, _ fp: Fingerprint, exact: Bool) {
         if state.isEmpty {
             resize(Self.minLines)
-        } else if 2 * inserts >= state.count && state.count < Self.maxLines {
+        } else if 4 * inserts >= state.count && state.count < Self.maxLines {
             resize(2 * state.count)
         }
         inserts += 1

@@ -152,17 +152,26 @@ public struct PoolState: Sendable {
     /// write them, on both workers' threads, where every count kept in them was written by
     /// both cores. (Addresses of the storage of arrays this box holds, not written while it
     /// holds them: a write of an array makes it unique first, and `pin` notes the result.)
-    static let pinWords = 4
+    /// A word holds an address (below 2^48) and a count (above): two words a slot keep the
+    /// box's words of 6 Granules within one of the allocator's small blocks.
+    static let pinWords = 2
     @inline(__always) private func pinned(_ i: Int) -> (UnsafeBufferPointer<SpecState.Entry>, UnsafeBufferPointer<UInt16>) {
         let p = store.words + store.size + PoolState.pinWords * i
-        return (UnsafeBufferPointer(start: UnsafePointer(bitPattern: UInt(p[0])), count: Int(p[1])),
-                UnsafeBufferPointer(start: UnsafePointer(bitPattern: UInt(p[2])), count: Int(p[3])))
+        @inline(__always) func unpack<T>(_ w: UInt64) -> UnsafeBufferPointer<T> {
+            UnsafeBufferPointer(start: UnsafePointer(bitPattern: UInt(w & (1 << 48 - 1))), count: Int(w >> 48))
+        }
+        return (unpack(p[0]), unpack(p[1]))
     }
     /// Notes where slot `i`'s arrays are now (after a write of either).
     private mutating func pin(_ i: Int) {
         let s = unique(), p = s.words + s.size + PoolState.pinWords * i
-        s.entries[i].withUnsafeBufferPointer { p[0] = UInt64(UInt(bitPattern: $0.baseAddress)); p[1] = UInt64($0.count) }
-        s.runs[i].withUnsafeBufferPointer { p[2] = UInt64(UInt(bitPattern: $0.baseAddress)); p[3] = UInt64($0.count) }
+        func pack<T>(_ b: UnsafeBufferPointer<T>) -> UInt64 {
+            let a = UInt64(UInt(bitPattern: b.baseAddress))
+            precondition(a < 1 << 48 && b.count < 1 << 16, "an array's address or count does not fit a pin")
+            return a | UInt64(b.count) << 48
+        }
+        p[0] = s.entries[i].withUnsafeBufferPointer(pack)
+        p[1] = s.runs[i].withUnsafeBufferPointer(pack)
     }
     /// Runs `body` on slot `i`'s entries (none when the slot holds no RTT).
     @inline(__always)

@@ -1,19 +1,15 @@
 /// One step as the step invariants see it.
 public struct StepView<M: Machine> {
-    public let pre: M
-    public let post: M
+    public var pre: M
+    public var post: M
     public var command: RMICommand
     public var args: [Word<M.D>]
     public var succeeded: Bit<M.D>
     /// Whether the post-state equals the pre-state (the engine computes it).
     public var unchanged: Bit<M.D>
-    /// The addresses the step properties quantify over (`post.stepAddresses(since: pre)`),
-    /// found once for all of them.
-    public let addresses: [Word<M.D>]
     public init(pre: M, post: M, command: RMICommand, args: [Word<M.D>], succeeded: Bit<M.D>, unchanged: Bit<M.D>) {
         self.pre = pre; self.post = post; self.command = command; self.args = args
         self.succeeded = succeeded; self.unchanged = unchanged
-        addresses = post.stepAddresses(since: pre)
     }
 }
 
@@ -23,7 +19,8 @@ extension Invariant {
     public func holds<M: Machine>(on s: StepView<M>) -> Bit<M.D> {
         typealias W = Word<M.D>
         let pre = s.pre, post = s.post
-        let addrs = s.addresses
+        // Computed only by the properties that quantify over addresses (most steps need none).
+        var addrs: [W] { post.stepAddresses(since: pre) }
         let bothRD = { (r: W) in pre.isState(r, .rd) && post.isState(r, .rd) }
         switch self {
         case .r6:
