@@ -44,14 +44,16 @@ let package = Package(
         ]),
         // An example adapter: RMMImpl served over the line protocol of docs/impl-protocol.md.
         .executableTarget(name: "rmi-check-adapter", dependencies: ["RMMImpl"]),
+        // Scratch folders for the tests that write files, removed when the test run ends.
+        .target(name: "TestSupport", path: "Tests/Support"),
         .testTarget(name: "SMTTests", dependencies: ["SMT"]),
         // Also RMICheck: the spec's label traces double as a conformance suite for RMMImpl.
-        .testTarget(name: "RMISpecTests", dependencies: ["RMISpec", "RMICheck"]),
+        .testTarget(name: "RMISpecTests", dependencies: ["RMISpec", "RMICheck", "TestSupport"]),
         .testTarget(name: "RMMImplTests", dependencies: ["RMMImpl"]),
         .testTarget(name: "RMICheckTests", dependencies: ["RMICheck", "rmi-check-adapter"]),
         .testTarget(name: "KVMHostTests", dependencies: ["KVMHost", "RMICheck", "RMISpec"]),
-        .testTarget(name: "CLITests", dependencies: ["rmi-check"]),
+        .testTarget(name: "CLITests", dependencies: ["rmi-check", "TestSupport"]),
         .testTarget(name: "ExplicitTests", dependencies: ["Explicit", "RMISpec"]),
-        .testTarget(name: "CITests", dependencies: ["RMICheckCI", "RMISpec"]),
+        .testTarget(name: "CITests", dependencies: ["RMICheckCI", "RMISpec", "TestSupport"]),
     ]
 )

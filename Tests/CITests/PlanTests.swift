@@ -2,6 +2,7 @@ import Foundation
 import RMICheckCI
 import RMISpec
 import Testing
+import TestSupport
 
 let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
@@ -188,7 +189,7 @@ struct ScriptedCheck: CheckKind {
     /// labels and success are all reached (HOLDS); REALM_ACTIVATE's realm_state needs an
     /// active Realm, two calls from the Realm seed, so that command is VACUOUS.
     @Test func labelsFromSeedsHoldOrAreVacuous() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rmi-check-labels-\(UInt32.random(in: 0...UInt32.max))").path
+        let dir = scratchDirectory("labels").path
         try FileManager.default.createDirectory(atPath: dir + "/seeds", withIntermediateDirectories: true)
         let scope = try Scope(parsing: "granules=3,realms=1,recs=0,entries=2")
         var sc = Scenario("a NEW Realm", platform: scope.platform)

@@ -5,6 +5,7 @@ import FoundationXML
 import RMICheckCI
 import RMISpec
 import Testing
+import TestSupport
 
 /// Checks the parts of the SARIF 2.1.0 schema (sarif-schema-2.1.0.json, OASIS) that a log
 /// must satisfy and that code scanning reads; returns the problems found. (No copy of the
@@ -81,7 +82,7 @@ func sarifProblems(_ data: Data) -> [String] {
     /// corpus trace that expects the wrong result), a conformance deviation and a host
     /// variant that must pass but fails.
     @Test func theSARIFOfARunWithViolationsHasTheRequiredStructure() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rmi-check-sarif-\(UInt32.random(in: 0...UInt32.max))").path
+        let dir = scratchDirectory("sarif").path
         try FileManager.default.createDirectory(atPath: dir + "/traces", withIntermediateDirectories: true)
         try #"{"steps": [{"call": "RMI_GRANULE_DELEGATE", "args": {"addr": "0x80000008"}, "expect": {"status": "RMI_SUCCESS"}}]}"#
             .write(toFile: dir + "/traces/wrong.json", atomically: true, encoding: .utf8)

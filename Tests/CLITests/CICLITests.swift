@@ -1,12 +1,13 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The repository root (this file is Tests/CLITests/CICLITests.swift).
 let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
 /// A fresh folder holding `plan.json` (and, when given, `baseline.json`).
 func planFolder(_ plan: String, baseline: [String]? = nil) throws -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rmi-check-ci-\(UInt32.random(in: 0...UInt32.max))").path
+    let dir = scratchDirectory("ci").path
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     try plan.write(toFile: dir + "/plan.json", atomically: true, encoding: .utf8)
     if let baseline {
@@ -222,7 +223,7 @@ let smallChecks = """
 @Suite struct ShowCLITests {
     @Test func showPrintsATableAndWritesMermaidAndDOT() throws {
         let trace = repoRoot + "/Specs/traces/canonical/build-populate-run-teardown.json"
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rmi-check-show-\(UInt32.random(in: 0...UInt32.max))").path
+        let dir = scratchDirectory("show").path
         let (code, out, err) = try rmiCheck(["show", trace, "--mermaid", dir + "/t.mmd", "--dot", dir + "/t.dot"])
         #expect(code == 0, "\(err)")
         let lines = out.split(separator: "\n").map(String.init)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Runs the built `rmi-check` next to the test bundle and returns (exit code, stdout, stderr).
 func rmiCheck(_ args: [String], file: StaticString = #filePath) throws -> (Int32, String, String) {
@@ -23,7 +24,7 @@ func rmiCheck(_ args: [String], file: StaticString = #filePath) throws -> (Int32
 }
 
 func tempFile(_ name: String, _ contents: String) throws -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rmi-check-cli-\(UInt32.random(in: 0...UInt32.max))")
+    let dir = scratchDirectory("cli")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     let path = dir.appendingPathComponent(name).path
     try contents.write(toFile: path, atomically: true, encoding: .utf8)
@@ -120,7 +121,7 @@ func tempFile(_ name: String, _ contents: String) throws -> String {
 
 @Suite struct ConformCLITests {
     @Test func conformFindsADeviationWritesATraceAndItReplays() throws {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("rmi-check-conform-\(UInt32.random(in: 0...UInt32.max))").path
+        let out = scratchDirectory("conform").path
         let (code, text, _) = try rmiCheck(["conform", "--random", "20000", "--seed", "1", "--no-state",
                                             "--deviation", "realm-destroy-with-recs", "--out", out])
         #expect(code == 1)
@@ -166,7 +167,7 @@ func tempFile(_ name: String, _ contents: String) throws -> String {
         #expect(text.contains("CONFORMS"))
         let (bad, badText, _) = try rmiCheck(["conform", "--impl-cmd", "\(adapter()) --bugs realm-destroy-with-recs",
                                               "--random", "20000", "--seed", "1", "--out",
-                                              FileManager.default.temporaryDirectory.appendingPathComponent("rmi-ext-\(UInt32.random(in: 0...UInt32.max))").path])
+                                              scratchDirectory("ext").path])
         #expect(bad == 1)
         #expect(badText.contains("realm_live"))
     }
@@ -187,7 +188,7 @@ func tempFile(_ name: String, _ contents: String) throws -> String {
         let (code, text, _) = try rmiCheck(["conform", "--traces", root.appendingPathComponent("Specs/traces").path])
         #expect(code == 0)
         #expect(text.contains("CONFORMS") && !text.contains(" 0 trace"))
-        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("rmi-empty-\(UInt32.random(in: 0...UInt32.max))")
+        let empty = scratchDirectory("empty")
         try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
         #expect(try rmiCheck(["conform", "--traces", empty.path]).0 == 65, "checking nothing is not a pass")
     }

@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import TestSupport
 
 @Suite struct CheckCLITests {
     @Test func explicitSearchOfATinyScopeHolds() throws {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("rmi-check-explicit-\(UInt32.random(in: 0...UInt32.max))").path
+        let out = scratchDirectory("explicit").path
         let (code, stdout, stderr) = try rmiCheck(["check", "--engine", "explicit", "--scope", "granules=3",
                                                    "--property", "G1", "--property", "INV-L4", "--compare-symmetry", "--out", out])
         #expect(code == 0, "\(stdout)\n\(stderr)")
@@ -16,7 +17,7 @@ import Testing
     /// The default plan (no --scope): every property holds, every cover is reached, and each
     /// scope's distinct states are printed with and without symmetry.
     @Test func defaultPlanHoldsAndReachesEveryCover() throws {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("rmi-check-explicit-\(UInt32.random(in: 0...UInt32.max))").path
+        let out = scratchDirectory("explicit").path
         let (code, stdout, stderr) = try rmiCheck(["check", "--engine", "explicit", "--quiet", "--out", out])
         #expect(code == 0, "\(stdout)\n\(stderr)")
         #expect(!stdout.contains("NOT REACHED") && !stdout.contains("VIOLATED") && !stdout.contains("UNKNOWN"))

@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `check --engine bmc` and `cover` on scopes and alphabets small enough for a test.
 @Suite struct SymbolicCLITests {
     func tmp(_ name: String) -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("rmi-check-\(name)-\(UInt32.random(in: 0...UInt32.max))").path
+        scratchDirectory("\(name)").path
     }
     let tiny = ["--scope", "granules=2,realms=0,recs=0,entries=1", "--commands", "GRANULE_DELEGATE,GRANULE_UNDELEGATE"]
 

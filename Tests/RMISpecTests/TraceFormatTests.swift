@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import RMISpec
+import TestSupport
 
 @Suite struct TraceFormatTests {
     func decodeError(_ json: String) -> TraceError? {
@@ -95,7 +96,7 @@ import Testing
     }
 
     @Test func writingIsAtomicAndReplacesWhole() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rmi-check-\(UInt32.random(in: 0...UInt32.max))")
+        let dir = scratchDirectory("trace")
         let path = dir.appendingPathComponent("t.json").path
         try CanonicalScenarios.concatenatedStart().trace.write(to: path)
         try CanonicalScenarios.buildAndTeardown().trace.write(to: path)
