@@ -188,43 +188,34 @@ public final class ExplicitSearch: @unchecked Sendable {
         encoder.cachedFingerprint(of: s, symmetry: options.symmetry, vmids: options.realmSymmetry)
     }
 
-    /// Runs `body(k)` for k in 0..<n on up to `workers` threads (each thread takes the next
-    /// k from a shared counter). Callers make the result independent of which thread ran
-    /// which k.
-    static func parallel(_ n: Int, workers: Int, _ body: @Sendable (Int) -> Void) {
-        if workers <= 1 || n <= 1 {
-            for k in 0..<n { body(k) }
-            return
-        }
-        let next = Counter()
-        DispatchQueue.concurrentPerform(iterations: min(workers, n)) { _ in
-            while true {
-                let k = next.value.add(1, ordering: .relaxed).oldValue
-                if k >= n { break }
-                body(k)
-            }
-        }
+    /// Runs `body(k)` for k in 0..<n on this thread and the `helpers` (each thread takes the
+    /// next k from a shared counter). Callers make the result independent of which thread
+    /// ran which k.
+    static func parallel(_ n: Int, helpers: LevelHelpers?, _ body: @escaping @Sendable (Int) -> Void) {
+        parallel(n, helpers: helpers, make: {}, done: { _ in }) { k, _ in body(k) }
     }
     final class Counter: Sendable { let value = Atomic<Int>(0) }
 
     /// `parallel` with a context each thread makes (`make`) before its first k, passes to
-    /// each of its calls of `body`, and hands to `done` after its last.
-    static func parallel<C>(_ n: Int, workers: Int, make: @Sendable () -> C, done: @Sendable (C) -> Void,
-                            _ body: @Sendable (Int, inout C) -> Void) {
+    /// each of its calls of `body`, and hands to `done` after its last (a thread that gets no
+    /// k makes none).
+    static func parallel<C>(_ n: Int, helpers: LevelHelpers?, make: @escaping @Sendable () -> C,
+                            done: @escaping @Sendable (C) -> Void, _ body: @escaping @Sendable (Int, inout C) -> Void) {
         if n == 0 { return }
-        if workers <= 1 || n <= 1 {
+        guard let helpers, n > 1 else {
             var c = make()
             for k in 0..<n { body(k, &c) }
             done(c)
             return
         }
         let next = Counter()
-        DispatchQueue.concurrentPerform(iterations: min(workers, n)) { _ in
+        helpers.run { _ in
+            var k = next.value.add(1, ordering: .relaxed).oldValue
+            if k >= n { return }
             var c = make()
-            while true {
-                let k = next.value.add(1, ordering: .relaxed).oldValue
-                if k >= n { break }
+            while k < n {
                 body(k, &c)
+                k = next.value.add(1, ordering: .relaxed).oldValue
             }
             done(c)
         }
@@ -286,6 +277,8 @@ public final class ExplicitSearch: @unchecked Sendable {
         var cut: String? = nil
         var distinct = 1
         let workers = max(1, options.workers)
+        let helpers = workers > 1 ? LevelHelpers(count: workers - 1) : nil
+        defer { helpers?.stop() }
         let allNames = Set(always.map(\.rawValue) + stepProps.map(\.rawValue) + options.extraProperties.map(\.name))
         let stepNames = Set(stepProps.map(\.rawValue))
         // Checks the frontier's states, expanding them too when `expanding` (phase 1 below),
@@ -299,7 +292,7 @@ public final class ExplicitSearch: @unchecked Sendable {
             let known = KnownFlags(self, (Set(violations.keys), Set(covers.keys)))
             let fr = frontier, base = frontierBase, d = depth
             let parts = frontierChecked ? nil : frontierParts
-            Self.parallel(n, workers: workers, make: { Worker(encoder: self.encoders.take(self.scope)) },
+            Self.parallel(n, helpers: helpers, make: { Worker(encoder: self.encoders.take(self.scope)) },
                           done: { self.encoders.give($0.encoder) }) { k, worker in
                 let lo = k * chunk, hi = min(fr.count, lo + chunk)
                 self.expand(fr[lo..<hi], firstId: base + lo, depth: d, out: outs[k], meter: meter, known: known,
@@ -351,7 +344,7 @@ public final class ExplicitSearch: @unchecked Sendable {
             } else {
                 isNew.withUnsafeMutableBufferPointer { flags in
                     let flags = UnsafeMutableSendableBuffer(flags)
-                    Self.parallel(groups, workers: groups) { g in
+                    Self.parallel(groups, helpers: helpers) { g in
                         for (k, o) in outs.enumerated() {
                             let off = offsets[k]
                             for (i, fp) in o.fps.enumerated() where VisitedSet.shard(of: fp) % groups == g {
