@@ -335,16 +335,21 @@ struct Bench: ParsableCommand {
         return "\(cpu), \(ProcessInfo.processInfo.activeProcessorCount) cores"
     }
 
+    /// The commit of the checkout the binary was built in, "-dirty" when its files differ
+    /// from it (found from the binary's folder, `.build/release` inside the checkout, so that
+    /// a run from another folder names it too), or "unknown".
     func commit() -> String {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["git", "rev-parse", "--short", "HEAD"]
+        let folder = Bundle.main.executableURL?.resolvingSymlinksInPath().deletingLastPathComponent().path ?? "."
+        p.arguments = ["git", "-C", folder, "describe", "--always", "--dirty", "--abbrev=7"]
         let pipe = Pipe()
         p.standardOutput = pipe
         p.standardError = FileHandle.nullDevice
         guard (try? p.run()) != nil else { return "unknown" }
-        p.waitUntilExit()
-        return String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             .trimmingCharacters(in: .whitespacesAndNewlines)
+        p.waitUntilExit()
+        return p.terminationStatus == 0 && !out.isEmpty ? out : "unknown"
     }
 }
