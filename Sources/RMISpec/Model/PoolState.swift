@@ -146,7 +146,7 @@ public struct PoolState: Sendable {
     /// The entries of the RTT at pool position `i` (empty where there is no RTT).
     public func entries(slot i: Int) -> [SpecState.Entry] { store.entries[i] }
 
-    /// Where slot `i`'s entries and run starts are, and how many: four words after the slot
+    /// Where slot `i`'s entries and run starts are, and how many: two words after the slot
     /// words, noted by `pin` at every write of either array. Reading the arrays through
     /// these counts no references: the arrays are shared by the many states that did not
     /// write them, on both workers' threads, where every count kept in them was written by
