@@ -47,9 +47,11 @@ struct Prove: ParsableCommand {
             address or at two different ones (and, if it asks "every entry" of an RTT, at one \
             entry), so only the properties that hold in a state exactly when they hold at each \
             address, or each two (and entry), can be targets (INV-G1, G2, G5, R4, C1, C3, C4, \
-            C5, R6, R7, L1, L2, L4; per entry T2, T3, T4, T7, L3: the default with this flag; \
-            per pair R3, R5, G4, T1 when named); the others (counts, searches over every address or for \
-            some entry) are refused with exit 65. The \
+            C5, R6, R7, L1, L2, L4; per entry T2, T3, T4, T7, L3; and, through lemmas that \
+            imply them, R2, which relates a Realm and two of its RECs, and C2, a count over \
+            every REC that a ghost owner of each aux Granule gives: the default with this \
+            flag; per pair R3, R5, G4, T1 when named); the others (counts, searches over every \
+            address or for some entry) are refused with exit 65. The \
             lemmas are the per-address ones, the targets, and nineteen about RECs' aux Granules, \
             ranks and PSCI requests, Realms' geometry and starting RTTs, RTTs' levels, parents \
             and roots, RTT entries and blocks, and field values (--encoding-lemma; by default \
@@ -120,7 +122,7 @@ struct Prove: ParsableCommand {
         // not answered in 15 minutes) when named.
         let all = !everyAddress ? Invariant.specProperties
             : method == .spacer ? Invariant.specProperties.filter(SpacerProver.readsOnlyGranules)
-            : Invariant.specProperties.filter { EveryAddressProver.unsupported($0) == nil && EveryAddressProver.arity($0) == 1 }
+            : Invariant.specProperties.filter { EveryAddressProver.unsupported($0) == nil && EveryAddressProver.arity($0) != 2 }
         let chosen = (props.isEmpty ? all : props).filter { $0.kind == .always || $0.kind == .step }
         let settings = try solver.settings(scope: scope, properties: chosen, quiet: quiet)
         if !encodingLemma.isEmpty && !(everyAddress && method == .induction) {
@@ -133,7 +135,8 @@ struct Prove: ParsableCommand {
             do { encoding = encodingLemma.isEmpty ? EveryAddressProver.EncodingLemma.defaultPool(for: settings.commands) : try EveryAddressProver.encodingLemmas(named: encodingLemma) } catch {
                 note("rmi-check: --encoding-lemma: \(error)"); throw Exit.badInput
             }
-            note("prove: 1-induction over every address, \(chosen.count) properties, \(encoding.count) encoding lemmas, seed \(settings.seed)")
+            let pool = EveryAddressProver.encodingPool(encoding, for: chosen + lemmas)
+            note("prove: 1-induction over every address, \(chosen.count) properties, \(pool.count) encoding lemmas, seed \(settings.seed)")
             let report = try runSymbolic(engine: "prove", out: out) {
                 try EveryAddressProver(settings: settings, lemmas: lemmas.isEmpty ? nil : lemmas, coverDepth: max(0, coverDepth),
                                        encodingLemmas: encoding).run()

@@ -132,7 +132,8 @@ import SMT
         typealias L = EveryAddressProver.EncodingLemma
         let withFold = L.defaultPool(for: RMICommand.allCases), without = L.defaultPool(for: [.dataCreate, .dataDestroy])
         #expect(!withFold.contains(.assignedAtLevel3) && without.contains(.assignedAtLevel3))
-        #expect(withFold.contains(.assignedBlock) && without.contains(.assignedDisjoint) && withFold.count == L.allCases.count - 1)
+        #expect(withFold.contains(.assignedBlock) && without.contains(.assignedDisjoint)
+                && withFold.count == L.allCases.count - 1 - L.supportOnly.count)
         let s = try settings("granules=2,realms=0,recs=0,entries=1", [.rttFold], [.g1])
         #expect(!EveryAddressProver(settings: s).encodingLemmas.contains(.assignedAtLevel3))
     }
@@ -216,14 +217,54 @@ import SMT
         let ctx = Context()
         try Symbolic.withContext(ctx) { () throws -> Void in
             let m = AddressArrays.arbitrary(platform: .standard, prefix: "k", probes: [])
-            let rank = ctx.const("k.rank", ctx.arraySort(indexWidth: 64, valueWidth: 64))
             let c = SWord(raw: Symbolic.variable("k.c"))
             let solver = Solver(ctx)
-            try solver.assert(EveryAddressProver.EncodingLemma.recRank.holds(in: m, at: [c.raw], entries: [], ghosts: .init(rank: rank, parent: rank, index: rank, root: rank, rootIndex: rank)))
+            try solver.assert(EveryAddressProver.EncodingLemma.recRank.holds(in: m, at: [c.raw], entries: [], ghosts: .init(prefix: "k")))
             try solver.assert(m.granuleIs(c, .rec).raw)
             try solver.assert((m.realm(m.rec(c, .owner), .numRecs) == SWord.lit(0)).raw)
             #expect(try solver.check() == .unsat)
         }
+    }
+
+    /// INV-R2 relates a Realm and two of its RECs. It is proved through three lemmas, each at
+    /// one address or two, that imply it at any three (each of them is needed), and REC_CREATE
+    /// and REC_DESTROY keep them.
+    @Test func recIndicesAreProvedThroughTheLemmasThatImplyThem() throws {
+        #expect(EveryAddressProver.unsupported(.r2) == nil && EveryAddressProver.arity(.r2) == 3)
+        let support = EveryAddressProver.support(of: .r2)
+        #expect(support == [.recCountBelowIndex, .recIndexBelow, .recIndexDistinct])
+        #expect(EveryAddressProver.implied(.r2, by: support))
+        for l in support { #expect(!EveryAddressProver.implied(.r2, by: support.filter { $0 != l }), "without \(l.rawValue)") }
+        #expect(!EveryAddressProver.EncodingLemma.defaultPool(for: RMICommand.allCases).contains(.recIndexBelow))
+
+        var s = try settings("granules=3,realms=1,recs=1,entries=1", [.recCreate, .recDestroy], [.r2])
+        s.covers = false
+        s.gptEvents = false
+        s.recExitEvents = false
+        let r = try EveryAddressProver(settings: s, lemmas: [.c1],
+                                       encodingLemmas: [.recRank, .recRankDistinct, .fieldValues, .recAuxState, .recAuxDisjoint]).run()
+        guard case .proved(let method, _)? = verdict(r, .r2) else { Issue.record("INV-R2: \(String(describing: verdict(r, .r2)))"); return }
+        #expect(method.contains("its lemmas REALM-REC-COUNT, REC-INDEX-BELOW, REC-INDEX-DISTINCT, which imply it at any three addresses"))
+    }
+
+    /// INV-C2 counts the aux slots, over every REC, that name a REC_AUX Granule. REC-AUX-OWNER
+    /// gives the Granule an owner (a ghost REC_CREATE writes) and says each REC's part of the
+    /// count is 1 there and 0 elsewhere, so the count is 1 in any memory: checked on every
+    /// memory of four addresses, and kept by REC_CREATE and REC_DESTROY.
+    @Test func auxGranulesAreCountedThroughTheirOwner() throws {
+        #expect(EveryAddressProver.unsupported(.c2) == nil && EveryAddressProver.arity(.c2) == 3)
+        #expect(EveryAddressProver.support(of: .c2) == [.recAuxOwner])
+        #expect(EveryAddressProver.implied(.c2, by: [.recAuxOwner]))
+        #expect(!EveryAddressProver.implied(.c2, by: [.recAuxDisjoint]))
+
+        var s = try settings("granules=3,realms=1,recs=1,entries=1", [.recCreate, .recDestroy], [.c2])
+        s.covers = false
+        s.gptEvents = false
+        s.recExitEvents = false
+        let r = try EveryAddressProver(settings: s, lemmas: [.c1],
+                                       encodingLemmas: [.recRank, .recRankDistinct, .fieldValues, .recAuxState, .recAuxDisjoint]).run()
+        guard case .proved(let method, _)? = verdict(r, .c2) else { Issue.record("INV-C2: \(String(describing: verdict(r, .c2)))"); return }
+        #expect(method.contains("its lemmas REC-AUX-OWNER, which imply it on every memory of four addresses"))
     }
 
     /// PSCI_COMPLETE's CPU_ON writes the registers of a target that is not runnable. A REC
@@ -332,7 +373,7 @@ import SMT
             #expect(EveryAddressProver.unsupported(p) == nil && EveryAddressProver.arity(p) == 2 && EveryAddressProver.statedPerEntry(p), "\(p.rawValue)")
         }
         // A count over every REC, and "some REC holds it in its aux list": more than two.
-        for p in [Invariant.r1, .c2, .g3] {
+        for p in [Invariant.r1, .g3] {
             #expect(EveryAddressProver.unsupported(p)?.contains("more than two addresses") == true, "\(p.rawValue)")
         }
         #expect(EveryAddressProver.unsupported(.t5)?.contains("RTT entry count") == true)

@@ -120,7 +120,7 @@ public struct EveryAddressProver: Sendable {
             }
             let perEntry = eval([v], []).1.contains("RTT entry search")
             let es = perEntry ? [j] : []
-            let u = Symbolic.variable("u.u")
+            let u = Symbolic.variable("u.u"), x = Symbolic.variable("u.x")
             let (one, used1) = eval([v], es), (two, used2) = eval([v, w], es), (other, _) = eval([w], es)
             let (three, used3) = eval([v, w, u], es)
             let used = used1.union(used2).union(used3)
@@ -139,6 +139,16 @@ public struct EveryAddressProver: Sendable {
                 arity = 1
             } else if p.kind == .always, valid(ctx.implies(ctx.distinct([v, w, u]), ctx.eq(three, ctx.and([two, eval([v, u], es).0, eval([w, u], es).0])))) {
                 arity = 2
+            } else if p.kind == .always, !perEntry, !support(of: p).isEmpty,
+                      support(of: p).contains(where: { $0.witness != nil })
+                        || valid(ctx.implies(ctx.distinct([v, w, u, x]),
+                                             ctx.eq(eval([v, w, u, x], []).0, ctx.and([three, eval([v, w, x], []).0, eval([v, u, x], []).0, eval([w, u, x], []).0])))) {
+                // Per triple (INV-R2), or a count that a witness gives (INV-C2), which the
+                // engine does not state at once: proved through lemmas that imply it.
+                guard implied(p, by: support(of: p), options: options) else {
+                    return ("\(p.rawValue)'s lemmas (\(support(of: p).map(\.rawValue).joined(separator: ", "))) do not imply it", perEntry, 3)
+                }
+                return (nil, perEntry, 3)
             } else {
                 return ("\(p.rawValue) relates more than two addresses at once (a count or a search over addresses), which a statement per address or per pair cannot express", perEntry, 1)
             }
@@ -150,6 +160,64 @@ public struct EveryAddressProver: Sendable {
                 }
             }
             return (nil, perEntry, arity)
+        }
+    }
+
+    /// The encoding lemmas through which an INV-* that relates more than two addresses at
+    /// once is proved, or none. The engine states claims at one address or two; such an
+    /// INV-* is PROVED when each of these lemmas is, once `analyse` has checked that they
+    /// imply it (`implied`):
+    /// - INV-R2 (a Realm and two of its RECs): it holds at four addresses exactly when at
+    ///   each three, and the lemmas imply it at any three;
+    /// - INV-C2 (a count over every REC): REC-AUX-OWNER says that each REC's term of the
+    ///   count is 1 at the Granule's owner (a ghost) and 0 at every other address, so the sum
+    ///   over any memory is 1; checked on every memory of four addresses.
+    public static func support(of p: Invariant) -> [EncodingLemma] {
+        switch p {
+        case .r2: [.recCountBelowIndex, .recIndexBelow, .recIndexDistinct]
+        case .c2: [.recAuxOwner]
+        default: []
+        }
+    }
+
+    /// `lemmas` and the lemmas of each property of `properties` stated through lemmas: such
+    /// an INV-* joins the pool as its `support`.
+    public static func encodingPool(_ lemmas: [EncodingLemma], for properties: [Invariant]) -> [EncodingLemma] {
+        var pool = lemmas
+        for p in properties { for l in support(of: p) where !pool.contains(l) { pool.append(l) } }
+        return pool
+    }
+
+    /// Whether `lemmas` (stated at one address or two, none over RTT entries) imply `p` at
+    /// any three different addresses of any state, with any ghosts: each lemma at every one
+    /// of them or every two (both orders for one that is not symmetric, and one twice), `p`
+    /// on the three.
+    /// (Different: INV-R2 read at the same REC twice asks it to differ from itself.)
+    static func implied(_ p: Invariant, by lemmas: [EncodingLemma], options: SpecOptions = []) -> Bool {
+        let ctx = Context()
+        return Symbolic.withContext(ctx) { () -> Bool in
+            let m = AddressArrays.arbitrary(platform: .standard, options: options, prefix: "i", probes: [])
+            let g = Ghosts(prefix: "i")
+            // Three addresses; four for a lemma with a witness, whose every address's witness
+            // is one of the four: a memory of four addresses.
+            let witnesses = lemmas.compactMap(\.witness)
+            let points = ["i.v", "i.w", "i.u", "i.x"].prefix(witnesses.isEmpty ? 3 : 4).map { Symbolic.variable($0) }
+            let solver = Solver(ctx)
+            for w in witnesses {
+                for q in points { try? solver.assert(ctx.or(points.map { ctx.eq(ctx.select(g[keyPath: w], q), $0) })) }
+            }
+            for l in lemmas {
+                precondition(!l.overEntries, "\(l.rawValue) is stated over RTT entries")
+                for (i, q) in points.enumerated() {
+                    if l.arity == 1 { try? solver.assert(l.holds(in: m, at: [q], entries: [], ghosts: g)); continue }
+                    for (k, r) in points.enumerated() where !l.symmetric || i <= k {
+                        try? solver.assert(l.holds(in: m, at: [q, r], entries: [], ghosts: g))
+                    }
+                }
+            }
+            try? solver.assert(ctx.distinct(points))
+            try? solver.assert(ctx.not(p.holds(in: m.probing(points)).raw))
+            return (try? solver.check()) == .unsat
         }
     }
 
@@ -238,21 +306,47 @@ public struct EveryAddressProver: Sendable {
         /// entry there is TABLE: so REALM_DESTROY's `realm_live` sees a TABLE entry while the
         /// Realm owns any RTT but its starting ones.
         case rttRoot = "RTT-ROOT"
+        /// A Realm's `num_recs` is at most its `rec_index` (INV-R2's first part): REC_CREATE
+        /// raises both, REC_DESTROY lowers the count only.
+        case recCountBelowIndex = "REALM-REC-COUNT"
+        /// A REC's index (RecIndex of its MPIDR) is below its Realm's `rec_index` (INV-R2's
+        /// second part): REC_CREATE takes the index `rec_index` names, then raises it.
+        case recIndexBelow = "REC-INDEX-BELOW"
+        /// Two RECs of the same Realm have different indices (INV-R2's third part).
+        case recIndexDistinct = "REC-INDEX-DISTINCT"
+        /// A REC_AUX Granule has an owner (a ghost, written by REC_CREATE: `ghostStep`): the
+        /// aux slots of a REC that name the Granule number 1 at its owner and 0 at every other
+        /// address. Stated for the Granule and any address. INV-C2 counts those slots over
+        /// every address (`Machine.auxSlots`), so it is then 1.
+        case recAuxOwner = "REC-AUX-OWNER"
 
         /// Whether it is stated over (RTT, index) pairs rather than addresses.
-        var overEntries: Bool { ![.recAuxDisjoint, .recAuxState, .startingRtts, .fieldValues, .recRank, .recRankDistinct, .psciPendingRunnable, .realmGeometry, .rttLevel, .rttParent, .rttRoot].contains(self) }
+        var overEntries: Bool {
+            ![.recAuxDisjoint, .recAuxState, .startingRtts, .fieldValues, .recRank, .recRankDistinct, .psciPendingRunnable, .realmGeometry,
+              .rttLevel, .rttParent, .rttRoot, .recCountBelowIndex, .recIndexBelow, .recIndexDistinct, .recAuxOwner].contains(self)
+        }
         /// Whether it is stated for an address and an entry.
         var mixed: Bool { self == .tableNotStarting || self == .assignedBlock }
         /// How many addresses or pairs it is stated over.
-        var arity: Int { [.assignedNamesData, .assignedBlock, .recAuxState, .assignedAtLevel3, .tableNamesChild, .tableNotStarting, .fieldValues, .recRank, .psciPendingRunnable, .realmGeometry, .rttLevel, .rttParent, .rttRoot].contains(self) ? 1 : 2 }
+        var arity: Int {
+            [.assignedNamesData, .assignedBlock, .recAuxState, .assignedAtLevel3, .tableNamesChild, .tableNotStarting, .fieldValues, .recRank,
+             .psciPendingRunnable, .realmGeometry, .rttLevel, .rttParent, .rttRoot, .recCountBelowIndex, .recIndexBelow].contains(self) ? 1 : 2
+        }
         /// Whether it says the same of (x, y) as of (y, x) (then one order is instantiated).
-        var symmetric: Bool { self != .startingRtts }
+        var symmetric: Bool { self != .startingRtts && self != .recAuxOwner }
+        /// The ghost that names, for an address, the address the lemma says something is
+        /// found at (`implied` checks such a lemma on memories that hold that address).
+        var witness: KeyPath<Ghosts, Term>? { self == .recAuxOwner ? \.auxOwner : nil }
 
         /// The pool when none is named: every lemma, but ENTRY-ASSIGNED-LEVEL-3 when RTT_FOLD,
         /// which makes blocks and so breaks it at once, is in the alphabet.
         public static func defaultPool(for commands: [RMICommand]) -> [EncodingLemma] {
-            allCases.filter { $0 != .assignedAtLevel3 || !commands.contains(.rttFold) }
+            allCases.filter { ($0 != .assignedAtLevel3 || !commands.contains(.rttFold)) && !supportOnly.contains($0) }
         }
+
+        /// The lemmas that only an INV-* stated through them needs (`EveryAddressProver.support`):
+        /// they join the pool with that INV-* as a target.
+        static let supportOnly: [EncodingLemma] = [.recCountBelowIndex, .recIndexBelow, .recIndexDistinct, .recAuxOwner]
 
         /// Which starting RTT of `r` the address `t` would be, `(t - rtt_base) / 4K`, and
         /// whether `r` is an RD and `t` one of its starting RTTs (`Machine.startingRtt`: with
@@ -343,6 +437,20 @@ public struct EveryAddressProver: Sendable {
                 let hangs = index < SWord.lit(Layout.entriesPerRtt) && m.entry(root, index).is(.table)
                 let below = m.granuleIs(t, .rtt) && m.rtt(t, .level) != m.realm(owner, .levelStart)
                 return S.or(S.not(below.raw), S.and(isStartingRtt(root, of: owner), hangs.raw))
+            case .recCountBelowIndex:
+                let r = SWord(raw: a[0])
+                return S.or(S.not(m.granuleIs(r, .rd).raw), (m.realm(r, .numRecs) <= m.realm(r, .recIndex)).raw)
+            case .recIndexBelow:
+                let c = SWord(raw: a[0])
+                return S.or(S.not(m.granuleIs(c, .rec).raw), (m.recIndex(m.rec(c, .mpidr)) < m.realm(m.rec(c, .owner), .recIndex)).raw)
+            case .recIndexDistinct:
+                let (c, d) = (SWord(raw: a[0]), SWord(raw: a[1]))
+                let both = m.granuleIs(c, .rec) && m.granuleIs(d, .rec) && c != d && m.rec(c, .owner) == m.rec(d, .owner)
+                return S.or(S.not(both.raw), (m.recIndex(m.rec(c, .mpidr)) != m.recIndex(m.rec(d, .mpidr))).raw)
+            case .recAuxOwner:
+                let (x, c) = (SWord(raw: a[0]), SWord(raw: a[1]))
+                let owner = SWord(raw: S.context.select(ghosts!.auxOwner, x.raw))
+                return S.or(S.not(m.granuleIs(x, .recAux).raw), (m.auxSlots(of: c, naming: x) == ite(c == owner, SWord.lit(1), SWord.lit(0))).raw)
             case .startingRtts:
                 let (r, t) = (SWord(raw: a[0]), SWord(raw: a[1]))
                 let (i, starting) = startingIndex(t, of: r)
@@ -432,7 +540,9 @@ public struct EveryAddressProver: Sendable {
         if let (p, why) = invariants.lazy.compactMap({ p in Self.unsupported(p, options: s.specOptions).map { (p, $0) } }).first {
             throw UnsupportedByEncoding(message: "--every-address: the lemma \(p.rawValue): \(why)")
         }
-        let pool = invariants.filter { $0.kind == .always }.map { Claim.invariant($0) } + encodingLemmas.map { Claim.encoding($0) }
+        let encoding = Self.encodingPool(encodingLemmas, for: invariants)
+        invariants.removeAll { Self.arity($0, options: s.specOptions) == 3 }
+        let pool = invariants.filter { $0.kind == .always }.map { Claim.invariant($0) } + encoding.map { Claim.encoding($0) }
         let t0 = Date()
         let me = self
         var (outcomes, ctis, ctiStates, leanAnswers) = try runZ3Blocking(token: token) { token in try me.prove(token, targets: targets, pool: pool) }
@@ -458,16 +568,26 @@ public struct EveryAddressProver: Sendable {
         /// The starting RTT an RTT's branch hangs from, and the index of its entry there.
         var root: Term
         var rootIndex: Term
+        /// A REC_AUX Granule's REC.
+        var auxOwner: Term
+
+        /// Fresh ghost arrays named `prefix.rank` and so on.
+        init(prefix: String) {
+            let ctx = Symbolic.context, words = ctx.arraySort(indexWidth: 64, valueWidth: 64)
+            (rank, parent, index) = (ctx.const("\(prefix).rank", words), ctx.const("\(prefix).parent", words), ctx.const("\(prefix).index", words))
+            (root, rootIndex, auxOwner) = (ctx.const("\(prefix).root", words), ctx.const("\(prefix).rootIndex", words), ctx.const("\(prefix).auxOwner", words))
+        }
     }
 
-    /// The ghosts after a step of `command` from `from` whose success is `success`.
-    /// REC_CREATE ranks its new REC `num_recs` (before the count goes up); REC_DESTROY moves
+    /// The ghosts after a step of `command` from `from` to `to` whose success is `success`.
+    /// REC_CREATE ranks its new REC `num_recs` (before the count goes up) and makes it the
+    /// owner of its aux Granules; REC_DESTROY moves
     /// every REC of the same Realm ranked above the destroyed one down by one, so the ranks
     /// of a Realm's RECs stay distinct and below its count. RTT_CREATE records where its
     /// child hangs (the RTT and index its walk stopped at) and the root of its branch (its
     /// parent's, or that entry when the parent is a starting RTT). Every other move keeps
     /// them.
-    static func ghostStep(_ command: RMICommand?, from: AddressArrays, args: [Term], success: Term, ghosts g: Ghosts) -> Ghosts {
+    static func ghostStep(_ command: RMICommand?, from: AddressArrays, to: AddressArrays, args: [Term], success: Term, ghosts g: Ghosts) -> Ghosts {
         typealias S = Symbolic
         let ctx = S.context
         var next = g
@@ -475,6 +595,8 @@ public struct EveryAddressProver: Sendable {
         case .recCreate?:
             let (rd, rec) = (SWord(raw: args[0]), args[1])
             next.rank = S.ite(success, ctx.store(g.rank, rec, from.realm(rd, .numRecs).raw), g.rank)
+            let aux = (0..<Int(from.platform.recAuxCount)).map { to.rec(SWord(raw: rec), .aux($0)).raw }
+            next.auxOwner = S.ite(success, aux.reduce(g.auxOwner) { ctx.store($0, $1, rec) }, g.auxOwner)
         case .recDestroy?:
             let rec = SWord(raw: args[0])
             let owner = from.rec(rec, .owner), k = ctx.select(g.rank, rec.raw)
@@ -564,9 +686,7 @@ public struct EveryAddressProver: Sendable {
             let realmKind = S.variable("ea.realm")
             let action = RealmAction<Symbolic>(kind: SWord(raw: realmKind), args: (0..<4).map { SWord(raw: S.variable("ea.a\($0)")) })
             let actionOK = S.ult(realmKind, S.lit(UInt64(RealmActionKind.allCases.count)))
-            let words = ctx.arraySort(indexWidth: 64, valueWidth: 64)
-            let ghosts = Ghosts(rank: ctx.const("ea.rank", words), parent: ctx.const("ea.parent", words), index: ctx.const("ea.index", words),
-                                root: ctx.const("ea.root", words), rootIndex: ctx.const("ea.rootIndex", words))
+            let ghosts = Ghosts(prefix: "ea")
             // Where RTT-PARENT and RTT-ROOT are followed: the probe's RTT ancestors (three
             // levels up: an RTT destroyed above the probe's parent is found through them) and
             // the entries that name each, and the probe's root entry. There the moves'
@@ -582,6 +702,8 @@ public struct EveryAddressProver: Sendable {
                     x = up
                 }
             }
+            // Where REC-AUX-OWNER is followed: the probe's REC.
+            if pool.contains(.encoding(.recAuxOwner)) { chain.append(ctx.select(ghosts.auxOwner, b)) }
 
             let b2 = S.variable("ea.b2"), j2 = S.variable("ea.j2")
             let probes: [(table: Term, index: Term)] = [(b, j), (b2, j2)]
@@ -602,7 +724,7 @@ public struct EveryAddressProver: Sendable {
                 from.searchHints = chainEntries
                 if c == .rttFold && blocks { from.searchIndexHints = coveringEntries }
                 let (success, next) = RMISpec.arrayStep(c, from, args: args, realm: c == .recEnter ? action : nil)
-                let after = Self.ghostStep(c, from: from, args: args, success: success, ghosts: ghosts)
+                let after = Self.ghostStep(c, from: from, to: next, args: args, success: success, ghosts: ghosts)
                 moves.append(Move(name: c.rawValue, command: c, args: args, guarded: c == .recEnter ? actionOK : S.lit(true),
                                   success: success, next: next, reads: from.record.addresses, definitions: from.record.definitions,
                                   entries: from.record.entries, ghosts: after, facts: from.record.facts,
@@ -856,7 +978,9 @@ public struct EveryAddressProver: Sendable {
             // A claim not proved with more lemmas is not proved with fewer.
             var pool = pool
             var verdicts: [Claim: PropertyVerdict] = [:]
-            let goals = targets.map { Claim.invariant($0) }
+            // An INV-* stated through lemmas (`support`) is no claim of its own: its lemmas are
+            // in the pool.
+            let goals = targets.filter { Self.arity($0, options: s.specOptions) != 3 }.map { Claim.invariant($0) }
             while true {
                 let checked = (goals + pool.filter { !goals.contains($0) }).filter { verdicts[$0] == nil }
                 let failed = try round(checked, pool: pool)
@@ -868,10 +992,23 @@ public struct EveryAddressProver: Sendable {
             }
             var outcomes: [PropertyOutcome] = []
             for p in targets {
-                let lemmaNames = pool.filter { $0 != .invariant(p) }.map(\.name)
-                let method = "1-induction over every address in \(String(format: "%.1f", seconds[.invariant(p)] ?? 0)) s"
+                let parts = goals.contains(.invariant(p)) ? [] : Self.support(of: p).map { Claim.encoding($0) }
+                let lemmaNames = pool.filter { $0 != .invariant(p) && !parts.contains($0) }.map(\.name)
+                let time = parts.isEmpty ? seconds[.invariant(p)] ?? 0 : parts.reduce(0) { $0 + (seconds[$1] ?? 0) }
+                var method = "1-induction over every address in \(String(format: "%.1f", time)) s"
                     + (lemmaNames.isEmpty ? "" : ", with \(lemmaNames.joined(separator: ", ")) as lemmas (each proved with the others) where each step reads")
-                outcomes.append(PropertyOutcome(target: CheckTarget(p), verdict: verdicts[.invariant(p)] ?? .proved(
+                var verdict = verdicts[.invariant(p)]
+                if !parts.isEmpty {
+                    let how = Self.support(of: p).contains { $0.witness != nil }
+                        ? "which imply it on every memory of four addresses (checked) and at any size (each count is 1 at its witness and 0 elsewhere)"
+                        : "which imply it at any three addresses (checked)"
+                    method = "its lemmas \(parts.map(\.name).joined(separator: ", ")), \(how), each proved by " + method
+                    if let (l, v) = parts.lazy.compactMap({ l in verdicts[l].map { (l, $0) } }).first {
+                        let why = if case .unknown(let reason) = v { reason } else { "\(v)" }
+                        verdict = .unknown(reason: "\(l.name), one of the lemmas that imply it, is not proved: \(why)")
+                    }
+                }
+                outcomes.append(PropertyOutcome(target: CheckTarget(p), verdict: verdict ?? .proved(
                     method: method,
                     coverage: "every address of the standard platform (all state as arrays over 2^64 addresses: any memory size), runs of \(s.commands.count == RMICommand.allCases.count ? "all 23 commands" : s.commands.map(\.rawValue).joined(separator: ", "))\(s.gptEvents ? ", GPT changes" : "")\(s.recExitEvents ? ", REC exits" : ""), Host writes; RTT entry, Realm and REC searches over-approximated")))
             }

@@ -89,6 +89,13 @@ extension Machine {
         }
         return any(recAux(c), p)
     }
+    /// `n` plus the number of aux slots of `c` that name `a` when `c` is a REC: INV-C2's count,
+    /// REC by REC (the encoding's REC-AUX-OWNER states it at one REC).
+    public func auxSlots(of c: Word<D>, naming a: Word<D>, adding n: Word<D> = 0) -> Word<D> {
+        var n = n
+        for i in 0..<Int(platform.recAuxCount) { n = n + (isState(c, .rec) && rec(c, .aux(i)) == a).word }
+        return n
+    }
     /// The IPA of entry `i` of RTT `t`.
     func entryIPA(_ t: WD, _ i: WD) -> WD { rtt(t, .ipaBase) + i * levelSize(rtt(t, .level)) }
     func sum(_ xs: [Bit<D>]) -> WD { xs.reduce(WD(0)) { $0 + $1.word } }
@@ -209,11 +216,7 @@ extension Invariant {
             return all(addrs, { a in given(m.isState(a, .recAux)) {
                 // The (REC, aux slot) pairs that name `a`, summed from 0 in order: the terms
                 // `sum` builds over them, without collecting them.
-                var n = W(0)
-                for c in addrs {
-                    for i in 0..<Int(m.platform.recAuxCount) { n = n + (m.isState(c, .rec) && m.rec(c, .aux(i)) == a).word }
-                }
-                return n == 1
+                addrs.reduce(W(0)) { n, c in m.auxSlots(of: c, naming: a, adding: n) } == 1
             } })
         case .c3:
             return all(addrs, { c in
