@@ -50,8 +50,9 @@ struct Prove: ParsableCommand {
             C5, R6, R7, L1, L2, L4; per entry T2, T3, T4, T7, L3; and, through lemmas that \
             imply them, R2, which relates a Realm and two of its RECs, and C2, a count over \
             every REC that a ghost owner of each aux Granule gives: the default with this \
-            flag; per pair R3, R5, G4, T1 when named); the others (counts, searches over every \
-            address or for some entry) are refused with exit 65. The \
+            flag; per pair R3, R5, G4, T1, and G3 through ghost owners and covering entries, \
+            when named); the others (counts, searches over every address or for some entry) \
+            are refused with exit 65. The \
             lemmas are the per-address ones, the targets, and nineteen about RECs' aux Granules, \
             ranks and PSCI requests, Realms' geometry and starting RTTs, RTTs' levels, parents \
             and roots, RTT entries and blocks, and field values (--encoding-lemma; by default \
@@ -117,12 +118,10 @@ struct Prove: ParsableCommand {
         guard k >= 1 else { note("rmi-check: --k must be >= 1"); throw Exit.badInput }
         guard solver.from.isEmpty else { note("rmi-check: prove starts from every state of the scope; --from does not apply"); throw Exit.badInput }
         let props = try parseProperties(property)
-        // --every-address proves by default the properties its arrays state one address at
-        // a time; those stated per pair (INV-R3's question at GRANULE_DELEGATE alone was
-        // not answered in 15 minutes) when named.
+        // --every-address proves by default what `provedByDefault` says; the rest when named.
         let all = !everyAddress ? Invariant.specProperties
             : method == .spacer ? Invariant.specProperties.filter(SpacerProver.readsOnlyGranules)
-            : Invariant.specProperties.filter { EveryAddressProver.unsupported($0) == nil && EveryAddressProver.arity($0) != 2 }
+            : Invariant.specProperties.filter { EveryAddressProver.provedByDefault($0) }
         let chosen = (props.isEmpty ? all : props).filter { $0.kind == .always || $0.kind == .step }
         let settings = try solver.settings(scope: scope, properties: chosen, quiet: quiet)
         if !encodingLemma.isEmpty && !(everyAddress && method == .induction) {

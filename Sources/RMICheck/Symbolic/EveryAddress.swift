@@ -139,15 +139,14 @@ public struct EveryAddressProver: Sendable {
                 arity = 1
             } else if p.kind == .always, valid(ctx.implies(ctx.distinct([v, w, u]), ctx.eq(three, ctx.and([two, eval([v, u], es).0, eval([w, u], es).0])))) {
                 arity = 2
-            } else if p.kind == .always, !perEntry, !support(of: p).isEmpty,
+            } else if p.kind == .always, !support(of: p).isEmpty,
                       support(of: p).contains(where: { $0.witness != nil })
-                        || valid(ctx.implies(ctx.distinct([v, w, u, x]),
+                        || !perEntry && valid(ctx.implies(ctx.distinct([v, w, u, x]),
                                              ctx.eq(eval([v, w, u, x], []).0, ctx.and([three, eval([v, w, x], []).0, eval([v, u, x], []).0, eval([w, u, x], []).0])))) {
-                // Per triple (INV-R2), or a count that a witness gives (INV-C2), which the
-                // engine does not state at once: proved through lemmas that imply it.
-                guard implied(p, by: support(of: p), options: options) else {
-                    return ("\(p.rawValue)'s lemmas (\(support(of: p).map(\.rawValue).joined(separator: ", "))) do not imply it", perEntry, 3)
-                }
+                // Per triple (INV-R2), or what witnesses give (INV-C2's count, INV-G3's
+                // searches), which the engine does not state at once: proved through lemmas
+                // that imply it (`implied`, asked by `run`: INV-G3's question takes half a
+                // minute, and this analysis runs for every property a command names).
                 return (nil, perEntry, 3)
             } else {
                 return ("\(p.rawValue) relates more than two addresses at once (a count or a search over addresses), which a statement per address or per pair cannot express", perEntry, 1)
@@ -171,14 +170,35 @@ public struct EveryAddressProver: Sendable {
     ///   each three, and the lemmas imply it at any three;
     /// - INV-C2 (a count over every REC): REC-AUX-OWNER says that each REC's term of the
     ///   count is 1 at the Granule's owner (a ghost) and 0 at every other address, so the sum
-    ///   over any memory is 1; checked on every memory of four addresses.
+    ///   over any memory is 1; checked on every memory of three addresses;
+    /// - INV-G3 (searches for a REC and an RTT entry): REC-AUX-OWNER and DATA-COVERED name
+    ///   them, REC-RANK and RTT-LEVEL say their owners are RDs; checked likewise.
     public static func support(of p: Invariant) -> [EncodingLemma] {
         switch p {
         case .r2: [.recCountBelowIndex, .recIndexBelow, .recIndexDistinct]
         case .c2: [.recAuxOwner]
+        case .g3: [.recRank, .rttLevel, .recAuxOwner, .dataCovered]
         default: []
         }
     }
+
+    /// Whether `prove --every-address` proves `p` without being told: every property the
+    /// arrays state but those stated per pair (INV-R3's question at GRANULE_DELEGATE alone
+    /// was not answered in 15 minutes) and INV-G3 (`implied` takes half a minute for it, and
+    /// its ghost's moves at RTT_FOLD and RTT_CREATE have not been run yet).
+    public static func provedByDefault(_ p: Invariant, options: SpecOptions = []) -> Bool {
+        unsupported(p, options: options) == nil && arity(p, options: options) != 2 && p != .g3
+    }
+
+    /// `implied(p, by: support(of: p))`, asked once per process.
+    static func impliedOnce(_ p: Invariant, options: SpecOptions) -> Bool {
+        let key = "\(p.rawValue) \(options.rawValue)"
+        if let known = impliedAnswers.withLock({ $0[key] }) { return known }
+        let answer = implied(p, by: support(of: p), options: options)
+        impliedAnswers.withLock { $0[key] = answer }
+        return answer
+    }
+    private static let impliedAnswers = Mutex<[String: Bool]>([:])
 
     /// `lemmas` and the lemmas of each property of `properties` stated through lemmas: such
     /// an INV-* joins the pool as its `support`.
@@ -191,21 +211,23 @@ public struct EveryAddressProver: Sendable {
     /// Whether `lemmas` (stated at one address or two, none over RTT entries) imply `p` at
     /// any three different addresses of any state, with any ghosts: each lemma at every one
     /// of them or every two (both orders for one that is not symmetric, and one twice), `p`
-    /// on the three.
+    /// on the three. With witnesses (`EncodingLemma.witness`), on every memory of three
+    /// addresses: each address's witnesses are among them, and an RTT's entries are those
+    /// the entry witnesses name.
     /// (Different: INV-R2 read at the same REC twice asks it to differ from itself.)
     static func implied(_ p: Invariant, by lemmas: [EncodingLemma], options: SpecOptions = []) -> Bool {
         let ctx = Context()
         return Symbolic.withContext(ctx) { () -> Bool in
             let m = AddressArrays.arbitrary(platform: .standard, options: options, prefix: "i", probes: [])
             let g = Ghosts(prefix: "i")
-            // Three addresses; four for a lemma with a witness, whose every address's witness
-            // is one of the four: a memory of four addresses.
             let witnesses = lemmas.compactMap(\.witness)
-            let points = ["i.v", "i.w", "i.u", "i.x"].prefix(witnesses.isEmpty ? 3 : 4).map { Symbolic.variable($0) }
+            let points = ["i.v", "i.w", "i.u"].map { Symbolic.variable($0) }
             let solver = Solver(ctx)
             for w in witnesses {
                 for q in points { try? solver.assert(ctx.or(points.map { ctx.eq(ctx.select(g[keyPath: w], q), $0) })) }
             }
+            // The RTTs' entries are those a witness names: entries elsewhere are not there.
+            let entries = lemmas.compactMap(\.entryWitness).flatMap { w in points.map { ctx.select(g[keyPath: w], $0) } }
             for l in lemmas {
                 precondition(!l.overEntries, "\(l.rawValue) is stated over RTT entries")
                 for (i, q) in points.enumerated() {
@@ -216,7 +238,7 @@ public struct EveryAddressProver: Sendable {
                 }
             }
             try? solver.assert(ctx.distinct(points))
-            try? solver.assert(ctx.not(p.holds(in: m.probing(points)).raw))
+            try? solver.assert(ctx.not(p.holds(in: m.probing(points, entries: entries)).raw))
             return (try? solver.check()) == .unsat
         }
     }
@@ -319,24 +341,37 @@ public struct EveryAddressProver: Sendable {
         /// address. Stated for the Granule and any address. INV-C2 counts those slots over
         /// every address (`Machine.auxSlots`), so it is then 1.
         case recAuxOwner = "REC-AUX-OWNER"
+        /// A DATA Granule is covered by an ASSIGNED entry of an RTT: the entry (a ghost, an RTT
+        /// and an index, written by DATA_CREATE and moved by RTT_FOLD and by RTT_CREATE's
+        /// unfold: `ghostStep`) is ASSIGNED and the Granule lies 4K-aligned from the entry's
+        /// address on, within RttLevelSize(level). INV-G3's DATA half searches for it.
+        case dataCovered = "DATA-COVERED"
 
         /// Whether it is stated over (RTT, index) pairs rather than addresses.
         var overEntries: Bool {
             ![.recAuxDisjoint, .recAuxState, .startingRtts, .fieldValues, .recRank, .recRankDistinct, .psciPendingRunnable, .realmGeometry,
-              .rttLevel, .rttParent, .rttRoot, .recCountBelowIndex, .recIndexBelow, .recIndexDistinct, .recAuxOwner].contains(self)
+              .rttLevel, .rttParent, .rttRoot, .recCountBelowIndex, .recIndexBelow, .recIndexDistinct, .recAuxOwner, .dataCovered].contains(self)
         }
         /// Whether it is stated for an address and an entry.
         var mixed: Bool { self == .tableNotStarting || self == .assignedBlock }
         /// How many addresses or pairs it is stated over.
         var arity: Int {
             [.assignedNamesData, .assignedBlock, .recAuxState, .assignedAtLevel3, .tableNamesChild, .tableNotStarting, .fieldValues, .recRank,
-             .psciPendingRunnable, .realmGeometry, .rttLevel, .rttParent, .rttRoot, .recCountBelowIndex, .recIndexBelow].contains(self) ? 1 : 2
+             .psciPendingRunnable, .realmGeometry, .rttLevel, .rttParent, .rttRoot, .recCountBelowIndex, .recIndexBelow, .dataCovered].contains(self) ? 1 : 2
         }
         /// Whether it says the same of (x, y) as of (y, x) (then one order is instantiated).
         var symmetric: Bool { self != .startingRtts && self != .recAuxOwner }
         /// The ghost that names, for an address, the address the lemma says something is
-        /// found at (`implied` checks such a lemma on memories that hold that address).
-        var witness: KeyPath<Ghosts, Term>? { self == .recAuxOwner ? \.auxOwner : nil }
+        /// found at (`implied` checks such a lemma on memories that hold that address), and
+        /// the ghost that names the entry there.
+        var witness: KeyPath<Ghosts, Term>? {
+            switch self {
+            case .recAuxOwner: \.auxOwner
+            case .dataCovered: \.dataTable
+            default: nil
+            }
+        }
+        var entryWitness: KeyPath<Ghosts, Term>? { self == .dataCovered ? \.dataIndex : nil }
 
         /// The pool when none is named: every lemma, but ENTRY-ASSIGNED-LEVEL-3 when RTT_FOLD,
         /// which makes blocks and so breaks it at once, is in the alphabet.
@@ -346,7 +381,7 @@ public struct EveryAddressProver: Sendable {
 
         /// The lemmas that only an INV-* stated through them needs (`EveryAddressProver.support`):
         /// they join the pool with that INV-* as a target.
-        static let supportOnly: [EncodingLemma] = [.recCountBelowIndex, .recIndexBelow, .recIndexDistinct, .recAuxOwner]
+        static let supportOnly: [EncodingLemma] = [.recCountBelowIndex, .recIndexBelow, .recIndexDistinct, .recAuxOwner, .dataCovered]
 
         /// Which starting RTT of `r` the address `t` would be, `(t - rtt_base) / 4K`, and
         /// whether `r` is an RD and `t` one of its starting RTTs (`Machine.startingRtt`: with
@@ -451,6 +486,13 @@ public struct EveryAddressProver: Sendable {
                 let (x, c) = (SWord(raw: a[0]), SWord(raw: a[1]))
                 let owner = SWord(raw: S.context.select(ghosts!.auxOwner, x.raw))
                 return S.or(S.not(m.granuleIs(x, .recAux).raw), (m.auxSlots(of: c, naming: x) == ite(c == owner, SWord.lit(1), SWord.lit(0))).raw)
+            case .dataCovered:
+                let x = SWord(raw: a[0])
+                let t = SWord(raw: S.context.select(ghosts!.dataTable, x.raw)), i = SWord(raw: S.context.select(ghosts!.dataIndex, x.raw))
+                let e = m.entry(t, i), offset = x - e.addr
+                let covered = m.granuleIs(t, .rtt) && i < SWord.lit(Layout.entriesPerRtt) && e.is(.assigned) && e.addr <= x
+                    && (offset & SWord.lit(0xFFF)) == SWord.lit(0) && offset < m.levelSize(m.rtt(t, .level))
+                return S.or(S.not(m.granuleIs(x, .data).raw), covered.raw)
             case .startingRtts:
                 let (r, t) = (SWord(raw: a[0]), SWord(raw: a[1]))
                 let (i, starting) = startingIndex(t, of: r)
@@ -540,6 +582,11 @@ public struct EveryAddressProver: Sendable {
         if let (p, why) = invariants.lazy.compactMap({ p in Self.unsupported(p, options: s.specOptions).map { (p, $0) } }).first {
             throw UnsupportedByEncoding(message: "--every-address: the lemma \(p.rawValue): \(why)")
         }
+        for p in invariants where Self.arity(p, options: s.specOptions) == 3 {
+            guard Self.impliedOnce(p, options: s.specOptions) else {
+                throw UnsupportedByEncoding(message: "--every-address: \(p.rawValue)'s lemmas (\(Self.support(of: p).map(\.rawValue).joined(separator: ", "))) do not imply it")
+            }
+        }
         let encoding = Self.encodingPool(encodingLemmas, for: invariants)
         invariants.removeAll { Self.arity($0, options: s.specOptions) == 3 }
         let pool = invariants.filter { $0.kind == .always }.map { Claim.invariant($0) } + encoding.map { Claim.encoding($0) }
@@ -570,12 +617,16 @@ public struct EveryAddressProver: Sendable {
         var rootIndex: Term
         /// A REC_AUX Granule's REC.
         var auxOwner: Term
+        /// The RTT and index of the ASSIGNED entry that covers a DATA Granule.
+        var dataTable: Term
+        var dataIndex: Term
 
         /// Fresh ghost arrays named `prefix.rank` and so on.
         init(prefix: String) {
             let ctx = Symbolic.context, words = ctx.arraySort(indexWidth: 64, valueWidth: 64)
             (rank, parent, index) = (ctx.const("\(prefix).rank", words), ctx.const("\(prefix).parent", words), ctx.const("\(prefix).index", words))
             (root, rootIndex, auxOwner) = (ctx.const("\(prefix).root", words), ctx.const("\(prefix).rootIndex", words), ctx.const("\(prefix).auxOwner", words))
+            (dataTable, dataIndex) = (ctx.const("\(prefix).dataTable", words), ctx.const("\(prefix).dataIndex", words))
         }
     }
 
@@ -608,10 +659,37 @@ public struct EveryAddressProver: Sendable {
                 return S.ite(above, S.sub(r, S.lit(1)), r)
             }
             next.rank = S.ite(success, shifted, g.rank)
+        case .dataCreate?, .dataCreateUnknown?:
+            let (rd, data, ipa) = (SWord(raw: args[0]), args[1], SWord(raw: args[2]))
+            let walk = from.walk(rd, ipa, to: SWord.lit(3))
+            next.dataTable = S.ite(success, ctx.store(g.dataTable, data, walk.rtt.raw), g.dataTable)
+            next.dataIndex = S.ite(success, ctx.store(g.dataIndex, data, walk.index.raw), g.dataIndex)
+        case .rttFold?:
+            // The child's entries become one block at the entry that named the child.
+            let (rd, ipa, level) = (SWord(raw: args[0]), SWord(raw: args[1]), SWord(raw: args[2]))
+            let walk = from.walk(rd, ipa, to: level - 1), child = walk.entry.addr.raw
+            next.dataTable = S.ite(success, ctx.lambda(over: ctx.bvSort(64), named: "x") { x in
+                let t = ctx.select(g.dataTable, x)
+                return S.ite(S.eq(t, child), walk.rtt.raw, t)
+            }, g.dataTable)
+            next.dataIndex = S.ite(success, ctx.lambda(over: ctx.bvSort(64), named: "x") { x in
+                S.ite(S.eq(ctx.select(g.dataTable, x), child), walk.index.raw, ctx.select(g.dataIndex, x))
+            }, g.dataIndex)
         case .rttCreate?:
             let (rd, child, ipa, level) = (SWord(raw: args[0]), args[1], SWord(raw: args[2]), SWord(raw: args[3]))
             let walk = from.walk(rd, ipa, to: level - 1)
             let top = (walk.level == from.realm(rd, .levelStart)).raw
+            // Unfolding a block: what it covered is covered by the child's entry there.
+            let block = walk.entry.addr, shift = from.levelShift(level)
+            func unfolded(_ x: Term) -> Term {
+                S.and(S.eq(ctx.select(g.dataTable, x), walk.rtt.raw), S.eq(ctx.select(g.dataIndex, x), walk.index.raw))
+            }
+            next.dataTable = S.ite(success, ctx.lambda(over: ctx.bvSort(64), named: "x") { x in
+                S.ite(unfolded(x), child, ctx.select(g.dataTable, x))
+            }, g.dataTable)
+            next.dataIndex = S.ite(success, ctx.lambda(over: ctx.bvSort(64), named: "x") { x in
+                S.ite(unfolded(x), ((SWord(raw: x) - block) >> shift).raw, ctx.select(g.dataIndex, x))
+            }, g.dataIndex)
             func set(_ array: Term, _ v: Term) -> Term { S.ite(success, ctx.store(array, child, v), array) }
             next.parent = set(g.parent, walk.rtt.raw)
             next.index = set(g.index, walk.index.raw)
@@ -704,6 +782,11 @@ public struct EveryAddressProver: Sendable {
             }
             // Where REC-AUX-OWNER is followed: the probe's REC.
             if pool.contains(.encoding(.recAuxOwner)) { chain.append(ctx.select(ghosts.auxOwner, b)) }
+            // Where DATA-COVERED is followed: the RTT and entry that cover the probe.
+            if pool.contains(.encoding(.dataCovered)) {
+                chain.append(ctx.select(ghosts.dataTable, b))
+                chainEntries.append((ctx.select(ghosts.dataTable, b), ctx.select(ghosts.dataIndex, b)))
+            }
 
             let b2 = S.variable("ea.b2"), j2 = S.variable("ea.j2")
             let probes: [(table: Term, index: Term)] = [(b, j), (b2, j2)]
@@ -1000,7 +1083,7 @@ public struct EveryAddressProver: Sendable {
                 var verdict = verdicts[.invariant(p)]
                 if !parts.isEmpty {
                     let how = Self.support(of: p).contains { $0.witness != nil }
-                        ? "which imply it on every memory of four addresses (checked) and at any size (each count is 1 at its witness and 0 elsewhere)"
+                        ? "which imply it on every memory of three addresses that holds its witnesses (checked), and so at any size (each count and search is decided at the witnesses)"
                         : "which imply it at any three addresses (checked)"
                     method = "its lemmas \(parts.map(\.name).joined(separator: ", ")), \(how), each proved by " + method
                     if let (l, v) = parts.lazy.compactMap({ l in verdicts[l].map { (l, $0) } }).first {
