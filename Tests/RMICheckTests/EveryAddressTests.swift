@@ -10,12 +10,13 @@ import SMT
     func verdict(_ r: EveryAddressProver.Report, _ p: Invariant) -> PropertyVerdict? {
         r.outcomes.first { $0.target.name == p.rawValue }?.verdict
     }
-    /// The encoding lemmas but those about RTT levels, parents and blocks, which alphabets
+    /// The default encoding lemmas (so none that only a property proved through lemmas
+    /// needs) but those about RTT levels, parents and blocks, which alphabets
     /// without RTT_CREATE, RTT_DESTROY, RTT_FOLD and REALM_DESTROY do not need and whose
     /// instances make each of their questions several times bigger (ENTRY-ASSIGNED-LEVEL-3
     /// stands for the block lemmas where RTT_FOLD is left out). REALM-GEOMETRY stays: the
     /// entry lemmas speak of RTTs, and only it makes a walk start in one.
-    static let withoutRttShape = EveryAddressProver.EncodingLemma.allCases.filter {
+    static let withoutRttShape = EveryAddressProver.EncodingLemma.defaultPool(for: []).filter {
         ![.rttLevel, .rttParent, .rttRoot, .assignedBlock, .assignedDisjoint].contains($0)
     }
 
@@ -205,14 +206,8 @@ import SMT
     /// `num_recs` and distinct within a Realm (REC-RANK and REC-RANK-DISTINCT stay in the
     /// pool, proved with INV-C1), and a Realm whose count is 0 owns no REC.
     @Test func recRanksKeepRecsBelowTheirRealmsCount() throws {
-        var s = try settings("granules=3,realms=1,recs=1,entries=1", [.recCreate, .recDestroy], [.c1])
-        s.covers = false
-        s.gptEvents = false
-        s.recExitEvents = false
-        let r = try EveryAddressProver(settings: s, lemmas: [.c1],
-                                       encodingLemmas: [.recRank, .recRankDistinct, .fieldValues, .recAuxState, .recAuxDisjoint]).run()
-        guard case .proved(let method, _)? = verdict(r, .c1) else { Issue.record("INV-C1: \(String(describing: verdict(r, .c1)))"); return }
-        #expect(method.contains("REC-RANK,") && method.contains("REC-RANK-DISTINCT"))
+        let method = try provedByTheRecCommands(.c1)
+        #expect(method?.contains("REC-RANK,") == true && method?.contains("REC-RANK-DISTINCT") == true)
 
         let ctx = Context()
         try Symbolic.withContext(ctx) { () throws -> Void in
@@ -237,14 +232,21 @@ import SMT
         for l in support { #expect(!EveryAddressProver.implied(.r2, by: support.filter { $0 != l }), "without \(l.rawValue)") }
         #expect(!EveryAddressProver.EncodingLemma.defaultPool(for: RMICommand.allCases).contains(.recIndexBelow))
 
-        var s = try settings("granules=3,realms=1,recs=1,entries=1", [.recCreate, .recDestroy], [.r2])
+        let method = try provedByTheRecCommands(.r2)
+        #expect(method?.contains("its lemmas REALM-REC-COUNT, REC-INDEX-BELOW, REC-INDEX-DISTINCT, which imply it at any three addresses") == true)
+    }
+
+    /// How `p` is proved for REC_CREATE and REC_DESTROY with INV-C1 and the REC lemmas as the
+    /// pool, or nil (recorded as an issue) when it is not.
+    func provedByTheRecCommands(_ p: Invariant) throws -> String? {
+        var s = try settings("granules=3,realms=1,recs=1,entries=1", [.recCreate, .recDestroy], [p])
         s.covers = false
         s.gptEvents = false
         s.recExitEvents = false
         let r = try EveryAddressProver(settings: s, lemmas: [.c1],
                                        encodingLemmas: [.recRank, .recRankDistinct, .fieldValues, .recAuxState, .recAuxDisjoint]).run()
-        guard case .proved(let method, _)? = verdict(r, .r2) else { Issue.record("INV-R2: \(String(describing: verdict(r, .r2)))"); return }
-        #expect(method.contains("its lemmas REALM-REC-COUNT, REC-INDEX-BELOW, REC-INDEX-DISTINCT, which imply it at any three addresses"))
+        guard case .proved(let method, _)? = verdict(r, p) else { Issue.record("\(p.rawValue): \(String(describing: verdict(r, p)))"); return nil }
+        return method
     }
 
     /// INV-C2 counts the aux slots, over every REC, that name a REC_AUX Granule. REC-AUX-OWNER
@@ -257,14 +259,8 @@ import SMT
         #expect(EveryAddressProver.implied(.c2, by: [.recAuxOwner]))
         #expect(!EveryAddressProver.implied(.c2, by: [.recAuxDisjoint]))
 
-        var s = try settings("granules=3,realms=1,recs=1,entries=1", [.recCreate, .recDestroy], [.c2])
-        s.covers = false
-        s.gptEvents = false
-        s.recExitEvents = false
-        let r = try EveryAddressProver(settings: s, lemmas: [.c1],
-                                       encodingLemmas: [.recRank, .recRankDistinct, .fieldValues, .recAuxState, .recAuxDisjoint]).run()
-        guard case .proved(let method, _)? = verdict(r, .c2) else { Issue.record("INV-C2: \(String(describing: verdict(r, .c2)))"); return }
-        #expect(method.contains("its lemmas REC-AUX-OWNER, which imply it on every memory of three addresses"))
+        let method = try provedByTheRecCommands(.c2)
+        #expect(method?.contains("its lemmas REC-AUX-OWNER, which imply it on every memory of three addresses") == true)
     }
 
     /// INV-G3 asks, for a REC_AUX Granule, for some REC that holds it, and for a DATA Granule,
