@@ -164,8 +164,8 @@ public struct EveryAddressProver: Sendable {
 
     /// The encoding lemmas through which an INV-* that relates more than two addresses at
     /// once is proved, or none. The engine states claims at one address or two; such an
-    /// INV-* is PROVED when each of these lemmas is, once `analyse` has checked that they
-    /// imply it (`implied`):
+    /// INV-* is PROVED when each of these lemmas is, once `run` has checked that they imply
+    /// it (`implied`):
     /// - INV-R2 (a Realm and two of its RECs): it holds at four addresses exactly when at
     ///   each three, and the lemmas imply it at any three;
     /// - INV-C2 (a count over every REC): REC-AUX-OWNER says that each REC's term of the
@@ -213,8 +213,8 @@ public struct EveryAddressProver: Sendable {
     /// of them or every two (both orders for one that is not symmetric, and one twice), `p`
     /// on the three. With witnesses (`EncodingLemma.witness`), on every memory of three
     /// addresses: each address's witnesses are among them, and an RTT's entries are those
-    /// the entry witnesses name.
-    /// (Different: INV-R2 read at the same REC twice asks it to differ from itself.)
+    /// the entry witnesses name. (Different addresses: INV-R2 read at the same REC twice
+    /// asks it to differ from itself.)
     static func implied(_ p: Invariant, by lemmas: [EncodingLemma], options: SpecOptions = []) -> Bool {
         let ctx = Context()
         return Symbolic.withContext(ctx) { () -> Bool in
